@@ -1,0 +1,193 @@
+// The editable stage of a BPF object, before it is loaded into the kernel
+// (cilium/ebpf's CollectionSpec): choose programs, resize maps, set constants.
+import { existsSync } from 'node:fs';
+import { Btf } from './btf/parse.js';
+import { btfCodec } from './btf/codec.js';
+import { Collection } from './collection.js';
+import { WaggleError, toWaggleError } from './errors.js';
+import { type Handle, type NativeMapSpecInfo, type NativeProgramInfo, native } from './native.js';
+
+export class ProgramSpec {
+  constructor(
+    private readonly spec: ObjectSpec,
+    private readonly info: NativeProgramInfo,
+  ) {}
+
+  get name(): string {
+    return this.info.name;
+  }
+  /** ELF section, e.g. "tracepoint/syscalls/sys_enter_read"; it tells how to attach. */
+  get section(): string {
+    return this.info.section;
+  }
+  get type(): string {
+    return this.info.type;
+  }
+  get instructions(): number {
+    return this.info.instructions;
+  }
+  get autoload(): boolean {
+    return this.info.autoload;
+  }
+  /** Whether load() loads this program; unloaded programs cost nothing in the kernel. */
+  set autoload(on: boolean) {
+    native().programSetAutoload(this.spec.handle(), this.info.name, on);
+    this.info.autoload = on;
+  }
+}
+
+export class MapSpec {
+  constructor(
+    private readonly spec: ObjectSpec,
+    private readonly info: NativeMapSpecInfo,
+  ) {}
+
+  get name(): string {
+    return this.info.name;
+  }
+  get type(): string {
+    return this.info.type;
+  }
+  get keySize(): number {
+    return this.info.keySize;
+  }
+  get valueSize(): number {
+    return this.info.valueSize;
+  }
+  get internal(): boolean {
+    return this.info.internal;
+  }
+  get btfKeyTypeId(): number {
+    return this.info.btfKeyTypeId;
+  }
+  get btfValueTypeId(): number {
+    return this.info.btfValueTypeId;
+  }
+  get maxEntries(): number {
+    return this.info.maxEntries;
+  }
+  /** Resizes the map (for ring buffers: bytes, a power of two multiple of the page size). */
+  set maxEntries(n: number) {
+    if (!Number.isInteger(n) || n <= 0) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `maxEntries of map '${this.name}' must be a positive integer, got ${n}`);
+    if (this.info.type === 'ringbuf' && (n & (n - 1)) !== 0) {
+      throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `ring buffer '${this.name}' size must be a power of two, got ${n}`);
+    }
+    native().mapSetMaxEntries(this.spec.handle(), this.info.name, n);
+    this.info.maxEntries = n;
+  }
+}
+
+const DATA_SECTIONS = ['.rodata', '.data', '.bss'];
+
+export class ObjectSpec {
+  readonly path: string;
+  readonly name: string;
+  readonly programs: ReadonlyMap<string, ProgramSpec>;
+  readonly maps: ReadonlyMap<string, MapSpec>;
+  private obj: Handle<'object'> | undefined;
+  private btfCache: Btf | null | undefined;
+  private loaded = false;
+
+  private constructor(path: string, obj: Handle<'object'>) {
+    this.path = path;
+    this.obj = obj;
+    const info = native().objectInfo(obj);
+    this.name = info.name;
+    this.programs = new Map(info.programs.map((p) => [p.name, new ProgramSpec(this, p)]));
+    this.maps = new Map(info.maps.map((m) => [m.name, new MapSpec(this, m)]));
+  }
+
+  /** Opens a compiled BPF object file (ELF); nothing reaches the kernel yet. */
+  static open(path: string): ObjectSpec {
+    if (!existsSync(path)) throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `BPF object ${path} does not exist (was "npm run build" run?)`);
+    try {
+      return new ObjectSpec(path, native().openObject(path));
+    } catch (e) {
+      throw toWaggleError(e, { action: `opening BPF object ${path}`, missing: path });
+    }
+  }
+
+  /** @internal */
+  handle(): Handle<'object'> {
+    if (!this.obj) throw new WaggleError('WAGGLE_ERR_CLOSED', `BPF object ${this.path} was closed`);
+    if (this.loaded) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `BPF object ${this.path} is already loaded; the spec can no longer change`);
+    return this.obj;
+  }
+
+  program(name: string): ProgramSpec {
+    const p = this.programs.get(name);
+    if (!p) throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `no program '${name}' in ${this.path} (has: ${[...this.programs.keys()].join(', ')})`);
+    return p;
+  }
+
+  map(name: string): MapSpec {
+    const m = this.maps.get(name);
+    if (!m) throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `no map '${name}' in ${this.path} (has: ${[...this.maps.keys()].join(', ')})`);
+    return m;
+  }
+
+  /** The object's BTF, or undefined when it was compiled without -g. */
+  get btf(): Btf | undefined {
+    if (this.btfCache === undefined) {
+      const raw = this.obj ? native().objectBtf(this.obj) : null;
+      this.btfCache = raw ? Btf.parse(raw) : null;
+    }
+    return this.btfCache ?? undefined;
+  }
+
+  /** Loads only the named programs; every other program is skipped. */
+  selectPrograms(names: Iterable<string>): this {
+    const wanted = new Set(names);
+    for (const n of wanted) this.program(n);
+    for (const p of this.programs.values()) p.autoload = wanted.has(p.name);
+    return this;
+  }
+
+  /**
+   * Sets a global variable's initial value: `const volatile` ones (.rodata) become
+   * constants the verifier can prune on; .data/.bss ones stay writable after load.
+   */
+  setVariable(name: string, value: unknown): this {
+    const btf = this.btf;
+    if (!btf) throw new WaggleError('WAGGLE_ERR_NOT_SUPPORTED', `${this.path} has no BTF; variables cannot be located`);
+    for (const section of DATA_SECTIONS) {
+      const v = btf.datasecVariables(section).find((x) => x.name === name);
+      if (!v) continue;
+      const obj = this.handle();
+      const initial = native().mapInitialValue(obj, section);
+      if (!initial) throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `section ${section} of ${this.path} has no data`);
+      btfCodec(btf, v.type).encode(value, initial, v.offset);
+      native().mapSetInitialValue(obj, section, initial);
+      return this;
+    }
+    const known = DATA_SECTIONS.flatMap((s) => btf.datasecVariables(s).map((x) => x.name));
+    throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `no global variable '${name}' in ${this.path} (has: ${known.join(', ') || 'none'})`);
+  }
+
+  /** Loads maps and selected programs into the kernel; the spec becomes a live Collection. */
+  load(): Collection {
+    const obj = this.handle();
+    void this.btf; // read before load: the collection decodes with it after the spec is sealed
+    try {
+      native().objectLoad(obj);
+    } catch (e) {
+      const loadsTracing = [...this.programs.values()].some((p) => p.autoload && /tracepoint|kprobe|perf|tracing|raw/.test(p.type));
+      throw toWaggleError(e, { action: `loading ${this.path}`, privilege: loadsTracing ? 'load-tracing' : 'load' });
+    }
+    this.loaded = true;
+    return new Collection(this, obj, () => {
+      this.obj = undefined;
+    });
+  }
+
+  /** Releases an object that was never loaded. */
+  close(): void {
+    if (this.obj && !this.loaded) native().objectClose(this.obj);
+    this.obj = undefined;
+  }
+
+  /** @internal the native handle regardless of stage, for Collection */
+  rawHandle(): Handle<'object'> | undefined {
+    return this.obj;
+  }
+}
