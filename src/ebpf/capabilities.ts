@@ -52,5 +52,5 @@ export function describeMissingCapabilities(needed: string[]): string {
   if (missing.length > 0) {
     return `This needs ${needed.join(' and ')}; missing: ${missing.join(', ')} (run as root or grant them, e.g. setcap or --cap-add).`;
   }
-  return `This needs ${needed.join(' and ')}, which are held, so the kernel refused for another reason (kernel lockdown, a disabled program type, or a security module).`;
+  return `This needs ${needed.join(' and ')}, which ${needed.length > 1 ? 'are' : 'is'} held, so the kernel refused for another reason: kernel lockdown, a program type this kernel does not allow, or a security module.`;
 }

@@ -66,12 +66,13 @@ const EOPNOTSUPP = 95;
 const ENOTSUPP = 524;
 
 /** What the failed operation needed, for EPERM messages. */
-export type Privilege = 'load' | 'load-tracing' | 'load-networking' | 'attach-perf' | 'attach-networking' | 'map';
+export type Privilege = 'load' | 'load-tracing' | 'load-trampoline' | 'load-networking' | 'attach-perf' | 'attach-networking' | 'map';
 
 const NEEDED: Record<Privilege, string[]> = {
   map: ['CAP_BPF'],
   load: ['CAP_BPF'],
   'load-tracing': ['CAP_BPF', 'CAP_PERFMON'],
+  'load-trampoline': ['CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_ADMIN'],
   'load-networking': ['CAP_BPF', 'CAP_NET_ADMIN'],
   'attach-perf': ['CAP_PERFMON'],
   'attach-networking': ['CAP_NET_ADMIN'],
@@ -141,9 +142,13 @@ export function toWaggleError(e: unknown, ctx: ErrorContext): WaggleError {
     case EPERM:
     case EACCES: {
       const needed = NEEDED[ctx.privilege ?? 'load'];
+      const trampoline =
+        ctx.privilege === 'load-trampoline'
+          ? ' (fentry/fexit/LSM programs need BPF trampolines, and LSM programs "bpf" in /sys/kernel/security/lsm)'
+          : '';
       return new WaggleError(
         'WAGGLE_ERR_PERMISSION',
-        `${ctx.action}: operation not permitted (${e.syscall ?? 'bpf'}). ${describeMissingCapabilities(needed)}`,
+        `${ctx.action}: operation not permitted (${e.syscall ?? 'bpf'}). ${describeMissingCapabilities(needed)}${trampoline}`,
         extra,
       );
     }

@@ -171,8 +171,15 @@ export class ObjectSpec {
     try {
       native().objectLoad(obj);
     } catch (e) {
-      const loadsTracing = [...this.programs.values()].some((p) => p.autoload && /tracepoint|kprobe|perf|tracing|raw/.test(p.type));
-      throw toWaggleError(e, { action: `loading ${this.path}`, privilege: loadsTracing ? 'load-tracing' : 'load' });
+      const types = [...this.programs.values()].filter((p) => p.autoload).map((p) => p.type);
+      const privilege = types.some((t) => t === 'tracing' || t === 'lsm')
+        ? 'load-trampoline'
+        : types.some((t) => /tracepoint|kprobe|perf/.test(t))
+          ? 'load-tracing'
+          : types.some((t) => /sched_cls|sock_ops|cgroup|socket/.test(t))
+            ? 'load-networking'
+            : 'load';
+      throw toWaggleError(e, { action: `loading ${this.path}`, privilege });
     }
     this.loaded = true;
     return new Collection(this, obj, () => {

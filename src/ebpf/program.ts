@@ -134,7 +134,13 @@ export class Program {
   }
 
   attachKprobe(fn: string, retprobe = false): Link {
-    ensureTracefs();
+    const tracefs = ensureTracefs();
+    if (!existsSync('/sys/bus/event_source/devices/kprobe') && !existsSync(join(tracefs, 'kprobe_events'))) {
+      throw new WaggleError(
+        'WAGGLE_ERR_NOT_SUPPORTED',
+        `attaching ${this.name} to kprobe ${fn}: this kernel has no kprobes (no kprobe PMU, no ${tracefs}/kprobe_events: CONFIG_KPROBES is off)`,
+      );
+    }
     return this.link(`${retprobe ? 'kretprobe' : 'kprobe'} ${fn}`, () => native().attachKprobe(this.owner.handle(), this.name, retprobe, fn), {
       action: `attaching ${this.name} to ${retprobe ? 'kretprobe' : 'kprobe'} ${fn}`,
       privilege: 'attach-perf',

@@ -1,0 +1,39 @@
+// The contract between kernel capture and protocol parsing: one request/response
+// exchange on one TCP connection, as the kernel paired it. Capture produces
+// these; parsers and telemetry consume them and never see the kernel.
+
+export type Role = 'server' | 'client';
+
+export interface Endpoint {
+  /** IPv4 dotted or IPv6 textual address. */
+  address: string;
+  port: number;
+}
+
+export interface Exchange {
+  pid: number;
+  tid: number;
+  /** server: this process accepted the connection and read the request; client: it connected and wrote it. */
+  role: Role;
+  /** This process's end of the connection. */
+  local: Endpoint;
+  /** The other end. */
+  remote: Endpoint;
+  /** Kernel monotonic nanoseconds (CLOCK_MONOTONIC / bpf_ktime_get_ns). */
+  requestStartNs: number;
+  requestEndNs: number;
+  responseStartNs: number;
+  responseEndNs: number;
+  /** First bytes of the request and the response, as captured (capped). */
+  request: Buffer;
+  response: Buffer;
+  /** Total bytes of request and response on the wire (may exceed the captured bytes). */
+  requestBytes: number;
+  responseBytes: number;
+  /** Which protocol the kernel's detection rule matched, e.g. 'http1'. */
+  protocol: string;
+  /** Set when the exchange did not complete normally. */
+  incomplete?: 'closed-before-response' | 'closed-mid-response' | 'evicted' | 'timeout';
+  /** Per-connection identifier stable for the connection's life, for ordering keep-alive exchanges. */
+  connectionId: string;
+}
