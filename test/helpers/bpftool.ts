@@ -1,0 +1,12 @@
+// What the kernel itself says is loaded, through bpftool (independent of our code).
+import { execFileSync } from 'node:child_process';
+
+export function loadedProgramIds(): Set<number> {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return new Set((JSON.parse(out) as { id: number }[]).map((p) => p.id));
+}
+
+export function loadedProgramNames(): string[] {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return (JSON.parse(out) as { name?: string }[]).map((p) => p.name ?? '');
+}
