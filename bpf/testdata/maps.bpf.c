@@ -35,8 +35,7 @@ struct {
   __type(value, __u64);
 } lru SEC(".maps");
 
-// Referenced so that it appears in the object's BTF.
-struct point *unused_point_ref;
+WAGGLE_BTF_TYPE(point);
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int touch(void *ctx) {

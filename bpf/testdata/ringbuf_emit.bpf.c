@@ -17,6 +17,9 @@ struct large_record {
   __u8 payload[1008];
 };
 
+WAGGLE_BTF_TYPE(small_record);
+WAGGLE_BTF_TYPE(large_record);
+
 const volatile __u32 target_tgid = 0;
 __u32 records_per_trigger = 1;
 __u32 use_large = 0;

@@ -52,8 +52,20 @@ export const s64n: Codec<bigint> = {
   decode: (buf, off) => buf.readBigInt64LE(off),
 };
 
-/** Raw bytes of a fixed size; decode copies, so the result outlives the source buffer. */
+/** Raw bytes of exactly `size`; decode copies, so the result outlives the source buffer. */
 export function bytes(size: number): Codec<Uint8Array> {
+  return {
+    size,
+    encode(v, buf, off) {
+      if (v.length !== size) throw new WaggleError('WAGGLE_ERR_MAP_SIZE', `${v.length} bytes given where exactly ${size} are needed`);
+      buf.set(v, off);
+    },
+    decode: (buf, off) => Buffer.from(buf.subarray(off, off + size)),
+  };
+}
+
+/** Up to `size` bytes, zero-padded (byte arrays inside structs). */
+export function paddedBytes(size: number): Codec<Uint8Array> {
   return {
     size,
     encode(v, buf, off) {

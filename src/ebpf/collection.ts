@@ -59,6 +59,7 @@ export class Collection {
   }
 
   program(name: string): Program {
+    this.assertOpen();
     const cached = this.programCache.get(name);
     if (cached) return cached;
     const spec = this.spec.program(name);
@@ -78,6 +79,7 @@ export class Collection {
    * decode to one value per possible CPU.
    */
   map<K = unknown, V = unknown>(name: string, codecs: { key?: Codec<K>; value?: Codec<V> } = {}): BpfMap<K, V> {
+    this.assertOpen();
     const cacheable = codecs.key === undefined && codecs.value === undefined;
     const cached = cacheable ? this.mapCache.get(name) : undefined;
     if (cached) return cached as BpfMap<K, V>;

@@ -26,6 +26,11 @@ static __always_inline void waggle_count(void *counters, __u32 index, __u64 n) {
   if (slot) *slot += n;
 }
 
+// BTF only describes types reachable from globals, maps and function signatures,
+// not local variables. A record type that user space decodes through BTF is
+// anchored with this (one unused global pointer in .bss).
+#define WAGGLE_BTF_TYPE(tag) struct tag *__waggle_btf_##tag __attribute__((unused))
+
 static __always_inline __u32 waggle_tgid(void) { return bpf_get_current_pid_tgid() >> 32; }
 
 #endif

@@ -1,6 +1,6 @@
 // Codecs derived from BTF: a struct declared once in C decodes in TypeScript
 // with the offsets, sizes and signedness the compiler chose.
-import { type Codec, bytes, cstring, s16, s32, s64, s64n, s8, u16, u32, u64, u64n, u8 } from '../codec.js';
+import { type Codec, bytes, cstring, paddedBytes, s16, s32, s64, s64n, s8, u16, u32, u64, u64n, u8 } from '../codec.js';
 import { WaggleError } from '../errors.js';
 import type { Btf, BtfType } from './parse.js';
 
@@ -33,7 +33,7 @@ function arrayCodec(btf: Btf, t: BtfType, opts: BtfCodecOptions): Codec<unknown>
   const elem = btf.resolve(elemType);
   if (elem.kind === 'int' && elem.size === 1) {
     // char arrays are strings, other byte arrays are bytes
-    return (elem.int?.char || (elem.int?.signed && elem.name === 'char') ? cstring(count) : bytes(count)) as Codec<unknown>;
+    return (elem.int?.char || (elem.int?.signed && elem.name === 'char') ? cstring(count) : paddedBytes(count)) as Codec<unknown>;
   }
   const inner = btfCodec(btf, elemType, opts);
   const stride = inner.size;

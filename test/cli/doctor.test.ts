@@ -1,0 +1,101 @@
+// `waggle doctor --json` must agree with what these tests observe themselves.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { FEATURE_NAMES } from '../../src/ebpf/features.js';
+import { ObjectSpec, WaggleError } from '../../src/ebpf/index.js';
+import { bpfObjectPath, packageRoot } from '../../src/paths.js';
+
+interface Report {
+  host: { kernelRelease: string; btf: boolean; capabilities: string[] };
+  features: Record<string, { ok: boolean; reason?: string }>;
+  waggle: Record<string, { ok: boolean; reason?: string; needs: string[] }>;
+}
+
+function doctor(): Report {
+  const out = execFileSync(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'doctor', '--json'], { encoding: 'utf8' });
+  return JSON.parse(out) as Report;
+}
+
+/** Independent observations, through the library directly rather than the doctor's probes. */
+function observeTracepoint(): boolean {
+  const spec = ObjectSpec.open(bpfObjectPath('testdata/count_syscalls'));
+  spec.setVariable('target_tgid', process.pid);
+  const coll = spec.load();
+  try {
+    coll.program('count_getppid').attach();
+    for (let i = 0; i < 10; i++) void process.ppid;
+    return coll.map<number, number>('calls').lookup(0) === 10;
+  } finally {
+    coll.close();
+  }
+}
+
+function observeUprobe(): boolean {
+  const libc = /\s(\/\S*\/libc\.so\.6)$/m.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1];
+  if (!libc) return false;
+  const coll = ObjectSpec.open(bpfObjectPath('testdata/uprobe_count')).load();
+  try {
+    coll.program('on_entry').attachUprobe({ binary: libc, symbol: 'getppid', pid: process.pid });
+    for (let i = 0; i < 5; i++) void process.ppid;
+    return coll.variable<number>('entries') === 5;
+  } finally {
+    coll.close();
+  }
+}
+
+function observeRingbuf(): boolean {
+  const coll = ObjectSpec.open(bpfObjectPath('testdata/ringbuf_emit')).selectPrograms(['emit_test_run']).load();
+  try {
+    let n = 0;
+    const reader = coll.ringBuffer('events', (b) => (n += b.count));
+    coll.setVariable('records_per_trigger', 3);
+    coll.program('emit_test_run').testRun();
+    reader.consume();
+    return n === 3;
+  } finally {
+    coll.close();
+  }
+}
+
+function observeKprobe(): { ok: boolean; error?: WaggleError } {
+  const coll = ObjectSpec.open(bpfObjectPath('probes/features')).selectPrograms(['probe_kprobe']).load();
+  try {
+    coll.program('probe_kprobe').attachKprobe('vfs_read');
+    return { ok: true };
+  } catch (e) {
+    if (e instanceof WaggleError) return { ok: false, error: e };
+    throw e;
+  } finally {
+    coll.close();
+  }
+}
+
+describe('waggle doctor --json', () => {
+  const report = doctor();
+
+  test('reports every feature as { ok, reason? }', () => {
+    assert.deepEqual(Object.keys(report.features).sort(), [...FEATURE_NAMES].sort());
+    for (const [name, f] of Object.entries(report.features)) {
+      assert.equal(typeof f.ok, 'boolean', name);
+      if (!f.ok) assert.ok(typeof f.reason === 'string' && f.reason.length > 0, `${name} says why not`);
+    }
+    assert.equal(report.host.btf, true);
+  });
+
+  test('agrees with what the tests observe directly', () => {
+    assert.equal(report.features.tracepoint!.ok, observeTracepoint());
+    assert.equal(report.features.uprobe!.ok, observeUprobe());
+    assert.equal(report.features.ringbuf!.ok, observeRingbuf());
+    const kprobe = observeKprobe();
+    assert.equal(report.features.kprobe!.ok, kprobe.ok, kprobe.error?.message);
+  });
+
+  test('derives waggle features from the probes', () => {
+    for (const w of Object.values(report.waggle)) {
+      assert.equal(w.ok, w.needs.every((n) => report.features[n]!.ok));
+    }
+  });
+});
