@@ -1,0 +1,125 @@
+// Process discovery: tells user space at once when a process execs, forks from
+// a tracked process, exits, or starts listening on a TCP port, so new services
+// are picked up without waiting for the next /proc rescan. Hooks are scheduler
+// and socket-state tracepoints (tp_btf), never syscall tracepoints, so they add
+// nothing to the syscall path.
+//
+// `tracked` (selected processes) and `excluded` (the agent and what it spawns)
+// are kept by user space; forks inherit membership here, in the kernel, so a
+// child forked a microsecond after its parent was selected is not missed.
+#include "waggle/ringbuf.h"
+
+enum discovery_event_kind {
+  DISCOVERY_EXEC = 1,
+  DISCOVERY_EXIT = 2,
+  DISCOVERY_FORK = 3,
+  DISCOVERY_LISTEN = 4,
+};
+
+struct discovery_event {
+  __u64 ktime_ns;
+  __u32 kind;
+  /** Process id (tgid). */
+  __u32 pid;
+  /** Parent's tgid (fork, exec); 0 otherwise. */
+  __u32 ppid;
+  /** Local port (listen); 0 otherwise. */
+  __u32 port;
+};
+
+enum discovery_counter {
+  DISCOVERY_TRACKED_FULL = 0,
+  DISCOVERY_EXCLUDED_FULL = 1,
+  DISCOVERY_COUNTERS = 2,
+};
+
+// Forks and exits are reported for every process, not only tracked ones.
+const volatile __u32 track_all = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, __u8);
+} tracked SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, __u8);
+} excluded SEC(".maps");
+
+WAGGLE_COUNTERS(discovery_counters, DISCOVERY_COUNTERS);
+WAGGLE_RINGBUF(discovery_events, 1 << 18);
+
+// Unused otherwise; keeps the record layout in the object's BTF for user space.
+struct discovery_event discovery_event_layout __attribute__((unused));
+
+static __always_inline void emit(__u32 kind, __u32 pid, __u32 ppid, __u32 port) {
+  struct discovery_event *e = WAGGLE_RESERVE(discovery_events, struct discovery_event);
+  if (!e) return;
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->kind = kind;
+  e->pid = pid;
+  e->ppid = ppid;
+  e->port = port;
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int is_excluded(__u32 tgid) { return bpf_map_lookup_elem(&excluded, &tgid) != NULL; }
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(discovery_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+  __u32 tgid = p->tgid;
+  if (is_excluded(tgid)) return 0;
+  emit(DISCOVERY_EXEC, tgid, p->real_parent->tgid, 0);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(discovery_fork, struct task_struct *parent, struct task_struct *child) {
+  // New threads also pass here; only new processes (thread group leaders) matter.
+  if (child->pid != child->tgid) return 0;
+  __u32 parent_tgid = parent->tgid;
+  __u32 child_tgid = child->tgid;
+  __u8 one = 1;
+  if (is_excluded(parent_tgid)) {
+    if (bpf_map_update_elem(&excluded, &child_tgid, &one, BPF_ANY))
+      waggle_count(&discovery_counters, DISCOVERY_EXCLUDED_FULL, 1);
+    return 0;
+  }
+  if (!track_all) {
+    if (!bpf_map_lookup_elem(&tracked, &parent_tgid)) return 0;
+    if (bpf_map_update_elem(&tracked, &child_tgid, &one, BPF_ANY))
+      waggle_count(&discovery_counters, DISCOVERY_TRACKED_FULL, 1);
+  }
+  emit(DISCOVERY_FORK, child_tgid, parent_tgid, 0);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(discovery_exit, struct task_struct *p) {
+  // The process is gone when its last thread exits (signal->live reaches 0
+  // before this tracepoint fires), whichever thread that is.
+  if (BPF_CORE_READ(p, signal, live.counter) != 0) return 0;
+  __u32 tgid = p->tgid;
+  bpf_map_delete_elem(&excluded, &tgid);
+  int was_tracked = bpf_map_delete_elem(&tracked, &tgid) == 0;
+  if (was_tracked || track_all) emit(DISCOVERY_EXIT, tgid, 0, 0);
+  return 0;
+}
+
+// Fires on every TCP state change, in the context of the task that caused it;
+// for close → listen that is the process calling listen().
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(discovery_listen, const struct sock *sk, const int oldstate, const int newstate) {
+  if (newstate != TCP_LISTEN) return 0;
+  if (sk->sk_protocol != IPPROTO_TCP) return 0;
+  __u32 tgid = waggle_tgid();
+  if (is_excluded(tgid)) return 0;
+  emit(DISCOVERY_LISTEN, tgid, 0, sk->__sk_common.skc_num);
+  return 0;
+}
+
+WAGGLE_LICENSE;

@@ -1,0 +1,492 @@
+// Discovery: which processes on this host to watch, and who they are.
+//
+//   const d = new Discovery({ selectors: [{ openPorts: '8000-8999' }, { exePath: '*/nginx' }] });
+//   d.on('added', (proc, identity, reason) => capture.watch(proc.pid));
+//   d.on('removed', (pid) => capture.unwatch(pid));
+//   await d.start();          // resolves once the initial scan is done (readiness)
+//   …
+//   d.close();
+//
+// With no selector every process is selected (watch-everything mode); the agent
+// itself is never selected, nor (by default) anything it spawns. Selected
+// processes' children are selected too. New processes are seen through a small
+// BPF program on scheduler and socket-state tracepoints (kernel-events.ts) the
+// moment they exec, fork from a selected process, exit or listen, and through a
+// periodic /proc rescan as the safety net (and the only source when BPF is
+// unavailable). Work is bounded: a queue with a cap, a budget of fd reads per
+// rescan, a cap on selected processes; everything dropped is counted.
+import { EventEmitter } from 'node:events';
+import type { ServiceIdentity } from '../telemetry/span.js';
+import { type KernelEvent, KernelProcessEvents } from './kernel-events.js';
+import { ListeningPorts } from './listening-ports.js';
+import { PROC, listPids } from './proc-fs.js';
+import { readExePath, readProcessInfo, type ProcessInfo } from './process-info.js';
+import { readProcStat } from './proc-stat.js';
+import { Selector, type SelectorSpec } from './selector.js';
+import { type NameHint, serviceIdentity } from './service-identity.js';
+
+export interface DiscoveryOptions {
+  /** ORed; none means every process (except the agent). */
+  selectors?: readonly SelectorSpec[];
+  /** A process matching any of these is never selected (names are ignored). */
+  exclude?: readonly SelectorSpec[];
+  /** The agent's pid (default: this process); never selected. */
+  agentPid?: number;
+  /** Also exclude everything the agent spawns (default true). */
+  excludeAgentChildren?: boolean;
+  /** Select the descendants of selected processes (default true). */
+  followChildren?: boolean;
+  /** Rescan period (default 500 ms with kernel events, 250 ms without). */
+  rescanIntervalMs?: number;
+  /** 'auto' (default) uses the BPF program when it loads; 'on' requires it; 'off' polls /proc only. */
+  kernelEvents?: 'auto' | 'on' | 'off';
+  /** Cap on selected processes (default 8192); past it, processes are not selected and counted. */
+  maxProcesses?: number;
+  /** readlink calls per rescan to find who holds a new listening socket (default 20000). */
+  fdBudget?: number;
+  /** Queue of processes waiting to be examined (default 16384); overflow is counted and left to the next rescan. */
+  maxQueue?: number;
+  /** Service name/namespace for selected processes that do not name themselves (ignored with no selectors). */
+  defaultService?: NameHint;
+  /** Root of the proc filesystem (default /proc). */
+  proc?: string;
+}
+
+export type SelectionReason = { kind: 'selector'; index: number } | { kind: 'child'; parent: number } | { kind: 'all' };
+
+export interface WatchedProcess {
+  info: ProcessInfo;
+  identity: ServiceIdentity;
+  reason: SelectionReason;
+}
+
+export interface DiscoveryStats {
+  mode: 'all' | 'selected';
+  kernelEvents: boolean;
+  /** Why kernel events are off, when they are. */
+  kernelEventsReason?: string;
+  selected: number;
+  known: number;
+  excluded: number;
+  rescans: number;
+  lastRescanMs: number;
+  /** Processes examined (read from /proc). */
+  examined: number;
+  kernelEventsReceived: number;
+  kernelDrops: number;
+  trackedMapFull: number;
+  queueOverflow: number;
+  /** Processes that matched but were not selected because maxProcesses was reached. */
+  selectionOverflow: number;
+  listeningSockets: number;
+  fdReads: number;
+}
+
+type Status = 'selected' | 'unselected' | 'excluded';
+
+interface Known {
+  startTicks: number;
+  ppid: number;
+  exePath: string;
+  status: Status;
+  watched?: WatchedProcess;
+}
+
+type Work = 'new' | 'exec' | 'ports';
+
+export interface DiscoveryEvents {
+  added: [proc: ProcessInfo, identity: ServiceIdentity, reason: SelectionReason];
+  removed: [pid: number, identity: ServiceIdentity];
+  error: [error: Error];
+}
+
+const MAX_ANCESTRY = 64;
+const BATCH = 128;
+
+export class Discovery extends EventEmitter<DiscoveryEvents> {
+  private readonly selectors: Selector[];
+  private readonly excludes: Selector[];
+  private readonly agentPid: number;
+  private readonly opts: Required<Omit<DiscoveryOptions, 'selectors' | 'exclude' | 'defaultService' | 'agentPid' | 'rescanIntervalMs'>> & {
+    defaultService?: NameHint;
+  };
+  private readonly known = new Map<number, Known>();
+  /** Kernel threads and zombies, by start time: never services, not re-read every rescan. */
+  private readonly ignored = new Map<number, number>();
+  private readonly queue = new Map<number, Work>();
+  private readonly ports?: ListeningPorts;
+  private kernel?: KernelProcessEvents;
+  private kernelReason?: string;
+  private timer?: NodeJS.Timeout;
+  private draining = false;
+  private rescanning?: Promise<void>;
+  private started = false;
+  private closed = false;
+  private readonly listenHints = new Set<number>();
+  private readonly counters = { rescans: 0, lastRescanMs: 0, examined: 0, kernelEventsReceived: 0, queueOverflow: 0, selectionOverflow: 0, selected: 0 };
+  private readonly identityCache = new Map<number, { startTicks: number; identity: ServiceIdentity }>();
+  private rescanIntervalMs: number;
+
+  constructor(options: DiscoveryOptions = {}) {
+    super();
+    this.selectors = (options.selectors ?? []).map((s) => new Selector(s));
+    this.excludes = (options.exclude ?? []).map((s) => new Selector(s));
+    this.agentPid = options.agentPid ?? process.pid;
+    this.opts = {
+      excludeAgentChildren: options.excludeAgentChildren ?? true,
+      followChildren: options.followChildren ?? true,
+      kernelEvents: options.kernelEvents ?? 'auto',
+      maxProcesses: options.maxProcesses ?? 8192,
+      fdBudget: options.fdBudget ?? 20_000,
+      maxQueue: options.maxQueue ?? 16_384,
+      proc: options.proc ?? PROC,
+      ...(options.defaultService && this.selectors.length > 0 ? { defaultService: options.defaultService } : {}),
+    };
+    this.rescanIntervalMs = options.rescanIntervalMs ?? 0;
+    const portSets = [...this.selectors, ...this.excludes].flatMap((s) => (s.openPorts ? [s.openPorts] : []));
+    if (portSets.length > 0) {
+      this.ports = new ListeningPorts({ wanted: (p) => portSets.some((s) => s.has(p)), fdBudget: this.opts.fdBudget, proc: this.opts.proc });
+    }
+  }
+
+  /** 'all' when no selector was given: every process but the agent's own. */
+  get mode(): 'all' | 'selected' {
+    return this.selectors.length === 0 ? 'all' : 'selected';
+  }
+
+  /**
+   * Starts kernel events (when possible), scans /proc once and resolves when
+   * every process already running has been examined.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('Discovery.start() was already called');
+    this.started = true;
+    if (this.opts.kernelEvents !== 'off') {
+      try {
+        this.kernel = KernelProcessEvents.start({ trackAll: this.mode === 'all', onEvents: (e) => this.onKernelEvents(e) });
+        // In the kernel, exclusion is inherited by forks: only when the agent's children are excluded too.
+        if (this.opts.excludeAgentChildren) this.kernel.exclude(this.agentPid);
+      } catch (e) {
+        if (this.opts.kernelEvents === 'on') throw e;
+        this.kernelReason = (e as Error).message;
+      }
+    } else this.kernelReason = 'disabled by configuration';
+    if (this.rescanIntervalMs <= 0) this.rescanIntervalMs = this.kernel ? 500 : 250;
+    // Readiness means every running process was examined, so the first search
+    // for listening sockets' owners runs to the end, whatever the budget.
+    await this.rescan(Infinity);
+    if (this.closed) return;
+    this.timer = setInterval(() => void this.rescan().catch((e: Error) => this.emit('error', e)), this.rescanIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops everything and unloads the BPF program. Emits nothing more. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.kernel?.close();
+    this.kernel = undefined;
+    this.queue.clear();
+  }
+
+  /** Selected processes by pid. */
+  watched(): ReadonlyMap<number, WatchedProcess> {
+    const out = new Map<number, WatchedProcess>();
+    for (const [pid, k] of this.known) if (k.watched) out.set(pid, k.watched);
+    return out;
+  }
+
+  /** Whether `pid` is the agent or (by default) something it spawned. */
+  isExcluded(pid: number): boolean {
+    return pid === this.agentPid || this.known.get(pid)?.status === 'excluded';
+  }
+
+  /** The agent's pid and every running process excluded with it (for watch-all-except). */
+  excludedPids(): number[] {
+    const out = [this.agentPid];
+    for (const [pid, k] of this.known) if (k.status === 'excluded' && pid !== this.agentPid) out.push(pid);
+    return out;
+  }
+
+  /**
+   * The identity of any process: selected ones from discovery's state, others
+   * read from /proc on demand (cached while the same process lives).
+   */
+  identity(pid: number): ServiceIdentity | undefined {
+    const w = this.known.get(pid)?.watched;
+    if (w) return w.identity;
+    const stat = readProcStat(pid, this.opts.proc);
+    if (!stat) return undefined;
+    const cached = this.identityCache.get(pid);
+    if (cached && cached.startTicks === stat.startTicks) return cached.identity;
+    const info = readProcessInfo(pid, this.opts.proc);
+    if (!info) return undefined;
+    const identity = serviceIdentity(info);
+    if (this.identityCache.size >= 1024) this.identityCache.delete(this.identityCache.keys().next().value!);
+    this.identityCache.set(pid, { startTicks: info.startTicks, identity });
+    return identity;
+  }
+
+  stats(): DiscoveryStats {
+    const k = this.kernel?.stats();
+    const p = this.ports?.stats();
+    let excluded = 0;
+    for (const v of this.known.values()) if (v.status === 'excluded') excluded++;
+    const s: DiscoveryStats = {
+      mode: this.mode,
+      kernelEvents: this.kernel !== undefined,
+      selected: this.counters.selected,
+      known: this.known.size,
+      excluded,
+      rescans: this.counters.rescans,
+      lastRescanMs: this.counters.lastRescanMs,
+      examined: this.counters.examined,
+      kernelEventsReceived: this.counters.kernelEventsReceived,
+      kernelDrops: k?.kernelDrops ?? 0,
+      trackedMapFull: k?.trackedMapFull ?? 0,
+      queueOverflow: this.counters.queueOverflow,
+      selectionOverflow: this.counters.selectionOverflow,
+      listeningSockets: p?.sockets ?? 0,
+      fdReads: p?.fdReads ?? 0,
+    };
+    if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
+    return s;
+  }
+
+  /** Rescans /proc now (also runs periodically); concurrent calls share one scan. */
+  rescan(fdBudget?: number): Promise<void> {
+    this.rescanning ??= this.doRescan(fdBudget).finally(() => (this.rescanning = undefined));
+    return this.rescanning;
+  }
+
+  private async doRescan(fdBudget?: number): Promise<void> {
+    if (this.closed) return;
+    const t0 = performance.now();
+    this.kernel?.flush();
+    const pids = listPids(this.opts.proc);
+    const live = new Set(pids);
+    for (const pid of [...this.known.keys()]) if (!live.has(pid)) this.forget(pid);
+    for (const pid of [...this.ignored.keys()]) if (!live.has(pid)) this.ignored.delete(pid);
+    const fresh: number[] = [];
+    for (const pid of pids) if (!this.known.has(pid) && !this.ignored.has(pid) && !this.queue.has(pid)) fresh.push(pid);
+    // Parents before children, so children can inherit their parent's selection.
+    const order = fresh.map((pid) => ({ pid, stat: readProcStat(pid, this.opts.proc) })).filter((x) => x.stat !== undefined);
+    order.sort((a, b) => a.stat!.startTicks - b.stat!.startTicks || a.pid - b.pid);
+    for (const { pid } of order) this.enqueue(pid, 'new');
+    await this.drain();
+    if (this.ports && !this.closed) {
+      const changed = this.ports.refresh(pids, [...this.listenHints, ...fresh], fdBudget);
+      this.listenHints.clear();
+      for (const pid of changed) if (this.known.has(pid)) this.enqueue(pid, 'ports');
+      await this.drain();
+    }
+    this.counters.rescans++;
+    this.counters.lastRescanMs = performance.now() - t0;
+  }
+
+  private onKernelEvents(events: KernelEvent[]): void {
+    if (this.closed) return;
+    this.counters.kernelEventsReceived += events.length;
+    for (const e of events) {
+      switch (e.kind) {
+        case 'exit':
+          this.queue.delete(e.pid);
+          this.forget(e.pid);
+          break;
+        case 'exec':
+          this.enqueue(e.pid, 'exec');
+          break;
+        case 'fork':
+          this.enqueue(e.pid, 'new');
+          break;
+        case 'listen':
+          if (this.ports?.addListenEvent(e.pid, e.port)) {
+            this.listenHints.add(e.pid);
+            this.enqueue(e.pid, 'ports');
+          }
+          break;
+      }
+    }
+    void this.drain();
+  }
+
+  private enqueue(pid: number, work: Work): void {
+    const prev = this.queue.get(pid);
+    if (prev === 'exec' || prev === 'new') return;
+    if (!prev && this.queue.size >= this.opts.maxQueue) {
+      this.counters.queueOverflow++;
+      return;
+    }
+    this.queue.set(pid, work);
+  }
+
+  /** Examines queued processes, a batch per event-loop turn. */
+  private async drain(): Promise<void> {
+    if (this.draining) {
+      while (this.draining) await new Promise((r) => setImmediate(r));
+      if (this.queue.size === 0) return;
+    }
+    this.draining = true;
+    try {
+      while (this.queue.size > 0 && !this.closed) {
+        let n = 0;
+        for (const [pid, work] of this.queue) {
+          this.queue.delete(pid);
+          try {
+            this.examine(pid, work);
+          } catch (e) {
+            this.emit('error', e as Error);
+          }
+          if (++n >= BATCH) break;
+        }
+        if (this.queue.size > 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private examine(pid: number, work: Work): void {
+    if (this.closed) return;
+    this.counters.examined++;
+    const stat = readProcStat(pid, this.opts.proc);
+    const prev = this.known.get(pid);
+    if (!stat || stat.kernelThread) {
+      if (prev) this.forget(pid);
+      if (stat) this.ignored.set(pid, stat.startTicks);
+      return;
+    }
+    this.ignored.delete(pid);
+    if (prev && prev.startTicks !== stat.startTicks) this.forget(pid); // pid reused
+    const known = this.known.get(pid);
+    if (known && work === 'new') return;
+    let exePath = known?.exePath;
+    if (!known || work === 'exec') exePath = readExePath(pid, this.opts.proc);
+    if (exePath === undefined) return;
+    const ports = this.ports?.portsOf(pid);
+    const decision = this.decide(pid, stat.ppid, exePath, ports);
+    this.apply(pid, { startTicks: stat.startTicks, ppid: stat.ppid, exePath }, decision, work === 'exec');
+  }
+
+  private decide(pid: number, ppid: number, exePath: string, ports: ReadonlySet<number> | undefined): { status: Status; reason?: SelectionReason; hint?: NameHint } {
+    if (pid === this.agentPid) return { status: 'excluded' };
+    const facts = ports ? { pid, exePath, ports } : { pid, exePath };
+    let selectedAncestor: number | undefined;
+    let p = ppid;
+    for (let depth = 0; p > 1 && depth < MAX_ANCESTRY; depth++) {
+      if (p === this.agentPid && this.opts.excludeAgentChildren) return { status: 'excluded' };
+      const k = this.known.get(p);
+      if (k?.status === 'excluded' && this.opts.excludeAgentChildren && p !== this.agentPid) return { status: 'excluded' };
+      if (selectedAncestor === undefined && k?.status === 'selected' && this.opts.followChildren) selectedAncestor = p;
+      p = k ? k.ppid : (readProcStat(p, this.opts.proc)?.ppid ?? 0);
+    }
+    if (this.excludes.some((s) => s.matches(facts))) return { status: 'unselected' };
+    if (selectedAncestor !== undefined) {
+      const parent = this.known.get(selectedAncestor)!.watched!;
+      const hint: NameHint = {};
+      if (parent.reason.kind === 'selector') {
+        const sel = this.selectors[parent.reason.index]!;
+        if (sel.name) hint.name = sel.name;
+        if (sel.namespace) hint.namespace = sel.namespace;
+      } else if (parent.reason.kind === 'child') {
+        Object.assign(hint, this.inheritedHint(parent.reason.parent));
+      }
+      return { status: 'selected', reason: { kind: 'child', parent: selectedAncestor }, hint };
+    }
+    if (this.selectors.length === 0) return { status: 'selected', reason: { kind: 'all' } };
+    const index = this.selectors.findIndex((s) => s.matches(facts));
+    if (index < 0) return { status: 'unselected' };
+    const sel = this.selectors[index]!;
+    const hint: NameHint = {};
+    if (sel.name) hint.name = sel.name;
+    if (sel.namespace) hint.namespace = sel.namespace;
+    return { status: 'selected', reason: { kind: 'selector', index }, hint };
+  }
+
+  /** The selector name a chain of children ultimately inherits. */
+  private inheritedHint(pid: number): NameHint {
+    for (let depth = 0; depth < MAX_ANCESTRY; depth++) {
+      const w = this.known.get(pid)?.watched;
+      if (!w) return {};
+      if (w.reason.kind === 'selector') {
+        const sel = this.selectors[w.reason.index]!;
+        return { ...(sel.name ? { name: sel.name } : {}), ...(sel.namespace ? { namespace: sel.namespace } : {}) };
+      }
+      if (w.reason.kind !== 'child') return {};
+      pid = w.reason.parent;
+    }
+    return {};
+  }
+
+  private apply(pid: number, base: Omit<Known, 'status' | 'watched'>, d: { status: Status; reason?: SelectionReason; hint?: NameHint }, reexamine: boolean): void {
+    const prev = this.known.get(pid);
+    if (prev?.status === 'selected' && d.status === 'selected' && !reexamine) return;
+    if (d.status !== 'selected') {
+      if (prev?.watched) this.unselect(pid, prev);
+      this.known.set(pid, { ...base, status: d.status });
+      if (d.status === 'excluded' && this.opts.excludeAgentChildren) this.kernel?.exclude(pid);
+      return;
+    }
+    if (!prev?.watched && this.counters.selected >= this.opts.maxProcesses) {
+      this.counters.selectionOverflow++;
+      this.known.set(pid, { ...base, status: 'unselected' });
+      return;
+    }
+    const info = readProcessInfo(pid, this.opts.proc);
+    if (!info) {
+      if (prev) this.forget(pid);
+      return;
+    }
+    const parentWatched = d.reason?.kind === 'child' ? this.known.get(d.reason.parent)?.watched : undefined;
+    const identity = serviceIdentity(info, {
+      ...(d.hint && (d.hint.name || d.hint.namespace) ? { selector: d.hint } : {}),
+      ...(parentWatched ? { parent: { identity: parentWatched.identity, exePath: parentWatched.info.exePath } } : {}),
+      ...(this.opts.defaultService ? { agentDefault: this.opts.defaultService } : {}),
+    });
+    if (prev?.watched) {
+      const same = JSON.stringify(prev.watched.identity) === JSON.stringify(identity);
+      if (same) {
+        prev.watched = { info, identity, reason: d.reason! };
+        return;
+      }
+      this.unselect(pid, prev);
+    }
+    const watched: WatchedProcess = { info, identity, reason: d.reason! };
+    this.known.set(pid, { ...base, exePath: info.exePath, status: 'selected', watched });
+    this.counters.selected++;
+    if (this.mode === 'selected') this.kernel?.track(pid);
+    this.emit('added', info, identity, watched.reason);
+    if (this.opts.followChildren) this.adoptChildren(pid);
+  }
+
+  /** Processes already running under a newly selected one join it. */
+  private adoptChildren(parent: number): void {
+    for (const [pid, k] of this.known) if (k.ppid === parent && k.status === 'unselected') this.enqueue(pid, 'exec');
+    void this.drain();
+  }
+
+  private unselect(pid: number, k: Known): void {
+    const identity = k.watched!.identity;
+    k.watched = undefined;
+    k.status = 'unselected';
+    this.counters.selected--;
+    if (this.mode === 'selected') {
+      try {
+        this.kernel?.untrack(pid);
+      } catch {
+        // already gone from the map (the kernel removes exited processes itself)
+      }
+    }
+    this.emit('removed', pid, identity);
+  }
+
+  private forget(pid: number): void {
+    const k = this.known.get(pid);
+    this.ports?.forget(pid);
+    this.identityCache.delete(pid);
+    if (!k) return;
+    if (k.watched) this.unselect(pid, k);
+    this.known.delete(pid);
+  }
+}

@@ -1,0 +1,100 @@
+// The kernel side of discovery (bpf/discovery.bpf.c): exec, fork (of tracked
+// processes), exit and listen events through a ring buffer, so new services are
+// seen within a millisecond rather than at the next /proc rescan.
+import { type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '../ebpf/index.js';
+import { bpfObjectPath } from '../paths.js';
+
+export type KernelEvent =
+  | { kind: 'exec'; pid: number; ppid: number }
+  | { kind: 'fork'; pid: number; ppid: number }
+  | { kind: 'exit'; pid: number }
+  | { kind: 'listen'; pid: number; port: number };
+
+const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
+
+export interface KernelEventStats {
+  events: number;
+  /** Records the kernel could not put in the ring buffer (full). */
+  kernelDrops: number;
+  /** Forks that could not be added to the tracked map (full). */
+  trackedMapFull: number;
+  excludedMapFull: number;
+}
+
+export class KernelProcessEvents {
+  private readonly reader: RingBufferReader;
+  private readonly tracked;
+  private readonly excluded;
+
+  private constructor(
+    private readonly coll: Collection,
+    onEvents: (events: KernelEvent[]) => void,
+  ) {
+    const btf = coll.spec.btf!;
+    const at = (f: string) => offsetOf(btf, 'discovery_event', f);
+    const oKind = at('kind');
+    const oPid = at('pid');
+    const oPpid = at('ppid');
+    const oPort = at('port');
+    this.tracked = coll.map<number, number>('tracked');
+    this.excluded = coll.map<number, number>('excluded');
+    this.reader = coll.ringBuffer('discovery_events', (batch) => {
+      const events: KernelEvent[] = [];
+      batch.forEach((buf, off) => {
+        const kind = KINDS[buf.readUInt32LE(off + oKind) as keyof typeof KINDS];
+        const pid = buf.readUInt32LE(off + oPid);
+        if (kind === 'exec' || kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid) });
+        else if (kind === 'exit') events.push({ kind, pid });
+        else if (kind === 'listen') events.push({ kind, pid, port: buf.readUInt32LE(off + oPort) });
+      });
+      onEvents(events);
+    });
+  }
+
+  /**
+   * Loads and attaches the programs. `trackAll` reports forks and exits of
+   * every process (watch-everything mode) instead of tracked ones only.
+   */
+  static start(opts: { trackAll: boolean; onEvents: (events: KernelEvent[]) => void }): KernelProcessEvents {
+    const spec = ObjectSpec.open(bpfObjectPath('discovery'));
+    spec.setVariable('track_all', opts.trackAll ? 1 : 0);
+    const coll = spec.load();
+    try {
+      const events = new KernelProcessEvents(coll, opts.onEvents);
+      coll.attachAll();
+      return events;
+    } catch (e) {
+      coll.close();
+      throw e;
+    }
+  }
+
+  track(pid: number): void {
+    this.tracked.update(pid, 1);
+  }
+
+  untrack(pid: number): void {
+    this.tracked.delete(pid);
+  }
+
+  /** Never report this process nor anything it forks from now on. */
+  exclude(pid: number): void {
+    this.excluded.update(pid, 1);
+  }
+
+  /** Delivers what the ring buffer holds now, synchronously. */
+  flush(): void {
+    this.reader.consume();
+  }
+
+  stats(): KernelEventStats {
+    const r = this.reader.stats();
+    const counters = this.coll.map<number, number[]>('discovery_counters');
+    const sum = (i: number) => (counters.lookup(i) ?? []).reduce((a, b) => a + Number(b), 0);
+    return { events: r.records, kernelDrops: r.kernelDrops, trackedMapFull: sum(0), excludedMapFull: sum(1) };
+  }
+
+  close(): void {
+    this.coll.close();
+  }
+}
