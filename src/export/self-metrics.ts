@@ -1,0 +1,129 @@
+// The agent's own metrics (prefix `waggle_`), in the same prom-client registry as
+// the application metrics. Values live in the components that own them (capture,
+// discovery, telemetry, exporters); this module only reads them at scrape time
+// through callbacks, so no component depends on prom-client.
+//
+//   const self = new SelfMetrics(prometheus.registry);
+//   self.counter('records_received_total', 'Exchange records read from the ring buffer.', () => capture.stats().received);
+//   self.counter('records_dropped_kernel_total', 'Records the kernel could not reserve.', () => capture.stats().kernelDrops);
+//   self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.size);
+//   self.registerHttpTelemetry(telemetry);
+//   self.registerExporter('otlp_traces', otlp.traces);
+//
+// Default process metrics (CPU seconds, resident memory, event loop lag…) come
+// from prom-client's collectDefaultMetrics, prefixed `waggle_`.
+import { Counter, Gauge, type Registry, collectDefaultMetrics } from 'prom-client';
+import type { HttpTelemetry } from '../telemetry/index.js';
+
+export const SELF_METRICS_PREFIX = 'waggle_';
+
+export type LabelValues = Record<string, string>;
+export type Reading = number | Iterable<readonly [LabelValues, number]>;
+
+/** Anything with export counters: the OTLP exporters, the console and JSON-lines writers. */
+export interface ExporterStatsSource {
+  stats(): ExporterStats;
+}
+
+export interface ExporterStats {
+  /** Items (spans, lines, metric batches) handed over successfully. */
+  exported: number;
+  /** Items dropped before export because a bounded queue or buffer was full. */
+  dropped: number;
+  /** Items lost because their export failed. */
+  failed: number;
+  /** Export calls that failed. */
+  exportFailures: number;
+}
+
+export interface SelfMetricsOptions {
+  prefix?: string;
+  /** Register prom-client's default process and Node.js metrics. Default true. */
+  processMetrics?: boolean;
+}
+
+export class SelfMetrics {
+  readonly #registry: Registry;
+  readonly #prefix: string;
+  readonly #exporterStats = new Map<string, ExporterStatsSource>();
+
+  constructor(registry: Registry, opts: SelfMetricsOptions = {}) {
+    this.#registry = registry;
+    this.#prefix = opts.prefix ?? SELF_METRICS_PREFIX;
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: this.#prefix });
+  }
+
+  /**
+   * A monotonic total read at scrape time. `name` is without the prefix and should
+   * end in `_total`. The read function returns one number, or label sets and numbers.
+   */
+  counter(name: string, help: string, read: () => Reading, labelNames: readonly string[] = []): void {
+    new Counter({
+      name: this.#prefix + name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        set(read(), (labels, v) => this.inc(labels, v));
+      },
+    });
+  }
+
+  /** A value that can go up and down, read at scrape time. */
+  gauge(name: string, help: string, read: () => Reading, labelNames: readonly string[] = []): void {
+    new Gauge({
+      name: this.#prefix + name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        set(read(), (labels, v) => this.set(labels, v));
+      },
+    });
+  }
+
+  /** Parse failures, collapsed routes and the rest of HttpTelemetry's counters. */
+  registerHttpTelemetry(t: HttpTelemetry): void {
+    this.counter('http_exchanges_total', 'HTTP/1 exchanges received from capture.', () => t.stats().exchanges);
+    this.counter('http_requests_total', 'HTTP requests turned into metrics and spans.', () => t.stats().requests);
+    this.counter(
+      'parse_failures_total',
+      'Captured messages that could not be parsed, by protocol, message and reason.',
+      () => t.stats().parseFailures.map((f) => [{ protocol: 'http1', message: f.message, reason: f.reason }, f.count] as const),
+      ['protocol', 'message', 'reason'],
+    );
+    this.counter(
+      'routes_collapsed_total',
+      'Requests reported under the wildcard route /** because their service reached its route cap.',
+      () => [...t.stats().routesCollapsed].map(([service, n]) => [{ service_name: service }, n] as const),
+      ['service_name'],
+    );
+    this.counter('http_peers_collapsed_total', 'Client requests whose server.address was reported as _OTHER (per-service cap).', () => t.stats().peersCollapsed);
+    this.counter('services_rejected_total', 'Exchanges dropped because the cap on tracked services was reached.', () => t.stats().servicesRejected);
+    this.gauge('services', 'Service instances with HTTP telemetry.', () => t.stats().services);
+    this.counter('telemetry_listener_errors_total', 'Exceptions thrown by span listeners or metric recorders (swallowed).', () => t.stats().listenerErrors);
+    this.counter('telemetry_internal_errors_total', 'Unexpected exceptions while handling an exchange (swallowed).', () => t.stats().internalErrors);
+  }
+
+  /** waggle_exported_total / _dropped_total / _export_failed_total / _export_failures_total{exporter}. */
+  registerExporter(exporter: string, source: ExporterStatsSource): void {
+    this.#exporterStats.set(exporter, source);
+    if (this.#exporterStats.size > 1) return;
+    const each = (pick: (s: ExporterStats) => number) => () =>
+      [...this.#exporterStats].map(([name, src]) => [{ exporter: name }, pick(src.stats())] as const);
+    this.counter('exported_total', 'Items (spans, lines, metric exports) handed over by each exporter.', each((s) => s.exported), ['exporter']);
+    this.counter('spans_dropped_total', 'Items dropped by each exporter because its bounded queue or buffer was full.', each((s) => s.dropped), ['exporter']);
+    this.counter('export_failed_items_total', 'Items lost because their export failed.', each((s) => s.failed), ['exporter']);
+    this.counter('export_failures_total', 'Export calls that failed.', each((s) => s.exportFailures), ['exporter']);
+  }
+}
+
+function set(reading: Reading, apply: (labels: LabelValues, v: number) => void): void {
+  if (typeof reading === 'number') {
+    apply({}, reading);
+    return;
+  }
+  for (const [labels, v] of reading) apply(labels, v);
+}

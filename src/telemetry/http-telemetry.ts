@@ -1,0 +1,295 @@
+/**
+ * HttpTelemetry: the single entry point between captured HTTP/1 Exchanges and
+ * everything that leaves the agent. One instance per agent.
+ *
+ *   const telemetry = new HttpTelemetry({ routes: { patterns: ['/users/{id}'] } });
+ *   telemetry.addMetricsRecorder(prometheusExporter);          // src/export/prometheus.ts
+ *   telemetry.addMetricsRecorder(otlp.metrics);                // src/export/otlp.ts, when configured
+ *   telemetry.onSpan((span) => otlp.traces.export(span));      // OTLP traces, console printer, JSON lines, UI store…
+ *   capture.onExchange((ex) => telemetry.handleExchange(ex, discovery.identityOf(ex.pid)));
+ *   selfMetrics.registerHttpTelemetry(telemetry);              // parse failures, collapsed routes…
+ *   discovery.onExit((identity) => telemetry.forgetService(identity));
+ *
+ * handleExchange() is synchronous and never throws: it parses the request and
+ * response heads, resolves a bounded route, hands one HttpObservation per exchange
+ * to every metrics recorder and, only when someone listens, one Span to every span
+ * listener. Failures (unparseable bytes, listener exceptions, services over the
+ * cap) are counted in stats(), never raised. Memory is bounded by maxServices ×
+ * (routes per service + peers per service).
+ */
+import type { Exchange } from '../capture/exchange.js';
+import { type HttpRequestHead, type HttpResponseHead, type ParseFailureReason, parseRequest, parseResponse, splitMessages } from '../protocols/http1/index.js';
+import { BoundedValues } from './bounded-values.js';
+import { MonotonicClock } from './clock.js';
+import { type HttpFacts, describeExchange } from './http-facts.js';
+import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
+import { buildHttpSpan } from './http-span.js';
+import { type RouteOptions, RouteResolver } from './routes.js';
+import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
+import type { ServiceIdentity, Span } from './span.js';
+
+export interface HttpTelemetryOptions {
+  routes?: RouteOptions;
+  /** Service instances tracked at once; exchanges of further instances are dropped and counted. Default 1000. */
+  maxServices?: number;
+  /** Distinct server.address:port values per service in client metrics before `_OTHER`. Default 100. */
+  maxClientPeersPerService?: number;
+  /**
+   * Split an exchange whose captured request bytes hold several pipelined requests
+   * into one span and observation per request (paired in order with the responses).
+   * Default true; capture normally emits one exchange per request already.
+   */
+  splitPipelined?: boolean;
+  clock?: MonotonicClock;
+}
+
+export type SpanListener = (span: Span) => void;
+
+export interface ParseFailureCount {
+  /** Which half of the exchange failed to parse. */
+  message: 'request' | 'response';
+  reason: ParseFailureReason;
+  count: number;
+}
+
+export interface HttpTelemetryStats {
+  /** HTTP/1 exchanges handed to handleExchange. */
+  exchanges: number;
+  /** Exchanges of another protocol, ignored. */
+  otherProtocol: number;
+  /** Requests turned into an observation (and a span when listened to). */
+  requests: number;
+  parseFailures: ParseFailureCount[];
+  /** Resolutions that collapsed to `/**` because a service hit its route cap, by service.name. */
+  routesCollapsed: Map<string, number>;
+  /** Client observations whose server.address was replaced by `_OTHER`. */
+  peersCollapsed: number;
+  /** Exchanges dropped because maxServices instances were already tracked. */
+  servicesRejected: number;
+  /** Service instances currently tracked. */
+  services: number;
+  /** Exceptions thrown by span listeners or metrics recorders (swallowed). */
+  listenerErrors: number;
+  /** Unexpected internal exceptions (swallowed, the exchange is lost). */
+  internalErrors: number;
+}
+
+interface ServiceRoutes {
+  instances: number;
+  peers: BoundedValues;
+}
+
+export const HTTP_TELEMETRY_DEFAULTS = { maxServices: 1000, maxClientPeersPerService: 100 };
+
+export class HttpTelemetry {
+  readonly #routes: RouteResolver;
+  readonly #clock: MonotonicClock;
+  readonly #maxServices: number;
+  readonly #maxPeers: number;
+  readonly #splitPipelined: boolean;
+  readonly #recorders: HttpMetricsRecorder[] = [];
+  readonly #spanListeners: SpanListener[] = [];
+  /** instance id → service key ("namespace/name") */
+  readonly #instances = new Map<string, string>();
+  readonly #services = new Map<string, ServiceRoutes>();
+  readonly #parseFailures = new Map<string, ParseFailureCount>();
+  readonly #routesCollapsed = new Map<string, number>();
+  #exchanges = 0;
+  #otherProtocol = 0;
+  #requests = 0;
+  #servicesRejected = 0;
+  #listenerErrors = 0;
+  #internalErrors = 0;
+
+  constructor(opts: HttpTelemetryOptions = {}) {
+    this.#routes = new RouteResolver(opts.routes);
+    this.#clock = opts.clock ?? new MonotonicClock();
+    this.#maxServices = opts.maxServices ?? HTTP_TELEMETRY_DEFAULTS.maxServices;
+    this.#maxPeers = opts.maxClientPeersPerService ?? HTTP_TELEMETRY_DEFAULTS.maxClientPeersPerService;
+    this.#splitPipelined = opts.splitPipelined ?? true;
+  }
+
+  addMetricsRecorder(recorder: HttpMetricsRecorder): void {
+    this.#recorders.push(recorder);
+  }
+
+  /** Subscribes to finished spans; returns the unsubscribe function. */
+  onSpan(listener: SpanListener): () => void {
+    this.#spanListeners.push(listener);
+    return () => {
+      const i = this.#spanListeners.indexOf(listener);
+      if (i >= 0) this.#spanListeners.splice(i, 1);
+    };
+  }
+
+  handleExchange(ex: Exchange, service: ServiceIdentity): void {
+    try {
+      this.#handle(ex, service);
+    } catch {
+      this.#internalErrors++;
+    }
+  }
+
+  /** The instance is gone: release its route state and tell the recorders. */
+  forgetService(service: ServiceIdentity): void {
+    const key = this.#instances.get(service.instanceId);
+    if (key === undefined) return;
+    this.#instances.delete(service.instanceId);
+    const s = this.#services.get(key);
+    if (s !== undefined && --s.instances === 0) {
+      this.#services.delete(key);
+      this.#routes.forget(`${key}\0server`);
+      this.#routes.forget(`${key}\0client`);
+    }
+    for (const r of this.#recorders) {
+      try {
+        r.forgetService?.(service);
+      } catch {
+        this.#listenerErrors++;
+      }
+    }
+  }
+
+  stats(): HttpTelemetryStats {
+    let peersCollapsed = 0;
+    for (const s of this.#services.values()) peersCollapsed += s.peers.overflowed;
+    return {
+      exchanges: this.#exchanges,
+      otherProtocol: this.#otherProtocol,
+      requests: this.#requests,
+      parseFailures: [...this.#parseFailures.values()].map((f) => ({ ...f })),
+      routesCollapsed: new Map(this.#routesCollapsed),
+      peersCollapsed,
+      servicesRejected: this.#servicesRejected,
+      services: this.#instances.size,
+      listenerErrors: this.#listenerErrors,
+      internalErrors: this.#internalErrors,
+    };
+  }
+
+  #handle(ex: Exchange, service: ServiceIdentity): void {
+    if (ex.protocol !== 'http1') {
+      this.#otherProtocol++;
+      return;
+    }
+    this.#exchanges++;
+    const key = this.#admit(service);
+    if (key === undefined) return;
+    const req = parseRequest(ex.request);
+    if (!req.ok) {
+      this.#countFailure('request', req.reason);
+      return;
+    }
+    const requests = this.#splitPipelined ? this.#pipelinedRequests(ex.request, req.value) : [req.value];
+    if (requests.length === 1) {
+      this.#emit(ex, service, key, req.value, ex.response, false);
+      return;
+    }
+    const responses = splitMessages(ex.response, 'response', { requestMethods: requests.map((r) => r.method) });
+    requests.forEach((r, i) => this.#emit(ex, service, key, r, responses[i] ?? new Uint8Array(0), true));
+  }
+
+  /** The requests in `bytes` when it holds more than the first one, else just the first. */
+  #pipelinedRequests(bytes: Uint8Array, first: HttpRequestHead): HttpRequestHead[] {
+    if (!first.headersComplete || first.headLength >= bytes.length) return [first];
+    if (!first.chunked && first.contentLength !== undefined && first.headLength + first.contentLength >= bytes.length) return [first];
+    const pieces = splitMessages(bytes, 'request');
+    if (pieces.length === 1) return [first];
+    const heads = [first];
+    for (const piece of pieces.slice(1)) {
+      const r = parseRequest(piece);
+      if (r.ok) heads.push(r.value);
+      else this.#countFailure('request', r.reason);
+    }
+    return heads;
+  }
+
+  #emit(ex: Exchange, service: ServiceIdentity, key: string, request: HttpRequestHead, responseBytes: Uint8Array, pipelined: boolean): void {
+    let response: HttpResponseHead | undefined;
+    let responseMalformed = false;
+    if (responseBytes.length > 0) {
+      const res = parseResponse(responseBytes);
+      if (res.ok) {
+        response = res.value;
+      } else {
+        responseMalformed = true;
+        this.#countFailure('response', res.reason);
+      }
+    }
+    const facts = describeExchange({ ex, request, response, responseMalformed, pipelined });
+    const resolved = this.#routes.resolve(`${key}\0${facts.kind}`, facts.target.path);
+    if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
+    this.#requests++;
+
+    if (this.#recorders.length > 0) {
+      const o = this.#observation(facts, service, key, resolved.route);
+      for (const r of this.#recorders) {
+        try {
+          r.recordHttp(o);
+        } catch {
+          this.#listenerErrors++;
+        }
+      }
+    }
+    if (this.#spanListeners.length > 0) {
+      const span = buildHttpSpan({ facts, ex, service, route: resolved.route, clock: this.#clock });
+      for (const l of this.#spanListeners) {
+        try {
+          l(span);
+        } catch {
+          this.#listenerErrors++;
+        }
+      }
+    }
+  }
+
+  #observation(f: HttpFacts, service: ServiceIdentity, key: string, route: string | undefined): HttpObservation {
+    const o: HttpObservation = {
+      kind: f.kind,
+      service,
+      method: f.method,
+      scheme: f.scheme,
+      durationSeconds: (f.endNs - f.startNs) / 1e9,
+    };
+    if (f.request.version !== undefined) o.protocolVersion = f.request.version;
+    if (f.statusCode !== undefined) o.statusCode = f.statusCode;
+    if (f.errorType !== undefined) o.errorType = f.errorType;
+    if (f.requestBodySize !== undefined) o.requestBodySize = f.requestBodySize;
+    if (f.responseBodySize !== undefined) o.responseBodySize = f.responseBodySize;
+    if (f.kind === 'server') {
+      if (route !== undefined) o.route = route;
+    } else if (f.serverAddress !== undefined) {
+      const peers = this.#services.get(key)!.peers;
+      if (peers.admit(`${f.serverAddress}:${f.serverPort ?? ''}`)) {
+        o.serverAddress = f.serverAddress;
+        if (f.serverPort !== undefined) o.serverPort = f.serverPort;
+      } else {
+        o.serverAddress = ERROR_TYPE_VALUE_OTHER;
+      }
+    }
+    return o;
+  }
+
+  /** The service key for this instance, or undefined when over the cap. */
+  #admit(service: ServiceIdentity): string | undefined {
+    const known = this.#instances.get(service.instanceId);
+    if (known !== undefined) return known;
+    if (this.#instances.size >= this.#maxServices) {
+      this.#servicesRejected++;
+      return undefined;
+    }
+    const key = `${service.namespace ?? ''}/${service.name}`;
+    this.#instances.set(service.instanceId, key);
+    const s = this.#services.get(key);
+    if (s === undefined) this.#services.set(key, { instances: 1, peers: new BoundedValues(this.#maxPeers) });
+    else s.instances++;
+    return key;
+  }
+
+  #countFailure(message: 'request' | 'response', reason: ParseFailureReason): void {
+    const k = `${message}:${reason}`;
+    const c = this.#parseFailures.get(k);
+    if (c === undefined) this.#parseFailures.set(k, { message, reason, count: 1 });
+    else c.count++;
+  }
+}

@@ -1,0 +1,87 @@
+// Per-service route bookkeeping that keeps cardinality bounded:
+//  - a segment tree where each node admits at most `maxFanout` distinct literal
+//    children; further distinct segments at that position become `{var}` (Beyla's
+//    `low-cardinality` mode, applied after the id heuristic);
+//  - a cap on distinct routes; past it, new routes collapse to `/**` and are counted.
+// Memory is bounded by maxRoutes × maxSegments nodes.
+
+export const WILDCARD_ROUTE = '/**';
+export const FANOUT_PLACEHOLDER = '{var}';
+
+interface Node {
+  children: Map<string, Node>;
+}
+
+export interface RouteTableLimits {
+  maxRoutes: number;
+  /** 0 disables the fan-out limit (plain capped routes). */
+  maxFanout: number;
+  maxSegments: number;
+}
+
+export class RouteTable {
+  readonly #routes = new Set<string>();
+  readonly #root: Node = { children: new Map() };
+  /** Resolutions that collapsed to WILDCARD_ROUTE because the cap was reached. */
+  collapsed = 0;
+
+  constructor(private readonly limits: RouteTableLimits) {}
+
+  get size(): number {
+    return this.#routes.size;
+  }
+
+  /** The route for already-normalised segments (ids replaced), bounded by the limits. */
+  resolve(segments: readonly string[]): string {
+    let segs = segments;
+    let deep = false;
+    if (segs.length > this.limits.maxSegments) {
+      segs = segs.slice(0, this.limits.maxSegments);
+      deep = true;
+    }
+    const chosen = this.limits.maxFanout > 0 ? this.#choose(segs) : segs;
+    const route = `/${chosen.join('/')}${deep ? WILDCARD_ROUTE : ''}`;
+    if (this.#routes.has(route)) return route;
+    if (this.#routes.size >= this.limits.maxRoutes) {
+      this.collapsed++;
+      return WILDCARD_ROUTE;
+    }
+    this.#routes.add(route);
+    if (this.limits.maxFanout > 0) this.#insert(chosen);
+    return route;
+  }
+
+  /** Walks the tree without changing it, choosing each segment's reported form. */
+  #choose(segs: readonly string[]): string[] {
+    const out: string[] = [];
+    let node: Node | undefined = this.#root;
+    for (const seg of segs) {
+      if (node === undefined) {
+        // Off the known tree: every node below is new and has room.
+        out.push(seg);
+        continue;
+      }
+      const child: Node | undefined = node.children.get(seg);
+      if (child !== undefined || node.children.size < this.limits.maxFanout) {
+        out.push(seg);
+        node = child;
+      } else {
+        out.push(FANOUT_PLACEHOLDER);
+        node = node.children.get(FANOUT_PLACEHOLDER);
+      }
+    }
+    return out;
+  }
+
+  #insert(chosen: readonly string[]): void {
+    let node = this.#root;
+    for (const seg of chosen) {
+      let child = node.children.get(seg);
+      if (child === undefined) {
+        child = { children: new Map() };
+        node.children.set(seg, child);
+      }
+      node = child;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Route resolution: URL path → low-cardinality `http.route` (server) or
+// `url.template` (client). Configured patterns win; unmatched paths follow the
+// `unmatched` mode; every service has its own bounded RouteTable per role.
+//
+//   unmatched mode     what an unmatched path reports
+//   'low-cardinality'  ids → {id}, then per-position fan-out limit → {var} (default)
+//   'heuristic'        ids → {id}
+//   'path'             the raw path (still capped per service)
+//   'wildcard'         /**
+//   'unset'            no route at all
+import { applyHeuristic } from './route-heuristic.js';
+import { RoutePatterns } from './route-patterns.js';
+import { RouteTable, WILDCARD_ROUTE } from './route-table.js';
+
+export type UnmatchedRouteMode = 'low-cardinality' | 'heuristic' | 'path' | 'wildcard' | 'unset';
+export const UNMATCHED_ROUTE_MODES: readonly UnmatchedRouteMode[] = ['low-cardinality', 'heuristic', 'path', 'wildcard', 'unset'];
+
+export interface RouteOptions {
+  /** Patterns such as `/users/{id}`, `/users/:id`, `/static/*`, tried in order. */
+  patterns?: readonly string[];
+  unmatched?: UnmatchedRouteMode;
+  /** Distinct routes per service and role before new ones collapse to `/**`. Default 100. */
+  maxRoutesPerService?: number;
+  /** Distinct literal segments under one path position before `{var}` (low-cardinality). Default 10. */
+  maxSegmentFanout?: number;
+  /** Segments kept; deeper paths end in `/**`. Default 16. */
+  maxSegments?: number;
+}
+
+export const ROUTE_DEFAULTS = {
+  unmatched: 'low-cardinality' as UnmatchedRouteMode,
+  maxRoutesPerService: 100,
+  maxSegmentFanout: 10,
+  maxSegments: 16,
+};
+
+export interface RouteResult {
+  route: string | undefined;
+  /** This resolution hit the per-service cap and reported `/**`. */
+  collapsed: boolean;
+}
+
+const NO_ROUTE: RouteResult = { route: undefined, collapsed: false };
+
+export class RouteResolver {
+  readonly #patterns: RoutePatterns;
+  readonly #mode: UnmatchedRouteMode;
+  readonly #limits: { maxRoutes: number; maxFanout: number; maxSegments: number };
+  readonly #tables = new Map<string, RouteTable>();
+
+  constructor(opts: RouteOptions = {}) {
+    this.#patterns = new RoutePatterns(opts.patterns ?? []);
+    this.#mode = opts.unmatched ?? ROUTE_DEFAULTS.unmatched;
+    this.#limits = {
+      maxRoutes: positive('maxRoutesPerService', opts.maxRoutesPerService ?? ROUTE_DEFAULTS.maxRoutesPerService),
+      maxFanout: this.#mode === 'low-cardinality' ? positive('maxSegmentFanout', opts.maxSegmentFanout ?? ROUTE_DEFAULTS.maxSegmentFanout) : 0,
+      maxSegments: positive('maxSegments', opts.maxSegments ?? ROUTE_DEFAULTS.maxSegments),
+    };
+  }
+
+  /**
+   * The route of `path` (no query) for one service's table, `key` naming the
+   * service and role (e.g. "shop/server").
+   */
+  resolve(key: string, path: string): RouteResult {
+    if (!path.startsWith('/')) return NO_ROUTE;
+    const segments = path.slice(1).split('/');
+    const configured = this.#patterns.match(segments);
+    if (configured !== undefined) return { route: configured, collapsed: false };
+    switch (this.#mode) {
+      case 'unset':
+        return NO_ROUTE;
+      case 'wildcard':
+        return { route: WILDCARD_ROUTE, collapsed: false };
+      default: {
+        const table = this.#table(key);
+        const before = table.collapsed;
+        const route = table.resolve(this.#mode === 'path' ? segments : applyHeuristic(segments));
+        return { route, collapsed: table.collapsed !== before };
+      }
+    }
+  }
+
+  /** Drops a service's tables (when the service is gone). */
+  forget(key: string): void {
+    this.#tables.delete(key);
+  }
+
+  /** Distinct routes currently held for `key`. */
+  routeCount(key: string): number {
+    return this.#tables.get(key)?.size ?? 0;
+  }
+
+  #table(key: string): RouteTable {
+    let t = this.#tables.get(key);
+    if (t === undefined) {
+      t = new RouteTable(this.#limits);
+      this.#tables.set(key, t);
+    }
+    return t;
+  }
+}
+
+function positive(field: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`routes.${field} must be a positive integer, got ${n}`);
+  return n;
+}
