@@ -274,6 +274,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const order = fresh.map((pid) => ({ pid, stat: readProcStat(pid, this.opts.proc) })).filter((x) => x.stat !== undefined);
     order.sort((a, b) => a.stat!.startTicks - b.stat!.startTicks || a.pid - b.pid);
     for (const { pid } of order) this.enqueue(pid, 'new');
+    if (!this.kernel) this.recheckExecs();
     await this.drain();
     if (this.ports && !this.closed) {
       const changed = this.ports.refresh(pids, [...this.listenHints, ...fresh], fdBudget);
@@ -283,6 +284,19 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     }
     this.counters.rescans++;
     this.counters.lastRescanMs = performance.now() - t0;
+  }
+
+  /**
+   * Without kernel events, an exec in a process already known (a child forked
+   * and examined before it exec'd) shows only as a new executable: one
+   * readlink per selected process per rescan.
+   */
+  private recheckExecs(): void {
+    for (const [pid, k] of this.known) {
+      if (k.status !== 'selected') continue;
+      const exe = readExePath(pid, this.opts.proc);
+      if (exe !== undefined && exe !== k.exePath) this.enqueue(pid, 'exec');
+    }
   }
 
   private onKernelEvents(events: KernelEvent[]): void {
@@ -375,7 +389,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     let selectedAncestor: number | undefined;
     let p = ppid;
     for (let depth = 0; p > 1 && depth < MAX_ANCESTRY; depth++) {
-      if (p === this.agentPid && this.opts.excludeAgentChildren) return { status: 'excluded' };
+      if (p === this.agentPid) {
+        // The agent is a boundary: what it spawns never inherits its ancestors' selection.
+        if (this.opts.excludeAgentChildren) return { status: 'excluded' };
+        break;
+      }
       const k = this.known.get(p);
       if (k?.status === 'excluded' && this.opts.excludeAgentChildren && p !== this.agentPid) return { status: 'excluded' };
       if (selectedAncestor === undefined && k?.status === 'selected' && this.opts.followChildren) selectedAncestor = p;

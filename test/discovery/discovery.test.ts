@@ -1,0 +1,259 @@
+// Discovery against real processes and the real /proc (and, when the kernel
+// allows, the real BPF program): selection by port, range, exe glob and pid,
+// children, processes started later, exits, service names, and the agent
+// itself never selected. Each scenario runs with kernel events and, where the
+// timing differs, with the /proc rescan alone.
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync } from 'node:fs';
+import { after, afterEach, describe, test } from 'node:test';
+import { Discovery, type DiscoveryOptions } from '../../src/discovery/index.js';
+import { loadedProgramIds } from '../helpers/bpftool.js';
+import { waitFor } from '../helpers/process.js';
+import { APP_PY, Children, SERVER_JS, WORKERS_PY, Workdir, freePort, record } from './fixtures.js';
+
+const work = new Workdir();
+const appPy = work.file('shop/app.py', APP_PY);
+const workersPy = work.file('workers.py', WORKERS_PY);
+const serverJs = work.file('server.js', SERVER_JS);
+const apiIndexJs = work.file('srv/api/index.js', SERVER_JS);
+const programsBefore = loadedProgramIds();
+const children = new Children();
+let open: Discovery[] = [];
+
+function discovery(opts: DiscoveryOptions): Discovery {
+  // The test process plays the agent; its children are the workloads.
+  const d = new Discovery({ excludeAgentChildren: false, ...opts });
+  open.push(d);
+  return d;
+}
+
+afterEach(async () => {
+  for (const d of open) d.close();
+  open = [];
+  await children.killAll();
+});
+
+after(() => {
+  work.remove();
+  const leaked = [...loadedProgramIds()].filter((id) => !programsBefore.has(id));
+  assert.deepEqual(leaked, [], 'every BPF program was unloaded');
+});
+
+const MODES = [
+  { label: 'kernel events', kernelEvents: 'on' as const },
+  { label: '/proc rescan only', kernelEvents: 'off' as const },
+];
+
+describe('selection of processes running before start', () => {
+  test('by open port, by range, not outside it; named after the script', async () => {
+    const p1 = await freePort();
+    const p2 = await freePort();
+    let p3 = await freePort();
+    while (p3 === p1 || (p3 >= p2 - 5 && p3 <= p2 + 5)) p3 = await freePort();
+    const a = children.python(appPy, [String(p1)]);
+    const b = children.python(appPy, [String(p2)]);
+    const c = children.python(appPy, [String(p3)]);
+    await Promise.all([a, b, c].map((x) => x.waitForOutput('listening')));
+    const d = discovery({ selectors: [{ openPorts: `${p1},${p2 - 5}-${p2 + 5}` }] });
+    const r = record(d);
+    await d.start();
+    assert.deepEqual([...r.added.keys()].sort(), [a.pid, b.pid].sort(), r.log.join(' '));
+    assert.ok(!r.added.has(c.pid));
+    const id = r.added.get(a.pid)!.identity;
+    assert.equal(id.name, 'app');
+    assert.equal(id.pid, a.pid);
+    assert.match(id.executableName, /^python3/);
+    assert.match(id.executablePath!, /^\/usr\/bin\/python3/);
+    assert.equal(id.commandLine, `/usr/bin/python3 ${appPy} ${p1}`);
+    assert.deepEqual(r.added.get(a.pid)!.reason, { kind: 'selector', index: 0 });
+  });
+
+  test('by exe glob (ORed with another selector), never the agent itself', async () => {
+    const port = await freePort();
+    const py = children.python(appPy, [String(port)]);
+    const sl = children.start('sleep', ['60']);
+    const node = children.start(process.execPath, [serverJs, String(await freePort())]);
+    await py.waitForOutput('listening');
+    await node.waitForOutput('listening');
+    const d = discovery({ selectors: [{ exePath: '*/python3*' }, { exePath: process.execPath }] });
+    const r = record(d);
+    await d.start();
+    assert.ok(r.added.has(py.pid));
+    assert.ok(r.added.has(node.pid), 'node matched the second selector');
+    assert.equal(r.added.get(node.pid)!.identity.name, 'server');
+    assert.ok(!r.added.has(sl.pid));
+    assert.ok(!r.added.has(process.pid), 'the agent runs node too but is never selected');
+    assert.ok(!d.watched().has(process.pid));
+  });
+
+  test('by pid, with OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES from the process environment', async () => {
+    const named = children.start('sleep', ['60'], { OTEL_SERVICE_NAME: 'sleepy' });
+    const attrs = children.start('sleep', ['61'], { OTEL_RESOURCE_ATTRIBUTES: 'service.name=napper,service.namespace=night' });
+    const plain = children.start('sleep', ['62']);
+    const other = children.start('sleep', ['63']);
+    const d = discovery({ selectors: [{ pids: [named.pid, attrs.pid, plain.pid, process.pid] }] });
+    const r = record(d);
+    await d.start();
+    assert.deepEqual([...r.added.keys()].sort(), [named.pid, attrs.pid, plain.pid].sort());
+    assert.equal(r.added.get(named.pid)!.identity.name, 'sleepy');
+    assert.equal(r.added.get(attrs.pid)!.identity.name, 'napper');
+    assert.equal(r.added.get(attrs.pid)!.identity.namespace, 'night');
+    assert.equal(r.added.get(plain.pid)!.identity.name, 'sleep');
+    assert.ok(!r.added.has(other.pid));
+    assert.ok(!r.added.has(process.pid));
+  });
+
+  test('node entry points: server.js → server, /srv/api/index.js → api', async () => {
+    const s = children.start(process.execPath, [serverJs, String(await freePort())]);
+    const api = children.start(process.execPath, ['index.js', String(await freePort())], {}, `${work.dir}/srv/api`);
+    await s.waitForOutput('listening');
+    await api.waitForOutput('listening');
+    const d = discovery({ selectors: [{ pids: [s.pid, api.pid] }] });
+    const r = record(d);
+    await d.start();
+    assert.equal(r.added.get(s.pid)?.identity.name, 'server');
+    assert.equal(r.added.get(api.pid)?.identity.name, 'api');
+    void apiIndexJs;
+  });
+
+  test('secrets on the command line never reach the identity', async () => {
+    const q = children.start(process.execPath, ['-e', 'setTimeout(()=>{}, 60000)', '--', '--token', 'hunter2', 'postgres://u:hunter2@db/x']);
+    const d = discovery({ selectors: [{ pids: [q.pid] }] });
+    const r = record(d);
+    await d.start();
+    const line = r.added.get(q.pid)!.identity.commandLine!;
+    assert.ok(!line.includes('hunter2'), line);
+    assert.ok(line.endsWith('--token REDACTED postgres://REDACTED:REDACTED@db/x'), line);
+  });
+
+  test('exclusions win over selectors', async () => {
+    const a = children.start('sleep', ['60']);
+    const b = children.start('sleep', ['61']);
+    const d = discovery({ selectors: [{ exePath: '*/sleep' }], exclude: [{ pids: [b.pid] }] });
+    const r = record(d);
+    await d.start();
+    assert.ok(r.added.has(a.pid));
+    assert.ok(!r.added.has(b.pid));
+  });
+});
+
+describe('watch-everything mode (no selector)', () => {
+  test('every process but the agent; the agent\'s children only when not excluded', async () => {
+    const child = children.start('sleep', ['60']);
+    const d1 = discovery({ kernelEvents: 'off', excludeAgentChildren: true });
+    const r1 = record(d1);
+    await d1.start();
+    assert.equal(d1.mode, 'all');
+    assert.ok(!r1.added.has(process.pid));
+    assert.ok(!r1.added.has(child.pid), 'children of the agent are excluded by default');
+    assert.ok(d1.excludedPids().includes(process.pid));
+    assert.ok(d1.excludedPids().includes(child.pid));
+    assert.ok(r1.added.size > 0, 'other processes on the host are selected');
+    for (const [pid] of r1.added) assert.notEqual(pid, process.pid);
+    const d2 = discovery({ kernelEvents: 'off' });
+    const r2 = record(d2);
+    await d2.start();
+    assert.ok(r2.added.has(child.pid));
+    assert.ok(!r2.added.has(process.pid));
+  });
+
+  test('with kernel events, a process the agent spawns later stays excluded', async () => {
+    const d = discovery({ kernelEvents: 'on', excludeAgentChildren: true });
+    const r = record(d);
+    await d.start();
+    const later = children.start('sleep', ['60']);
+    const outside = children.start('sh', ['-c', 'sleep 0.05; exec sleep 60']); // excluded too: the agent spawned it
+    await new Promise((res) => setTimeout(res, 300));
+    await d.rescan();
+    assert.ok(!r.added.has(later.pid));
+    assert.ok(!r.added.has(outside.pid));
+    assert.ok(d.isExcluded(later.pid));
+  });
+});
+
+for (const mode of MODES) {
+  describe(`keeping up (${mode.label})`, () => {
+    const bound = mode.kernelEvents === 'on' ? 150 : 1000;
+
+    test(`a server started after discovery is selected by port within ${bound} ms of listening, even when it binds late`, async (t) => {
+      const port = await freePort();
+      const d = discovery({ selectors: [{ openPorts: String(port) }], kernelEvents: mode.kernelEvents });
+      const r = record(d);
+      await d.start();
+      const late = children.python(appPy, [String(port), '0.4']);
+      await late.waitForOutput('started');
+      await late.waitForOutput('listening');
+      const listeningAt = performance.now();
+      await waitFor(() => r.added.has(late.pid), 5000, 5);
+      const latency = r.added.get(late.pid)!.at - listeningAt;
+      t.diagnostic(`selected ${latency.toFixed(1)} ms after the server printed "listening"`);
+      assert.ok(latency < bound, `selected ${latency.toFixed(1)} ms after listening`);
+      assert.equal(r.added.get(late.pid)!.identity.name, 'app');
+      assert.equal(d.stats().kernelEvents, mode.kernelEvents === 'on');
+    });
+
+    test('a process matching an exe glob is selected when it starts, and removed when it exits', async (t) => {
+      const d = discovery({ selectors: [{ exePath: '*/sleep' }], kernelEvents: mode.kernelEvents });
+      const r = record(d);
+      await d.start();
+      const s = children.start('sleep', ['60'], { OTEL_SERVICE_NAME: 'late-sleeper' });
+      const startedAt = performance.now();
+      await waitFor(() => r.added.has(s.pid), 5000, 5);
+      t.diagnostic(`selected ${(r.added.get(s.pid)!.at - startedAt).toFixed(1)} ms after spawn`);
+      assert.ok(r.added.get(s.pid)!.at - startedAt < bound, `selected after ${(r.added.get(s.pid)!.at - startedAt).toFixed(1)} ms`);
+      assert.equal(r.added.get(s.pid)!.identity.name, 'late-sleeper');
+      s.kill();
+      await s.exited;
+      const exitedAt = performance.now();
+      await waitFor(() => r.removed.has(s.pid), 5000, 5);
+      t.diagnostic(`removed ${(r.removed.get(s.pid)! - exitedAt).toFixed(1)} ms after exit`);
+      assert.ok(r.removed.get(s.pid)! - exitedAt < bound, `removed after ${(r.removed.get(s.pid)! - exitedAt).toFixed(1)} ms`);
+      assert.ok(!d.watched().has(s.pid));
+    });
+
+    test('children of a selected process: pre-fork workers (no exec) and exec\'d children, before and after start', async () => {
+      const parent = children.python(workersPy, []);
+      await parent.waitForOutput(/workers \d+ \d+\n/);
+      const early = parent.output().trim().split(/\s+/).slice(1).map(Number);
+      const d = discovery({ selectors: [{ pids: [parent.pid], name: 'pool' }], kernelEvents: mode.kernelEvents });
+      const r = record(d);
+      await d.start();
+      await waitFor(() => early.every((pid) => r.added.has(pid)), 2000, 5);
+      for (const pid of early) {
+        assert.deepEqual(r.added.get(pid)!.reason, { kind: 'child', parent: parent.pid });
+        assert.equal(r.added.get(pid)!.identity.name, 'pool', 'children carry the selector name');
+      }
+      parent.write('more\n');
+      await parent.waitForOutput(/more \d+ \d+\n/);
+      const [worker, sleeper] = parent.output().trim().split('\n').at(-1)!.split(' ').slice(1).map(Number) as [number, number];
+      await waitFor(() => r.added.has(worker) && r.added.get(sleeper)?.identity.executableName === 'sleep', bound + 1000, 5).catch((e: Error) => {
+        throw new Error(`${e.message}; worker ${worker}, sleeper ${sleeper}; output ${JSON.stringify(parent.output())}; events: ${r.log.join(' ')}`);
+      });
+      assert.equal(r.added.get(worker)!.identity.name, 'pool');
+      assert.equal(r.added.get(sleeper)!.identity.name, 'pool');
+      assert.equal(r.added.get(sleeper)!.identity.executablePath, '/usr/bin/sleep');
+      assert.equal(d.stats().selected, 5);
+    });
+  });
+}
+
+test('exact: N processes started after discovery give exactly N added and, after they exit, N removed', async () => {
+  // A binary of our own, so that nobody else's sleep on this host matches.
+  const mySleep = work.file('bin/waggle-test-sleep', '');
+  copyFileSync('/usr/bin/sleep', mySleep);
+  chmodSync(mySleep, 0o755);
+  const d = discovery({ selectors: [{ exePath: '*/waggle-test-sleep' }], kernelEvents: 'on' });
+  const r = record(d);
+  await d.start();
+  const N = 50;
+  const started = Array.from({ length: N }, (_, i) => children.start(mySleep, [String(30 + i)]));
+  await waitFor(() => started.every((c) => r.added.has(c.pid)), 5000, 5);
+  for (const c of started) c.kill();
+  await Promise.all(started.map((c) => c.exited));
+  await waitFor(() => started.every((c) => r.removed.has(c.pid)), 5000, 5);
+  await d.rescan();
+  assert.equal(r.added.size, N, r.log.join(' '));
+  assert.equal(r.removed.size, N);
+  assert.equal(d.watched().size, 0);
+  assert.equal(d.stats().kernelDrops, 0);
+});
