@@ -1,0 +1,13 @@
+// The embedded live store: spans, RED aggregates, service map, security events
+// and agent health, bounded, for the UI.
+export { LiveStore, OTHER_OPERATIONS, opKey } from './live-store.js';
+export type { LiveStoreOptions, SpanQuery } from './live-store.js';
+export { registerStoreMetrics } from './metrics.js';
+export { startHealthSampler } from './health-sampler.js';
+export type { HealthSampler, HealthSources } from './health-sampler.js';
+export type { HealthSnapshot, HealthView, WatchedProcess } from './health.js';
+export type { SecurityEventRecord, SecurityEventView } from './security-events.js';
+export type { EdgeView, MapNode } from './service-map.js';
+export { LOCAL_CALLERS_LABEL } from './service-map.js';
+export { LogHistogram } from './log-histogram.js';
+export * from './views.js';

@@ -1,0 +1,96 @@
+// RED figures (rate, errors, duration) of one stream of spans over time, at two
+// resolutions: 10 s slots for the last 15 minutes, 1 min slots for the last hour.
+import { LogHistogram } from './log-histogram.js';
+import { type Slot, TimeRing } from './time-ring.js';
+
+export const FINE_SLOT_MS = 10_000;
+export const FINE_SLOTS = 90;
+export const COARSE_SLOT_MS = 60_000;
+export const COARSE_SLOTS = 60;
+/** The longest window a query can ask for. */
+export const MAX_WINDOW_MS = COARSE_SLOT_MS * COARSE_SLOTS;
+
+export interface Aggregate {
+  count: number;
+  errors: number;
+  hist: LogHistogram;
+  /** Seconds the window covered (for rates). */
+  seconds: number;
+}
+
+export interface TimelinePoint {
+  /** Slot start, ms since the epoch. */
+  t: number;
+  count: number;
+  errors: number;
+  hist: LogHistogram | undefined;
+}
+
+export class RedSeries {
+  readonly fine = new TimeRing(FINE_SLOT_MS, FINE_SLOTS);
+  readonly coarse = new TimeRing(COARSE_SLOT_MS, COARSE_SLOTS);
+  totalCount = 0;
+  totalErrors = 0;
+  /** End time (ms) of the newest span recorded. */
+  lastMs = 0;
+
+  /** Records one span ending at `ms`; false when it is older than the history kept. */
+  record(ms: number, durationNs: number, error: boolean): boolean {
+    const inFine = this.fine.record(ms, durationNs, error);
+    const inCoarse = this.coarse.record(ms, durationNs, error);
+    if (!inFine && !inCoarse) return false;
+    this.totalCount++;
+    if (error) this.totalErrors++;
+    if (ms > this.lastMs) this.lastMs = ms;
+    return true;
+  }
+
+  /**
+   * Everything that ended from the start of the slot `windowMs` before `nowMs`
+   * until `nowMs`: the window is slot-aligned and up to one slot longer than
+   * asked, and `seconds` says exactly how long it was.
+   */
+  window(nowMs: number, windowMs: number): Aggregate {
+    const ring = windowMs <= this.fine.spanMs ? this.fine : this.coarse;
+    // n complete slots before the current one, plus the current one as far as it went.
+    const n = Math.max(1, Math.min(ring.length - 1, Math.round(windowMs / ring.slotMs)));
+    const nowId = ring.idOf(nowMs);
+    const hist = new LogHistogram();
+    let count = 0;
+    let errors = 0;
+    for (let id = nowId - n; id <= nowId; id++) {
+      const s = ring.get(id);
+      if (!s) continue;
+      count += s.count;
+      errors += s.errors;
+      hist.merge(s.hist);
+    }
+    const seconds = (nowMs - (nowId - n) * ring.slotMs) / 1000;
+    return { count, errors, hist, seconds };
+  }
+
+  /**
+   * Complete slots over the last `rangeMs` (10 s slots up to 15 min, 1 min slots
+   * beyond), oldest first, one point per slot including empty ones.
+   */
+  timeline(nowMs: number, rangeMs: number): { stepMs: number; points: TimelinePoint[] } {
+    const ring = rangeMs <= this.fine.spanMs ? this.fine : this.coarse;
+    return { stepMs: ring.slotMs, points: slotsBefore(ring, nowMs, rangeMs) };
+  }
+
+  byteEstimate(): number {
+    return 96 + this.fine.byteEstimate() + this.coarse.byteEstimate();
+  }
+}
+
+/** The complete slots of `ring` in the `rangeMs` before the current one. */
+export function slotsBefore(ring: TimeRing, nowMs: number, rangeMs: number): TimelinePoint[] {
+  const n = Math.max(1, Math.min(ring.length - 1, Math.round(rangeMs / ring.slotMs)));
+  const lastComplete = ring.idOf(nowMs) - 1;
+  const points: TimelinePoint[] = [];
+  for (let id = lastComplete - n + 1; id <= lastComplete; id++) {
+    const s: Slot | undefined = ring.get(id);
+    points.push({ t: id * ring.slotMs, count: s?.count ?? 0, errors: s?.errors ?? 0, hist: s?.hist });
+  }
+  return points;
+}

@@ -1,0 +1,286 @@
+// Service-map edges. A client span from A records an edge A → (peer endpoint);
+// a server span on B records an edge (caller address) → B. Endpoints are
+// resolved to services when the map is read, from the ports the services were
+// seen listening on, so the order in which the two sides first appear does not
+// matter. Each edge keeps its own RED series.
+//
+// A call between two watched services is measured at both ends; the map draws
+// it once, from the caller's client spans. Server-side edges are drawn only for
+// the calls the watched callers do not explain (curl, unwatched or remote
+// clients): the callee's server-span count minus what its watched callers
+// measured, taken first from local callers (watched services run here), then
+// from remote addresses, largest first. Matching the two ends by the caller's
+// ephemeral port is not possible when the map is built: the server span ends
+// before the client span of the same exchange.
+import { networkInterfaces } from 'node:os';
+import type { Span } from '../telemetry/span.js';
+import type { LogHistogram } from './log-histogram.js';
+import { RedSeries } from './red-series.js';
+import { type ClientTarget, type Endpoint, serverCaller, serverLocal } from './span-fields.js';
+
+export interface MapNode {
+  id: string;
+  label: string;
+  type: 'service' | 'external';
+}
+
+export interface EdgeView {
+  from: string;
+  to: string;
+  /** Which end measured it: the caller's client spans, or the callee's server spans. */
+  side: 'client' | 'server';
+  count: number;
+  errors: number;
+  rate: number;
+  errorRatio: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+interface ClientEdge {
+  from: string;
+  endpoint: Endpoint | undefined;
+  label: string;
+  series: RedSeries;
+}
+
+interface ServerEdge {
+  to: string;
+  callerAddress: string;
+  series: RedSeries;
+}
+
+export interface ServiceMapOptions {
+  maxEdges: number;
+  maxEndpoints: number;
+  /** Addresses of this host (loopback is always local). */
+  localAddresses?: () => Iterable<string>;
+}
+
+export const LOCAL_CALLERS_LABEL = 'local clients';
+
+export class ServiceMap {
+  private readonly clientEdges = new Map<string, ClientEdge>();
+  private readonly serverEdges = new Map<string, ServerEdge>();
+  /** "addr:port" and "*:port" → service listening there. */
+  private readonly listeners = new Map<string, { service: string; lastMs: number }>();
+  private readonly opts: ServiceMapOptions;
+  private local: Set<string> = new Set();
+  private localReadMs = 0;
+  edgesDropped = 0;
+
+  constructor(opts: ServiceMapOptions) {
+    this.opts = opts;
+  }
+
+  get edgeCount(): number {
+    return this.clientEdges.size + this.serverEdges.size;
+  }
+
+  /** A client span from `service` to `target` (see clientTarget), labelled `label` (see peerLabel). */
+  onClientSpan(target: ClientTarget, label: string, service: string, ms: number, ns: number, error: boolean): void {
+    const key = `${service}\0${target.peer ? `${target.peer.address}:${target.peer.port ?? ''}` : ''}\0${label}`;
+    let edge = this.clientEdges.get(key);
+    if (!edge) {
+      const endpoint = target.peer && { address: normaliseAddress(target.peer.address), port: target.peer.port };
+      if (this.edgeCount >= this.opts.maxEdges) {
+        this.edgesDropped++;
+        return;
+      }
+      edge = { from: service, endpoint, label, series: new RedSeries() };
+      this.clientEdges.set(key, edge);
+    }
+    edge.series.record(ms, ns, error);
+  }
+
+  onServerSpan(span: Span, service: string, ms: number, ns: number, error: boolean): void {
+    const listen = serverLocal(span);
+    if (listen) {
+      this.learnListener(`${normaliseAddress(listen.address)}:${listen.port}`, service, ms);
+      this.learnListener(`*:${listen.port}`, service, ms);
+    }
+    const caller = serverCaller(span);
+    const callerAddress = caller ? normaliseAddress(caller.address) : 'unknown';
+    const key = `${service}\0${callerAddress}`;
+    let edge = this.serverEdges.get(key);
+    if (!edge) {
+      if (this.edgeCount >= this.opts.maxEdges) {
+        this.edgesDropped++;
+        return;
+      }
+      edge = { to: service, callerAddress, series: new RedSeries() };
+      this.serverEdges.set(key, edge);
+    }
+    edge.series.record(ms, ns, error);
+  }
+
+  /** The service listening on an endpoint, if one was seen. */
+  resolve(endpoint: Endpoint | undefined): string | undefined {
+    if (!endpoint || endpoint.port === undefined) return undefined;
+    const exact = this.listeners.get(`${endpoint.address}:${endpoint.port}`);
+    if (exact) return exact.service;
+    if (this.isLocal(endpoint.address)) return this.listeners.get(`*:${endpoint.port}`)?.service;
+    return undefined;
+  }
+
+  /** Nodes and edges with traffic in the window. Service nodes are named by service name. */
+  view(nowMs: number, windowMs: number): { nodes: MapNode[]; edges: EdgeView[] } {
+    const nodes = new Map<string, MapNode>();
+    const edges = new Map<string, EdgeAcc>();
+    const serviceNode = (name: string) => {
+      const id = `service:${name}`;
+      if (!nodes.has(id)) nodes.set(id, { id, label: name, type: 'service' });
+      return id;
+    };
+    const externalNode = (label: string) => {
+      const id = `external:${label}`;
+      if (!nodes.has(id)) nodes.set(id, { id, label, type: 'external' });
+      return id;
+    };
+    const add = (from: string, to: string, side: 'client' | 'server', series: RedSeries) => {
+      const w = series.window(nowMs, windowMs);
+      if (w.count === 0) return;
+      const key = `${from}\0${to}\0${side}`;
+      const cur = edges.get(key);
+      if (cur) {
+        // Several raw edges (e.g. a peer reached by name and by address) fold into one.
+        cur.count += w.count;
+        cur.errors += w.errors;
+        cur.hist.merge(w.hist);
+      } else {
+        edges.set(key, { from, to, side, count: w.count, errors: w.errors, hist: w.hist, seconds: w.seconds });
+      }
+    };
+
+    // Calls into each service that its watched callers measured from their side.
+    const measuredByCallers = new Map<string, number>();
+    for (const e of this.clientEdges.values()) {
+      const target = this.resolve(e.endpoint);
+      const from = serviceNode(e.from);
+      const to = target ? serviceNode(target) : externalNode(e.label);
+      add(from, to, 'client', e.series);
+      if (target) measuredByCallers.set(target, (measuredByCallers.get(target) ?? 0) + e.series.window(nowMs, windowMs).count);
+    }
+    // Server-side measurements per callee, grouped by caller: all local callers as one.
+    const callers = new Map<string, Map<string, EdgeAcc>>();
+    for (const e of this.serverEdges.values()) {
+      const w = e.series.window(nowMs, windowMs);
+      if (w.count === 0) continue;
+      const local = this.isLocal(e.callerAddress);
+      const from = local ? externalNode(LOCAL_CALLERS_LABEL) : externalNode(e.callerAddress);
+      const byCaller = callers.get(e.to) ?? new Map<string, EdgeAcc>();
+      callers.set(e.to, byCaller);
+      const cur = byCaller.get(from);
+      if (cur) {
+        cur.count += w.count;
+        cur.errors += w.errors;
+        cur.hist.merge(w.hist);
+      } else {
+        byCaller.set(from, { from, to: serviceNode(e.to), side: 'server', count: w.count, errors: w.errors, hist: w.hist, seconds: w.seconds });
+      }
+    }
+    const localId = `external:${LOCAL_CALLERS_LABEL}`;
+    for (const [to, byCaller] of callers) {
+      let explainedLeft = measuredByCallers.get(to) ?? 0;
+      const groups = [...byCaller.values()].sort((a, b) => (a.from === localId ? -1 : b.from === localId ? 1 : b.count - a.count || a.from.localeCompare(b.from)));
+      for (const g of groups) {
+        const explained = Math.min(explainedLeft, g.count);
+        explainedLeft -= explained;
+        const surplus = g.count - explained;
+        // Both ends' windows differ by a few in-flight calls; ignore such noise.
+        if (surplus < Math.max(3, g.count * 0.05)) continue;
+        g.errors = Math.round((g.errors * surplus) / g.count);
+        g.count = surplus;
+        edges.set(`${g.from}\0${g.to}\0server`, g);
+      }
+    }
+    const used = new Set<string>();
+    for (const e of edges.values()) {
+      used.add(e.from);
+      used.add(e.to);
+    }
+    return { nodes: [...nodes.values()].filter((n) => used.has(n.id)), edges: [...edges.values()].map(toView) };
+  }
+
+  /** Forgets edges and listeners idle for longer than `idleMs`. */
+  sweep(nowMs: number, idleMs: number): void {
+    for (const [k, e] of this.clientEdges) if (nowMs - e.series.lastMs > idleMs) this.clientEdges.delete(k);
+    for (const [k, e] of this.serverEdges) if (nowMs - e.series.lastMs > idleMs) this.serverEdges.delete(k);
+    for (const [k, l] of this.listeners) if (nowMs - l.lastMs > idleMs) this.listeners.delete(k);
+  }
+
+  /** Forgets every edge from or to a service (when the service is forgotten). */
+  forgetService(name: string): void {
+    for (const [k, e] of this.clientEdges) if (e.from === name) this.clientEdges.delete(k);
+    for (const [k, e] of this.serverEdges) if (e.to === name) this.serverEdges.delete(k);
+  }
+
+  byteEstimate(): number {
+    let bytes = this.listeners.size * 120;
+    for (const e of this.clientEdges.values()) bytes += 200 + e.series.byteEstimate();
+    for (const e of this.serverEdges.values()) bytes += 200 + e.series.byteEstimate();
+    return bytes;
+  }
+
+  private learnListener(key: string, service: string, ms: number): void {
+    const cur = this.listeners.get(key);
+    if (cur) {
+      cur.service = service;
+      cur.lastMs = ms;
+      return;
+    }
+    if (this.listeners.size >= this.opts.maxEndpoints) {
+      const oldest = this.listeners.keys().next().value;
+      if (oldest !== undefined) this.listeners.delete(oldest);
+    }
+    this.listeners.set(key, { service, lastMs: ms });
+  }
+
+  private isLocal(address: string): boolean {
+    if (address === '*' || address.startsWith('127.') || address === '::1' || address === '0.0.0.0' || address === '::' || address === 'localhost') return true;
+    const now = Date.now();
+    if (now - this.localReadMs > 60_000) {
+      this.localReadMs = now;
+      this.local = new Set(this.opts.localAddresses ? this.opts.localAddresses() : hostAddresses());
+    }
+    return this.local.has(address);
+  }
+}
+
+/** ::ffff:10.0.0.1 → 10.0.0.1; lower-case IPv6. */
+export function normaliseAddress(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+function hostAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(normaliseAddress(a.address));
+  return out;
+}
+
+interface EdgeAcc {
+  from: string;
+  to: string;
+  side: 'client' | 'server';
+  count: number;
+  errors: number;
+  hist: LogHistogram;
+  seconds: number;
+}
+
+function toView(e: EdgeAcc): EdgeView {
+  return {
+    from: e.from,
+    to: e.to,
+    side: e.side,
+    count: e.count,
+    errors: e.errors,
+    rate: e.count / e.seconds,
+    errorRatio: e.count ? e.errors / e.count : 0,
+    p50Ms: e.hist.quantileNs(0.5) / 1e6,
+    p95Ms: e.hist.quantileNs(0.95) / 1e6,
+    p99Ms: e.hist.quantileNs(0.99) / 1e6,
+  };
+}

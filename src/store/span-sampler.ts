@@ -1,0 +1,75 @@
+// Which spans the store keeps as spans (every span is counted in the
+// aggregates regardless). Keeping all of them at 20,000 spans/s would promote
+// every span to V8's old generation and spend the CPU on garbage collection,
+// for a traces page that shows a few hundred. So:
+// - ordinary spans: each service keeps about `perSecond` spans/s, chosen by a
+//   hash of the trace id against the service's keep probability. Busier services
+//   have lower probabilities, and a trace kept by the busiest service it passes
+//   through is kept by every quieter one too, so kept traces stay whole;
+// - errors and slow spans: kept while under a per-service rate limit.
+
+/** A uniform number in [0, 1) from a trace id (random hex), well mixed even for sequential ids. */
+export function traceHash(traceId: string): number {
+  let h = 0x811c9dc5;
+  const n = traceId.length;
+  // The last 16 characters carry enough randomness for any real id.
+  for (let i = Math.max(0, n - 16); i < n; i++) h = Math.imul(h ^ traceId.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** Keep probability adapted once a second to hold a service's kept spans near `perSecond`. */
+export class TraceSampler {
+  private readonly perSecond: number;
+  private periodStartMs = 0;
+  private seen = 0;
+  private p = 1;
+
+  constructor(perSecond: number) {
+    this.perSecond = perSecond;
+  }
+
+  get probability(): number {
+    return this.p;
+  }
+
+  admit(traceId: string, nowMs: number): boolean {
+    this.seen++;
+    const elapsed = nowMs - this.periodStartMs;
+    if (elapsed >= 1000 || elapsed < 0) {
+      const rate = elapsed > 0 && elapsed < 10_000 ? (this.seen * 1000) / elapsed : 0;
+      this.p = rate > this.perSecond ? this.perSecond / rate : 1;
+      this.periodStartMs = nowMs;
+      this.seen = 0;
+    }
+    return this.p >= 1 || traceHash(traceId) < this.p;
+  }
+}
+
+/** A token bucket: `perSecond` on average, bursts up to `burst`. */
+export class RateLimiter {
+  private readonly perSecond: number;
+  private readonly burst: number;
+  private tokens: number;
+  private lastMs = 0;
+
+  constructor(perSecond: number, burst = perSecond) {
+    this.perSecond = perSecond;
+    this.burst = burst;
+    this.tokens = burst;
+  }
+
+  take(nowMs: number): boolean {
+    if (nowMs > this.lastMs) {
+      this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.perSecond) / 1000);
+      this.lastMs = nowMs;
+    }
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}

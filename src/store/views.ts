@@ -1,0 +1,120 @@
+// The JSON shapes the store answers queries with (served as-is by the UI's API).
+import type { LogHistogram } from './log-histogram.js';
+import type { Side } from './span-fields.js';
+
+export interface RedSummary {
+  count: number;
+  errors: number;
+  /** Requests per second over the window. */
+  rate: number;
+  errorRatio: number;
+  /** Milliseconds; null when there was no traffic. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  meanMs: number | null;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  pid: number;
+  executable: string;
+  lastSeenMs: number;
+}
+
+export interface ServiceSummary {
+  name: string;
+  instances: InstanceView[];
+  server: RedSummary | null;
+  client: RedSummary | null;
+  /** Requests per second per 10 s slot over the last 15 minutes (server side, else client side). */
+  spark: number[];
+  lastSeenMs: number;
+}
+
+export interface OverviewView {
+  nowMs: number;
+  windowMs: number;
+  services: ServiceSummary[];
+}
+
+export interface OperationView extends RedSummary {
+  name: string;
+  /** Client side: where the calls went. */
+  peer: string | null;
+}
+
+export interface TimelineView {
+  stepMs: number;
+  /** Slot starts, ms since the epoch. */
+  t: number[];
+  rate: number[];
+  errorRate: number[];
+  p50Ms: Array<number | null>;
+  p95Ms: Array<number | null>;
+  p99Ms: Array<number | null>;
+  /** Per slot, counts per latency bucket of `boundsMs`. */
+  heatmap: number[][];
+}
+
+export interface SideView {
+  side: Side;
+  summary: RedSummary;
+  operations: OperationView[];
+  timeline: TimelineView;
+  /** Latency distribution over the window, counts per bucket of `boundsMs`. */
+  histogram: number[];
+}
+
+export interface ServiceView {
+  name: string;
+  nowMs: number;
+  windowMs: number;
+  rangeMs: number;
+  /** Upper bounds (ms) of the display latency buckets; the last is Infinity, sent as null. */
+  boundsMs: Array<number | null>;
+  instances: InstanceView[];
+  server: SideView | null;
+  client: SideView | null;
+}
+
+export interface SpanSummary {
+  spanId: string;
+  traceId: string;
+  parentSpanId: string | null;
+  name: string;
+  kind: string;
+  service: string;
+  pid: number;
+  startMs: number;
+  durationMs: number;
+  status: string;
+  statusCode: number | null;
+  peer: string | null;
+}
+
+/** Display buckets for latency (upper bounds, ms): 1-2-5 steps from 0.1 ms to 10 s, then the rest. */
+export const DISPLAY_BOUNDS_MS: readonly number[] = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, Infinity];
+export const DISPLAY_BOUNDS_NS: readonly number[] = DISPLAY_BOUNDS_MS.map((ms) => ms * 1e6);
+
+export function summarise(count: number, errors: number, hist: LogHistogram, seconds: number): RedSummary {
+  const q = (p: number) => (count ? round3(hist.quantileNs(p) / 1e6) : null);
+  return {
+    count,
+    errors,
+    rate: round3(count / seconds),
+    errorRatio: count ? round3(errors / count) : 0,
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    p99Ms: q(0.99),
+    meanMs: count ? round3(hist.meanNs() / 1e6) : null,
+  };
+}
+
+export function round3(n: number): number {
+  if (!Number.isFinite(n)) return n;
+  const a = Math.abs(n);
+  const digits = a >= 100 ? 1 : a >= 1 ? 3 : 5;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
