@@ -1,0 +1,576 @@
+// Security observability: process life-cycle (exec, fork, exit) for every
+// process, and policy hooks whose selectors are evaluated here, in the kernel,
+// so that only operations that break a policy cross into user space.
+//
+// User space loads only the hooks some policy uses (selectPrograms), writes the
+// compiled selectors into the maps and `cfg`/`sels`, and seeds `procs` from /proc.
+#include "match.h"
+#include "path.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_WRONLY 01
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+
+// ---- process life-cycle -------------------------------------------------------------
+
+static __always_inline void fill_life_header(struct event_header *h, __u8 type, __u32 tgid, __u32 tid, struct proc_entry *e, __u64 now) {
+  __u64 uid_gid = bpf_get_current_uid_gid();
+  h->type = type;
+  h->hook = 0;
+  h->op = 0;
+  h->flags = 0;
+  h->pid = tgid;
+  h->tid = tid;
+  h->ppid = e->ppid;
+  h->ktime = now;
+  h->start_ktime = e->start_ktime;
+  h->parent_start_ktime = e->parent_start_ktime;
+  h->uid = (__u32)uid_gid;
+  h->gid = uid_gid >> 32;
+}
+
+static __always_inline void copy_pair(struct sel_pair *dst, const struct sel_pair *src) {
+  if (src) *dst = *src;
+}
+
+static __always_inline void zero_entry(struct proc_entry *e) { __builtin_memset(e, 0, sizeof(*e)); }
+
+static __always_inline void inherit_parent(struct proc_entry *e, __u32 ppid) {
+  e->ppid = ppid;
+  struct proc_entry *pp = bpf_map_lookup_elem(&procs, &ppid);
+  if (pp) {
+    e->parent_start_ktime = pp->start_ktime;
+    e->parent = pp->as_parent;
+  } else {
+    e->flags |= WG_PROC_PARENT_UNKNOWN;
+  }
+}
+
+static __always_inline void emit_exec_policy(struct file *file);
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
+  struct scratch *s = get_scratch();
+  if (!s) return 0;
+  __u64 now = bpf_ktime_get_ns();
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  count_life(WG_LC_EXEC);
+
+  struct file *file = BPF_CORE_READ(bprm, file);
+  __u32 bflags = 0;
+  resolve_file(s, file, &bflags);
+
+  struct proc_entry *e = &s->proc;
+  zero_entry(e);
+  e->start_ktime = now;
+  inherit_parent(e, BPF_CORE_READ(task, real_parent, tgid));
+  if (cfg.uses_binary) copy_pair(&e->bin, bpf_map_lookup_elem(&binary_trie, &s->prefixlen));
+  if (cfg.uses_parent) copy_pair(&e->as_parent, bpf_map_lookup_elem(&parent_trie, &s->prefixlen));
+  if (bpf_map_update_elem(&procs, &tgid, e, BPF_ANY)) count_life(WG_LC_TABLE_FULL);
+
+  struct exec_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    waggle_count(&events_drops, 0, 1);
+    count_life(WG_LC_DROPS);
+  } else {
+    fill_life_header(&r->hdr, WG_REC_EXEC, tgid, tgid, e, now);
+    r->hdr.op = WG_OP_EXECVE;
+    __u32 level = BPF_CORE_READ(task, thread_pid, level);
+    r->pidns_level = level;
+    if (level > 0) r->hdr.flags |= WG_HDR_IN_CONTAINER;
+    r->euid = BPF_CORE_READ(task, cred, euid.val);
+    r->egid = BPF_CORE_READ(task, cred, egid.val);
+    r->cgroup_id = bpf_get_current_cgroup_id();
+    __u16 flags = bflags;
+    bpf_probe_read_kernel(r->binary, WAGGLE_PATH_MAX, s->path);
+
+    long n = bpf_probe_read_kernel_str(r->filename, WAGGLE_PATH_MAX, BPF_CORE_READ(bprm, filename));
+    if (n == WAGGLE_PATH_MAX) flags |= WG_FILENAME_TRUNCATED;
+
+    __u32 cflags = 0;
+    resolve_path(s, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt), &cflags);
+    if (cflags & WG_PATH_TRUNCATED) flags |= WG_CWD_TRUNCATED;
+    bpf_probe_read_kernel(r->cwd, WAGGLE_PATH_MAX, s->path);
+
+    unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
+    unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
+    unsigned long len = arg_end > arg_start ? arg_end - arg_start : 0;
+    if (len > WAGGLE_ARGS_MAX - 1) {
+      len = WAGGLE_ARGS_MAX - 1;
+      flags |= WG_ARGS_TRUNCATED;
+    }
+    if (len > 0 && bpf_probe_read_user(r->args, len & (WAGGLE_ARGS_MAX - 1), (void *)arg_start) != 0) len = 0;
+    r->args_len = len;
+
+    const char *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
+    if (bpf_probe_read_kernel_str(r->cgroup, WAGGLE_CGROUP_MAX, cg) < 0) r->cgroup[0] = 0;
+    r->flags = flags;
+    bpf_ringbuf_submit(r, 0);
+  }
+  emit_exec_policy(file);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
+  __u32 tgid = BPF_CORE_READ(child, tgid);
+  if (tgid != BPF_CORE_READ(child, pid)) return 0;  // a thread, not a process
+  if (BPF_CORE_READ(child, flags) & PF_KTHREAD) return 0;
+  struct scratch *s = get_scratch();
+  if (!s) return 0;
+  count_life(WG_LC_FORK);
+  __u64 now = bpf_ktime_get_ns();
+  __u32 ppid = BPF_CORE_READ(child, real_parent, tgid);
+  struct proc_entry *e = &s->proc;
+  zero_entry(e);
+  e->start_ktime = now;
+  e->ppid = ppid;
+  struct proc_entry *pp = bpf_map_lookup_elem(&procs, &ppid);
+  if (pp) {
+    // Same image as the parent until it execs; its parent is the parent's image.
+    e->parent_start_ktime = pp->start_ktime;
+    e->bin = pp->bin;
+    e->as_parent = pp->as_parent;
+    e->parent = pp->as_parent;
+  } else {
+    e->flags |= WG_PROC_PARENT_UNKNOWN;
+  }
+  if (bpf_map_update_elem(&procs, &tgid, e, BPF_ANY)) count_life(WG_LC_TABLE_FULL);
+
+  struct fork_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    waggle_count(&events_drops, 0, 1);
+    count_life(WG_LC_DROPS);
+    return 0;
+  }
+  fill_life_header(&r->hdr, WG_REC_FORK, tgid, tgid, e, now);
+  bpf_ringbuf_submit(r, 0);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task) {
+  if (BPF_CORE_READ(task, flags) & PF_KTHREAD) return 0;
+  if (BPF_CORE_READ(task, signal, live.counter) != 0) return 0;  // other threads live on
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  count_life(WG_LC_EXIT);
+  struct proc_entry *pe = bpf_map_lookup_elem(&procs, &tgid);
+  struct exit_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    waggle_count(&events_drops, 0, 1);
+    count_life(WG_LC_DROPS);
+  } else {
+    __u64 now = bpf_ktime_get_ns();
+    __u64 uid_gid = bpf_get_current_uid_gid();
+    r->hdr.type = WG_REC_EXIT;
+    r->hdr.hook = 0;
+    r->hdr.op = 0;
+    r->hdr.flags = pe ? 0 : WG_HDR_PROC_UNKNOWN;
+    r->hdr.pid = tgid;
+    r->hdr.tid = BPF_CORE_READ(task, pid);
+    r->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
+    r->hdr.ktime = now;
+    r->hdr.start_ktime = pe ? pe->start_ktime : 0;
+    r->hdr.parent_start_ktime = pe ? pe->parent_start_ktime : 0;
+    r->hdr.uid = (__u32)uid_gid;
+    r->hdr.gid = uid_gid >> 32;
+    r->exit_code = BPF_CORE_READ(task, exit_code);
+    r->pad = 0;
+    bpf_ringbuf_submit(r, 0);
+  }
+  if (pe) bpf_map_delete_elem(&procs, &tgid);
+  return 0;
+}
+
+// ---- exec policies --------------------------------------------------------------------
+
+static __always_inline void emit_exec_policy(struct file *file) {
+  struct eval e = {};
+  count_hook(WG_HOOK_EXEC, WG_CNT_RUNS);
+  if (!eval_process(&e, WG_HOOK_EXEC)) {
+    count_hook(WG_HOOK_EXEC, WG_CNT_FILTERED);
+    return;
+  }
+  struct resolve_ctx r;
+  if (!resolve(&e, &r, BPF_CORE_READ(file, f_inode, i_ino))) return;
+  struct exec_policy_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_EXEC, WG_CNT_DROPS);
+    return;
+  }
+  fill_header(&rec->p.hdr, &e, WG_OP_EXECVE);
+  copy_policy_masks(&rec->p, &r);
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_EXEC, WG_CNT_SENT);
+}
+
+// ---- file opens -----------------------------------------------------------------------
+// Evaluated at the exit of open calls: the descriptor's struct file gives the
+// canonical path and the access mode. SIGKILL from here lands before the process
+// can read or write through the descriptor (open's own effects, O_CREAT and
+// O_TRUNC, have happened: see docs/policies.md).
+
+static __always_inline int open_enter(__u64 flags) {
+  if (!cfg.uses_open_stash) return 0;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  __u32 f = (flags & O_CREAT ? WG_OPEN_CREATE : 0) | (flags & O_TRUNC ? WG_OPEN_TRUNCATE : 0);
+  bpf_map_update_elem(&open_flags, &tid, &f, BPF_ANY);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int file_enter_openat(struct trace_event_raw_sys_enter *ctx) { return open_enter(ctx->args[2]); }
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int file_enter_open(struct trace_event_raw_sys_enter *ctx) { return open_enter(ctx->args[1]); }
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int file_enter_creat(struct trace_event_raw_sys_enter *ctx) { return open_enter(O_CREAT | O_TRUNC | O_WRONLY); }
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int file_enter_openat2(struct trace_event_raw_sys_enter *ctx) {
+  __u64 flags = 0;
+  bpf_probe_read_user(&flags, sizeof(flags), (void *)ctx->args[2]);  // struct open_how.flags
+  return open_enter(flags);
+}
+
+static __always_inline int open_exit(long ret, __u8 op) {
+  __u32 stashed = 0;
+  if (cfg.uses_open_stash) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    __u32 *f = bpf_map_lookup_elem(&open_flags, &tid);
+    if (f) {
+      stashed = *f;
+      bpf_map_delete_elem(&open_flags, &tid);
+    }
+  }
+  if (ret < 0) return 0;
+  count_hook(WG_HOOK_FILE_OPEN, WG_CNT_RUNS);
+  struct eval e = {};
+  if (!eval_process(&e, WG_HOOK_FILE_OPEN)) goto filtered;
+  struct file *file = fd_file(ret);
+  if (!file) goto filtered;
+  __u32 fmode = BPF_CORE_READ(file, f_mode);
+  __u32 flags = stashed | (fmode & FMODE_READ ? WG_OPEN_READ : 0) | (fmode & FMODE_WRITE ? WG_OPEN_WRITE : 0);
+  if (cfg.uses_flags) {
+#pragma unroll
+    for (int i = 0; i < SEL_WORDS; i++) {
+      __u32 ok = cfg.no_flags.w[i];
+      if (flags & WG_OPEN_READ) ok |= cfg.flag_sel[0].w[i];
+      if (flags & WG_OPEN_WRITE) ok |= cfg.flag_sel[1].w[i];
+      if (flags & WG_OPEN_CREATE) ok |= cfg.flag_sel[2].w[i];
+      if (flags & WG_OPEN_TRUNCATE) ok |= cfg.flag_sel[3].w[i];
+      e.cand.w[i] &= ok;
+    }
+    if (sm_empty(&e.cand)) goto filtered;
+  }
+  struct scratch *s = get_scratch();
+  if (!s) goto filtered;
+  __u32 pflags = 0;
+  __u32 len = resolve_file(s, file, &pflags);
+  if (cfg.uses_path) {
+    struct sel_pair *prefix = bpf_map_lookup_elem(&path_trie, &s->prefixlen);
+    struct sel_pair *suffix = NULL;
+    if (cfg.suffix_max && !(pflags & WG_PATH_TRUNCATED)) {
+      reverse_tail(s, len, cfg.suffix_max);
+      suffix = bpf_map_lookup_elem(&suffix_trie, &s->rprefixlen);
+    }
+    sm_filter2(&e.cand, prefix, suffix, &cfg.no_path_pos);
+    if (sm_empty(&e.cand)) goto filtered;
+  }
+  __u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
+  __u32 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+  struct resolve_ctx r;
+  if (!resolve(&e, &r, ino ^ ((__u64)dev << 40))) return 0;
+  struct file_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_FILE_OPEN, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->flags = flags;
+  rec->fmode = fmode;
+  rec->ino = ino;
+  rec->dev = dev;
+  rec->path_len = len;
+  rec->path_flags = pflags;
+  bpf_probe_read_kernel(rec->path, WAGGLE_PATH_MAX, s->path);
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_FILE_OPEN, WG_CNT_SENT);
+  return 0;
+filtered:
+  count_hook(WG_HOOK_FILE_OPEN, WG_CNT_FILTERED);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int file_exit_openat(struct trace_event_raw_sys_exit *ctx) { return open_exit(ctx->ret, WG_OP_OPENAT); }
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int file_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return open_exit(ctx->ret, WG_OP_OPENAT2); }
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int file_exit_open(struct trace_event_raw_sys_exit *ctx) { return open_exit(ctx->ret, WG_OP_OPEN); }
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int file_exit_creat(struct trace_event_raw_sys_exit *ctx) { return open_exit(ctx->ret, WG_OP_CREAT); }
+
+// ---- connect / bind ---------------------------------------------------------------------
+// At the entry: the address is the caller's own (TOCTOU: another thread may change
+// it before the kernel copies it). SIGKILL here does not stop the kernel from
+// starting the connection (see docs/policies.md).
+
+static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long addrlen) {
+  if (!uaddr || addrlen < 2) return 0;
+  __u16 family = 0;
+  if (bpf_probe_read_user(&family, sizeof(family), uaddr)) return 0;
+  if (family != AF_INET && family != AF_INET6) return 0;
+  count_hook(hook, WG_CNT_RUNS);
+  struct eval e = {};
+  if (!eval_process(&e, hook)) goto filtered;
+  struct scratch *s = get_scratch();
+  if (!s) goto filtered;
+  struct addr_key *k = &s->addr;
+  __u16 port = 0;
+  __builtin_memset(k->addr, 0, sizeof(k->addr));
+  if (family == AF_INET) {
+    struct sockaddr_in sin = {};
+    bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+    port = bpf_ntohs(sin.sin_port);
+    k->addr[10] = 0xff;
+    k->addr[11] = 0xff;
+    __builtin_memcpy(&k->addr[12], &sin.sin_addr.s_addr, 4);
+  } else {
+    struct sockaddr_in6 sin6 = {};
+    bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+    port = bpf_ntohs(sin6.sin6_port);
+    __builtin_memcpy(k->addr, &sin6.sin6_addr, 16);
+  }
+  k->prefixlen = 128;
+  if (cfg.uses_addr) sm_filter(&e.cand, bpf_map_lookup_elem(&addr_trie, k), &cfg.no_addr_pos);
+  if (cfg.uses_port) {
+    __u32 p32 = port;
+    sm_filter(&e.cand, bpf_map_lookup_elem(&port_set, &p32), &cfg.no_port_pos);
+  }
+  if (sm_empty(&e.cand)) goto filtered;
+  __u64 fp = 0;
+  __builtin_memcpy(&fp, &k->addr[8], 8);
+  struct resolve_ctx r;
+  if (!resolve(&e, &r, fp ^ ((__u64)port << 48))) return 0;
+  struct sock_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(hook, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->family = family;
+  rec->port = port;
+  rec->pad = 0;
+  __builtin_memcpy(rec->addr, k->addr, 16);
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(hook, WG_CNT_SENT);
+  return 0;
+filtered:
+  count_hook(hook, WG_CNT_FILTERED);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int sock_connect(struct trace_event_raw_sys_enter *ctx) { return sock_enter(WG_HOOK_CONNECT, WG_OP_CONNECT, (void *)ctx->args[1], ctx->args[2]); }
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int sock_bind(struct trace_event_raw_sys_enter *ctx) { return sock_enter(WG_HOOK_BIND, WG_OP_BIND, (void *)ctx->args[1], ctx->args[2]); }
+
+// ---- hooks without operation selectors: setuid family, ptrace, mount, modules --------
+
+// Process-level evaluation shared by the simple hooks; returns 1 with *r filled when
+// an event must be posted.
+static __always_inline int simple_eval(__u32 hook, struct eval *e, struct resolve_ctx *r, __u64 fingerprint) {
+  count_hook(hook, WG_CNT_RUNS);
+  if (!eval_process(e, hook)) {
+    count_hook(hook, WG_CNT_FILTERED);
+    return 0;
+  }
+  return resolve(e, r, fingerprint);
+}
+
+static __always_inline int setuid_enter(__u8 op, __u32 a, __u32 b, __u32 c) {
+  struct eval e = {};
+  struct resolve_ctx r;
+  if (!simple_eval(WG_HOOK_SETUID, &e, &r, op)) return 0;
+  struct setuid_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_SETUID, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->ids[0] = a;
+  rec->ids[1] = b;
+  rec->ids[2] = c;
+  rec->pad = 0;
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_SETUID, WG_CNT_SENT);
+  return 0;
+}
+
+#define NO_ID 0xffffffff
+SEC("tracepoint/syscalls/sys_enter_setuid")
+int setuid_setuid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETUID, ctx->args[0], NO_ID, NO_ID); }
+SEC("tracepoint/syscalls/sys_enter_setgid")
+int setuid_setgid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETGID, ctx->args[0], NO_ID, NO_ID); }
+SEC("tracepoint/syscalls/sys_enter_setreuid")
+int setuid_setreuid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETREUID, ctx->args[0], ctx->args[1], NO_ID); }
+SEC("tracepoint/syscalls/sys_enter_setregid")
+int setuid_setregid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETREGID, ctx->args[0], ctx->args[1], NO_ID); }
+SEC("tracepoint/syscalls/sys_enter_setresuid")
+int setuid_setresuid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETRESUID, ctx->args[0], ctx->args[1], ctx->args[2]); }
+SEC("tracepoint/syscalls/sys_enter_setresgid")
+int setuid_setresgid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETRESGID, ctx->args[0], ctx->args[1], ctx->args[2]); }
+SEC("tracepoint/syscalls/sys_enter_setfsuid")
+int setuid_setfsuid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETFSUID, ctx->args[0], NO_ID, NO_ID); }
+SEC("tracepoint/syscalls/sys_enter_setfsgid")
+int setuid_setfsgid(struct trace_event_raw_sys_enter *ctx) { return setuid_enter(WG_OP_SETFSGID, ctx->args[0], NO_ID, NO_ID); }
+
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_POKEUSR 6
+#define PTRACE_SETREGS 13
+#define PTRACE_SETFPREGS 15
+#define PTRACE_ATTACH 16
+#define PTRACE_SETREGSET 0x4205
+#define PTRACE_SEIZE 0x4206
+
+// Only requests that take control of another process or change it.
+SEC("tracepoint/syscalls/sys_enter_ptrace")
+int ptrace_enter(struct trace_event_raw_sys_enter *ctx) {
+  long req = ctx->args[0];
+  if (req != PTRACE_ATTACH && req != PTRACE_SEIZE && req != PTRACE_POKETEXT && req != PTRACE_POKEDATA && req != PTRACE_POKEUSR &&
+      req != PTRACE_SETREGS && req != PTRACE_SETFPREGS && req != PTRACE_SETREGSET)
+    return 0;
+  struct eval e = {};
+  struct resolve_ctx r;
+  __u32 target = ctx->args[1];
+  if (!simple_eval(WG_HOOK_PTRACE, &e, &r, ((__u64)req << 32) | target)) return 0;
+  struct ptrace_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_PTRACE, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, WG_OP_PTRACE);
+  copy_policy_masks(&rec->p, &r);
+  rec->request = req;
+  rec->target_pid = target;
+  rec->pad = 0;
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_PTRACE, WG_CNT_SENT);
+  return 0;
+}
+
+static __always_inline int mount_enter(__u8 op, const char *source, const char *target, const char *fstype, __u64 flags) {
+  struct eval e = {};
+  struct resolve_ctx r;
+  if (!simple_eval(WG_HOOK_MOUNT, &e, &r, 0)) return 0;
+  struct mount_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_MOUNT, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->mount_flags = flags;
+  rec->source[0] = 0;
+  rec->target[0] = 0;
+  rec->fstype[0] = 0;
+  if (source) bpf_probe_read_user_str(rec->source, sizeof(rec->source), source);
+  if (target) bpf_probe_read_user_str(rec->target, sizeof(rec->target), target);
+  if (fstype) bpf_probe_read_user_str(rec->fstype, sizeof(rec->fstype), fstype);
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_MOUNT, WG_CNT_SENT);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mount")
+int mount_mount(struct trace_event_raw_sys_enter *ctx) {
+  return mount_enter(WG_OP_MOUNT, (const char *)ctx->args[0], (const char *)ctx->args[1], (const char *)ctx->args[2], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_move_mount")
+int mount_move_mount(struct trace_event_raw_sys_enter *ctx) {
+  return mount_enter(WG_OP_MOVE_MOUNT, (const char *)ctx->args[1], (const char *)ctx->args[3], NULL, ctx->args[4]);
+}
+
+static __always_inline int module_enter(__u8 op, long fd, const char *uargs) {
+  struct eval e = {};
+  struct resolve_ctx r;
+  if (!simple_eval(WG_HOOK_MODULE_LOAD, &e, &r, op)) return 0;
+  struct module_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_MODULE_LOAD, WG_CNT_DROPS);
+    return 0;
+  }
+  fill_header(&rec->p.hdr, &e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->path[0] = 0;
+  rec->path_len = 0;
+  rec->path_flags = 0;
+  rec->pad = 0;
+  struct file *file = fd >= 0 ? fd_file(fd) : NULL;
+  struct scratch *s = get_scratch();
+  if (file && s) {
+    __u32 pflags = 0;
+    rec->path_len = resolve_file(s, file, &pflags);
+    rec->path_flags = pflags;
+    bpf_probe_read_kernel(rec->path, WAGGLE_PATH_MAX, s->path);
+  }
+  rec->args[0] = 0;
+  if (uargs) bpf_probe_read_user_str(rec->args, sizeof(rec->args), uargs);
+  bpf_ringbuf_submit(rec, 0);
+  count_hook(WG_HOOK_MODULE_LOAD, WG_CNT_SENT);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_init_module")
+int module_init_module(struct trace_event_raw_sys_enter *ctx) { return module_enter(WG_OP_INIT_MODULE, -1, (const char *)ctx->args[2]); }
+
+SEC("tracepoint/syscalls/sys_enter_finit_module")
+int module_finit_module(struct trace_event_raw_sys_enter *ctx) { return module_enter(WG_OP_FINIT_MODULE, ctx->args[0], (const char *)ctx->args[1]); }
+
+// Types that appear only in user space's view must still be in the BTF.
+struct exec_record *unused_exec_record;
+struct exit_record *unused_exit_record;
+struct fork_record *unused_fork_record;
+struct file_record *unused_file_record;
+struct sock_record *unused_sock_record;
+struct setuid_record *unused_setuid_record;
+struct ptrace_record *unused_ptrace_record;
+struct mount_record *unused_mount_record;
+struct module_record *unused_module_record;
+struct exec_policy_record *unused_exec_policy_record;
+enum hook_id *unused_hook_id;
+enum record_type *unused_record_type;
+enum op_id *unused_op_id;
+enum header_flag *unused_header_flag;
+enum path_flag *unused_path_flag;
+enum open_flag *unused_open_flag;
+enum sel_action *unused_sel_action;
+enum rate_scope *unused_rate_scope;
+enum hook_counter *unused_hook_counter;
+enum life_counter *unused_life_counter;
+enum sel_counter *unused_sel_counter;
+enum proc_flag *unused_proc_flag;
+
+WAGGLE_LICENSE;

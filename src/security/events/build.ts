@@ -1,0 +1,310 @@
+// Kernel records → security events. Life-cycle records keep the process cache
+// current; policy records become one event per policy that posted, with the
+// process, its parent and ancestors taken from the cache.
+import { constants } from 'node:os';
+import type { CompiledPolicySet } from '../compile/compiler.js';
+import { bitsOf, hasBit, maskFromValue } from '../compile/mask.js';
+import type { EventHeader, PolicyHeader, SecurityLayout } from '../kernel/layout.js';
+import type { OpenFlag } from '../policy/schema.js';
+import { type ProcessCache, type ProcessInfo, execIdOf, processKey } from '../process/cache.js';
+import type { KtimeClock } from '../process/clock.js';
+import type { PolicyEvent, ProcessDetail, ProcessView, SecurityEvent, SocketAddress } from './types.js';
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+const PTRACE_REQUESTS = new Map<number, string>([
+  [4, 'PTRACE_POKETEXT'],
+  [5, 'PTRACE_POKEDATA'],
+  [6, 'PTRACE_POKEUSER'],
+  [13, 'PTRACE_SETREGS'],
+  [15, 'PTRACE_SETFPREGS'],
+  [16, 'PTRACE_ATTACH'],
+  [0x4205, 'PTRACE_SETREGSET'],
+  [0x4206, 'PTRACE_SEIZE'],
+]);
+
+/** 64 hex digits in a cgroup name (docker-<id>.scope, cri-containerd-<id>.scope, <id>…). */
+export function containerIdOf(cgroup: string): string | undefined {
+  return /(?:^|[^0-9a-f])([0-9a-f]{64})(?:[^0-9a-f]|$)/.exec(cgroup)?.[1];
+}
+
+export function formatAddress(bytes: Uint8Array, family: number): Omit<SocketAddress, 'port'> {
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (family === 2 || (mapped && family !== 10)) return { family: 'ipv4', address: Array.from(bytes.slice(12, 16)).join('.') };
+  if (mapped) return { family: 'ipv6', address: `::ffff:${Array.from(bytes.slice(12, 16)).join('.')}` };
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  // Longest run of zero words (length ≥ 2) becomes "::".
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  const address = best < 0 ? hex(words) : `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
+  return { family: 'ipv6', address };
+}
+
+function splitArgs(buf: Buffer, start: number, len: number): string[] {
+  if (len <= 0) return [];
+  const parts = buf.toString('utf8', start, start + len).split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+export interface BuilderStats {
+  records: number;
+  events: number;
+  /** Records of a type or hook this agent does not know (should stay 0). */
+  unknown: number;
+}
+
+export class EventBuilder {
+  private readonly stats_: BuilderStats = { records: 0, events: 0, unknown: 0 };
+  private readonly openFlagBits: [OpenFlag, number][];
+  private readonly truncated: { path: number; cwd: number; args: number; filename: number };
+  private readonly inContainerFlag: number;
+
+  constructor(
+    private readonly layout: SecurityLayout,
+    private readonly cache: ProcessCache,
+    private readonly clock: KtimeClock,
+    private readonly set: CompiledPolicySet,
+    readonly node: string,
+  ) {
+    const of = layout.openFlags;
+    this.openFlagBits = [
+      ['read', of.get('OPEN_READ')!],
+      ['write', of.get('OPEN_WRITE')!],
+      ['create', of.get('OPEN_CREATE')!],
+      ['truncate', of.get('OPEN_TRUNCATE')!],
+    ];
+    const pf = layout.pathFlags;
+    this.truncated = { path: pf.get('PATH_TRUNCATED')!, cwd: pf.get('CWD_TRUNCATED')!, args: pf.get('ARGS_TRUNCATED')!, filename: pf.get('FILENAME_TRUNCATED')! };
+    this.inContainerFlag = layout.headerFlags.get('HDR_IN_CONTAINER')!;
+  }
+
+  stats(): BuilderStats {
+    return { ...this.stats_ };
+  }
+
+  /** Decodes one ring buffer record; returns the events it makes (possibly none). */
+  handle(buf: Buffer, off: number, len: number): SecurityEvent[] {
+    this.stats_.records++;
+    const type = buf.readUInt8(off);
+    const t = this.layout.recordType;
+    let out: SecurityEvent[];
+    if (type === t.exec) out = [this.exec(buf, off, len)];
+    else if (type === t.fork) out = [this.fork(buf, off)];
+    else if (type === t.exit) out = [this.exit(buf, off)];
+    else if (type === t.policy) out = this.policy(buf, off);
+    else {
+      this.stats_.unknown++;
+      out = [];
+    }
+    this.stats_.events += out.length;
+    return out;
+  }
+
+  private detail(p: ProcessInfo, tid?: number, withAncestors = true): ProcessDetail {
+    const d: ProcessDetail = this.cache.view(p, tid);
+    const parent = this.cache.parentOf(p);
+    if (parent) d.parent = this.cache.view(parent);
+    if (withAncestors && parent) {
+      const anc = this.cache.ancestors(p).map((a) => this.cache.view(a));
+      if (anc.length > 0) d.ancestors = anc;
+    }
+    return d;
+  }
+
+  /** A process the cache does not know: what the record itself says. */
+  private missing(h: EventHeader): ProcessView {
+    return {
+      pid: h.pid,
+      ...(h.tid !== h.pid ? { tid: h.tid } : {}),
+      exec_id: h.start_ktime !== 0n ? execIdOf(this.node, h.start_ktime, h.pid) : '',
+      binary: '',
+      arguments: [],
+      cwd: '',
+      uid: h.uid,
+      gid: h.gid,
+      start_time: h.start_ktime !== 0n ? this.clock.iso(h.start_ktime) : '',
+      in_container: (h.flags & this.inContainerFlag) !== 0,
+      flags: ['miss'],
+    };
+  }
+
+  private parentKeyOf(h: EventHeader): string | undefined {
+    if (h.parent_start_ktime !== 0n) return processKey(h.ppid, h.parent_start_ktime);
+    return this.cache.current(h.ppid)?.key;
+  }
+
+  private exec(buf: Buffer, off: number, len: number): SecurityEvent {
+    const r = this.layout.exec.decode(buf, off);
+    const h = r.hdr;
+    const argsStart = off + this.layout.execArgsOffset;
+    const argv = splitArgs(buf, argsStart, Math.min(r.args_len, len - this.layout.execArgsOffset));
+    const flags = ['execve'];
+    if (r.flags & this.truncated.args) flags.push('truncArgs');
+    if (r.flags & this.truncated.path) flags.push('truncBinary');
+    if (r.flags & this.truncated.cwd) flags.push('truncCwd');
+    const containerId = containerIdOf(r.cgroup);
+    const p = this.cache.add({
+      pid: h.pid,
+      ppid: h.ppid,
+      startKtime: h.start_ktime,
+      execId: execIdOf(this.node, h.start_ktime, h.pid),
+      binary: r.binary,
+      filename: r.filename,
+      arguments: argv.slice(1),
+      cwd: r.cwd,
+      uid: h.uid,
+      gid: h.gid,
+      startTime: this.clock.iso(h.start_ktime),
+      ...(containerId ? { containerId } : {}),
+      inContainer: r.pidns_level > 0,
+      cgroup: r.cgroup,
+      flags,
+      ...(this.parentKeyOf(h) ? { parentKey: this.parentKeyOf(h)! } : {}),
+    });
+    return {
+      time: this.clock.iso(h.ktime),
+      node: this.node,
+      type: 'process_exec',
+      process: this.detail(p),
+      ...(r.filename && r.filename !== r.binary ? { filename: r.filename } : {}),
+    };
+  }
+
+  private fork(buf: Buffer, off: number): SecurityEvent {
+    const h = this.layout.fork.decode(buf, off).hdr;
+    const parentKey = this.parentKeyOf(h);
+    const parent = parentKey ? this.cache.get(h.ppid, h.parent_start_ktime) ?? this.cache.current(h.ppid) : undefined;
+    const p = this.cache.add({
+      pid: h.pid,
+      ppid: h.ppid,
+      startKtime: h.start_ktime,
+      execId: execIdOf(this.node, h.start_ktime, h.pid),
+      binary: parent?.binary ?? '',
+      arguments: parent?.arguments ?? [],
+      cwd: parent?.cwd ?? '',
+      uid: h.uid,
+      gid: h.gid,
+      startTime: this.clock.iso(h.start_ktime),
+      ...(parent?.containerId ? { containerId: parent.containerId } : {}),
+      inContainer: parent?.inContainer ?? false,
+      ...(parent?.cgroup !== undefined ? { cgroup: parent.cgroup } : {}),
+      flags: ['clone'],
+      ...(parent ? { parentKey: parent.key } : {}),
+    });
+    return { time: this.clock.iso(h.ktime), node: this.node, type: 'process_fork', process: this.detail(p, undefined, false) };
+  }
+
+  private exit(buf: Buffer, off: number): SecurityEvent {
+    const r = this.layout.exit.decode(buf, off);
+    const h = r.hdr;
+    const p = this.cache.get(h.pid, h.start_ktime);
+    const process: ProcessDetail = p ? this.detail(p, undefined, false) : this.missing(h);
+    if (p) this.cache.die(p);
+    const sig = r.exit_code & 0x7f;
+    return {
+      time: this.clock.iso(h.ktime),
+      node: this.node,
+      type: 'process_exit',
+      process,
+      status: sig === 0 ? (r.exit_code >> 8) & 0xff : null,
+      signal: sig === 0 ? null : (SIGNAL_NAMES.get(sig) ?? `signal ${sig}`),
+    };
+  }
+
+  private policy(buf: Buffer, off: number): SecurityEvent[] {
+    const hook = this.layout.hookById.get(buf.readUInt8(off + 1));
+    if (!hook) {
+      this.stats_.unknown++;
+      return [];
+    }
+    const L = this.layout;
+    let header: PolicyHeader;
+    let fields: Record<string, unknown>;
+    switch (hook) {
+      case 'file_open': {
+        const r = L.file.decode(buf, off);
+        header = r.p;
+        const flags = this.openFlagBits.filter(([, bit]) => r.flags & bit).map(([name]) => name);
+        fields = { file: { path: r.path, flags, ...(r.path_flags & this.truncated.path ? { truncated: true } : {}) } };
+        break;
+      }
+      case 'connect':
+      case 'bind': {
+        const r = L.sock.decode(buf, off);
+        header = r.p;
+        const a = formatAddress(r.addr, r.family);
+        fields = { [hook === 'connect' ? 'destination' : 'address']: { family: a.family, address: a.address, port: r.port } };
+        break;
+      }
+      case 'setuid': {
+        const r = L.setuid.decode(buf, off);
+        header = r.p;
+        const count = { setuid: 1, setgid: 1, setfsuid: 1, setfsgid: 1, setreuid: 2, setregid: 2 }[L.ops.get(r.p.hdr.op) ?? ''] ?? 3;
+        fields = { ids: r.ids.slice(0, count).map((v) => (v === 0xffffffff ? null : v)) };
+        break;
+      }
+      case 'ptrace': {
+        const r = L.ptrace.decode(buf, off);
+        header = r.p;
+        fields = { ptrace: { request: PTRACE_REQUESTS.get(Number(r.request)) ?? String(r.request), target_pid: r.target_pid } };
+        break;
+      }
+      case 'mount': {
+        const r = L.mount.decode(buf, off);
+        header = r.p;
+        fields = { mount: { source: r.source, target: r.target, fstype: r.fstype, flags: Number(r.mount_flags) } };
+        break;
+      }
+      case 'module_load': {
+        const r = L.module.decode(buf, off);
+        header = r.p;
+        fields = { module: { ...(r.path ? { path: r.path } : {}), params: r.args } };
+        break;
+      }
+      case 'exec':
+        header = L.execPolicy.decode(buf, off).p;
+        fields = {};
+        break;
+    }
+    const h = header.hdr;
+    const p = this.cache.get(h.pid, h.start_ktime);
+    const process: ProcessDetail = p ? this.detail(p, h.tid) : this.missing(h);
+    const dry = maskFromValue(header.dry);
+    const time = this.clock.iso(h.ktime);
+    const syscall = L.ops.get(h.op) ?? 'unknown';
+    return bitsOf(maskFromValue(header.posted)).map((bit) => {
+      const sel = this.set.selectors[bit];
+      const meta = sel?.policy.metadata;
+      const event = {
+        time,
+        node: this.node,
+        type: hook,
+        policy: sel?.policyName ?? `selector-${bit}`,
+        action: sel?.action === 'sigkill' ? 'sigkill' : 'post',
+        dry_run: hasBit(dry, bit),
+        ...(meta?.severity ? { severity: meta.severity } : {}),
+        ...(meta?.tags ? { tags: meta.tags } : {}),
+        syscall,
+        process,
+        ...fields,
+      };
+      return event as PolicyEvent;
+    });
+  }
+}

@@ -1,0 +1,51 @@
+// --events-file: one JSON object per line. Writes are asynchronous; when the
+// disk falls behind by more than maxPendingBytes, events are dropped and
+// counted rather than buffered without bound.
+import { type WriteStream, createWriteStream } from 'node:fs';
+import type { SecurityEvent } from '../events/types.js';
+
+export interface JsonLinesStats {
+  written: number;
+  dropped: number;
+  errors: number;
+}
+
+export class JsonLinesWriter {
+  private readonly stream: WriteStream;
+  private written = 0;
+  private dropped = 0;
+  private errors = 0;
+  private lastError: Error | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly maxPendingBytes = 16 << 20,
+  ) {
+    this.stream = createWriteStream(path, { flags: 'a' });
+    this.stream.on('error', (e) => {
+      this.errors++;
+      this.lastError = e;
+    });
+  }
+
+  write(event: SecurityEvent): void {
+    if (this.stream.writableLength > this.maxPendingBytes || this.stream.destroyed) {
+      this.dropped++;
+      return;
+    }
+    this.stream.write(`${JSON.stringify(event)}\n`);
+    this.written++;
+  }
+
+  stats(): JsonLinesStats & { lastError?: string } {
+    return { written: this.written, dropped: this.dropped, errors: this.errors, ...(this.lastError ? { lastError: this.lastError.message } : {}) };
+  }
+
+  /** Flushes and closes the file. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stream.destroyed) return resolve();
+      this.stream.end(() => resolve());
+    });
+  }
+}
