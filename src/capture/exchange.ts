@@ -36,4 +36,12 @@ export interface Exchange {
   incomplete?: 'closed-before-response' | 'closed-mid-response' | 'evicted' | 'timeout';
   /** Per-connection identifier stable for the connection's life, for ordering keep-alive exchanges. */
   connectionId: string;
+  /** Response status code the kernel's framing read (a hint; the response bytes are the truth). 0 or absent: none. */
+  statusHint?: number;
+  /**
+   * The kernel could not follow the response's length (e.g. a header block past its
+   * scan limit) and ended it at its last byte before the next response, the next
+   * request, the close or the idle timeout.
+   */
+  framingLost?: boolean;
 }

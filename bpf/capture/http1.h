@@ -1,0 +1,500 @@
+// HTTP/1.x in the kernel: the detection rule (what starts a request or a
+// response) and the framing (where each message ends: Content-Length, chunked,
+// no body, or the connection's close), followed across reads and writes with a
+// bounded line scan. It tells the pairing (pairing.h) where messages begin and end.
+#ifndef WAGGLE_CAPTURE_HTTP1_H
+#define WAGGLE_CAPTURE_HTTP1_H
+
+#include "pairing.h"
+
+#define B8(a, b, c, d, e, f, g, h)                                                                 \
+  ((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |         \
+   (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+#define LOWER8 0x2020202020202020ULL
+#define LOW7 0x00ffffffffffffffULL
+
+// The first bytes of a message, read from user memory.
+struct peek {
+  __u8 b[16];
+};
+
+static __always_inline int read_peek(struct peek *pk, const __u8 *src, __u32 avail) {
+  __builtin_memset(pk, 0, sizeof(*pk));
+  if (avail >= 16) return bpf_probe_read_user(pk->b, 16, src) == 0;
+  if (avail >= 8) return bpf_probe_read_user(pk->b, 8, src) == 0;
+  return 0;
+}
+
+static __always_inline int target_start(const struct peek *pk, int at) {
+  __u8 ch = pk->b[at & 15];
+  if (ch == '/' || ch == '*') return 1;
+  // absolute-form: http://… or https://…
+  return ch == 'h' && pk->b[(at + 1) & 15] == 't' && pk->b[(at + 2) & 15] == 't' && pk->b[(at + 3) & 15] == 'p';
+}
+
+#define HTTP1_NOT_REQUEST 0xff
+
+// The request rule: a method token, a space and the start of a request target.
+// Returns slot flags, or HTTP1_NOT_REQUEST.
+static __always_inline __u8 http1_request_flags(const struct peek *pk) {
+  __u64 w = *(const __u64 *)pk->b;
+  __u32 w4 = (__u32)w;
+  if (w4 == B8('G', 'E', 'T', ' ', 0, 0, 0, 0)) return target_start(pk, 4) ? 0 : HTTP1_NOT_REQUEST;
+  if (w4 == B8('P', 'U', 'T', ' ', 0, 0, 0, 0)) return target_start(pk, 4) ? 0 : HTTP1_NOT_REQUEST;
+  __u64 w5 = w & 0xffffffffffULL;
+  if (w5 == B8('P', 'O', 'S', 'T', ' ', 0, 0, 0)) return target_start(pk, 5) ? 0 : HTTP1_NOT_REQUEST;
+  if (w5 == B8('H', 'E', 'A', 'D', ' ', 0, 0, 0)) return target_start(pk, 5) ? SLOT_HEAD : HTTP1_NOT_REQUEST;
+  __u64 w6 = w & 0xffffffffffffULL;
+  if (w6 == B8('P', 'A', 'T', 'C', 'H', ' ', 0, 0) || w6 == B8('T', 'R', 'A', 'C', 'E', ' ', 0, 0))
+    return target_start(pk, 6) ? 0 : HTTP1_NOT_REQUEST;
+  if ((w & LOW7) == B8('D', 'E', 'L', 'E', 'T', 'E', ' ', 0)) return target_start(pk, 7) ? 0 : HTTP1_NOT_REQUEST;
+  if (w == B8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' ')) return target_start(pk, 8) ? 0 : HTTP1_NOT_REQUEST;
+  if (w == B8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '))
+    return pk->b[8] > ' ' && pk->b[8] < 0x7f ? SLOT_CONNECT : HTTP1_NOT_REQUEST;
+  return HTTP1_NOT_REQUEST;
+}
+
+// The response rule: "HTTP/1." and a minor version digit.
+static __always_inline int http1_is_response(const struct peek *pk) {
+  __u64 w = *(const __u64 *)pk->b;
+  return (w & LOW7) == B8('H', 'T', 'T', 'P', '/', '1', '.', 0) && pk->b[7] >= '0' && pk->b[7] <= '9';
+}
+
+// ---- line scanning -------------------------------------------------------
+
+enum scan_verdict { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_ABORT = 2, SCAN_LOST = 3 };
+
+struct scan {
+  struct msg_parser *p;
+  __u8 *buf;
+  __u32 n;          // valid bytes in buf: carried line start + new bytes
+  __u32 cursor;     // next position to search for '\n'
+  __u32 line_start;
+  __u32 stop_at;    // position after the line that ended this part (0: not ended)
+  __u8 is_resp;
+  __u8 verdict;
+};
+
+static __always_inline __u8 at(struct scan *s, __u32 pos) { return s->buf[pos & (SCAN_BUF - 1)]; }
+
+static __always_inline __u64 load64(struct scan *s, __u32 pos) {
+  return *(__u64 *)(s->buf + (pos & (SCAN_BUF - 1)));
+}
+
+// A number in a header value or a chunk-size line, parsed with bpf_loop. The
+// position comes from the loop index and there is no digit counter, so the
+// verifier sees one state per step whatever the number of digits.
+struct number {
+  struct scan *s;
+  __u64 value;
+  __u32 start;
+  __u32 end;
+  __u32 seen;     // a digit was seen
+  __u32 overflow;
+};
+
+// Decimal digits after optional whitespace (Content-Length).
+static long decimal_step(__u64 i, struct number *n) {
+  __u32 pos = n->start + (__u32)i;
+  if (pos >= n->end) return 1;
+  __u8 ch = at(n->s, pos);
+  if (ch == ' ' || ch == '\t') return n->seen ? 1 : 0;
+  if (ch < '0' || ch > '9') return 1;
+  if (n->value > 0x0ccccccccccccccULL) n->overflow = 1;
+  n->value = n->value * 10 + (ch - '0');
+  n->seen = 1;
+  return 0;
+}
+
+// Hex digits up to a chunk extension (";…") or whitespace (chunk size).
+static long hex_step(__u64 i, struct number *n) {
+  __u32 pos = n->start + (__u32)i;
+  if (pos >= n->end) return 1;
+  __u8 ch = at(n->s, pos);
+  __u8 lc = ch | 0x20;
+  __u8 d;
+  if (ch >= '0' && ch <= '9') d = ch - '0';
+  else if (lc >= 'a' && lc <= 'f') d = lc - 'a' + 10;
+  else return 1;
+  if (n->value >> 56) n->overflow = 1;
+  n->value = (n->value << 4) | d;
+  n->seen = 1;
+  return 0;
+}
+
+static __always_inline void start_line(struct scan *s, __u32 start, __u32 len) {
+  struct msg_parser *p = s->p;
+  if (!s->is_resp) {
+    __u64 v = len >= 14 ? load64(s, start + len - 8) : 0;
+    if (v != B8('H', 'T', 'T', 'P', '/', '1', '.', '1') && v != B8('H', 'T', 'T', 'P', '/', '1', '.', '0'))
+      s->verdict = SCAN_ABORT;
+    return;
+  }
+  // "HTTP/1.x SSS"
+  __u8 d0 = at(s, start + 9), d1 = at(s, start + 10), d2 = at(s, start + 11);
+  if (len < 12 || at(s, start + 8) != ' ' || d0 < '1' || d0 > '5' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9') {
+    s->verdict = SCAN_LOST;
+    return;
+  }
+  p->status = (d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0');
+}
+
+static __always_inline void header_line(struct scan *s, __u32 start, __u32 len) {
+  struct msg_parser *p = s->p;
+  __u8 c0 = at(s, start) | 0x20;
+  if (c0 == 'c' && len >= 16) {
+    if ((load64(s, start) | LOWER8) != B8('c', 'o', 'n', 't', 'e', 'n', 't', '-')) return;
+    if (((load64(s, start + 8) | LOWER8) & LOW7) != B8('l', 'e', 'n', 'g', 't', 'h', ':', 0)) return;
+    struct number n = {.s = s, .start = start + 15, .end = start + len};
+    bpf_loop(40, decimal_step, &n, 0);
+    if (n.seen && !n.overflow) {
+      p->content_length = n.value;
+      p->flags |= PF_CONTENT_LENGTH;
+    }
+  } else if (c0 == 't' && len >= 25) {
+    if ((load64(s, start) | LOWER8) != B8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r')) return;
+    if ((load64(s, start + 8) | LOWER8) != B8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n')) return;
+    if (((at(s, start + 16) | 0x20) != 'g') || at(s, start + 17) != ':') return;
+    // The last coding decides the framing: "…chunked" at the end of the value.
+    if (((load64(s, start + len - 8) >> 8) | LOWER8) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
+      p->flags |= PF_CHUNKED;
+  }
+}
+
+static __always_inline void chunk_size_line(struct scan *s, __u32 start, __u32 len) {
+  struct number n = {.s = s, .start = start, .end = start + len};
+  bpf_loop(17, hex_step, &n, 0);
+  if (!n.seen || n.overflow) {
+    s->verdict = SCAN_LOST;
+    return;
+  }
+  s->p->chunk_size = n.value;
+  s->verdict = SCAN_DONE;
+}
+
+// One complete line [start, end) ('\n' at end). Returns 1 when the part ends.
+static __noinline int on_line(struct scan *s, __u32 start, __u32 end) {
+  struct msg_parser *p = s->p;
+  __u32 len = end - start;
+  if (len > 0 && at(s, end - 1) == '\r') len--;
+  if (p->phase == PH_CHUNK_SIZE) {
+    chunk_size_line(s, start, len);
+    return 1;
+  }
+  if (p->phase == PH_HEADERS && (p->flags & PF_START_LINE)) {
+    p->flags &= ~PF_START_LINE;
+    start_line(s, start, len);
+    return s->verdict != SCAN_MORE;
+  }
+  if (len == 0) {
+    s->verdict = SCAN_DONE;
+    return 1;
+  }
+  if (p->phase == PH_HEADERS) header_line(s, start, len);
+  return 0;
+}
+
+// Finds the next '\n' eight bytes at a time and hands each line to on_line.
+static long scan_step(__u64 i, struct scan *s) {
+  __u32 cur = s->cursor;
+  if (cur >= s->n) return 1;
+  __u64 w = load64(s, cur);
+  __u64 v = w ^ 0x0a0a0a0a0a0a0a0aULL;
+  __u64 m = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+  if (!m) {
+    s->cursor = cur + 8;
+    return 0;
+  }
+  m &= -m; // the lowest flagged byte is always a real '\n'
+  __u32 j = 0;
+  if (m > 0x80000000ULL) {
+    j += 4;
+    m >>= 32;
+  }
+  if (m > 0x8000ULL) {
+    j += 2;
+    m >>= 16;
+  }
+  if (m > 0x80ULL) j += 1;
+  __u32 nl = cur + j;
+  if (nl >= s->n) return 1;
+  if (on_line(s, s->line_start, nl)) {
+    s->stop_at = nl + 1;
+    return 1;
+  }
+  s->line_start = nl + 1;
+  s->cursor = nl + 1;
+  return 0;
+}
+
+// ---- feeding a direction's bytes -------------------------------------------
+
+// One run of bytes read or written on a connection (one buffer, or one iovec).
+struct feed {
+  struct conn *c;
+  const __u8 *ubuf; // NULL: bytes the hook cannot see (sendfile)
+  __u64 now;
+  __u32 len;
+  __u32 off;
+  __u8 is_resp;     // the bytes go the response's way
+  __u8 scratch;     // event_scratch key
+};
+
+static __always_inline struct msg_parser *parser_of(struct feed *f) { return f->is_resp ? &f->c->resp : &f->c->req; }
+
+static __always_inline const __u8 *src_of(struct feed *f) { return f->ubuf ? f->ubuf + f->off : NULL; }
+
+static __always_inline void attribute(struct feed *f, __u32 k) {
+  if (f->is_resp) response_bytes(f->c, src_of(f), k, f->now);
+  else request_bytes(f->c, src_of(f), k, f->now);
+}
+
+static __always_inline void lose(struct msg_parser *p) {
+  if (p->phase != PH_LOST && p->phase != PH_START) count(CNT_FRAMING_LOST);
+  p->phase = PH_LOST;
+}
+
+static __always_inline void parser_reset(struct msg_parser *p) {
+  p->phase = PH_HEADERS;
+  p->flags = PF_START_LINE;
+  p->carry_len = 0;
+  p->header_bytes = 0;
+  p->content_length = 0;
+  p->remaining = 0;
+  p->status = 0;
+}
+
+static __always_inline void message_end(struct feed *f) {
+  struct conn *c = f->c;
+  parser_of(f)->phase = PH_START;
+  if (f->is_resp) response_end(c, 0, f->scratch);
+  else request_end(c, f->now);
+}
+
+// After the empty line that ends a header block: where the body ends.
+static __always_inline void after_headers(struct feed *f) {
+  struct conn *c = f->c;
+  struct msg_parser *p = parser_of(f);
+  if (f->is_resp) {
+    __u16 st = p->status;
+    __u8 req_flags = (c->responding == RESP_TRACKED && c->count > 0) ? c->slots[c->head & (SLOTS - 1)].flags : 0;
+    if (st >= 100 && st < 200 && st != 101) {
+      // Interim response (100 Continue, 103 Early Hints): the final one follows.
+      c->resp_cap_len = 0;
+      p->phase = PH_START;
+      return;
+    }
+    int no_body = st < 200 || st == 204 || st == 304 || (req_flags & SLOT_HEAD) ||
+                  ((req_flags & SLOT_CONNECT) && st < 300);
+    if (no_body) {
+      message_end(f);
+    } else if (p->flags & PF_CHUNKED) {
+      p->phase = PH_CHUNK_SIZE;
+    } else if (p->flags & PF_CONTENT_LENGTH) {
+      if (p->content_length == 0) message_end(f);
+      else {
+        p->remaining = p->content_length;
+        p->phase = PH_BODY;
+      }
+    } else {
+      p->phase = PH_UNTIL_CLOSE;
+    }
+    return;
+  }
+  if (p->flags & PF_CHUNKED) {
+    p->phase = PH_CHUNK_SIZE;
+  } else if ((p->flags & PF_CONTENT_LENGTH) && p->content_length > 0) {
+    p->remaining = p->content_length;
+    p->phase = PH_BODY;
+  } else {
+    message_end(f);
+  }
+}
+
+// A message starts at f->off: apply the rule, then open it in the pairing.
+static __always_inline long begin_message(struct feed *f, struct msg_parser *p, __u32 avail) {
+  struct conn *c = f->c;
+  struct peek pk;
+  if (!f->ubuf || !read_peek(&pk, f->ubuf + f->off, avail)) {
+    p->phase = PH_LOST;
+    return 0;
+  }
+  if (f->is_resp) {
+    if (!http1_is_response(&pk) || response_begin(c, f->now)) {
+      p->phase = PH_LOST;
+      return 0;
+    }
+  } else {
+    __u8 flags = http1_request_flags(&pk);
+    if (flags == HTTP1_NOT_REQUEST) {
+      p->phase = PH_LOST;
+      return 0;
+    }
+    // Keep-alive fallback: a response whose length was unknown ends when the
+    // next request starts.
+    if (c->responding == RESP_TRACKED && c->resp.phase == PH_LOST) {
+      response_end(c, XF_FRAMING_LOST, f->scratch);
+      c->resp.phase = PH_START;
+    }
+    request_begin(c, flags, f->now);
+  }
+  parser_reset(p);
+  return 0;
+}
+
+// Scans `w` new bytes at `ubuf`, after the start of a line carried from the
+// previous read or write, line by line. Returns SCAN_* | used << 2 | stopped << 31,
+// `used` being the new bytes that belong to this part (all of them unless a
+// line ended it). A global function: the verifier checks it once, not at every
+// call site.
+__attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 is_resp) {
+  __u32 zero = 0;
+  struct scan_scratch *sc = bpf_map_lookup_elem(&scan_scratch, &zero);
+  if (!sc || !p) return SCAN_LOST;
+  if (w > SCAN_WIN) w = SCAN_WIN;
+  __u32 carry = p->carry_len;
+  if (carry > CARRY_MAX) carry = CARRY_MAX;
+  __u64 *dst = (__u64 *)sc->buf;
+  __u64 *from = (__u64 *)p->carry;
+  for (int k = 0; k < CARRY_MAX / 8; k++) dst[k] = from[k];
+  if (bpf_probe_read_user(sc->buf + BOUND(carry, CARRY_MAX), BOUND(w, SCAN_WIN), (const void *)ubuf)) return SCAN_LOST;
+  struct scan s = {.p = p, .buf = sc->buf, .n = carry + w, .cursor = carry, .line_start = 0, .is_resp = is_resp};
+  bpf_loop(s.n + 1, scan_step, &s, 0);
+  if (s.verdict == SCAN_ABORT) return SCAN_ABORT;
+  if (s.stop_at) {
+    __u32 used = s.stop_at - carry;
+    if (used > w) used = w;
+    p->carry_len = 0;
+    p->flags &= ~PF_LINE_LONG;
+    return s.verdict | used << 2 | 1U << 31;
+  }
+  // Carry the start of the unfinished line into the next read or write.
+  __u32 ls = s.line_start;
+  __u32 rest = s.n - ls;
+  if (rest > CARRY_MAX) {
+    rest = CARRY_MAX;
+    p->flags |= PF_LINE_LONG;
+  } else if (ls != 0) {
+    p->flags &= ~PF_LINE_LONG;
+  }
+  if (ls != 0 || carry < CARRY_MAX) {
+    __u64 *to = (__u64 *)p->carry;
+    for (int k = 0; k < CARRY_MAX / 8; k++) to[k] = load64(&s, ls + k * 8);
+    p->carry_len = rest;
+  }
+  return SCAN_MORE | w << 2;
+}
+
+// Start line, header fields, chunk-size line or trailers: scan a window of lines.
+static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u32 avail) {
+  if (!f->ubuf) {
+    lose(p);
+    return 0;
+  }
+  __u32 w = avail < SCAN_WIN ? avail : SCAN_WIN;
+  if (p->phase == PH_CHUNK_SIZE && w > 64) w = 64; // a size line is short; the data after it is not needed
+  int r = scan_lines(p, (__u64)(f->ubuf + f->off), w, f->is_resp);
+  __u32 verdict = r & 3;
+  if (verdict == SCAN_ABORT) {
+    // Looked like a request, but its request line is not HTTP/1.x.
+    count(CNT_NOT_HTTP);
+    request_abandon(f->c);
+    p->phase = PH_LOST;
+    f->off = f->len;
+    return 1;
+  }
+  __u32 used = ((__u32)r >> 2) & 0xfff;
+  if (used > w) used = w;
+  attribute(f, used);
+  f->off += used;
+  p->header_bytes += used;
+  if (!((__u32)r >> 31)) {
+    if (verdict == SCAN_LOST || p->header_bytes > HEADER_LIMIT) lose(p);
+    return 0;
+  }
+  if (verdict == SCAN_LOST) {
+    lose(p);
+    return 0;
+  }
+  if (p->phase == PH_HEADERS) {
+    after_headers(f);
+  } else if (p->phase == PH_CHUNK_SIZE) {
+    if (p->chunk_size == 0) {
+      p->phase = PH_TRAILERS;
+    } else {
+      p->remaining = p->chunk_size + 2; // data and its CRLF
+      p->phase = PH_CHUNK_DATA;
+    }
+  } else {
+    message_end(f); // end of trailers
+  }
+  return 0;
+}
+
+// A message whose framing was lost resynchronises when a read or write starts
+// with what the rule recognises.
+static __always_inline long lost_bytes(struct feed *f, struct msg_parser *p, __u32 avail) {
+  struct conn *c = f->c;
+  if (f->off == 0 && f->ubuf) {
+    struct peek pk;
+    if (read_peek(&pk, f->ubuf, avail)) {
+      if (f->is_resp && http1_is_response(&pk)) {
+        if (c->responding != RESP_NONE) response_end(c, XF_FRAMING_LOST, f->scratch);
+        p->phase = PH_START;
+        return 0;
+      }
+      if (!f->is_resp && http1_request_flags(&pk) != HTTP1_NOT_REQUEST) {
+        request_end(c, f->now);
+        p->phase = PH_START;
+        return 0;
+      }
+    }
+  }
+  attribute(f, avail);
+  f->off = f->len;
+  return 1;
+}
+
+// One step over the bytes: a message start, a scanned part, or body bytes.
+static long feed_step(__u64 i, struct feed *f) {
+  if (f->off >= f->len) return 1;
+  struct msg_parser *p = parser_of(f);
+  __u32 avail = f->len - f->off;
+  switch (p->phase) {
+  case PH_START:
+    return begin_message(f, p, avail);
+  case PH_HEADERS:
+  case PH_CHUNK_SIZE:
+  case PH_TRAILERS:
+    return scan_part(f, p, avail);
+  case PH_BODY:
+  case PH_CHUNK_DATA: {
+    __u32 k = p->remaining < avail ? (__u32)p->remaining : avail;
+    attribute(f, k);
+    f->off += k;
+    p->remaining -= k;
+    if (p->remaining == 0) {
+      if (p->phase == PH_BODY) message_end(f);
+      else p->phase = PH_CHUNK_SIZE;
+    }
+    return 0;
+  }
+  case PH_UNTIL_CLOSE:
+    attribute(f, avail);
+    f->off = f->len;
+    return 1;
+  default:
+    return lost_bytes(f, p, avail);
+  }
+}
+
+// Steps bounded per read or write; a run with more message boundaries than
+// this loses its framing (and resynchronises later).
+#define FEED_STEPS 32
+
+static __always_inline void http1_feed(struct feed *f) {
+  bpf_loop(FEED_STEPS, feed_step, f, 0);
+  if (f->off < f->len) lose(parser_of(f));
+}
+
+#endif

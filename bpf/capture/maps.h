@@ -1,0 +1,75 @@
+// Maps and settings of the capture programs.
+#ifndef WAGGLE_CAPTURE_MAPS_H
+#define WAGGLE_CAPTURE_MAPS_H
+
+#include "waggle/ringbuf.h"
+#include "types.h"
+
+// Set by user space before load.
+const volatile __u32 request_capture = 512;  // ≤ REQ_CAP_MAX
+const volatile __u32 response_capture = 256; // ≤ RESP_CAP_MAX
+const volatile __u64 idle_timeout_ns = 30000000000ULL;
+
+// Changed at run time by user space: 0 = only `watched` pids, 1 = every pid
+// except `excluded` ones.
+__u32 capture_all = 0;
+// Connection states alive at the end of the last sweep.
+__u64 sweep_live = 0;
+
+// Processes to capture (tgid → 1 set by user space, 2 inherited by fork).
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, __u8);
+} watched SEC(".maps");
+
+// Processes never captured in capture_all mode (the agent itself).
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, __u8);
+} excluded SEC(".maps");
+
+// In-flight exchanges per connection, keyed by struct sock address.
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, struct conn);
+} conns SEC(".maps");
+
+// Never written: the zeroed value new connection states are created from.
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct conn);
+} conn_zero SEC(".maps");
+
+// Slot 0: syscall and sweep programs; slot 1: socket state changes, which may
+// run in softirq context on top of a syscall program on the same CPU.
+#define SCRATCH_TASK 0
+#define SCRATCH_SOFTIRQ 1
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, struct event_scratch);
+} event_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct scan_scratch);
+} scan_scratch SEC(".maps");
+
+WAGGLE_COUNTERS(capture_counters, CNT_COUNTERS);
+WAGGLE_RINGBUF(exchanges, 1 << 23);
+
+static __always_inline void count(__u32 counter) { waggle_count(&capture_counters, counter, 1); }
+
+#endif

@@ -1,0 +1,63 @@
+// From a file descriptor of the current task to its TCP socket, with CO-RE
+// reads (task->files->fdt->fd[fd] → file → inode mode S_IFSOCK → socket → sock).
+#ifndef WAGGLE_CAPTURE_SOCKET_H
+#define WAGGLE_CAPTURE_SOCKET_H
+
+#include "types.h"
+
+#define WAGGLE_AF_INET 2
+#define WAGGLE_AF_INET6 10
+#define WAGGLE_IPPROTO_TCP 6
+#define WAGGLE_SOCK_STREAM 1
+#define WAGGLE_S_IFMT 00170000
+#define WAGGLE_S_IFSOCK 0140000
+
+struct tcp_ref {
+  struct sock *sk;
+  __u32 ino;
+};
+
+// The TCP (IPv4 or IPv6) socket behind `fd`, or sk = NULL for anything else.
+static __always_inline struct tcp_ref fd_to_tcp(__u64 fd) {
+  struct tcp_ref ref = {};
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt) return ref;
+  if (fd >= BPF_CORE_READ(fdt, max_fds)) return ref;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = NULL;
+  if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file) return ref;
+  struct inode *inode = BPF_CORE_READ(file, f_inode);
+  if (!inode) return ref;
+  if ((BPF_CORE_READ(inode, i_mode) & WAGGLE_S_IFMT) != WAGGLE_S_IFSOCK) return ref;
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  if (!sock) return ref;
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk) return ref;
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != WAGGLE_AF_INET && family != WAGGLE_AF_INET6) return ref;
+  if (BPF_CORE_READ(sk, sk_protocol) != WAGGLE_IPPROTO_TCP) return ref;
+  if (BPF_CORE_READ(sk, sk_type) != WAGGLE_SOCK_STREAM) return ref;
+  ref.sk = sk;
+  ref.ino = BPF_CORE_READ(inode, i_ino);
+  return ref;
+}
+
+// Addresses and ports of the connection, local first. IPv4 sockets fill the
+// first 4 bytes; IPv6 sockets (including IPv4-mapped ones) all 16.
+static __always_inline void read_tuple(struct conn *c, struct sock *sk) {
+  c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+  c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (c->family == WAGGLE_AF_INET) {
+    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(c->laddr, &l, 4);
+    __builtin_memcpy(c->raddr, &r, 4);
+  } else {
+    BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
+  }
+}
+
+#endif

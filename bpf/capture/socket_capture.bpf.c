@@ -1,0 +1,258 @@
+// Socket capture: sees the bytes watched processes read and write on TCP
+// sockets (syscall exit tracepoints), recognises and frames protocol messages
+// in the kernel, pairs requests with responses per connection, and sends one
+// record per exchange to user space (src/capture).
+//
+// Hooks: only the exits of the read/write family. At a syscall's exit its
+// arguments are still in the task's saved user registers, and the byte count is
+// known, so no entry hook (and no per-thread map between entry and exit) is
+// needed. Connection ends come from the sock:inet_sock_set_state tracepoint,
+// which also covers sockets closed by exit(), dup2() or a reset — no close()
+// hook. Forks and exits of watched processes come from scheduler tracepoints.
+#include "http1.h"
+#include "socket.h"
+
+#define WAGGLE_MSG_PEEK 2
+#define WAGGLE_TCP_FIN_WAIT1 4
+#define WAGGLE_TCP_CLOSE 7
+#define WAGGLE_TCP_LAST_ACK 9
+#define WAGGLE_RCV_SHUTDOWN 1
+
+#define IOV_WALK_MAX 16
+
+enum io_dir { DIR_IN = 0, DIR_OUT = 1 };
+// IO_RECVFROM is IO_BUF whose 4th argument holds flags (MSG_PEEK).
+enum io_kind { IO_BUF = 0, IO_RECVFROM = 1, IO_VEC = 2, IO_MSG = 3, IO_SENDFILE = 4 };
+
+// Keeps the record layouts in the object's BTF for user space.
+struct exchange_event exchange_event_layout __attribute__((unused));
+struct conn conn_layout __attribute__((unused));
+
+static __always_inline int is_watched(__u32 tgid) {
+  if (capture_all) return bpf_map_lookup_elem(&excluded, &tgid) == NULL;
+  return bpf_map_lookup_elem(&watched, &tgid) != NULL;
+}
+
+// The syscall's arguments, still in the task's saved user registers at exit.
+static __always_inline struct pt_regs *syscall_regs(void) {
+  return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+struct io_ctx {
+  struct conn *c; // NULL until request-looking bytes create the state
+  struct sock *sk;
+  __u64 key;
+  __u64 now;
+  __u32 ino;
+  __u8 dir;
+};
+
+static __always_inline struct conn *conn_create(struct io_ctx *io) {
+  __u32 zero = 0;
+  struct conn *tmpl = bpf_map_lookup_elem(&conn_zero, &zero);
+  if (!tmpl) return NULL;
+  if (bpf_map_update_elem(&conns, &io->key, tmpl, BPF_NOEXIST)) {
+    count(CNT_CONN_FULL);
+    return NULL;
+  }
+  struct conn *c = bpf_map_lookup_elem(&conns, &io->key);
+  if (!c) return NULL;
+  count(CNT_CONN_CREATED);
+  c->role = io->dir == DIR_IN ? ROLE_SERVER : ROLE_CLIENT;
+  c->protocol = PROTO_HTTP1;
+  c->ino = io->ino;
+  c->created_ns = io->now;
+  read_tuple(c, io->sk);
+  return c;
+}
+
+// Creates the connection's state when these bytes start a request. Reading it
+// makes this process the server; writing it, the client.
+static __always_inline int ensure_conn(struct io_ctx *io, const __u8 *ubuf, __u32 len) {
+  if (io->c) return 1;
+  struct peek pk;
+  if (!ubuf || !len || !read_peek(&pk, ubuf, len) || http1_request_flags(&pk) == HTTP1_NOT_REQUEST) return 0;
+  io->c = conn_create(io);
+  return io->c != NULL;
+}
+
+// One run of bytes (a buffer or one iovec element) on the connection in flight.
+// A global function, verified once.
+__attribute__((noinline)) int feed_run(__u64 key, __u64 ubuf, __u32 len, __u32 dir, __u64 now) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c || !len) return 0;
+  c->last_ns = now;
+  __u32 request_dir = c->role == ROLE_SERVER ? DIR_IN : DIR_OUT;
+  struct feed f = {
+      .c = c, .ubuf = (const __u8 *)ubuf, .now = now, .len = len, .off = 0, .is_resp = dir != request_dir, .scratch = SCRATCH_TASK,
+  };
+  http1_feed(&f);
+  return 0;
+}
+
+struct iov_walk {
+  struct io_ctx *io;
+  const struct iovec *iov;
+  __u64 cnt;
+  __u64 left;
+};
+
+static long iov_step(__u64 i, struct iov_walk *w) {
+  if (w->left == 0 || i >= w->cnt) return 1;
+  struct iovec v;
+  if (bpf_probe_read_user(&v, sizeof(v), &w->iov[i])) return 1;
+  __u64 k = v.iov_len < w->left ? v.iov_len : w->left;
+  struct io_ctx *io = w->io;
+  if (ensure_conn(io, v.iov_base, k)) feed_run(io->key, (__u64)v.iov_base, k, io->dir, io->now);
+  w->left -= k;
+  return 0;
+}
+
+static __always_inline void feed_iov(struct io_ctx *io, const struct iovec *iov, __u64 cnt, __u64 len) {
+  struct iov_walk w = {.io = io, .iov = iov, .cnt = cnt, .left = len};
+  bpf_loop(IOV_WALK_MAX, iov_step, &w, 0);
+  if (w.left && io->c) feed_run(io->key, 0, w.left, io->dir, io->now); // past IOV_WALK_MAX elements: counted, not seen
+}
+
+static __always_inline void forget(struct io_ctx *io) {
+  bpf_map_delete_elem(&conns, &io->key);
+  count(CNT_CONN_DELETED);
+}
+
+static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
+  if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (!is_watched(tgid)) return 0;
+  struct pt_regs *regs = syscall_regs();
+  // Peeked bytes will be read again: count them then.
+  if (kind == IO_RECVFROM && (regs->r10 & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
+  if (kind == IO_MSG && dir == DIR_IN && (regs->dx & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
+  struct tcp_ref ref = fd_to_tcp(regs->di);
+  if (!ref.sk) return 0;
+  struct io_ctx io = {.sk = ref.sk, .key = (__u64)ref.sk, .ino = ref.ino, .dir = dir};
+  io.c = bpf_map_lookup_elem(&conns, &io.key);
+  if (ret == 0) {
+    // End of stream: for a client the server closed, which ends a response
+    // delimited by close. (A server may still answer after a client's half-close.)
+    if (io.c && io.c->role == ROLE_CLIENT) {
+      finish_all(io.c, WHY_EOF, SCRATCH_TASK);
+      forget(&io);
+    }
+    return 0;
+  }
+  io.now = bpf_ktime_get_ns();
+  __u32 len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
+  switch (kind) {
+  case IO_BUF:
+  case IO_RECVFROM:
+    if (ensure_conn(&io, (const __u8 *)regs->si, len)) feed_run(io.key, regs->si, len, dir, io.now);
+    break;
+  case IO_VEC:
+    feed_iov(&io, (const struct iovec *)regs->si, regs->dx, len);
+    break;
+  case IO_MSG: {
+    struct user_msghdr msg;
+    if (bpf_probe_read_user(&msg, sizeof(msg), (void *)regs->si)) return 0;
+    feed_iov(&io, msg.msg_iov, msg.msg_iovlen, len);
+    break;
+  }
+  default:
+    if (io.c) feed_run(io.key, 0, len, dir, io.now);
+  }
+  struct conn *c = io.c;
+  if (c && c->count == 0 && c->untracked == 0 && c->responding == RESP_NONE) forget(&io);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int cap_read(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_BUF); }
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int cap_recvfrom(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_RECVFROM); }
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int cap_readv(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_VEC); }
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int cap_recvmsg(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_MSG); }
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int cap_write(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_BUF); }
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int cap_sendto(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_BUF); }
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int cap_writev(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_VEC); }
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int cap_sendmsg(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_MSG); }
+
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int cap_sendfile(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_SENDFILE); }
+
+// The socket is closing on our side (close(), exit(), a reset) or is closed:
+// whatever is pending ends here. A shutdown(SHUT_WR) alone keeps reading.
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const int newstate) {
+  if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
+  __u64 key = (__u64)sk;
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) return 0;
+  if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return 0;
+  finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
+  bpf_map_delete_elem(&conns, &key);
+  count(CNT_CONN_DELETED);
+  return 0;
+}
+
+// Children of watched processes are watched from their first instruction.
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(cap_fork, struct task_struct *parent, struct task_struct *child) {
+  if (capture_all) return 0;
+  __u32 child_tgid = child->tgid;
+  if (child_tgid != child->pid) return 0; // a new thread, not a new process
+  __u32 parent_tgid = parent->tgid;
+  if (!bpf_map_lookup_elem(&watched, &parent_tgid)) return 0;
+  __u8 inherited = 2;
+  if (bpf_map_update_elem(&watched, &child_tgid, &inherited, BPF_NOEXIST) == -7 /* E2BIG */) count(CNT_WATCH_FULL);
+  return 0;
+}
+
+// The last thread of a process exits: forget its pid before it can be reused.
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(cap_exit, struct task_struct *task) {
+  if (BPF_CORE_READ(task, signal, live.counter) != 0) return 0;
+  __u32 tgid = task->tgid;
+  bpf_map_delete_elem(&watched, &tgid);
+  bpf_map_delete_elem(&excluded, &tgid);
+  return 0;
+}
+
+struct sweep_ctx {
+  __u64 now;
+  __u64 live;
+};
+
+static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sweep_ctx *s) {
+  if (c->last_ns + idle_timeout_ns > s->now) {
+    s->live++;
+    return 0;
+  }
+  finish_all(c, WHY_TIMEOUT, SCRATCH_TASK);
+  bpf_map_delete_elem(map, key);
+  count(CNT_CONN_DELETED);
+  return 0;
+}
+
+// Run by user space (BPF_PROG_TEST_RUN) now and then: ends exchanges idle past
+// idle_timeout_ns, and counts the states still alive (for eviction accounting).
+SEC("raw_tp")
+int cap_sweep(void *ctx) {
+  struct sweep_ctx s = {.now = bpf_ktime_get_ns(), .live = 0};
+  bpf_for_each_map_elem(&conns, sweep_one, &s, 0);
+  sweep_live = s.live;
+  return 0;
+}
+
+WAGGLE_LICENSE;

@@ -1,0 +1,198 @@
+// Layouts shared by the capture programs and user space (src/capture reads them
+// through the object's BTF, so the TypeScript side never hard-codes an offset).
+#ifndef WAGGLE_CAPTURE_TYPES_H
+#define WAGGLE_CAPTURE_TYPES_H
+
+#include "waggle/common.h"
+
+// Compile-time capacities. The run-time capture sizes (request_capture,
+// response_capture) may be set lower, never higher.
+#define REQ_CAP_MAX 1024  // captured bytes of one request
+#define RESP_CAP_MAX 512  // captured bytes of one response
+#define REQ_RING 2048     // captures of the requests pending on a connection (pipelining)
+#define SLOTS 8           // requests pending on a connection (pipelining depth)
+#define CARRY_MAX 48      // start of a line split across two reads/writes
+#define SCAN_WIN 1024     // bytes of headers examined per step
+#define SCAN_BUF 2048     // scan scratch (power of two ≥ CARRY_MAX + SCAN_WIN, plus room for 8-byte loads)
+#define HEADER_LIMIT 32768 // a header block longer than this loses framing
+
+// Re-checks `x <= max` on the very register the next helper call uses, so the
+// verifier sees the bound however the compiler allocated registers.
+#define BOUND(x, max)                                                                              \
+  ({                                                                                               \
+    __u64 __v = (x);                                                                               \
+    asm volatile("" : "+r"(__v));                                                                  \
+    if (__v > (max)) __v = (max);                                                                  \
+    __v;                                                                                           \
+  })
+
+enum capture_role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
+
+// Protocols the kernel can recognise and frame. Detection and framing are per
+// protocol; the pairing of requests and responses (pairing.h) is shared.
+enum capture_protocol { PROTO_HTTP1 = 1 };
+
+// Why an exchange ended without its response completing.
+enum capture_incomplete {
+  INCOMPLETE_NONE = 0,
+  INCOMPLETE_CLOSED_BEFORE_RESPONSE = 1,
+  INCOMPLETE_CLOSED_MID_RESPONSE = 2,
+  INCOMPLETE_EVICTED = 3,
+  INCOMPLETE_TIMEOUT = 4,
+};
+
+// exchange_event.flags
+enum capture_flags {
+  // The response's length was not known from its framing; it ended at its last
+  // byte before the next response, request, close or timeout.
+  XF_FRAMING_LOST = 1,
+  // More request bytes than were captured (request_capture or the ring was full).
+  XF_REQUEST_TRUNCATED = 2,
+  XF_RESPONSE_TRUNCATED = 4,
+};
+
+// Phases of one direction's message parser.
+enum parser_phase {
+  PH_START = 0,       // the next byte starts a message
+  PH_HEADERS = 1,     // start line and header fields, up to the empty line
+  PH_BODY = 2,        // Content-Length body: `remaining` bytes left
+  PH_CHUNK_SIZE = 3,  // chunked body: a chunk-size line
+  PH_CHUNK_DATA = 4,  // chunked body: `remaining` bytes of chunk data + CRLF
+  PH_TRAILERS = 5,    // chunked body: trailer fields up to the empty line
+  PH_UNTIL_CLOSE = 6, // response body delimited by the connection's close
+  PH_LOST = 7,        // framing unknown: resynchronise at a message start
+};
+
+// msg_parser.flags
+enum parser_flags {
+  PF_START_LINE = 1,    // the start line has not ended yet
+  PF_CONTENT_LENGTH = 2,
+  PF_CHUNKED = 4,
+  PF_LINE_LONG = 8,     // the carried line was longer than CARRY_MAX
+};
+
+struct msg_parser {
+  __u64 remaining;
+  __u64 content_length;
+  __u64 chunk_size;
+  __u32 header_bytes;
+  __u16 status;
+  __u8 phase;
+  __u8 flags;
+  __u8 carry_len;
+  __u8 pad[7];
+  __u8 carry[CARRY_MAX];
+};
+
+// slot.flags
+enum slot_flags {
+  SLOT_HEAD = 1,     // HEAD request: the response has no body
+  SLOT_CONNECT = 2,  // CONNECT request: a 2xx response has no body
+  SLOT_REQ_DONE = 4, // the request message ended
+};
+
+// One request waiting for (or receiving) its response.
+struct slot {
+  __u64 req_start_ns;
+  __u64 req_end_ns;
+  __u64 req_bytes;
+  __u32 tgid;
+  __u32 tid;
+  __u32 cap_off; // position of its captured bytes in req_ring (a stream offset)
+  __u16 cap_len;
+  __u8 flags;
+  __u8 xflags;   // capture_flags gathered on the request side
+};
+
+// Per-connection state, keyed by the kernel's struct sock address, present only
+// while an exchange is in flight. The ring comes first so that bounded writes
+// into it are provably inside the value for the verifier.
+struct conn {
+  __u8 req_ring[REQ_RING];
+  __u8 resp_cap[RESP_CAP_MAX];
+  struct slot slots[SLOTS];
+  struct msg_parser req;
+  struct msg_parser resp;
+  __u64 created_ns;
+  __u64 last_ns;
+  __u64 resp_start_ns;
+  __u64 resp_end_ns;
+  __u64 resp_bytes;
+  __u32 ring_tail;    // stream offset of the next captured request byte
+  __u32 ino;          // socket inode number, as in /proc/PID/fd ("socket:[ino]")
+  __u8 laddr[16];
+  __u8 raddr[16];
+  __u16 lport;
+  __u16 rport;
+  __u16 family;
+  __u16 resp_cap_len;
+  __u8 role;
+  __u8 protocol;
+  __u8 head;          // first pending slot
+  __u8 count;         // pending slots
+  __u8 responding;    // the head slot's response has started
+  __u8 resp_xflags;
+  __u8 cur_req;       // the request being read or written: CUR_NONE, CUR_TRACKED (newest slot), CUR_UNTRACKED
+  __u8 pad[3];
+  __u16 untracked;    // pipelined requests past SLOTS whose responses are still to come (and be skipped)
+};
+
+enum { CUR_NONE = 0, CUR_TRACKED = 1, CUR_UNTRACKED = 2 };
+// conn.responding
+enum { RESP_NONE = 0, RESP_TRACKED = 1, RESP_UNTRACKED = 2 };
+
+// One ring-buffer record per exchange: header, then `req_len` captured request
+// bytes and `resp_len` captured response bytes in `data`.
+struct exchange_event {
+  __u64 req_start_ns;
+  __u64 req_end_ns;
+  __u64 resp_start_ns;
+  __u64 resp_end_ns;
+  __u64 req_bytes;
+  __u64 resp_bytes;
+  __u32 pid;
+  __u32 tid;
+  __u32 ino;
+  __u16 family;
+  __u16 lport;
+  __u16 rport;
+  __u16 status;      // response status the kernel's framing parsed (0: none)
+  __u16 req_len;
+  __u16 resp_len;
+  __u8 role;
+  __u8 protocol;
+  __u8 incomplete;
+  __u8 flags;
+  __u8 laddr[16];
+  __u8 raddr[16];
+  __u8 data[REQ_CAP_MAX + RESP_CAP_MAX];
+};
+
+// Per-CPU scratch to assemble a record; the slack keeps the verifier's
+// worst-case bounds of the two capture copies inside the value.
+struct event_scratch {
+  struct exchange_event e;
+  __u8 slack[REQ_CAP_MAX + RESP_CAP_MAX];
+};
+
+// Per-CPU scratch for scanning header lines.
+struct scan_scratch {
+  __u8 buf[SCAN_BUF + 16];
+};
+
+// Per-CPU counters (capture_counters), summed by user space.
+enum capture_counter {
+  CNT_EXCHANGES = 0,        // records emitted (complete or not)
+  CNT_INCOMPLETE = 1,       // of which incomplete
+  CNT_CONN_CREATED = 2,     // connection states created
+  CNT_CONN_DELETED = 3,     // connection states deleted by the programs
+  CNT_PIPELINE_OVERFLOW = 4,// pipelined requests beyond SLOTS (not reported)
+  CNT_NOT_HTTP = 5,         // request-looking starts whose request line was not HTTP/1.x
+  CNT_FRAMING_LOST = 6,     // messages whose length the kernel could not follow
+  CNT_ORPHAN_RESPONSES = 7, // responses with no pending request on their connection
+  CNT_WATCH_FULL = 8,       // forked children not watched because the pid map was full
+  CNT_CONN_FULL = 9,        // connection states that could not be created
+  CNT_COUNTERS = 10,
+};
+
+#endif

@@ -1,0 +1,50 @@
+// What the capture saw and what it could not keep. Kernel counters are per-CPU
+// (capture_counters, enum capture_counter in bpf/capture/types.h), summed here.
+
+/** Indexes of enum capture_counter. */
+export const COUNTER = {
+  exchanges: 0,
+  incomplete: 1,
+  connCreated: 2,
+  connDeleted: 3,
+  pipelineOverflow: 4,
+  notHttp: 5,
+  framingLost: 6,
+  orphanResponses: 7,
+  watchFull: 8,
+  connFull: 9,
+} as const;
+
+export interface CaptureStats {
+  /** Exchange records the kernel sent (complete or not). */
+  exchanges: number;
+  /** Of which marked incomplete (closed, timed out). */
+  incomplete: number;
+  /** Records decoded and handed to onExchange. */
+  delivered: number;
+  /** Records lost because the ring buffer was full. */
+  ringBufferDrops: number;
+  /** Connection states evicted by the LRU while an exchange was in flight (those exchanges are lost). */
+  evicted: number;
+  /** Connections with an exchange in flight right now. */
+  inFlight: number;
+  /** Pipelined requests past the kernel's per-connection depth, not reported. */
+  pipelineOverflow: number;
+  /** Starts that looked like a request but whose request line was not HTTP/1.x. */
+  notHttp: number;
+  /** Messages whose length the kernel could not follow (ended by a fallback). */
+  framingLost: number;
+  /** Responses with no pending request on their connection (e.g. the request predates the capture). */
+  orphanResponses: number;
+  /** Children of watched processes not watched because the pid map was full. */
+  watchFull: number;
+  /** Connection states that could not be created. */
+  connectionStateFull: number;
+  /** Records user space could not decode, and onExchange calls that threw. */
+  decodeErrors: number;
+  callbackErrors: number;
+}
+
+export function sumPerCpu(values: number[] | undefined): number {
+  return values ? values.reduce((a, b) => a + b, 0) : 0;
+}

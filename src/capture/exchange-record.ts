@@ -1,0 +1,98 @@
+// Decodes the kernel's exchange records (struct exchange_event in
+// bpf/capture/types.h) into Exchanges. Field offsets come from the object's
+// BTF, so the C struct is the only definition of the layout.
+import { type Btf, offsetOf } from '../ebpf/index.js';
+import { formatAddress } from './address.js';
+import type { Exchange, Role } from './exchange.js';
+
+const ROLES: Record<number, Role> = { 1: 'server', 2: 'client' };
+const PROTOCOLS: Record<number, string> = { 1: 'http1' };
+const INCOMPLETE: Record<number, Exchange['incomplete']> = {
+  1: 'closed-before-response',
+  2: 'closed-mid-response',
+  3: 'evicted',
+  4: 'timeout',
+};
+/** exchange_event.flags (enum capture_flags). */
+export const XF_FRAMING_LOST = 1;
+export const XF_REQUEST_TRUNCATED = 2;
+export const XF_RESPONSE_TRUNCATED = 4;
+
+const FIELDS = [
+  'req_start_ns',
+  'req_end_ns',
+  'resp_start_ns',
+  'resp_end_ns',
+  'req_bytes',
+  'resp_bytes',
+  'pid',
+  'tid',
+  'ino',
+  'family',
+  'lport',
+  'rport',
+  'status',
+  'req_len',
+  'resp_len',
+  'role',
+  'protocol',
+  'incomplete',
+  'flags',
+  'laddr',
+  'raddr',
+  'data',
+] as const;
+type Layout = Record<(typeof FIELDS)[number], number>;
+
+function u64(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 4) * 4294967296 + buf.readUInt32LE(off);
+}
+
+export class ExchangeDecoder {
+  private readonly at: Layout;
+
+  constructor(btf: Btf) {
+    this.at = Object.fromEntries(FIELDS.map((f) => [f, offsetOf(btf, 'exchange_event', f)])) as Layout;
+  }
+
+  /**
+   * One record → Exchange, or a reason when the record is malformed. `request`
+   * and `response` are views into `buf` (no copy): copy them to keep them past
+   * the batch.
+   */
+  decode(buf: Buffer, off: number, len: number): Exchange | string {
+    const a = this.at;
+    if (len < a.data) return `record of ${len} bytes is shorter than its ${a.data}-byte header`;
+    const reqLen = buf.readUInt16LE(off + a.req_len);
+    const respLen = buf.readUInt16LE(off + a.resp_len);
+    if (a.data + reqLen + respLen > len) return `record of ${len} bytes cannot hold ${reqLen} + ${respLen} captured bytes`;
+    const role = ROLES[buf[off + a.role]!];
+    if (!role) return `unknown role ${buf[off + a.role]}`;
+    const family = buf.readUInt16LE(off + a.family);
+    const flags = buf[off + a.flags]!;
+    const status = buf.readUInt16LE(off + a.status);
+    const data = off + a.data;
+    const ex: Exchange = {
+      pid: buf.readUInt32LE(off + a.pid),
+      tid: buf.readUInt32LE(off + a.tid),
+      role,
+      local: { address: formatAddress(family, buf, off + a.laddr), port: buf.readUInt16LE(off + a.lport) },
+      remote: { address: formatAddress(family, buf, off + a.raddr), port: buf.readUInt16LE(off + a.rport) },
+      requestStartNs: u64(buf, off + a.req_start_ns),
+      requestEndNs: u64(buf, off + a.req_end_ns),
+      responseStartNs: u64(buf, off + a.resp_start_ns),
+      responseEndNs: u64(buf, off + a.resp_end_ns),
+      request: buf.subarray(data, data + reqLen),
+      response: buf.subarray(data + reqLen, data + reqLen + respLen),
+      requestBytes: u64(buf, off + a.req_bytes),
+      responseBytes: u64(buf, off + a.resp_bytes),
+      protocol: PROTOCOLS[buf[off + a.protocol]!] ?? 'unknown',
+      connectionId: `socket:[${buf.readUInt32LE(off + a.ino)}]`,
+    };
+    const incomplete = INCOMPLETE[buf[off + a.incomplete]!];
+    if (incomplete) ex.incomplete = incomplete;
+    if (status) ex.statusHint = status;
+    if (flags & XF_FRAMING_LOST) ex.framingLost = true;
+    return ex;
+  }
+}

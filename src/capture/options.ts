@@ -1,0 +1,74 @@
+// Options of SocketCapture.start(), validated up front: a bad value is an error
+// naming the field, never a silent clamp.
+import { z } from 'zod';
+import { WaggleError } from '../ebpf/index.js';
+import type { Exchange } from './exchange.js';
+
+/** Compile-time capacities of bpf/capture/types.h. */
+export const REQUEST_CAPTURE_MAX = 1024;
+export const RESPONSE_CAPTURE_MAX = 512;
+
+export const CAPTURE_DEFAULTS = {
+  requestCaptureBytes: 512,
+  responseCaptureBytes: 256,
+  maxConnections: 4096,
+  ringBufferBytes: 8 << 20,
+  idleTimeoutMs: 30_000,
+  sweepIntervalMs: 5_000,
+  maxWatchedPids: 16384,
+} as const;
+
+const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
+
+const schema = z.strictObject({
+  requestCaptureBytes: z.number().int().min(0).max(REQUEST_CAPTURE_MAX).default(CAPTURE_DEFAULTS.requestCaptureBytes),
+  responseCaptureBytes: z.number().int().min(0).max(RESPONSE_CAPTURE_MAX).default(CAPTURE_DEFAULTS.responseCaptureBytes),
+  maxConnections: z.number().int().min(16).max(1 << 20).default(CAPTURE_DEFAULTS.maxConnections),
+  ringBufferBytes: z
+    .number()
+    .int()
+    .min(1 << 16)
+    .max(1 << 30)
+    .refine(isPowerOfTwo, 'must be a power of two')
+    .default(CAPTURE_DEFAULTS.ringBufferBytes),
+  idleTimeoutMs: z.number().int().min(100).default(CAPTURE_DEFAULTS.idleTimeoutMs),
+  /** 0 disables the periodic sweep (stats() still sweeps). */
+  sweepIntervalMs: z.number().int().min(0).default(CAPTURE_DEFAULTS.sweepIntervalMs),
+  maxWatchedPids: z.number().int().min(1).max(1 << 22).default(CAPTURE_DEFAULTS.maxWatchedPids),
+});
+
+export interface SocketCaptureOptions {
+  /** Called for every exchange, on the event loop, in the order the kernel finished them. */
+  onExchange: (exchange: Exchange) => void;
+  /** Called when onExchange throws or a record cannot be decoded (default: a process warning). */
+  onError?: (error: unknown) => void;
+  /** First bytes of each request kept (default 512, at most 1024). */
+  requestCaptureBytes?: number;
+  /** First bytes of each response kept (default 256, at most 512). */
+  responseCaptureBytes?: number;
+  /** Connections with an exchange in flight tracked at once (LRU beyond; evictions are counted). */
+  maxConnections?: number;
+  /** Ring buffer size in bytes (a power of two). */
+  ringBufferBytes?: number;
+  /** An exchange idle this long is reported as incomplete ('timeout'). */
+  idleTimeoutMs?: number;
+  /** How often idle exchanges are looked for. */
+  sweepIntervalMs?: number;
+  /** Size of the kernel's watched-pid map (watched pids and their children). */
+  maxWatchedPids?: number;
+}
+
+export type ResolvedCaptureOptions = z.infer<typeof schema>;
+
+export function resolveCaptureOptions(opts: SocketCaptureOptions): ResolvedCaptureOptions {
+  if (typeof opts?.onExchange !== 'function') {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', 'capture option onExchange: must be a function');
+  }
+  const { onExchange: _onExchange, onError: _onError, ...rest } = opts;
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `capture option ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,193 @@
+// SocketCapture: loads bpf/capture/socket_capture.bpf.c, keeps its pid filter,
+// and turns its ring-buffer records into Exchanges.
+//
+//   const capture = await SocketCapture.start({ onExchange: (ex) => … });
+//   capture.watch(pid);             // and the children it forks from now on
+//   capture.watchAllExcept([pid]);  // or: everything but these (never the agent itself)
+//   capture.stats();
+//   capture.close();
+import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, WaggleError } from '../ebpf/index.js';
+import { bpfObjectPath } from '../paths.js';
+import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
+import { ExchangeDecoder } from './exchange-record.js';
+import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
+
+export const CAPTURE_OBJECT = 'capture/socket_capture';
+/** Run on demand (BPF_PROG_TEST_RUN), never attached. */
+const SWEEP_PROGRAM = 'cap_sweep';
+const WATCHED_BY_USER = 1;
+
+function checkPid(pid: number, what: string): void {
+  if (!Number.isInteger(pid) || pid <= 0 || pid > 0x3fffffff) {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${what}: pid must be a positive integer, got ${String(pid)}`);
+  }
+}
+
+export class SocketCapture {
+  private readonly watched: BpfMap<number, number>;
+  private readonly excluded: BpfMap<number, number>;
+  private readonly counters: BpfMap<number, number[]>;
+  private readonly reader: RingBufferReader;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+  private delivered = 0;
+  private decodeErrors = 0;
+  private callbackErrors = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly coll: Collection,
+    private readonly onExchange: SocketCaptureOptions['onExchange'],
+    private readonly onError: (error: unknown) => void,
+    readonly options: ResolvedCaptureOptions,
+  ) {
+    this.watched = coll.map<number, number>('watched');
+    this.excluded = coll.map<number, number>('excluded');
+    this.counters = coll.map<number, number[]>('capture_counters');
+    const decoder = new ExchangeDecoder(coll.spec.btf!);
+    this.reader = coll.ringBuffer(
+      'exchanges',
+      (batch) =>
+        batch.forEach((buf, off, len) => {
+          const ex = decoder.decode(buf, off, len);
+          if (typeof ex === 'string') {
+            this.decodeErrors++;
+            this.onError(new WaggleError('WAGGLE_ERR_KERNEL', `capture record not decoded: ${ex}`));
+            return;
+          }
+          this.delivered++;
+          try {
+            this.onExchange(ex);
+          } catch (e) {
+            this.callbackErrors++;
+            this.onError(e);
+          }
+        }),
+      { onError: (e) => this.onError(e) },
+    );
+    // The agent never captures itself.
+    this.excluded.update(process.pid, WATCHED_BY_USER);
+    if (options.sweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  /** Loads and attaches the capture programs. Nothing is captured until watch() or watchAllExcept(). */
+  static async start(opts: SocketCaptureOptions): Promise<SocketCapture> {
+    const options = resolveCaptureOptions(opts);
+    const spec = ObjectSpec.open(bpfObjectPath(CAPTURE_OBJECT));
+    let coll: Collection;
+    try {
+      spec.setVariable('request_capture', options.requestCaptureBytes);
+      spec.setVariable('response_capture', options.responseCaptureBytes);
+      spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);
+      spec.map('conns').maxEntries = options.maxConnections;
+      spec.map('exchanges').maxEntries = options.ringBufferBytes;
+      spec.map('watched').maxEntries = options.maxWatchedPids;
+      coll = spec.load();
+    } catch (e) {
+      spec.close();
+      throw e;
+    }
+    try {
+      for (const p of coll.spec.programs.values()) {
+        if (p.name !== SWEEP_PROGRAM) coll.program(p.name).attach();
+      }
+      const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
+      return new SocketCapture(coll, opts.onExchange, onError, options);
+    } catch (e) {
+      coll.close();
+      throw e;
+    }
+  }
+
+  /** Captures this process's TCP exchanges, and those of the children it forks from now on. */
+  watch(pid: number): void {
+    checkPid(pid, 'watch');
+    if (pid === process.pid) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `watch: pid ${pid} is the agent itself, which is never captured`);
+    this.watched.update(pid, WATCHED_BY_USER);
+  }
+
+  /** Stops capturing this process (its children stay watched until they exit or are unwatched). */
+  unwatch(pid: number): void {
+    checkPid(pid, 'unwatch');
+    this.watched.delete(pid);
+  }
+
+  /** Captures every process except these (and the agent). */
+  watchAllExcept(pids: Iterable<number>): void {
+    const keep = new Set([process.pid]);
+    for (const pid of pids) {
+      checkPid(pid, 'watchAllExcept');
+      keep.add(pid);
+    }
+    for (const pid of [...this.excluded.keys()]) if (!keep.has(pid)) this.excluded.delete(pid);
+    for (const pid of keep) this.excluded.update(pid, WATCHED_BY_USER);
+    this.coll.setVariable('capture_all', 1);
+  }
+
+  /** Back to capturing only watched pids. */
+  watchOnlyWatched(): void {
+    this.coll.setVariable('capture_all', 0);
+  }
+
+  /** Pids in the kernel's watched set (watched by user space or inherited by fork). */
+  watchedPids(): number[] {
+    return [...this.watched.keys()];
+  }
+
+  /** Delivers every record already in the ring buffer now; returns how many. */
+  drain(): number {
+    return this.reader.consume();
+  }
+
+  /**
+   * Ends exchanges idle past idleTimeoutMs (reported as incomplete: 'timeout')
+   * and returns the connections still in flight. Runs periodically on its own.
+   */
+  sweep(): number {
+    if (this.closed) return 0;
+    this.coll.program(SWEEP_PROGRAM).testRun();
+    return this.coll.variable<number>('sweep_live');
+  }
+
+  stats(): CaptureStats {
+    const inFlight = this.sweep();
+    const c = (i: number) => sumPerCpu(this.counters.lookup(i));
+    const created = c(COUNTER.connCreated);
+    const deleted = c(COUNTER.connDeleted);
+    return {
+      exchanges: c(COUNTER.exchanges),
+      incomplete: c(COUNTER.incomplete),
+      delivered: this.delivered,
+      ringBufferDrops: this.reader.kernelDrops(),
+      evicted: Math.max(0, created - deleted - inFlight),
+      inFlight,
+      pipelineOverflow: c(COUNTER.pipelineOverflow),
+      notHttp: c(COUNTER.notHttp),
+      framingLost: c(COUNTER.framingLost),
+      orphanResponses: c(COUNTER.orphanResponses),
+      watchFull: c(COUNTER.watchFull),
+      connectionStateFull: c(COUNTER.connFull),
+      decodeErrors: this.decodeErrors,
+      callbackErrors: this.callbackErrors,
+    };
+  }
+
+  /** The loaded collection (programs' run-time statistics, maps) for diagnostics and benchmarks. */
+  get collection(): Collection {
+    return this.coll;
+  }
+
+  /** Detaches every program and frees every map; records not yet delivered are dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.coll.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
