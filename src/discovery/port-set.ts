@@ -60,6 +60,11 @@ export class PortSet {
     return false;
   }
 
+  /** Serialises as the list users write ("80,8000-8999"). */
+  toJSON(): string {
+    return this.toString();
+  }
+
   toString(): string {
     return this.ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(',');
   }

@@ -1,0 +1,126 @@
+// The agent's configuration: one schema for the YAML file, the environment and
+// the flags of `waggle run` (they are merged first, then validated here, so a
+// value is checked the same way wherever it came from). Unknown keys are errors.
+// Every key, its environment variable, flag and default: docs/configuration.md.
+import { z } from 'zod';
+import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
+import { bool, glob, globList, int, keyValues, listenAddress, oneOf, pidList, portList, ratio, stringList, text } from './values.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const KERNEL_EVENTS_MODES = ['auto', 'on', 'off'] as const;
+export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+
+const instrumentEntry = z
+  .strictObject({
+    open_ports: portList(),
+    exe_path: glob(),
+    pid: pidList(),
+    name: text('a service name'),
+    namespace: text('a service namespace'),
+  })
+  .refine((e) => e.open_ports !== undefined || e.exe_path !== undefined || e.pid !== undefined, {
+    message: 'needs at least one of open_ports, exe_path, pid',
+  });
+
+const excludeEntry = z
+  .strictObject({ open_ports: portList(), exe_path: glob(), pid: pidList() })
+  .refine((e) => e.open_ports !== undefined || e.exe_path !== undefined || e.pid !== undefined, {
+    message: 'needs at least one of open_ports, exe_path, pid',
+  });
+
+const discovery = z
+  .strictObject({
+    open_ports: portList(),
+    exe_path: globList().default([]),
+    pid: pidList().default([]),
+    instrument: z.array(instrumentEntry).default([]),
+    exclude: z.array(excludeEntry).default([]),
+    exclude_agent_children: bool().default(true),
+    follow_children: bool().default(true),
+    kernel_events: oneOf(KERNEL_EVENTS_MODES).default('auto'),
+    rescan_interval_ms: int(50, 60_000, ' (milliseconds)'),
+    max_processes: int(1, 16_384).default(8192),
+  })
+  .prefault({});
+
+const service = z.strictObject({ name: text('a service name'), namespace: text('a service namespace') }).prefault({});
+
+const capture = z
+  .strictObject({
+    request_bytes: int(16, 16_384, ' (bytes)').default(512),
+    response_bytes: int(16, 16_384, ' (bytes)').default(256),
+    ring_buffer_bytes: int(4096, 1 << 30, ' (bytes)').default(8 << 20),
+    max_connections: int(64, 1 << 20).default(65_536),
+  })
+  .prefault({});
+
+const routes = z
+  .strictObject({
+    patterns: stringList('a route pattern').default([]),
+    unmatched: oneOf(UNMATCHED_ROUTE_MODES).default('low-cardinality'),
+    max_per_service: int(1, 100_000).default(100),
+  })
+  .prefault({});
+
+// Mirrors the standard OTEL_EXPORTER_OTLP_* variables (see otel-env.ts), whose
+// values the exporter's own resolver then checks; here only their types.
+const otlp = z
+  .strictObject({
+    endpoint: text('a URL'),
+    traces_endpoint: text('a URL'),
+    metrics_endpoint: text('a URL'),
+    protocol: oneOf(OTLP_PROTOCOLS),
+    traces_protocol: oneOf(OTLP_PROTOCOLS),
+    metrics_protocol: oneOf(OTLP_PROTOCOLS),
+    headers: keyValues(),
+    traces_headers: keyValues(),
+    metrics_headers: keyValues(),
+    timeout_ms: int(1, 600_000, ' (milliseconds)'),
+    compression: oneOf(['gzip', 'none'] as const),
+    export_traces: bool(),
+    export_metrics: bool(),
+    metric_export_interval_ms: int(1, 86_400_000, ' (milliseconds)'),
+    metric_export_timeout_ms: int(1, 86_400_000, ' (milliseconds)'),
+    metrics_temporality: oneOf(['cumulative', 'delta', 'lowmemory'] as const),
+    traces_max_queue_size: int(1, 1 << 20),
+    traces_max_export_batch_size: int(1, 1 << 20),
+    traces_schedule_delay_ms: int(1, 600_000, ' (milliseconds)'),
+  })
+  .prefault({});
+
+const traces = z
+  .strictObject({
+    sampler: oneOf(SAMPLERS).default('parentbased_always_on'),
+    sampler_arg: ratio(),
+  })
+  .prefault({});
+
+const ui = z.strictObject({ enabled: bool().default(true), token: text('a token') }).prefault({});
+
+const security = z
+  .strictObject({
+    policies: stringList('a policy file or directory').default([]),
+    dry_run: bool().default(false),
+    events_file: text('a file path'),
+    print_events: bool().default(false),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  discovery,
+  service,
+  resource_attributes: keyValues().default({}),
+  listen: listenAddress().default({ host: '127.0.0.1', port: 9400 }),
+  print_traces: bool().default(false),
+  log_level: oneOf(LOG_LEVELS).default('info'),
+  capture,
+  routes,
+  otlp,
+  traces,
+  ui,
+  security,
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
