@@ -1,7 +1,7 @@
 // Real servers for capture tests: Python's http.server, a Node http server and
 // nginx, each on a loopback port chosen by the kernel and reported back.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Child, python3, startChild, waitFor } from '../../helpers/process.js';
@@ -138,6 +138,7 @@ async function freePort(): Promise<number> {
 /** nginx (master + `workers` workers, sendfile on) serving `root`, in the foreground. */
 export async function startNginx(files: Record<string, Buffer | string>, workers = 1): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-'));
+  chmodSync(dir, 0o755); // workers run as an unprivileged user
   const root = join(dir, 'www');
   execFileSync('mkdir', ['-p', root, join(dir, 'tmp')]);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, name), content);
