@@ -1,0 +1,160 @@
+// The agent: the one place where the rooms are wired together. Capture feeds
+// Exchanges to telemetry; discovery tells capture whom to watch and telemetry
+// who each process is; exporters and the HTTP listener take the results out.
+//
+//   const agent = await startAgent(config);   // programs attached, discovery done
+//   agent.url                                  // http://127.0.0.1:9400
+//   await agent.close();                       // detaches everything
+import { Registry } from 'prom-client';
+import { SocketCapture } from '../capture/index.js';
+import { Discovery } from '../discovery/index.js';
+import { ConsoleSpanPrinter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
+import { HttpTelemetry } from '../telemetry/index.js';
+import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
+import { type AgentConfig, discoveryOptions } from './config/index.js';
+import { type Logger, createLogger } from './logger.js';
+
+export interface Agent {
+  /** Base URL of the listener (metrics, readiness, UI). */
+  readonly url: string;
+  /** Token required on every request when the listener is not on loopback. */
+  readonly token: string | undefined;
+  readonly registry: Registry;
+  readonly telemetry: HttpTelemetry;
+  readonly discovery: Discovery;
+  readonly capture: SocketCapture;
+  /** Exchanges whose process was gone before it could be identified. */
+  unidentified(): number;
+  close(): Promise<void>;
+}
+
+export interface StartAgentOptions {
+  logger?: Logger;
+  /** Where --print-traces lines go (default stdout). */
+  traceOutput?: NodeJS.WritableStream;
+}
+
+/** A component's close, run whatever happened to the others. */
+type Closer = () => void | Promise<void>;
+
+export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<Agent> {
+  const log = opts.logger ?? createLogger(config.log_level);
+  const closers: Closer[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        log.warn({ err: e }, 'error while stopping a component');
+      }
+    }
+  };
+
+  try {
+    const registry = new Registry();
+    const telemetry = new HttpTelemetry({
+      routes: {
+        patterns: config.routes.patterns,
+        unmatched: config.routes.unmatched,
+        maxRoutesPerService: config.routes.max_per_service,
+      },
+    });
+    const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, registry });
+    const self = new SelfMetrics(registry);
+    self.registerHttpTelemetry(telemetry);
+
+    const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics });
+    if (otlp.traces) {
+      const traces = otlp.traces;
+      telemetry.onSpan((span) => traces.export(span));
+      self.registerExporter('otlp_traces', traces);
+    }
+    if (otlp.metrics) self.registerExporter('otlp_metrics', otlp.metrics);
+    if (otlp.enabled) closers.push(() => otlp.shutdown());
+    if (config.print_traces) {
+      const printer = new ConsoleSpanPrinter(opts.traceOutput as never);
+      telemetry.onSpan(printer.print);
+      self.registerExporter('console', printer);
+    }
+
+    // Discovery is created first so that capture can ask it who a pid is; it starts
+    // scanning only once capture is attached, so no selected process is missed.
+    const discovery = new Discovery(discoveryOptions(config));
+    discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
+    let unidentified = 0;
+    const capture = await SocketCapture.start({
+      requestCaptureBytes: config.capture.request_bytes,
+      responseCaptureBytes: config.capture.response_bytes,
+      ringBufferBytes: config.capture.ring_buffer_bytes,
+      maxConnections: config.capture.max_connections,
+      onExchange: (exchange) => {
+        const identity = discovery.identity(exchange.pid);
+        if (identity) telemetry.handleExchange(exchange, identity);
+        else unidentified++;
+      },
+      onError: (e) => log.warn({ err: e }, 'capture error'),
+    });
+    closers.push(() => capture.close());
+    registerCaptureMetrics(self, capture, discovery, () => unidentified);
+
+    discovery.on('added', (proc) => capture.watch(proc.pid));
+    discovery.on('removed', (pid, identity) => {
+      capture.unwatch(pid);
+      telemetry.forgetService(identity);
+      otlp.forgetService(identity);
+    });
+    closers.push(() => discovery.close());
+    await discovery.start();
+    if (discovery.mode === 'all') capture.watchAllExcept(discovery.excludedPids());
+
+    const server: AgentHttpServer = createHttpServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      ...(config.ui.token ? { token: config.ui.token } : {}),
+    });
+    let ready = false;
+    server.route('GET', '/metrics', async (_req, res) => {
+      const body = await prometheus.metricsText();
+      res.writeHead(200, { 'content-type': prometheus.contentType });
+      res.end(body);
+    });
+    server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n'));
+    await server.listen();
+    closers.push(() => server.close());
+    ready = true;
+    log.info({ url: server.url, mode: discovery.mode, watched: discovery.watched().size }, 'waggle agent ready');
+
+    return {
+      url: server.url,
+      token: server.token,
+      registry,
+      telemetry,
+      discovery,
+      capture,
+      unidentified: () => unidentified,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, discovery: Discovery, unidentified: () => number): void {
+  // stats() walks kernel maps; read it once per scrape, not once per metric.
+  let cached: { at: number; stats: ReturnType<SocketCapture['stats']> } | undefined;
+  const stats = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 500) cached = { at: now, stats: capture.stats() };
+    return cached.stats;
+  };
+  self.counter('records_received_total', 'Exchange records read from the kernel ring buffer.', () => stats().delivered);
+  self.counter('records_dropped_kernel_total', 'Exchange records lost because the kernel ring buffer was full.', () => stats().ringBufferDrops);
+  self.counter('capture_evicted_total', 'Connection states evicted by the LRU with an exchange in flight (exchanges lost).', () => stats().evicted);
+  self.counter('capture_incomplete_total', 'Exchanges reported incomplete (closed or timed out).', () => stats().incomplete);
+  self.counter('capture_pipeline_overflow_total', 'Pipelined requests past the kernel per-connection depth, not reported.', () => stats().pipelineOverflow);
+  self.counter('capture_decode_errors_total', 'Records user space could not decode.', () => stats().decodeErrors);
+  self.gauge('capture_in_flight', 'Connections with an exchange in flight.', () => stats().inFlight);
+  self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
+  self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
+}
