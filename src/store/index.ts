@@ -7,7 +7,6 @@ export { startHealthSampler } from './health-sampler.js';
 export type { HealthSampler, HealthSources } from './health-sampler.js';
 export type { HealthSnapshot, HealthView, WatchedProcess } from './health.js';
 export type { SecurityEventRecord, SecurityEventView } from './security-events.js';
-export type { EdgeView, MapNode } from './service-map.js';
 export { LOCAL_CALLERS_LABEL } from './service-map.js';
 export { LogHistogram } from './log-histogram.js';
 export * from './views.js';

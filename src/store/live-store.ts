@@ -14,12 +14,13 @@ import type { LogHistogram } from './log-histogram.js';
 import { FINE_SLOTS, FINE_SLOT_MS, MAX_WINDOW_MS, RedSeries } from './red-series.js';
 import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
-import { type EdgeView, type MapNode, ServiceMap } from './service-map.js';
+import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
 import { type Side, clientTarget, durationNs, num, peerLabel, sideOf, str } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
+  type MapView,
   type OperationView,
   type OverviewView,
   type RedSummary,
@@ -254,7 +255,7 @@ export class LiveStore {
   }
 
   /** Services and external peers with the calls between them in the window. */
-  serviceMap(windowMs = 60_000): { nowMs: number; windowMs: number; nodes: Array<MapNode & { summary: RedSummary | null }>; edges: EdgeView[] } {
+  serviceMap(windowMs = 60_000): MapView {
     const nowMs = this.now();
     const w = clampWindow(windowMs);
     const { nodes, edges } = this.map.view(nowMs, w);

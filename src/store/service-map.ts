@@ -17,26 +17,7 @@ import type { Span } from '../telemetry/span.js';
 import type { LogHistogram } from './log-histogram.js';
 import { RedSeries } from './red-series.js';
 import { type ClientTarget, type Endpoint, serverCaller, serverLocal } from './span-fields.js';
-
-export interface MapNode {
-  id: string;
-  label: string;
-  type: 'service' | 'external';
-}
-
-export interface EdgeView {
-  from: string;
-  to: string;
-  /** Which end measured it: the caller's client spans, or the callee's server spans. */
-  side: 'client' | 'server';
-  count: number;
-  errors: number;
-  rate: number;
-  errorRatio: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-}
+import type { EdgeView, MapNode } from './views.js';
 
 interface ClientEdge {
   from: string;

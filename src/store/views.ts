@@ -78,6 +78,33 @@ export interface ServiceView {
   client: SideView | null;
 }
 
+export interface MapNode {
+  id: string;
+  label: string;
+  type: 'service' | 'external';
+}
+
+export interface EdgeView {
+  from: string;
+  to: string;
+  /** Which end measured it: the caller's client spans, or the callee's server spans. */
+  side: 'client' | 'server';
+  count: number;
+  errors: number;
+  rate: number;
+  errorRatio: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+export interface MapView {
+  nowMs: number;
+  windowMs: number;
+  nodes: Array<MapNode & { summary: RedSummary | null }>;
+  edges: EdgeView[];
+}
+
 export interface SpanSummary {
   spanId: string;
   traceId: string;

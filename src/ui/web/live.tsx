@@ -1,0 +1,83 @@
+// The live connection: one EventSource for the whole app. Each `tick` makes the
+// current page refetch; the overview arrives with it. `useApi` fetches a JSON
+// endpoint and refetches on every tick.
+import { createContext } from 'preact';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import type { OverviewView } from '../../store/views.js';
+
+export interface Tick {
+  nowMs: number;
+  version: number;
+  spans: number;
+  securityEvents: number;
+}
+
+export interface LiveState {
+  connected: boolean;
+  tick: Tick | null;
+  /** Local time the last message arrived. */
+  receivedAt: number;
+  overview: OverviewView | null;
+}
+
+export const LiveContext = createContext<LiveState>({ connected: false, tick: null, receivedAt: 0, overview: null });
+
+export function useLiveConnection(): LiveState {
+  const [state, setState] = useState<LiveState>({ connected: false, tick: null, receivedAt: 0, overview: null });
+  useEffect(() => {
+    const es = new EventSource('/api/live');
+    es.onopen = () => setState((s) => ({ ...s, connected: true }));
+    es.onerror = () => setState((s) => ({ ...s, connected: false }));
+    es.addEventListener('tick', (e) => {
+      const tick = JSON.parse((e as MessageEvent<string>).data) as Tick;
+      setState((s) => ({ ...s, connected: true, tick, receivedAt: Date.now() }));
+    });
+    es.addEventListener('overview', (e) => {
+      const overview = JSON.parse((e as MessageEvent<string>).data) as OverviewView;
+      setState((s) => ({ ...s, overview }));
+    });
+    return () => es.close();
+  }, []);
+  return state;
+}
+
+export function useLive(): LiveState {
+  return useContext(LiveContext);
+}
+
+export interface ApiState<T> {
+  data: T | null;
+  error: string | null;
+  loading: boolean;
+}
+
+/** Fetches `path` now, whenever it changes, and on every live tick (unless `paused`). */
+export function useApi<T>(path: string | null, opts: { paused?: boolean } = {}): ApiState<T> {
+  const { tick } = useLive();
+  const [state, setState] = useState<ApiState<T>>({ data: null, error: null, loading: true });
+  const lastPath = useRef<string | null>(null);
+  const version = tick?.version ?? 0;
+  useEffect(() => {
+    if (!path) return;
+    const pathChanged = lastPath.current !== path;
+    if (!pathChanged && opts.paused) return;
+    lastPath.current = path;
+    if (pathChanged) setState({ data: null, error: null, loading: true });
+    // A newer tick cancels the answer of an older one still in flight.
+    let cancelled = false;
+    fetch(path, { headers: { Accept: 'application/json' } })
+      .then(async (r) => {
+        const body = (await r.json().catch(() => null)) as (T & { error?: string }) | null;
+        if (cancelled) return;
+        if (!r.ok) setState((s) => ({ data: pathChanged ? null : s.data, error: body?.error ?? `${r.status} ${r.statusText}`, loading: false }));
+        else setState({ data: body as T, error: null, loading: false });
+      })
+      .catch((e: unknown) => {
+        if (!cancelled) setState((s) => ({ ...s, error: String(e), loading: false }));
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [path, version]);
+  return state;
+}

@@ -1,0 +1,182 @@
+// The service map: services (solid) and external peers (dashed) laid out left
+// to right by who calls whom; each edge carries its rate and latency, thicker
+// for more traffic, red when calls fail.
+import { useState } from 'preact/hooks';
+import type { EdgeView, MapView } from '../../../store/views.js';
+import { Empty, PageHeader, WindowPicker } from '../components/layout.js';
+import { type Column, SortTable } from '../components/sort-table.js';
+import { errorClass, fmtMs, fmtPercent, fmtRate } from '../format.js';
+import { useApi } from '../live.js';
+import { layeredLayout } from '../map-layout.js';
+import { type Route, href, navigate } from '../router.js';
+
+const SIZE = { nodeW: 180, nodeH: 58, colGap: 150, rowGap: 48, pad: 24 };
+
+export function ServiceMapPage({ route }: { route: Route }) {
+  const windowMs = Number(route.query.get('window')) || 60_000;
+  const api = useApi<MapView>(`/api/map?window=${windowMs}`);
+  const [hover, setHover] = useState<string | null>(null);
+  const m = api.data;
+  return (
+    <>
+      <PageHeader title="Service map" subtitle="Who calls whom, measured from both ends of each connection. Dashed boxes are peers waggle does not watch.">
+        <WindowPicker value={windowMs} onChange={(ms) => navigate(href(['map'], { window: ms }), true)} />
+      </PageHeader>
+      {!m ? (
+        <Empty title="Loading…" />
+      ) : m.nodes.length === 0 ? (
+        <Empty title="No calls seen yet">
+          <p>Services and the calls between them appear here as traffic flows.</p>
+        </Empty>
+      ) : (
+        <>
+          <MapCanvas m={m} hover={hover} setHover={setHover} />
+          <div class="section-head">
+            <h2>Calls</h2>
+            <span class="hint">hover a service name to highlight its calls on the map</span>
+          </div>
+          <div class="card flush">
+            <SortTable
+              id="edges-table"
+              rows={m.edges}
+              columns={edgeColumns(new Map(m.nodes.map((n) => [n.id, n.label])), setHover)}
+              rowKey={(e) => `${e.from}>${e.to}`}
+              initial={{ key: 'rate', desc: true }}
+            />
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; setHover: (id: string | null) => void }) {
+  const layout = layeredLayout(
+    m.nodes.map((n) => n.id),
+    m.edges,
+    SIZE,
+  );
+  const maxRate = Math.max(...m.edges.map((e) => e.rate), 0.001);
+  const byId = new Map(m.nodes.map((n) => [n.id, n]));
+  const related = (e: EdgeView) => hover === null || e.from === hover || e.to === hover;
+  return (
+    <div class="card map-card">
+      <svg id="service-map" class="map" viewBox={`0 0 ${layout.width} ${layout.height}`} width={layout.width} height={layout.height} role="img" aria-label="service map">
+        <defs>
+          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+            <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+          </marker>
+          <marker id="arrow-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+            <path d="M0,0 L10,5 L0,10 z" class="arrowhead bad" />
+          </marker>
+        </defs>
+        {m.edges.map((e) => {
+          const a = layout.nodes.get(e.from);
+          const b = layout.nodes.get(e.to);
+          if (!a || !b) return null;
+          const bad = e.errorRatio >= 0.05;
+          const width = 1.25 + 4.5 * Math.sqrt(e.rate / maxRate);
+          let d: string;
+          let lx: number;
+          let ly: number;
+          if (e.from === e.to) {
+            // A service calling itself: a loop above the node.
+            const x = a.x + SIZE.nodeW / 2;
+            d = `M${x - 20},${a.y} C${x - 40},${a.y - 50} ${x + 40},${a.y - 50} ${x + 20},${a.y}`;
+            lx = x;
+            ly = a.y - 44;
+          } else {
+            const forward = b.x > a.x;
+            const x1 = forward ? a.x + SIZE.nodeW : a.x;
+            const x2 = forward ? b.x : b.x + SIZE.nodeW;
+            const y1 = a.y + SIZE.nodeH / 2;
+            const y2 = b.y + SIZE.nodeH / 2;
+            const bend = forward ? Math.max(40, (x2 - x1) / 2) : -80;
+            d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
+            lx = (x1 + x2) / 2;
+            // Above the line, so the line itself stays visible.
+            ly = (y1 + y2) / 2 - 22;
+          }
+          const line1 = fmtRate(e.rate);
+          const line2 = `p95 ${fmtMs(e.p95Ms)}`;
+          const err = e.errorRatio > 0 ? ` · ${fmtPercent(e.errorRatio)} err` : '';
+          const w = Math.max(line1.length + err.length, line2.length) * 6.1 + 14;
+          return (
+            <g key={`${e.from}>${e.to}`} class={`edge ${bad ? 'bad' : ''} ${related(e) ? '' : 'dim'}`} data-from={byId.get(e.from)?.label} data-to={byId.get(e.to)?.label}>
+              <title>{`${byId.get(e.from)?.label} → ${byId.get(e.to)?.label}\n${fmtRate(e.rate)}, errors ${fmtPercent(e.errorRatio)}\np50 ${fmtMs(e.p50Ms)} · p95 ${fmtMs(e.p95Ms)} · p99 ${fmtMs(e.p99Ms)}\nmeasured by the ${e.side === 'client' ? 'caller' : 'callee'}`}</title>
+              <path d={d} class="edge-line" stroke-width={width} marker-end={bad ? 'url(#arrow-bad)' : 'url(#arrow)'} />
+              <g class="edge-label" transform={`translate(${lx},${ly})`}>
+                <rect x={-w / 2} y={-16} width={w} height={32} rx={7} />
+                <text text-anchor="middle" y={-3}>
+                  {line1}
+                  {err && <tspan class="err">{err}</tspan>}
+                </text>
+                <text text-anchor="middle" y={11}>
+                  {line2}
+                </text>
+              </g>
+            </g>
+          );
+        })}
+        {m.nodes.map((n) => {
+          const p = layout.nodes.get(n.id)!;
+          const s = n.summary;
+          const service = n.type === 'service';
+          return (
+            <g
+              key={n.id}
+              class={`node ${n.type} ${errorClass(s?.errorRatio)} ${hover && hover !== n.id ? 'dim' : ''}`}
+              transform={`translate(${p.x},${p.y})`}
+              data-node={n.label}
+              onMouseEnter={() => setHover(n.id)}
+              onMouseLeave={() => setHover(null)}
+              onClick={service ? () => navigate(href(['services', n.label])) : undefined}
+            >
+              <rect width={SIZE.nodeW} height={SIZE.nodeH} rx={10} />
+              <text x={14} y={24} class="node-title">
+                {truncate(n.label, s && s.errorRatio > 0 ? 12 : service ? 19 : 20)}
+              </text>
+              {s && s.errorRatio > 0 && (
+                <g class="node-err" transform={`translate(${SIZE.nodeW - 10},14)`}>
+                  <rect x={-50} width={50} height={18} rx={9} />
+                  <text x={-25} y={13} text-anchor="middle">
+                    {fmtPercent(s.errorRatio)}
+                  </text>
+                </g>
+              )}
+              <text x={14} y={44} class="node-sub">
+                {service ? (s ? `${fmtRate(s.rate)} · p95 ${fmtMs(s.p95Ms)}` : 'client only') : 'not watched'}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}
+
+function edgeColumns(label: Map<string, string>, setHover: (id: string | null) => void): Array<Column<EdgeView>> {
+  const name = (id: string) => label.get(id) ?? id;
+  const link = (id: string) =>
+    id.startsWith('service:') ? (
+      <a href={href(['services', name(id)])} onMouseEnter={() => setHover(id)} onMouseLeave={() => setHover(null)}>
+        {name(id)}
+      </a>
+    ) : (
+      <span class="mono muted">{name(id)}</span>
+    );
+  return [
+    { key: 'from', label: 'Caller', value: (e) => name(e.from), render: (e) => link(e.from) },
+    { key: 'to', label: 'Callee', value: (e) => name(e.to), render: (e) => link(e.to) },
+    { key: 'rate', label: 'Calls', numeric: true, descFirst: true, value: (e) => e.rate, render: (e) => fmtRate(e.rate) },
+    { key: 'err', label: 'Errors', numeric: true, descFirst: true, value: (e) => e.errorRatio, render: (e) => <span class={`pill ${errorClass(e.errorRatio)}`}>{fmtPercent(e.errorRatio)}</span> },
+    { key: 'p50', label: 'p50', numeric: true, descFirst: true, value: (e) => e.p50Ms, render: (e) => fmtMs(e.p50Ms) },
+    { key: 'p95', label: 'p95', numeric: true, descFirst: true, value: (e) => e.p95Ms, render: (e) => fmtMs(e.p95Ms) },
+    { key: 'p99', label: 'p99', numeric: true, descFirst: true, value: (e) => e.p99Ms, render: (e) => fmtMs(e.p99Ms) },
+    { key: 'side', label: 'Measured by', value: (e) => e.side, render: (e) => <span class="muted">{e.side === 'client' ? 'caller' : 'callee'}</span> },
+  ];
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}

@@ -1,0 +1,174 @@
+// One service: incoming (server) and outgoing (client) sides, each with its
+// RED figures, charts over time, latency heatmap and histogram, and the table
+// of operations (routes, or calls per peer). Clicking an operation narrows the
+// charts to it.
+import { useMemo } from 'preact/hooks';
+import type { OperationView, ServiceView, SideView } from '../../../store/views.js';
+import { Heatmap, LatencyHistogram, type Line, TimeChart } from '../components/charts.js';
+import { Empty, PageHeader, Stat, WindowPicker } from '../components/layout.js';
+import { type Column, SortTable } from '../components/sort-table.js';
+import { errorClass, fmtMs, fmtNumber, fmtPercent, fmtRate } from '../format.js';
+import { useApi } from '../live.js';
+import { type Route, href, navigate } from '../router.js';
+
+const RANGES: Array<[number, string]> = [
+  [900_000, '15 min'],
+  [3_600_000, '1 h'],
+];
+
+/** Same key as the store's opKey(side, name, peer). */
+function opKey(side: string, op: { name: string; peer: string | null }): string {
+  return `${side}\0${op.peer ?? ''}\0${op.name}`;
+}
+
+export function ServicePage({ route }: { route: Route }) {
+  const name = route.parts[1] ?? '';
+  const q = route.query;
+  const side = q.get('side') === 'client' ? 'client' : 'server';
+  const windowMs = Number(q.get('window')) || 300_000;
+  const rangeMs = Number(q.get('range')) || 900_000;
+  const operation = q.get('op') ?? '';
+  const set = (changes: Record<string, string | number | undefined>) =>
+    navigate(href(['services', name], { side, window: windowMs, range: rangeMs, op: operation, ...changes }), true);
+  const api = useApi<ServiceView>(`/api/services/${encodeURIComponent(name)}?window=${windowMs}&range=${rangeMs}${operation ? `&operation=${encodeURIComponent(operation)}` : ''}`);
+  const v = api.data;
+
+  if (api.error && !v) return <Empty title={`No service "${name}"`}>{<p>{api.error}. It may have stopped, or not sent traffic in the last hour.</p>}</Empty>;
+  if (!v) return <Empty title="Loading…" />;
+  const view = side === 'client' ? v.client : v.server;
+  const otherSide = side === 'client' ? v.server : v.client;
+  const inst = v.instances;
+  return (
+    <>
+      <PageHeader
+        title={
+          <span>
+            <a href="#/" class="crumb">
+              Services
+            </a>{' '}
+            / {v.name}
+          </span>
+        }
+        subtitle={inst.map((i) => `${i.executable} (pid ${i.pid})`).join(' · ')}
+      >
+        <WindowPicker value={windowMs} onChange={(ms) => set({ window: ms })} />
+        <a class="button" href={href(['traces'], { service: v.name, side })}>
+          Traces →
+        </a>
+      </PageHeader>
+      <div class="tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={side === 'server'} class={side === 'server' ? 'on' : ''} disabled={!v.server} onClick={() => set({ side: 'server', op: undefined })}>
+          Incoming <span class="tab-sub">{v.server ? fmtRate(v.server.summary.rate) : 'none'}</span>
+        </button>
+        <button type="button" role="tab" aria-selected={side === 'client'} class={side === 'client' ? 'on' : ''} disabled={!v.client} onClick={() => set({ side: 'client', op: undefined })}>
+          Outgoing <span class="tab-sub">{v.client ? fmtRate(v.client.summary.rate) : 'none'}</span>
+        </button>
+      </div>
+      {view ? (
+        <SideSection view={view} v={v} operation={operation} rangeMs={rangeMs} onOperation={(op) => set({ op })} onRange={(ms) => set({ range: ms })} />
+      ) : (
+        <Empty title={side === 'client' ? 'No outgoing calls' : 'No incoming requests'}>
+          <p>{otherSide ? `This service only ${side === 'client' ? 'serves requests' : 'makes calls'} in the last hour.` : 'No traffic in the last hour.'}</p>
+        </Empty>
+      )}
+    </>
+  );
+}
+
+function SideSection(props: { view: SideView; v: ServiceView; operation: string; rangeMs: number; onOperation: (op: string | undefined) => void; onRange: (ms: number) => void }) {
+  const { view, v, operation } = props;
+  const s = view.summary;
+  const tl = view.timeline;
+  const focused = view.operations.find((o) => opKey(view.side, o) === operation);
+  const rateLines = useMemo<Line[]>(
+    () => [
+      { label: 'requests/s', values: tl.rate, color: '--accent', fill: true },
+      { label: 'errors/s', values: tl.errorRate, color: '--bad' },
+    ],
+    [tl],
+  );
+  const latencyLines = useMemo<Line[]>(
+    () => [
+      { label: 'p50', values: tl.p50Ms, color: '--c-p50' },
+      { label: 'p95', values: tl.p95Ms, color: '--c-p95' },
+      { label: 'p99', values: tl.p99Ms, color: '--c-p99' },
+    ],
+    [tl],
+  );
+  const columns: Array<Column<OperationView>> = [
+    ...(view.side === 'client'
+      ? [{ key: 'peer', label: 'Peer', value: (o: OperationView) => o.peer, render: (o: OperationView) => <span class="mono">{o.peer}</span> } satisfies Column<OperationView>]
+      : []),
+    { key: 'name', label: view.side === 'client' ? 'Call' : 'Route', value: (o) => o.name, render: (o) => <span class="mono">{o.name}</span> },
+    { key: 'rate', label: 'Requests', numeric: true, descFirst: true, value: (o) => o.rate, render: (o) => fmtRate(o.rate) },
+    { key: 'err', label: 'Errors', numeric: true, descFirst: true, value: (o) => o.errorRatio, render: (o) => <span class={`pill ${errorClass(o.errorRatio)}`}>{fmtPercent(o.errorRatio)}</span> },
+    { key: 'p50', label: 'p50', numeric: true, descFirst: true, value: (o) => o.p50Ms, render: (o) => fmtMs(o.p50Ms) },
+    { key: 'p95', label: 'p95', numeric: true, descFirst: true, value: (o) => o.p95Ms, render: (o) => fmtMs(o.p95Ms) },
+    { key: 'p99', label: 'p99', numeric: true, descFirst: true, value: (o) => o.p99Ms, render: (o) => fmtMs(o.p99Ms) },
+    {
+      key: 'traces',
+      label: '',
+      value: () => null,
+      render: (o) => (
+        <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
+          traces
+        </a>
+      ),
+    },
+  ];
+  return (
+    <>
+      <div class="stats">
+        <Stat label="Requests" value={fmtRate(s.rate)} sub={`${fmtNumber(s.count)} in ${v.windowMs / 60_000} min`} />
+        <Stat label="Errors" value={fmtPercent(s.errorRatio)} sub={`${fmtNumber(s.errors)} ${view.side === 'client' ? 'failed calls' : 'failed requests'}`} tone={errorClass(s.errorRatio)} />
+        <Stat label="p50" value={fmtMs(s.p50Ms)} sub={`mean ${fmtMs(s.meanMs)}`} />
+        <Stat label="p95" value={fmtMs(s.p95Ms)} />
+        <Stat label="p99" value={fmtMs(s.p99Ms)} />
+      </div>
+      <div class="section-head">
+        <h2>
+          Over time{' '}
+          {focused && (
+            <span class="focus-chip">
+              {focused.peer ? `${focused.peer} ` : ''}
+              {focused.name}
+              <button type="button" class="chip-x" title="Show the whole service" onClick={() => props.onOperation(undefined)}>
+                ×
+              </button>
+            </span>
+          )}
+        </h2>
+        <WindowPicker value={props.rangeMs} onChange={props.onRange} options={RANGES} label="chart range" />
+      </div>
+      <div class="grid2">
+        <div class="card">
+          <TimeChart title="Throughput" t={tl.t} lines={rateLines} format={(x) => `${fmtNumber(x)}/s`} />
+        </div>
+        <div class="card">
+          <TimeChart title="Latency" t={tl.t} lines={latencyLines} format={(x) => fmtMs(x)} log />
+        </div>
+        <div class="card">
+          <Heatmap t={tl.t} stepMs={tl.stepMs} boundsMs={v.boundsMs} counts={tl.heatmap} />
+        </div>
+        <div class="card">
+          <LatencyHistogram boundsMs={v.boundsMs} counts={view.histogram} />
+        </div>
+      </div>
+      <div class="section-head">
+        <h2>{view.side === 'client' ? 'Outgoing calls' : 'Routes'}</h2>
+        <span class="hint">click a row to chart it alone</span>
+      </div>
+      <div class="card flush">
+        <SortTable
+          id="operations-table"
+          rows={view.operations}
+          columns={columns}
+          rowKey={(o) => opKey(view.side, o)}
+          initial={{ key: 'rate', desc: true }}
+          onRowClick={(o) => props.onOperation(opKey(view.side, o) === operation ? undefined : opKey(view.side, o))}
+          rowClass={(o) => (opKey(view.side, o) === operation ? 'selected' : '')}
+        />
+      </div>
+    </>
+  );
+}
