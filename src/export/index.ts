@@ -1,10 +1,10 @@
 // Exporters: everything that takes telemetry out of the agent.
-export { PrometheusExporter, SERVER_LABELS, CLIENT_LABELS, type PrometheusExporterOptions } from './prometheus.js';
+export { PrometheusExporter, type PrometheusExporterOptions } from './prometheus.js';
 export { prometheusMetricName, prometheusLabelName } from './prometheus-names.js';
 export { SelfMetrics, SELF_METRICS_PREFIX, type ExporterStats, type ExporterStatsSource, type Reading, type SelfMetricsOptions } from './self-metrics.js';
 export { OtlpExporter, type OtlpExporterOptions } from './otlp.js';
 export { OtlpTraceExporter } from './otlp-traces.js';
-export { OtlpMetricsExporter } from './otlp-metrics.js';
+export { OtlpMetricsExporter, type OtlpMetricsExporterOptions } from './otlp-metrics.js';
 export { otlpConfigFromEnv, OtlpConfigError, type OtlpConfig, type OtlpTracesConfig, type OtlpMetricsConfig, type OtlpProtocol, type EnvLike } from './otlp-config.js';
 export { serviceResource, DISTRO_NAME, DISTRO_VERSION } from './otlp-resource.js';
 export { ConsoleSpanPrinter, formatSpanLine } from './console-printer.js';

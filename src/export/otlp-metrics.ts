@@ -1,26 +1,30 @@
-// OTLP/HTTP metrics through the OpenTelemetry metrics SDK. Every service instance
-// gets its own MeterProvider, because the Resource (service.name, instance id,
-// pid…) belongs to the provider; all providers share one exporter, so there is
-// one HTTP client, one set of counters and one shutdown. Each provider's periodic
-// reader exports every OTEL_METRIC_EXPORT_INTERVAL. recordHttp() never throws.
-import type { Attributes, Histogram } from '@opentelemetry/api';
+// OTLP/HTTP metrics from the shared HttpMetrics aggregation. Every
+// OTEL_METRIC_EXPORT_INTERVAL, each service instance becomes one ResourceMetrics
+// (its own Resource: service.name, service.instance.id, process.pid…) with the
+// six semconv HTTP histograms, handed to the official OTLP exporter
+// (http/protobuf or http/json). Data is built with the metrics SDK's types, so the
+// official transformer encodes it exactly as it encodes SDK output.
+// Temporality: cumulative (default), or delta for `delta`/`lowmemory` (the
+// difference since the previous successful collection). Failures are counted;
+// nothing here throws into the pipeline.
+import { ValueType } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { AggregationTemporalityPreference, OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import {
-  type AggregationOption,
   AggregationTemporality,
-  AggregationType,
-  type InstrumentType,
-  MeterProvider,
-  PeriodicExportingMetricReader,
+  type DataPoint,
+  DataPointType,
+  type Histogram,
+  type HistogramMetricData,
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { HttpMetricsRecorder, HttpObservation, ServiceIdentity } from '../telemetry/index.js';
+import type { HistogramState, HttpMetrics, HttpSeries } from '../telemetry/index.js';
 import { semconv as sc } from '../telemetry/index.js';
 import type { OtlpMetricsConfig } from './otlp-config.js';
-import { DISTRO_NAME, DISTRO_VERSION, serviceResource } from './otlp-resource.js';
+import { DISTRO_NAME, DISTRO_VERSION, ResourceCache } from './otlp-resource.js';
+import { toHrTime } from './otlp-span.js';
 import type { ExporterStats } from './self-metrics.js';
 
 const TEMPORALITY = {
@@ -28,6 +32,9 @@ const TEMPORALITY = {
   delta: AggregationTemporalityPreference.DELTA,
   lowmemory: AggregationTemporalityPreference.LOWMEMORY,
 };
+
+/** Instances exported at once (the OTLP exporter refuses more than its concurrency limit). */
+const EXPORT_CONCURRENCY = 8;
 
 export function createSdkMetricExporter(c: OtlpMetricsConfig): PushMetricExporter {
   const options = {
@@ -40,175 +47,172 @@ export function createSdkMetricExporter(c: OtlpMetricsConfig): PushMetricExporte
   return c.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
 }
 
-interface Instruments {
-  provider: MeterProvider;
-  serverDuration: Histogram;
-  serverRequestBody: Histogram;
-  serverResponseBody: Histogram;
-  clientDuration: Histogram;
-  clientRequestBody: Histogram;
-  clientResponseBody: Histogram;
+interface MetricDef {
+  name: string;
+  unit: string;
+  description: string;
+  kind: 'server' | 'client';
+  pick: (s: HttpSeries) => HistogramState;
 }
 
-export class OtlpMetricsExporter implements HttpMetricsRecorder {
+const METRICS: MetricDef[] = [
+  { name: sc.METRIC_HTTP_SERVER_REQUEST_DURATION, unit: 's', description: 'Duration of HTTP server requests.', kind: 'server', pick: (s) => s.duration },
+  { name: sc.METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, unit: 'By', description: 'Size of HTTP server request bodies.', kind: 'server', pick: (s) => s.requestBodySize },
+  { name: sc.METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE, unit: 'By', description: 'Size of HTTP server response bodies.', kind: 'server', pick: (s) => s.responseBodySize },
+  { name: sc.METRIC_HTTP_CLIENT_REQUEST_DURATION, unit: 's', description: 'Duration of HTTP client requests.', kind: 'client', pick: (s) => s.duration },
+  { name: sc.METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, unit: 'By', description: 'Size of HTTP client request bodies.', kind: 'client', pick: (s) => s.requestBodySize },
+  { name: sc.METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE, unit: 'By', description: 'Size of HTTP client response bodies.', kind: 'client', pick: (s) => s.responseBodySize },
+];
+
+const SCOPE = { name: DISTRO_NAME, version: DISTRO_VERSION };
+
+interface Snapshot {
+  counts: number[];
+  sum: number;
+  count: number;
+  timeMs: number;
+}
+
+export interface OtlpMetricsExporterOptions {
+  /** The aggregation to export (HttpTelemetry.metrics). */
+  metrics: HttpMetrics;
+  /** Replaces the official exporter (tests). */
+  exporter?: PushMetricExporter;
+  /** Cached resources. Default 1000. */
+  maxServices?: number;
+}
+
+export class OtlpMetricsExporter {
   readonly #config: OtlpMetricsConfig;
-  readonly #shared: SharedExporter;
-  readonly #maxServices: number;
-  readonly #services = new Map<string, Instruments>();
-  readonly #pending = new Set<Promise<unknown>>();
-  #closed = false;
-  /** Observations dropped because maxServices providers already exist. */
-  servicesRejected = 0;
-
-  constructor(config: OtlpMetricsConfig, opts: { exporter?: PushMetricExporter; maxServices?: number } = {}) {
-    this.#config = config;
-    this.#shared = new SharedExporter(opts.exporter ?? createSdkMetricExporter(config));
-    this.#maxServices = opts.maxServices ?? 1000;
-  }
-
-  recordHttp(o: HttpObservation): void {
-    if (this.#closed) return;
-    const inst = this.#instruments(o.service);
-    if (inst === undefined) return;
-    const a: Attributes = { [sc.ATTR_HTTP_REQUEST_METHOD]: o.method };
-    if (o.statusCode !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = o.statusCode;
-    if (o.errorType !== undefined) a[sc.ATTR_ERROR_TYPE] = o.errorType;
-    if (o.protocolVersion !== undefined) a[sc.ATTR_NETWORK_PROTOCOL_VERSION] = o.protocolVersion;
-    if (o.kind === 'server') {
-      a[sc.ATTR_URL_SCHEME] = o.scheme;
-      if (o.route !== undefined) a[sc.ATTR_HTTP_ROUTE] = o.route;
-      inst.serverDuration.record(o.durationSeconds, a);
-      if (o.requestBodySize !== undefined) inst.serverRequestBody.record(o.requestBodySize, a);
-      if (o.responseBodySize !== undefined) inst.serverResponseBody.record(o.responseBodySize, a);
-    } else {
-      if (o.serverAddress !== undefined) a[sc.ATTR_SERVER_ADDRESS] = o.serverAddress;
-      if (o.serverPort !== undefined) a[sc.ATTR_SERVER_PORT] = o.serverPort;
-      inst.clientDuration.record(o.durationSeconds, a);
-      if (o.requestBodySize !== undefined) inst.clientRequestBody.record(o.requestBodySize, a);
-      if (o.responseBodySize !== undefined) inst.clientResponseBody.record(o.responseBodySize, a);
-    }
-  }
-
-  /** Exports the instance's last data points, then releases its provider. */
-  forgetService(service: ServiceIdentity): void {
-    const inst = this.#services.get(service.instanceId);
-    if (inst === undefined) return;
-    this.#services.delete(service.instanceId);
-    this.#track(inst.provider.shutdown());
-  }
-
-  stats(): ExporterStats {
-    return this.#shared.stats();
-  }
-
-  get services(): number {
-    return this.#services.size;
-  }
-
-  /** Collects and exports every provider now. */
-  async forceFlush(): Promise<void> {
-    await Promise.all([...this.#services.values()].map((i) => i.provider.forceFlush().catch(() => undefined)));
-  }
-
-  /** Final export of every provider, then the exporter shuts down. Never rejects. */
-  async shutdown(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const providers = [...this.#services.values()].map((i) => i.provider);
-    this.#services.clear();
-    await Promise.all(providers.map((p) => p.shutdown().catch(() => undefined)));
-    await Promise.all([...this.#pending]);
-    await this.#shared.inner.shutdown().catch(() => undefined);
-  }
-
-  #track(p: Promise<unknown>): void {
-    const q = p.catch(() => undefined).finally(() => this.#pending.delete(q));
-    this.#pending.add(q);
-  }
-
-  #instruments(service: ServiceIdentity): Instruments | undefined {
-    const known = this.#services.get(service.instanceId);
-    if (known !== undefined) return known;
-    if (this.#services.size >= this.#maxServices) {
-      this.servicesRejected++;
-      return undefined;
-    }
-    const provider = new MeterProvider({
-      resource: serviceResource(service),
-      readers: [
-        new PeriodicExportingMetricReader({
-          exporter: this.#shared,
-          exportIntervalMillis: this.#config.exportIntervalMs,
-          exportTimeoutMillis: this.#config.exportTimeoutMs,
-        }),
-      ],
-    });
-    const meter = provider.getMeter(DISTRO_NAME, DISTRO_VERSION);
-    const duration = (name: string, kind: string) =>
-      meter.createHistogram(name, { unit: 's', description: `Duration of HTTP ${kind} requests.`, advice: { explicitBucketBoundaries: [...sc.HTTP_DURATION_BUCKETS] } });
-    const size = (name: string, what: string) =>
-      meter.createHistogram(name, { unit: 'By', description: `Size of HTTP ${what} bodies.`, advice: { explicitBucketBoundaries: [...sc.HTTP_BODY_SIZE_BUCKETS] } });
-    const inst: Instruments = {
-      provider,
-      serverDuration: duration(sc.METRIC_HTTP_SERVER_REQUEST_DURATION, 'server'),
-      serverRequestBody: size(sc.METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, 'server request'),
-      serverResponseBody: size(sc.METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE, 'server response'),
-      clientDuration: duration(sc.METRIC_HTTP_CLIENT_REQUEST_DURATION, 'client'),
-      clientRequestBody: size(sc.METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, 'client request'),
-      clientResponseBody: size(sc.METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE, 'client response'),
-    };
-    this.#services.set(service.instanceId, inst);
-    return inst;
-  }
-}
-
-/**
- * One exporter behind many readers: counts results, and ignores the readers'
- * shutdown calls (the owner shuts the real exporter down once, at the end).
- */
-class SharedExporter implements PushMetricExporter {
+  readonly #metrics: HttpMetrics;
+  readonly #exporter: PushMetricExporter;
+  readonly #resources: ResourceCache;
+  readonly #delta: boolean;
+  /** Last exported values per histogram (delta temporality only). */
+  readonly #previous = new WeakMap<HistogramState, Snapshot>();
+  readonly #timer: NodeJS.Timeout;
   readonly #stats: ExporterStats = { exported: 0, dropped: 0, failed: 0, exportFailures: 0 };
+  #running: Promise<void> | undefined;
+  #closed = false;
   /** The last export error's message, for logs. */
   lastError: string | undefined;
 
-  constructor(readonly inner: PushMetricExporter) {}
+  constructor(config: OtlpMetricsConfig, opts: OtlpMetricsExporterOptions) {
+    this.#config = config;
+    this.#metrics = opts.metrics;
+    this.#exporter = opts.exporter ?? createSdkMetricExporter(config);
+    this.#resources = new ResourceCache(opts.maxServices ?? 1000);
+    this.#delta = config.temporality !== 'cumulative';
+    this.#timer = setInterval(() => {
+      // An export still running when the next interval comes is not doubled up.
+      if (this.#running === undefined) void this.forceFlush();
+    }, config.exportIntervalMs);
+    this.#timer.unref();
+  }
 
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    const points = metrics.scopeMetrics.reduce((n, s) => n + s.metrics.reduce((m, d) => m + d.dataPoints.length, 0), 0);
-    try {
-      this.inner.export(metrics, (result) => {
+  /** Data points exported, failed; export calls failed. */
+  stats(): ExporterStats {
+    return { ...this.#stats };
+  }
+
+  /** Collects and exports every service instance now. Never rejects. */
+  forceFlush(): Promise<void> {
+    if (this.#running === undefined) {
+      this.#running = this.#exportAll().finally(() => (this.#running = undefined));
+    }
+    return this.#running;
+  }
+
+  /** A final export, then the exporter shuts down. Never rejects. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    await this.#running;
+    await this.forceFlush();
+    this.#closed = true;
+    await this.#exporter.shutdown().catch(() => undefined);
+  }
+
+  /** The instance is gone: drop its cached resource (its series expire in HttpMetrics). */
+  forgetService(instanceId: string): void {
+    this.#resources.delete(instanceId);
+  }
+
+  async #exportAll(): Promise<void> {
+    if (this.#closed) return;
+    const nowMs = Date.now();
+    const batches: ResourceMetrics[] = [];
+    for (const inst of this.#metrics.instances()) {
+      const rm = this.#collect(inst.service, [...inst.series], nowMs);
+      if (rm !== undefined) batches.push(rm);
+    }
+    for (let i = 0; i < batches.length; i += EXPORT_CONCURRENCY) {
+      await Promise.all(batches.slice(i, i + EXPORT_CONCURRENCY).map((rm) => this.#exportOne(rm)));
+    }
+  }
+
+  #collect(service: HttpSeries['service'], series: HttpSeries[], nowMs: number): ResourceMetrics | undefined {
+    const metrics: HistogramMetricData[] = [];
+    for (const def of METRICS) {
+      const dataPoints: DataPoint<Histogram>[] = [];
+      for (const s of series) {
+        if (s.kind !== def.kind) continue;
+        const point = this.#point(s, def.pick(s), nowMs);
+        if (point !== undefined) dataPoints.push(point);
+      }
+      if (dataPoints.length === 0) continue;
+      metrics.push({
+        descriptor: { name: def.name, unit: def.unit, description: def.description, valueType: ValueType.DOUBLE },
+        aggregationTemporality: this.#delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.HISTOGRAM,
+        dataPoints,
+      });
+    }
+    if (metrics.length === 0) return undefined;
+    return { resource: this.#resources.get(service), scopeMetrics: [{ scope: SCOPE, metrics }] };
+  }
+
+  #point(s: HttpSeries, h: HistogramState, nowMs: number): DataPoint<Histogram> | undefined {
+    if (h.count === 0) return undefined;
+    const attributes = { ...s.attributes };
+    if (!this.#delta) {
+      return {
+        startTime: toHrTime(s.startTimeMs * 1e6),
+        endTime: toHrTime(nowMs * 1e6),
+        attributes,
+        value: { buckets: { boundaries: [...h.boundaries], counts: [...h.counts] }, sum: h.sum, count: h.count, min: h.min, max: h.max },
+      };
+    }
+    const prev = this.#previous.get(h);
+    const count = h.count - (prev?.count ?? 0);
+    this.#previous.set(h, { counts: [...h.counts], sum: h.sum, count: h.count, timeMs: nowMs });
+    if (count === 0) return undefined;
+    return {
+      startTime: toHrTime((prev?.timeMs ?? s.startTimeMs) * 1e6),
+      endTime: toHrTime(nowMs * 1e6),
+      attributes,
+      // min/max are lifetime values, not per interval, so they are left out of deltas.
+      value: { buckets: { boundaries: [...h.boundaries], counts: h.counts.map((c, i) => c - (prev?.counts[i] ?? 0)) }, sum: h.sum - (prev?.sum ?? 0), count },
+    };
+  }
+
+  #exportOne(rm: ResourceMetrics): Promise<void> {
+    const points = rm.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((m, d) => m + d.dataPoints.length, 0), 0);
+    return new Promise<void>((resolve) => {
+      const done = (result: ExportResult) => {
         if (result.code === ExportResultCode.SUCCESS) this.#stats.exported += points;
         else {
           this.#stats.failed += points;
           this.#stats.exportFailures++;
           this.lastError = result.error?.message ?? 'export failed';
         }
-        resultCallback(result);
-      });
-    } catch (e) {
-      this.#stats.failed += points;
-      this.#stats.exportFailures++;
-      resultCallback({ code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(String(e)) });
-    }
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    return this.inner.selectAggregationTemporality?.(instrumentType) ?? AggregationTemporality.CUMULATIVE;
-  }
-
-  selectAggregation(instrumentType: InstrumentType): AggregationOption {
-    return this.inner.selectAggregation?.(instrumentType) ?? { type: AggregationType.DEFAULT };
-  }
-
-  stats(): ExporterStats {
-    return { ...this.#stats };
+        resolve();
+      };
+      try {
+        this.#exporter.export(rm, done);
+      } catch (e) {
+        done({ code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(String(e)) });
+      }
+    });
   }
 }

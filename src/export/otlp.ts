@@ -1,19 +1,20 @@
 // OtlpExporter: OTLP/HTTP traces and metrics as one unit with one shutdown.
 //
-//   const otlp = OtlpExporter.fromEnv(process.env);   // throws OtlpConfigError naming the variable
-//   if (otlp.metrics) telemetry.addMetricsRecorder(otlp.metrics);
+//   const otlp = OtlpExporter.fromEnv(process.env, { metrics: telemetry.metrics }); // throws OtlpConfigError naming the variable
 //   if (otlp.traces) telemetry.onSpan(otlp.traces.export);
 //   …
 //   await otlp.shutdown();                            // final flush of both signals
 //
 // Either signal is absent when no endpoint is configured for it.
-import type { ServiceIdentity } from '../telemetry/index.js';
+import type { HttpMetrics, ServiceIdentity } from '../telemetry/index.js';
 import { type EnvLike, type OtlpConfig, otlpConfigFromEnv } from './otlp-config.js';
 import { OtlpMetricsExporter } from './otlp-metrics.js';
 import { OtlpTraceExporter } from './otlp-traces.js';
 
 export interface OtlpExporterOptions {
-  /** Cap on service instances with their own resource/provider. Default 1000. */
+  /** The aggregation whose histograms are exported (HttpTelemetry.metrics). */
+  metrics: HttpMetrics;
+  /** Cap on cached per-instance resources. Default 1000. */
   maxServices?: number;
 }
 
@@ -21,12 +22,12 @@ export class OtlpExporter {
   readonly traces: OtlpTraceExporter | undefined;
   readonly metrics: OtlpMetricsExporter | undefined;
 
-  constructor(config: OtlpConfig, opts: OtlpExporterOptions = {}) {
+  constructor(config: OtlpConfig, opts: OtlpExporterOptions) {
     this.traces = config.traces && new OtlpTraceExporter(config.traces, opts);
     this.metrics = config.metrics && new OtlpMetricsExporter(config.metrics, opts);
   }
 
-  static fromEnv(env: EnvLike, opts: OtlpExporterOptions = {}): OtlpExporter {
+  static fromEnv(env: EnvLike, opts: OtlpExporterOptions): OtlpExporter {
     return new OtlpExporter(otlpConfigFromEnv(env), opts);
   }
 
@@ -34,10 +35,10 @@ export class OtlpExporter {
     return this.traces !== undefined || this.metrics !== undefined;
   }
 
-  /** The service instance is gone: release its resource and metrics provider (after a last export). */
+  /** The service instance is gone: release its cached resources (its series expire in HttpMetrics). */
   forgetService(service: ServiceIdentity): void {
     this.traces?.forgetService(service.instanceId);
-    this.metrics?.forgetService(service);
+    this.metrics?.forgetService(service.instanceId);
   }
 
   async forceFlush(): Promise<void> {

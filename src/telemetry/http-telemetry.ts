@@ -3,25 +3,29 @@
  * everything that leaves the agent. One instance per agent.
  *
  *   const telemetry = new HttpTelemetry({ routes: { patterns: ['/users/{id}'] } });
- *   telemetry.addMetricsRecorder(prometheusExporter);          // src/export/prometheus.ts
- *   telemetry.addMetricsRecorder(otlp.metrics);                // src/export/otlp.ts, when configured
- *   telemetry.onSpan((span) => otlp.traces.export(span));      // OTLP traces, console printer, JSON lines, UI store…
+ *   const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, registry });   // src/export
+ *   const otlp = OtlpExporter.fromEnv(process.env, { metrics: telemetry.metrics });       // when configured
+ *   if (otlp.traces) telemetry.onSpan(otlp.traces.export);     // also: console printer, JSON lines, UI store…
  *   capture.onExchange((ex) => telemetry.handleExchange(ex, discovery.identityOf(ex.pid)));
  *   selfMetrics.registerHttpTelemetry(telemetry);              // parse failures, collapsed routes…
  *   discovery.onExit((identity) => telemetry.forgetService(identity));
+ *   …
+ *   await otlp.shutdown(); telemetry.close();
  *
  * handleExchange() is synchronous and never throws: it parses the request and
- * response heads, resolves a bounded route, hands one HttpObservation per exchange
- * to every metrics recorder and, only when someone listens, one Span to every span
+ * response heads, resolves a bounded route, aggregates one HttpObservation per
+ * request into `metrics` (the histograms every metrics exporter reads) and any
+ * extra recorders and, only when someone listens, builds one Span for every span
  * listener. Failures (unparseable bytes, listener exceptions, services over the
  * cap) are counted in stats(), never raised. Memory is bounded by maxServices ×
- * (routes per service + peers per service).
+ * (routes per service + peers per service) and the metrics' series cap.
  */
 import type { Exchange } from '../capture/exchange.js';
 import { type HttpRequestHead, type HttpResponseHead, type ParseFailureReason, parseRequest, parseResponse, splitMessages } from '../protocols/http1/index.js';
 import { BoundedValues } from './bounded-values.js';
 import { MonotonicClock } from './clock.js';
 import { type HttpFacts, describeExchange } from './http-facts.js';
+import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
 import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
 import { buildHttpSpan } from './http-span.js';
 import { type RouteOptions, RouteResolver } from './routes.js';
@@ -30,6 +34,8 @@ import type { ServiceIdentity, Span } from './span.js';
 
 export interface HttpTelemetryOptions {
   routes?: RouteOptions;
+  /** Series cap and idle expiry of the metric aggregation. */
+  metrics?: HttpMetricsOptions;
   /** Service instances tracked at once; exchanges of further instances are dropped and counted. Default 1000. */
   maxServices?: number;
   /** Distinct server.address:port values per service in client metrics before `_OTHER`. Default 100. */
@@ -82,6 +88,8 @@ interface ServiceRoutes {
 export const HTTP_TELEMETRY_DEFAULTS = { maxServices: 1000, maxClientPeersPerService: 100 };
 
 export class HttpTelemetry {
+  /** The RED histograms, read by the Prometheus and OTLP exporters (and the UI). */
+  readonly metrics: HttpMetrics;
   readonly #routes: RouteResolver;
   readonly #clock: MonotonicClock;
   readonly #maxServices: number;
@@ -103,6 +111,7 @@ export class HttpTelemetry {
 
   constructor(opts: HttpTelemetryOptions = {}) {
     this.#routes = new RouteResolver(opts.routes);
+    this.metrics = new HttpMetrics(opts.metrics);
     this.#clock = opts.clock ?? new MonotonicClock();
     this.#maxServices = opts.maxServices ?? HTTP_TELEMETRY_DEFAULTS.maxServices;
     this.#maxPeers = opts.maxClientPeersPerService ?? HTTP_TELEMETRY_DEFAULTS.maxClientPeersPerService;
@@ -128,6 +137,11 @@ export class HttpTelemetry {
     } catch {
       this.#internalErrors++;
     }
+  }
+
+  /** Stops the metrics' expiry timer. */
+  close(): void {
+    this.metrics.close();
   }
 
   /** The instance is gone: release its route state and tell the recorders. */
@@ -221,8 +235,9 @@ export class HttpTelemetry {
     if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
     this.#requests++;
 
-    if (this.#recorders.length > 0) {
+    {
       const o = this.#observation(facts, service, key, resolved.route);
+      this.metrics.recordHttp(o);
       for (const r of this.#recorders) {
         try {
           r.recordHttp(o);

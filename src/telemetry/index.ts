@@ -1,6 +1,7 @@
 // Telemetry: Exchanges → spans and metric observations, with bounded routes.
 export { HttpTelemetry, HTTP_TELEMETRY_DEFAULTS, type HttpTelemetryOptions, type HttpTelemetryStats, type ParseFailureCount, type SpanListener } from './http-telemetry.js';
 export type { HttpObservation, HttpMetricsRecorder } from './http-observation.js';
+export { HttpMetrics, OVERFLOW_ATTRIBUTE, type HttpMetricsOptions, type HttpSeries, type HistogramState, type SeriesAttributes } from './http-metrics.js';
 export { RouteResolver, ROUTE_DEFAULTS, UNMATCHED_ROUTE_MODES, type RouteOptions, type RouteResult, type UnmatchedRouteMode } from './routes.js';
 export { RoutePatternError, compilePattern } from './route-patterns.js';
 export { WILDCARD_ROUTE, FANOUT_PLACEHOLDER } from './route-table.js';

@@ -23,8 +23,8 @@ const VALID = [
 ];
 
 function exercise(buf: Buffer): void {
-  const req = parseRequest(buf);
-  const res = parseResponse(buf);
+  const req = parseRequest(buf, { keepHeaders: buf.length % 2 === 0 });
+  const res = parseResponse(buf, { keepHeaders: buf.length % 2 === 1 });
   for (const r of [req, res]) {
     if (r.ok) JSON.stringify(r.value);
     else assert.equal(typeof r.reason, 'string');

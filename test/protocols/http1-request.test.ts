@@ -5,7 +5,7 @@ import { MAX_KEPT_HEADERS, parseRequest } from '../../src/protocols/http1/index.
 const b = (s: string) => Buffer.from(s, 'latin1');
 
 function mustParse(s: string | Buffer) {
-  const r = parseRequest(typeof s === 'string' ? b(s) : s);
+  const r = parseRequest(typeof s === 'string' ? b(s) : s, { keepHeaders: true });
   assert.ok(r.ok, `expected a request, got ${JSON.stringify(r)}`);
   return r.value;
 }
@@ -26,6 +26,21 @@ describe('parseRequest: valid heads', () => {
       ['user-agent', 'curl/7.88.1'],
       ['accept', '*/*'],
     ]);
+  });
+
+  it('collects the generic header list only with keepHeaders', () => {
+    const r = parseRequest(b('GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n'));
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.headers, []);
+    assert.equal(r.value.host, 'h');
+    assert.equal(r.value.headersComplete, true);
+  });
+
+  it('matches well-known names case-insensitively', () => {
+    const r = mustParse('GET / HTTP/1.1\r\nHOST: a\r\nCoNtEnT-LeNgTh: 3\r\nUSER-AGENT: ua\r\nHostx: no\r\n\r\n');
+    assert.equal(r.host, 'a');
+    assert.equal(r.contentLength, 3);
+    assert.equal(r.userAgent, 'ua');
   });
 
   it('reads Content-Length, Transfer-Encoding, traceparent, and bare LF line ends', () => {

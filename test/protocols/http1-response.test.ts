@@ -5,7 +5,7 @@ import { parseResponse } from '../../src/protocols/http1/index.js';
 const b = (s: string) => Buffer.from(s, 'latin1');
 
 function mustParse(s: string) {
-  const r = parseResponse(b(s));
+  const r = parseResponse(b(s), { keepHeaders: true });
   assert.ok(r.ok, `expected a response, got ${JSON.stringify(r)}`);
   return r.value;
 }

@@ -22,14 +22,19 @@ export function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
+/** A Buffer view of the same memory (no copy), so decoding can use Buffer's fast paths. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Decodes bytes as Latin-1 (one char per byte): HTTP field values are opaque octets. */
-export function latin1(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+export function latin1(b: Buffer, start: number, end: number): string {
+  return b.toString('latin1', start, end);
 }
 
 /** Decodes bytes as UTF-8; invalid sequences become U+FFFD, it never throws. */
-export function utf8(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+export function utf8(b: Buffer, start: number, end: number): string {
+  return b.toString('utf8', start, end);
 }
 
 /** Index of the next LF at or after `from`, or -1. */
@@ -56,17 +61,24 @@ export function trimOwsEnd(b: Uint8Array, start: number, end: number): number {
  * bytes end while still matching, or undefined on a mismatch.
  */
 export function matchVersion(b: Uint8Array, at: number): string | 'partial' | undefined {
-  const expect = [0x48, 0x54, 0x54, 0x50, 0x2f]; // HTTP/
   for (let k = 0; k < 8; k++) {
     const c = b[at + k];
     if (c === undefined) return 'partial';
     if (k < 5) {
-      if (c !== expect[k]) return undefined;
+      if (c !== HTTP_SLASH[k]) return undefined;
     } else if (k === 6) {
       if (c !== 0x2e) return undefined;
     } else if (!isDigit(c)) {
       return undefined;
     }
   }
-  return String.fromCharCode(b[at + 5]!, 0x2e, b[at + 7]!);
+  const major = b[at + 5]!;
+  const minor = b[at + 7]!;
+  if (major === 0x31) {
+    if (minor === 0x31) return '1.1';
+    if (minor === 0x30) return '1.0';
+  }
+  return String.fromCharCode(major, 0x2e, minor);
 }
+
+const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];

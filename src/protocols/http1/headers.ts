@@ -2,6 +2,10 @@
 // fields and on value length), lenient (a malformed line is counted and skipped,
 // as a server would), and secret-free: the values of credential headers are never
 // decoded, let alone kept.
+//
+// Fast by default: well-known names are recognised by comparing bytes, and only
+// their values are decoded. The generic `headers` list (every other field, for
+// opt-in header attributes) is built only when asked for with keepHeaders.
 import { COLON, CR, HT, SP, indexOfLf, isDigit, isTokenChar, latin1, skipOws, trimOwsEnd } from './bytes.js';
 
 /** A header kept in parsed output: lower-case name, Latin-1 value. */
@@ -15,8 +19,13 @@ export const MAX_KEPT_HEADERS = 64;
 /** Longer values are cut to this many characters. */
 export const MAX_HEADER_VALUE_LENGTH = 512;
 
+export interface HeaderOptions {
+  /** Also collect every non-sensitive field in `headers` (bounded). Default false. */
+  keepHeaders?: boolean;
+}
+
 export interface HeaderBlock {
-  /** Fields kept, in wire order, without sensitive ones (bounded by MAX_KEPT_HEADERS). */
+  /** With keepHeaders: fields in wire order, without sensitive ones (bounded by MAX_KEPT_HEADERS). Else empty. */
   headers: HeaderField[];
   host?: string;
   /** Content-Length when present, a non-negative safe integer, and consistent across repeats. */
@@ -34,27 +43,71 @@ export interface HeaderBlock {
   headersComplete: boolean;
   /** Offset just past the blank line when complete, else just past the last complete line. */
   headLength: number;
-  /** Fields beyond MAX_KEPT_HEADERS (not kept in `headers`). */
+  /** With keepHeaders: fields beyond MAX_KEPT_HEADERS (not kept in `headers`). */
   droppedHeaders: number;
   /** Lines that were not `name: value` and were skipped. */
   malformedHeaderLines: number;
 }
 
-export function emptyHeaderBlock(headLength: number, headersComplete: boolean): HeaderBlock {
-  return { headers: [], chunked: false, headersComplete, headLength, droppedHeaders: 0, malformedHeaderLines: 0 };
+const enum Known {
+  Other,
+  Host,
+  ContentLength,
+  TransferEncoding,
+  UserAgent,
+  ContentType,
+  Connection,
+  Traceparent,
+  Tracestate,
+  Sensitive,
+}
+
+const KNOWN_NAMES: Array<[string, Known]> = [
+  ['host', Known.Host],
+  ['content-length', Known.ContentLength],
+  ['transfer-encoding', Known.TransferEncoding],
+  ['user-agent', Known.UserAgent],
+  ['content-type', Known.ContentType],
+  ['connection', Known.Connection],
+  ['traceparent', Known.Traceparent],
+  ['tracestate', Known.Tracestate],
+  ...[...SENSITIVE_HEADERS].map((n): [string, Known] => [n, Known.Sensitive]),
+];
+
+/** Known names grouped by length, as byte arrays, for allocation-free matching. */
+const BY_LENGTH = new Map<number, Array<[Uint8Array, Known]>>();
+for (const [name, kind] of KNOWN_NAMES) {
+  const list = BY_LENGTH.get(name.length) ?? [];
+  list.push([Buffer.from(name, 'latin1'), kind]);
+  BY_LENGTH.set(name.length, list);
+}
+
+/** Which well-known header `b[start, end)` names, compared ASCII case-insensitively. */
+function classify(b: Buffer, start: number, end: number): Known {
+  const candidates = BY_LENGTH.get(end - start);
+  if (candidates === undefined) return Known.Other;
+  outer: for (const [name, kind] of candidates) {
+    for (let i = 0; i < name.length; i++) {
+      let c = b[start + i]!;
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c !== name[i]) continue outer;
+    }
+    return kind;
+  }
+  return Known.Other;
 }
 
 /**
- * Parses header lines starting at `start` (just after the start line) until the
- * blank line or the end of the bytes; a partial last line is ignored (captured
- * bytes are capped, so cut headers are normal).
+ * Parses header lines starting at `start` (just after the start line) into
+ * `block`, until the blank line or the end of the bytes; a partial last line is
+ * ignored (captured bytes are capped, so cut headers are normal).
  */
-export function parseHeaderBlock(b: Uint8Array, start: number): HeaderBlock {
-  const block = emptyHeaderBlock(start, false);
+export function parseHeaderBlock(b: Buffer, start: number, block: HeaderBlock, keepHeaders = false): void {
+  block.headLength = start;
   let pos = start;
   let contentLengthConflict = false;
   // Index in block.headers of the previous field, for obsolete line folding; -1 when
-  // the previous line was not kept (sensitive, dropped, malformed).
+  // the previous line was not kept (sensitive, dropped, malformed, not collected).
   let previous = -1;
   for (;;) {
     const lf = indexOfLf(b, pos);
@@ -84,64 +137,65 @@ export function parseHeaderBlock(b: Uint8Array, start: number): HeaderBlock {
       pos = lf + 1;
       continue;
     }
-    const name = latin1(b, pos, colon).toLowerCase();
+    const nameStart = pos;
     pos = lf + 1;
     previous = -1;
-    if (SENSITIVE_HEADERS.has(name)) continue;
+    const kind = classify(b, nameStart, colon);
+    if (kind === Known.Sensitive) continue;
     const valueStart = skipOws(b, colon + 1, lineEnd);
     const valueEnd = trimOwsEnd(b, valueStart, lineEnd);
-    const value = clip(latin1(b, valueStart, valueEnd));
-    switch (name) {
-      case 'host':
-        block.host ??= value;
+    let value: string | undefined;
+    switch (kind) {
+      case Known.Host:
+        block.host ??= value = clipped(b, valueStart, valueEnd);
         break;
-      case 'content-length': {
+      case Known.ContentLength: {
         const n = parseContentLength(b, valueStart, valueEnd);
         if (n === undefined || (block.contentLength !== undefined && block.contentLength !== n)) contentLengthConflict = true;
         else block.contentLength = n;
         break;
       }
-      case 'transfer-encoding': {
-        const te = value.toLowerCase();
+      case Known.TransferEncoding: {
+        const te = (value = clipped(b, valueStart, valueEnd)).toLowerCase();
         block.transferEncoding = block.transferEncoding === undefined ? te : `${block.transferEncoding}, ${te}`;
         block.chunked = /(?:^|,)\s*chunked\s*$/.test(block.transferEncoding);
         break;
       }
-      case 'user-agent':
-        block.userAgent ??= value;
+      case Known.UserAgent:
+        block.userAgent ??= value = clipped(b, valueStart, valueEnd);
         break;
-      case 'content-type':
-        block.contentType ??= value;
+      case Known.ContentType:
+        block.contentType ??= value = clipped(b, valueStart, valueEnd);
         break;
-      case 'connection':
-        block.connection ??= value.toLowerCase();
+      case Known.Connection:
+        block.connection ??= (value = clipped(b, valueStart, valueEnd)).toLowerCase();
         break;
-      case 'traceparent':
-        block.traceparent ??= value;
+      case Known.Traceparent:
+        block.traceparent ??= value = clipped(b, valueStart, valueEnd);
         break;
-      case 'tracestate':
-        block.tracestate ??= value;
+      case Known.Tracestate:
+        block.tracestate ??= value = clipped(b, valueStart, valueEnd);
         break;
     }
+    if (!keepHeaders) continue;
     if (block.headers.length < MAX_KEPT_HEADERS) {
       previous = block.headers.length;
-      block.headers.push([name, value]);
+      block.headers.push([latin1(b, nameStart, colon).toLowerCase(), value ?? clipped(b, valueStart, valueEnd)]);
     } else {
       block.droppedHeaders++;
     }
   }
   // A message with both Transfer-Encoding and Content-Length, or conflicting lengths,
   // has no trustworthy length (RFC 9112 §6.3): report none rather than a guess.
-  if (contentLengthConflict || block.transferEncoding !== undefined) delete block.contentLength;
-  return block;
+  if (contentLengthConflict || block.transferEncoding !== undefined) block.contentLength = undefined;
 }
 
-function isTokenRange(b: Uint8Array, start: number, end: number): boolean {
+function isTokenRange(b: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isTokenChar(b[i]!)) return false;
   return true;
 }
 
-function parseContentLength(b: Uint8Array, start: number, end: number): number | undefined {
+function parseContentLength(b: Buffer, start: number, end: number): number | undefined {
   if (start === end || end - start > 15) return undefined;
   let n = 0;
   for (let i = start; i < end; i++) {
@@ -150,6 +204,10 @@ function parseContentLength(b: Uint8Array, start: number, end: number): number |
     n = n * 10 + (c! - 0x30);
   }
   return n;
+}
+
+function clipped(b: Buffer, start: number, end: number): string {
+  return latin1(b, start, Math.min(end, start + MAX_HEADER_VALUE_LENGTH));
 }
 
 function clip(s: string): string {

@@ -5,5 +5,5 @@ export { parseRequest, MAX_METHOD_LENGTH, type HttpRequestHead } from './request
 export { parseResponse, type HttpResponseHead } from './response.js';
 export { parseTarget, splitHostPort, type RequestTarget } from './target.js';
 export { splitMessages, chunkedEnd, MAX_SPLIT_MESSAGES, type SplitOptions } from './split.js';
-export { SENSITIVE_HEADERS, MAX_KEPT_HEADERS, MAX_HEADER_VALUE_LENGTH, type HeaderBlock, type HeaderField } from './headers.js';
+export { SENSITIVE_HEADERS, MAX_KEPT_HEADERS, MAX_HEADER_VALUE_LENGTH, type HeaderBlock, type HeaderField, type HeaderOptions } from './headers.js';
 export { PARSE_FAILURE_REASONS, type ParseFailureReason, type ParseResult } from './parse-result.js';

@@ -1,7 +1,7 @@
 // parseRequest: the head of an HTTP/1 request from the first captured bytes.
 // Total: any input gives a value or a reason, never an exception.
-import { CR, LF, SP, isTokenChar, latin1, matchVersion, utf8 } from './bytes.js';
-import { type HeaderBlock, emptyHeaderBlock, parseHeaderBlock } from './headers.js';
+import { CR, LF, SP, asBuffer, isTokenChar, latin1, matchVersion, utf8 } from './bytes.js';
+import { type HeaderBlock, type HeaderOptions, parseHeaderBlock } from './headers.js';
 import { type ParseResult, fail, ok } from './parse-result.js';
 
 /** Longest method token accepted; longer tokens are not HTTP. */
@@ -27,7 +27,8 @@ export interface HttpRequestHead extends HeaderBlock {
  * make a request invisible, so such a request is returned with
  * `startLineTruncated` set. Cut headers are normal (`headersComplete` false).
  */
-export function parseRequest(b: Uint8Array): ParseResult<HttpRequestHead> {
+export function parseRequest(bytes: Uint8Array, opts: HeaderOptions = {}): ParseResult<HttpRequestHead> {
+  const b = asBuffer(bytes);
   const len = b.length;
   if (len === 0) return fail('empty');
   let i = 0;
@@ -35,7 +36,7 @@ export function parseRequest(b: Uint8Array): ParseResult<HttpRequestHead> {
   if (i === 0 || i > MAX_METHOD_LENGTH) return fail('not-http');
   if (i === len) return fail('truncated-start-line');
   if (b[i] !== SP) return fail('not-http');
-  const method = latin1(b, 0, i);
+  const method = commonMethod(b, i) ?? latin1(b, 0, i);
 
   const targetStart = i + 1;
   let j = targetStart;
@@ -46,21 +47,56 @@ export function parseRequest(b: Uint8Array): ParseResult<HttpRequestHead> {
   }
   if (j === targetStart) return j === len ? fail('truncated-start-line') : fail('invalid-target');
   const target = utf8(b, targetStart, j);
-  if (j === len) return ok(truncatedRequest(method, target, len));
+  if (j === len) return ok(head(method, target, undefined, true, len));
   // HTTP/0.9 ("GET /\r\n") carries no version; it is not spoken any more.
   if (b[j] !== SP) return fail('invalid-version');
 
   const versionStart = j + 1;
   const version = matchVersion(b, versionStart);
   if (version === undefined) return fail('invalid-version');
-  if (version === 'partial') return ok(truncatedRequest(method, target, len));
+  if (version === 'partial') return ok(head(method, target, undefined, true, len));
   let k = versionStart + 8;
   if (b[k] === CR) k++;
-  if (k === len) return ok({ ...truncatedRequest(method, target, len), version, startLineTruncated: false });
+  if (k === len) return ok(head(method, target, version, false, len));
   if (b[k] !== LF) return fail('invalid-version');
-  return ok({ ...parseHeaderBlock(b, k + 1), method, target, version, startLineTruncated: false });
+  const r = head(method, target, version, false, k + 1);
+  parseHeaderBlock(b, k + 1, r, opts.keepHeaders);
+  return ok(r);
 }
 
-function truncatedRequest(method: string, target: string, len: number): HttpRequestHead {
-  return { ...emptyHeaderBlock(len, false), method, target, startLineTruncated: true };
+// A literal with every property in a fixed order (not a spread: V8 spreads
+// of objects this size cost microseconds), so every head has one shape.
+function head(method: string, target: string, version: string | undefined, startLineTruncated: boolean, headLength: number): HttpRequestHead {
+  return {
+    method,
+    target,
+    version,
+    startLineTruncated,
+    headers: [],
+    host: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+    chunked: false,
+    userAgent: undefined,
+    contentType: undefined,
+    connection: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+    headersComplete: false,
+    headLength,
+    droppedHeaders: 0,
+    malformedHeaderLines: 0,
+  };
+}
+
+const GET = [0x47, 0x45, 0x54];
+const POST = [0x50, 0x4f, 0x53, 0x54];
+const PUT = [0x50, 0x55, 0x54];
+
+/** The interned string for the most frequent methods, sparing an allocation per request. */
+function commonMethod(b: Buffer, n: number): string | undefined {
+  if (n === 3 && b[0] === GET[0] && b[1] === GET[1] && b[2] === GET[2]) return 'GET';
+  if (n === 4 && b[0] === POST[0] && b[1] === POST[1] && b[2] === POST[2] && b[3] === POST[3]) return 'POST';
+  if (n === 3 && b[0] === PUT[0] && b[1] === PUT[1] && b[2] === PUT[2]) return 'PUT';
+  return undefined;
 }

@@ -1,7 +1,7 @@
 // parseResponse: the head of an HTTP/1 response from the first captured bytes.
 // Total: any input gives a value or a reason, never an exception.
-import { CR, LF, SP, isDigit, matchVersion } from './bytes.js';
-import { type HeaderBlock, emptyHeaderBlock, parseHeaderBlock } from './headers.js';
+import { CR, LF, SP, asBuffer, isDigit, matchVersion } from './bytes.js';
+import { type HeaderBlock, type HeaderOptions, parseHeaderBlock } from './headers.js';
 import { type ParseResult, fail, ok } from './parse-result.js';
 
 /** Interim (1xx) responses skipped before giving up on finding the final one. */
@@ -24,26 +24,27 @@ export interface HttpResponseHead extends HeaderBlock {
  * (except 101 Switching Protocols, which is final for HTTP/1) are skipped when
  * the final response follows in the captured bytes.
  */
-export function parseResponse(b: Uint8Array): ParseResult<HttpResponseHead> {
+export function parseResponse(bytes: Uint8Array, opts: HeaderOptions = {}): ParseResult<HttpResponseHead> {
+  const b = asBuffer(bytes);
   if (b.length === 0) return fail('empty');
   let offset = 0;
   let interim = 0;
   for (;;) {
-    const head = parseOne(b, offset);
+    const head = parseOne(b, offset, opts.keepHeaders);
     if (!head.ok) return head;
     const r = head.value;
     r.interimResponses = interim;
     const isInterim = r.statusCode >= 100 && r.statusCode < 200 && r.statusCode !== 101;
     if (!isInterim || !r.headersComplete || r.headLength >= b.length || interim >= MAX_INTERIM_RESPONSES) return head;
     // The final response must follow; if what follows is not one, keep the interim.
-    const next = parseOne(b, r.headLength);
+    const next = parseOne(b, r.headLength, false);
     if (!next.ok) return head;
     interim++;
     offset = r.headLength;
   }
 }
 
-function parseOne(b: Uint8Array, at: number): ParseResult<HttpResponseHead> {
+function parseOne(b: Buffer, at: number, keepHeaders = false): ParseResult<HttpResponseHead> {
   const len = b.length;
   const version = matchVersion(b, at);
   if (version === undefined) return fail('not-http');
@@ -59,11 +60,36 @@ function parseOne(b: Uint8Array, at: number): ParseResult<HttpResponseHead> {
     code = code * 10 + (b[i]! - 0x30);
   }
   if (code < 100) return fail('invalid-status-code');
-  const head = (block: HeaderBlock): HttpResponseHead => ({ ...block, version, statusCode: code, interimResponses: 0, offset: at });
-  if (i === len) return ok(head(emptyHeaderBlock(len, false)));
+  if (i === len) return ok(head(version, code, at, len));
   if (b[i] !== SP && b[i] !== CR && b[i] !== LF) return fail('invalid-status-code');
   // The reason phrase is free text and may be cut; headers start after its LF.
   const lf = b.indexOf(LF, i);
-  if (lf < 0) return ok(head(emptyHeaderBlock(len, false)));
-  return ok(head(parseHeaderBlock(b, lf + 1)));
+  if (lf < 0) return ok(head(version, code, at, len));
+  const r = head(version, code, at, lf + 1);
+  parseHeaderBlock(b, lf + 1, r, keepHeaders);
+  return ok(r);
+}
+
+// A literal with every property, as in request.ts (spreads of this size are slow).
+function head(version: string, statusCode: number, offset: number, headLength: number): HttpResponseHead {
+  return {
+    version,
+    statusCode,
+    interimResponses: 0,
+    offset,
+    headers: [],
+    host: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+    chunked: false,
+    userAgent: undefined,
+    contentType: undefined,
+    connection: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+    headersComplete: false,
+    headLength,
+    droppedHeaders: 0,
+    malformedHeaderLines: 0,
+  };
 }

@@ -1,0 +1,181 @@
+// HTTP metric aggregation: explicit-bucket histograms per series, shared by every
+// metrics exporter (Prometheus renders them at scrape time, OTLP exports them
+// on its interval). Aggregating once here, instead of once per exporter SDK,
+// keeps the per-request cost to a key lookup and three bucket increments.
+//
+// A series is one service instance × kind × the semconv metric attributes. Series
+// are bounded: past maxSeries, new attribute sets of an instance go to that
+// instance's overflow series, marked `otel.metric.overflow: true` as the OTel
+// metrics SDK does. Series of an instance with no observation for idleTtlMs are
+// removed (exited processes do not stay forever; Beyla's TTL is also 5 minutes).
+import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
+import * as sc from './semconv.js';
+import type { ServiceIdentity } from './span.js';
+
+export interface HistogramState {
+  /** Boundaries shared by all series of the metric. */
+  readonly boundaries: readonly number[];
+  /** counts[i]: observations ≤ boundaries[i] and > boundaries[i-1]; the last is the overflow (+Inf) bucket. */
+  readonly counts: number[];
+  sum: number;
+  count: number;
+  min: number;
+  max: number;
+}
+
+export type SeriesAttributes = Readonly<Record<string, string | number | boolean>>;
+
+export interface HttpSeries {
+  readonly kind: 'server' | 'client';
+  readonly service: ServiceIdentity;
+  /** Semconv metric attributes, e.g. {'http.request.method': 'GET', 'http.route': '/users/{id}'}. */
+  readonly attributes: SeriesAttributes;
+  readonly duration: HistogramState;
+  readonly requestBodySize: HistogramState;
+  readonly responseBodySize: HistogramState;
+  /** When the series began (ms since the epoch): the start of its cumulative values. */
+  readonly startTimeMs: number;
+}
+
+export interface HttpMetricsOptions {
+  /** Series across all services before new attribute sets go to overflow series. Default 10000. */
+  maxSeries?: number;
+  /** Remove an instance's series after this long without observations. Default 300000 (0 = never). */
+  idleTtlMs?: number;
+}
+
+export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
+
+interface InstanceSeries {
+  service: ServiceIdentity;
+  series: Map<string, HttpSeries>;
+  lastUpdateMs: number;
+}
+
+export class HttpMetrics implements HttpMetricsRecorder {
+  readonly #maxSeries: number;
+  readonly #idleTtlMs: number;
+  readonly #instances = new Map<string, InstanceSeries>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  #seriesCount = 0;
+  /** Observations recorded into an overflow series. */
+  overflowed = 0;
+
+  constructor(opts: HttpMetricsOptions = {}) {
+    this.#maxSeries = opts.maxSeries ?? 10_000;
+    this.#idleTtlMs = opts.idleTtlMs ?? 300_000;
+    if (this.#idleTtlMs > 0) {
+      this.#timer = setInterval(() => this.sweep(), Math.min(this.#idleTtlMs / 2, 60_000));
+      this.#timer.unref();
+    }
+  }
+
+  recordHttp(o: HttpObservation): void {
+    const now = Date.now();
+    let inst = this.#instances.get(o.service.instanceId);
+    if (inst === undefined) {
+      inst = { service: o.service, series: new Map(), lastUpdateMs: now };
+      this.#instances.set(o.service.instanceId, inst);
+    }
+    inst.lastUpdateMs = now;
+    const key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.route ?? ''}\0${o.errorType ?? ''}\0${o.serverAddress ?? ''}\0${o.serverPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
+    let s = inst.series.get(key);
+    if (s === undefined) {
+      if (this.#seriesCount >= this.#maxSeries) {
+        this.overflowed++;
+        const overflowKey = `${o.kind}\0overflow`;
+        s = inst.series.get(overflowKey);
+        if (s === undefined) {
+          s = newSeries(o.kind, o.service, { [OVERFLOW_ATTRIBUTE]: true }, now);
+          inst.series.set(overflowKey, s);
+          this.#seriesCount++;
+        }
+      } else {
+        s = newSeries(o.kind, o.service, seriesAttributes(o), now);
+        inst.series.set(key, s);
+        this.#seriesCount++;
+      }
+    }
+    observe(s.duration, o.durationSeconds);
+    if (o.requestBodySize !== undefined) observe(s.requestBodySize, o.requestBodySize);
+    if (o.responseBodySize !== undefined) observe(s.responseBodySize, o.responseBodySize);
+  }
+
+  /** Series expire with the idle TTL, so the last values stay visible for a while. */
+  forgetService(_service: ServiceIdentity): void {}
+
+  /** All series, instance by instance. */
+  *series(): IterableIterator<HttpSeries> {
+    for (const inst of this.#instances.values()) yield* inst.series.values();
+  }
+
+  /** Each instance with its series (exporters that group by resource). */
+  *instances(): IterableIterator<{ service: ServiceIdentity; series: Iterable<HttpSeries> }> {
+    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.series.values() };
+  }
+
+  get seriesCount(): number {
+    return this.#seriesCount;
+  }
+
+  /** Removes instances idle for longer than the TTL; returns how many. */
+  sweep(nowMs = Date.now()): number {
+    if (this.#idleTtlMs <= 0) return 0;
+    let removed = 0;
+    for (const [id, inst] of this.#instances) {
+      if (nowMs - inst.lastUpdateMs > this.#idleTtlMs) {
+        this.#instances.delete(id);
+        this.#seriesCount -= inst.series.size;
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+  }
+}
+
+function newSeries(kind: 'server' | 'client', service: ServiceIdentity, attributes: SeriesAttributes, now: number): HttpSeries {
+  return {
+    kind,
+    service,
+    attributes,
+    duration: histogram(sc.HTTP_DURATION_BUCKETS),
+    requestBodySize: histogram(sc.HTTP_BODY_SIZE_BUCKETS),
+    responseBodySize: histogram(sc.HTTP_BODY_SIZE_BUCKETS),
+    startTimeMs: now,
+  };
+}
+
+function histogram(boundaries: readonly number[]): HistogramState {
+  return { boundaries, counts: new Array<number>(boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity };
+}
+
+function observe(h: HistogramState, v: number): void {
+  const b = h.boundaries;
+  let i = 0;
+  while (i < b.length && v > b[i]!) i++;
+  h.counts[i]!++;
+  h.sum += v;
+  h.count++;
+  if (v < h.min) h.min = v;
+  if (v > h.max) h.max = v;
+}
+
+/** The semconv attributes of a series, in a stable order. */
+function seriesAttributes(o: HttpObservation): SeriesAttributes {
+  const a: Record<string, string | number> = { [sc.ATTR_HTTP_REQUEST_METHOD]: o.method };
+  if (o.statusCode !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = o.statusCode;
+  if (o.errorType !== undefined) a[sc.ATTR_ERROR_TYPE] = o.errorType;
+  if (o.protocolVersion !== undefined) a[sc.ATTR_NETWORK_PROTOCOL_VERSION] = o.protocolVersion;
+  if (o.kind === 'server') {
+    if (o.route !== undefined) a[sc.ATTR_HTTP_ROUTE] = o.route;
+    a[sc.ATTR_URL_SCHEME] = o.scheme;
+  } else {
+    if (o.serverAddress !== undefined) a[sc.ATTR_SERVER_ADDRESS] = o.serverAddress;
+    if (o.serverPort !== undefined) a[sc.ATTR_SERVER_PORT] = o.serverPort;
+  }
+  return a;
+}
