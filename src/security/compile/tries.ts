@@ -83,11 +83,19 @@ export function samePrefix(a: Buffer, b: Buffer, bits: number): boolean {
   return ((a[whole] ?? 0) & mask) === ((b[whole] ?? 0) & mask);
 }
 
+/** Identity of the first `bits` bits of `data` (bits past them ignored). */
+function prefixId(data: Buffer, bits: number): string {
+  const whole = bits >>> 3;
+  const rest = bits & 7;
+  const head = data.toString('hex', 0, whole);
+  return rest === 0 ? `${bits}:${head}` : `${bits}:${head}${((data[whole] ?? 0) & ((0xff << (8 - rest)) & 0xff)).toString(16)}`;
+}
+
 export class TrieBuilder {
   private readonly entries = new Map<string, TrieEntry>();
 
   add(key: TrieKey, selector: number, negated: boolean): void {
-    const id = `${key.bits}:${key.data.subarray(0, Math.ceil(key.bits / 8)).toString('hex')}`;
+    const id = prefixId(key.data, key.bits);
     let e = this.entries.get(id);
     if (!e) {
       e = { ...key, pair: emptyPair() };
@@ -100,14 +108,15 @@ export class TrieBuilder {
     return this.entries.size;
   }
 
-  /** Entries with values closed over their prefixes. */
+  /** Entries with values closed over their prefixes: for each entry, one lookup per distinct prefix length. */
   build(): TrieEntry[] {
-    const list = [...this.entries.values()].sort((a, b) => a.bits - b.bits);
-    return list.map((e) => {
+    const lengths = [...new Set([...this.entries.values()].map((e) => e.bits))].sort((a, b) => a - b);
+    return [...this.entries.values()].map((e) => {
       const pair = emptyPair();
-      for (const f of list) {
-        if (f.bits > e.bits) break;
-        if (samePrefix(f.data, e.data, f.bits)) orPairInto(pair, f.pair);
+      for (const bits of lengths) {
+        if (bits > e.bits) break;
+        const f = this.entries.get(prefixId(e.data, bits));
+        if (f) orPairInto(pair, f.pair);
       }
       return { data: e.data, bits: e.bits, pair };
     });

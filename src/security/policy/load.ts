@@ -80,10 +80,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
         break;
       }
       case 'invalid_type': {
-        const input = (issue as { input?: unknown }).input;
-        const custom = issue.message && !issue.message.startsWith('Invalid input');
-        if (input === undefined) at(where, 'is required');
-        else at(where, custom ? issue.message : `must be ${describeType(issue.expected)}`);
+        // The schema words its own type errors; zod's defaults are translated.
+        if (!issue.message.startsWith('Invalid input')) at(where, issue.message);
+        else if (issue.message.endsWith('received undefined')) at(where, 'is required');
+        else at(where, `must be ${describeType(issue.expected)}`);
         break;
       }
       default:
@@ -95,7 +95,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 /** Parses and validates every policy document in `text`; throws PolicyError. */
 export function parsePolicies(text: string, file: string): LoadedPolicy[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const issues: string[] = [];
   const loaded: LoadedPolicy[] = [];
@@ -108,7 +108,8 @@ export function parsePolicies(text: string, file: string): LoadedPolicy[] {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const pos = e.linePos?.[0];
-        issues.push(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`);
+        const reason = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        issues.push(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${reason}`);
       }
       continue;
     }

@@ -42,18 +42,24 @@ export const HOOK_FIELDS: Record<Hook, readonly string[]> = {
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/** A type error: "is required" when the field is absent, `message` otherwise. */
+const typeError = (message: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message) });
+
 function list<T extends z.ZodType>(item: T) {
   return z
-    .array(item, { error: (i) => (i.input === undefined ? 'is required' : 'must be a list') })
+    .array(item, typeError('must be a list'))
     .min(1, { error: 'must not be empty (leave the field out instead)' })
     .max(MAX_VALUES_PER_LIST, { error: `has more than ${MAX_VALUES_PER_LIST} values (limit per list)` });
 }
 
 const pathString = z
-  .string({ error: 'must be a string' })
+  .string(typeError('must be a string'))
   .min(1, { error: 'must not be empty' })
   .refine((s) => !s.includes('\0'), { error: 'must not contain NUL' })
   .refine((s) => byteLength(s) <= MAX_PATH_BYTES, { error: `is longer than ${MAX_PATH_BYTES} bytes (limit for path values)` });
+
+/** Every object of the format: absent → "is required", another type → "must be a mapping". */
+const mapping = typeError('must be a mapping');
 
 const absolutePath = pathString.refine((s) => s.startsWith('/'), { error: 'must start with /' });
 
@@ -64,17 +70,17 @@ const PathsSchema = z.strictObject({
   notEqual: list(absolutePath).optional(),
   notPrefix: list(absolutePath).optional(),
   notSuffix: list(pathString).optional(),
-});
+}, mapping);
 
 const BinarySchema = z.strictObject({
   equal: list(absolutePath).optional(),
   prefix: list(absolutePath).optional(),
   notEqual: list(absolutePath).optional(),
   notPrefix: list(absolutePath).optional(),
-});
+}, mapping);
 
 const id32 = z
-  .number({ error: 'must be a number' })
+  .number(typeError('must be a number'))
   .int({ error: 'must be an integer' })
   .min(0, { error: 'must be at least 0' })
   .max(0xfffffffe, { error: 'must be at most 4294967294' });
@@ -82,7 +88,7 @@ const id32 = z
 const IdSchema = z.strictObject({
   in: list(id32).optional(),
   notIn: list(id32).optional(),
-});
+}, mapping);
 
 /** "10.0.0.0/8", "::1/128", or a bare address (one host). */
 export function parseCidr(s: string): { address: string; bits: number; family: 4 | 6 } | undefined {
@@ -97,11 +103,11 @@ export function parseCidr(s: string): { address: string; bits: number; family: 4
 }
 
 const cidr = z
-  .string({ error: 'must be a string' })
+  .string(typeError('must be a string'))
   .refine((s) => parseCidr(s) !== undefined, { error: 'must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, ::1/128)' });
 
 const port = z
-  .number({ error: 'must be a number' })
+  .number(typeError('must be a number'))
   .int({ error: 'must be an integer' })
   .min(0, { error: 'must be a port number (0-65535)' })
   .max(65535, { error: 'must be a port number (0-65535)' });
@@ -111,7 +117,7 @@ const AddressSchema = z.strictObject({
   notCidr: list(cidr).optional(),
   ports: list(port).optional(),
   notPorts: list(port).optional(),
-});
+}, mapping);
 
 /** "500ms", "30s", "5m", "1h" → milliseconds. */
 export function parseDuration(s: string): number | undefined {
@@ -122,7 +128,7 @@ export function parseDuration(s: string): number | undefined {
 }
 
 const rateLimit = z
-  .string({ error: 'must be a duration such as "30s", "5m" or "1h"' })
+  .string(typeError('must be a duration such as "30s", "5m" or "1h"'))
   .refine((s) => parseDuration(s) !== undefined, { error: 'must be a duration such as "30s", "5m" or "1h"' })
   .refine(
     (s) => {
@@ -134,42 +140,43 @@ const rateLimit = z
 
 export const SelectorSchema = z.strictObject({
   paths: PathsSchema.optional(),
-  flags: list(z.enum(OPEN_FLAGS, { error: `must be one of: ${OPEN_FLAGS.join(', ')}` })).optional(),
+  flags: list(z.enum(OPEN_FLAGS, typeError(`must be one of: ${OPEN_FLAGS.join(', ')}`))).optional(),
   binary: BinarySchema.optional(),
   parentBinary: BinarySchema.optional(),
   uid: IdSchema.optional(),
   pid: IdSchema.optional(),
-  container: z.boolean({ error: 'must be true (only in containers) or false (only on the host)' }).optional(),
+  container: z.boolean(typeError('must be true (only in containers) or false (only on the host)')).optional(),
   destination: AddressSchema.optional(),
   address: AddressSchema.optional(),
-  action: z.enum(ACTIONS, { error: `must be one of: ${ACTIONS.join(', ')}` }).default('post'),
+  action: z.enum(ACTIONS, typeError(`must be one of: ${ACTIONS.join(', ')}`)).default('post'),
   rateLimit: rateLimit.optional(),
-  rateLimitScope: z.enum(['process', 'global'], { error: 'must be one of: process, global' }).optional(),
-});
+  rateLimitScope: z.enum(['process', 'global'], typeError('must be one of: process, global')).optional(),
+}, mapping);
+
 
 export const PolicySchema = z
   .strictObject({
-    apiVersion: z.literal(API_VERSION, { error: `must be "${API_VERSION}"` }),
-    kind: z.literal(KIND, { error: `must be "${KIND}"` }),
+    apiVersion: z.literal(API_VERSION, typeError(`must be "${API_VERSION}"`)),
+    kind: z.literal(KIND, typeError(`must be "${KIND}"`)),
     metadata: z.strictObject({
       name: z
-        .string({ error: 'must be a string' })
+        .string(typeError('must be a string'))
         .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters` })
         .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: 'must be lowercase letters, digits and dashes (a DNS label)' }),
-      description: z.string({ error: 'must be a string' }).optional(),
-      severity: z.enum(SEVERITIES, { error: `must be one of: ${SEVERITIES.join(', ')}` }).optional(),
-      tags: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list' }).optional(),
-    }),
+      description: z.string(typeError('must be a string')).optional(),
+      severity: z.enum(SEVERITIES, typeError(`must be one of: ${SEVERITIES.join(', ')}`)).optional(),
+      tags: z.array(z.string(typeError('must be a string')), typeError('must be a list')).optional(),
+    }, mapping),
     spec: z.strictObject({
-      hook: z.enum(HOOKS, { error: `must be one of: ${HOOKS.join(', ')}` }),
-      mode: z.enum(['enforce', 'monitor'], { error: 'must be one of: enforce, monitor' }).default('enforce'),
+      hook: z.enum(HOOKS, typeError(`must be one of: ${HOOKS.join(', ')}`)),
+      mode: z.enum(['enforce', 'monitor'], typeError('must be one of: enforce, monitor')).default('enforce'),
       selectors: z
-        .array(SelectorSchema, { error: 'must be a list' })
+        .array(SelectorSchema, typeError('must be a list'))
         .min(1, { error: 'must not be empty (leave it out to match every operation of the hook)' })
         .max(MAX_SELECTORS_PER_POLICY, { error: `has more than ${MAX_SELECTORS_PER_POLICY} selectors (limit per policy)` })
         .default([{ action: 'post' }]),
-    }),
-  })
+    }, mapping),
+  }, mapping)
   .superRefine((p, ctx) => {
     const allowed = HOOK_FIELDS[p.spec.hook];
     p.spec.selectors.forEach((sel, i) => {
