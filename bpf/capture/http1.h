@@ -18,46 +18,73 @@ struct peek {
   __u8 b[16];
 };
 
-static __always_inline int read_peek(struct peek *pk, const __u8 *src, __u32 avail) {
+// Reads up to 16 bytes; returns how many (0 on failure).
+static __always_inline __u32 read_peek(struct peek *pk, const __u8 *src, __u32 avail) {
   __builtin_memset(pk, 0, sizeof(*pk));
-  if (avail >= 16) return bpf_probe_read_user(pk->b, 16, src) == 0;
-  if (avail >= 8) return bpf_probe_read_user(pk->b, 8, src) == 0;
-  return 0;
+  __u32 n = avail < 16 ? avail : 16;
+  if (!n || bpf_probe_read_user(pk->b, BOUND(n, 16), src)) return 0;
+  return n;
 }
 
-static __always_inline int target_start(const struct peek *pk, int at) {
+// Whether the first min(n, len) bytes equal those of `want` (a string of `len` ≤ 8 bytes).
+static __always_inline int prefix_is(__u64 w, __u64 want, __u32 len, __u32 n) {
+  __u32 k = n < len ? n : len;
+  __u64 mask = k >= 8 ? ~0ULL : (1ULL << (k * 8)) - 1;
+  return ((w ^ want) & mask) == 0;
+}
+
+static __always_inline int target_start(const struct peek *pk, __u32 at, __u32 n) {
+  if (at >= n) return 1; // not read yet: the request line check decides later
   __u8 ch = pk->b[at & 15];
   if (ch == '/' || ch == '*') return 1;
   // absolute-form: http://… or https://…
-  return ch == 'h' && pk->b[(at + 1) & 15] == 't' && pk->b[(at + 2) & 15] == 't' && pk->b[(at + 3) & 15] == 'p';
+  return ch == 'h' && (at + 1 >= n || pk->b[(at + 1) & 15] == 't');
 }
 
 #define HTTP1_NOT_REQUEST 0xff
 
+static __always_inline __u8 method_rule(const struct peek *pk, __u32 n, __u64 w, __u64 want, __u32 len, __u8 flags) {
+  if (!prefix_is(w, want, len, n)) return HTTP1_NOT_REQUEST;
+  if (flags & SLOT_CONNECT) return n <= len || (pk->b[len & 15] > ' ' && pk->b[len & 15] < 0x7f) ? flags : HTTP1_NOT_REQUEST;
+  return target_start(pk, len, n) ? flags : HTTP1_NOT_REQUEST;
+}
+
 // The request rule: a method token, a space and the start of a request target.
-// Returns slot flags, or HTTP1_NOT_REQUEST.
-static __always_inline __u8 http1_request_flags(const struct peek *pk) {
+// A read shorter than that is accepted when it is a prefix of one (a request
+// trickling in); the request line's "HTTP/1.x" confirms it later, and nothing
+// unconfirmed is ever reported. Returns slot flags, or HTTP1_NOT_REQUEST.
+static __always_inline __u8 http1_request_flags(const struct peek *pk, __u32 n) {
+  if (!n) return HTTP1_NOT_REQUEST;
   __u64 w = *(const __u64 *)pk->b;
-  __u32 w4 = (__u32)w;
-  if (w4 == B8('G', 'E', 'T', ' ', 0, 0, 0, 0)) return target_start(pk, 4) ? 0 : HTTP1_NOT_REQUEST;
-  if (w4 == B8('P', 'U', 'T', ' ', 0, 0, 0, 0)) return target_start(pk, 4) ? 0 : HTTP1_NOT_REQUEST;
-  __u64 w5 = w & 0xffffffffffULL;
-  if (w5 == B8('P', 'O', 'S', 'T', ' ', 0, 0, 0)) return target_start(pk, 5) ? 0 : HTTP1_NOT_REQUEST;
-  if (w5 == B8('H', 'E', 'A', 'D', ' ', 0, 0, 0)) return target_start(pk, 5) ? SLOT_HEAD : HTTP1_NOT_REQUEST;
-  __u64 w6 = w & 0xffffffffffffULL;
-  if (w6 == B8('P', 'A', 'T', 'C', 'H', ' ', 0, 0) || w6 == B8('T', 'R', 'A', 'C', 'E', ' ', 0, 0))
-    return target_start(pk, 6) ? 0 : HTTP1_NOT_REQUEST;
-  if ((w & LOW7) == B8('D', 'E', 'L', 'E', 'T', 'E', ' ', 0)) return target_start(pk, 7) ? 0 : HTTP1_NOT_REQUEST;
-  if (w == B8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' ')) return target_start(pk, 8) ? 0 : HTTP1_NOT_REQUEST;
-  if (w == B8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '))
-    return pk->b[8] > ' ' && pk->b[8] < 0x7f ? SLOT_CONNECT : HTTP1_NOT_REQUEST;
+  __u8 r;
+  switch (pk->b[0]) {
+  case 'G':
+    return method_rule(pk, n, w, B8('G', 'E', 'T', ' ', 0, 0, 0, 0), 4, 0);
+  case 'P':
+    r = method_rule(pk, n, w, B8('P', 'O', 'S', 'T', ' ', 0, 0, 0), 5, 0);
+    if (r != HTTP1_NOT_REQUEST) return r;
+    r = method_rule(pk, n, w, B8('P', 'U', 'T', ' ', 0, 0, 0, 0), 4, 0);
+    if (r != HTTP1_NOT_REQUEST) return r;
+    return method_rule(pk, n, w, B8('P', 'A', 'T', 'C', 'H', ' ', 0, 0), 6, 0);
+  case 'H':
+    return method_rule(pk, n, w, B8('H', 'E', 'A', 'D', ' ', 0, 0, 0), 5, SLOT_HEAD);
+  case 'D':
+    return method_rule(pk, n, w, B8('D', 'E', 'L', 'E', 'T', 'E', ' ', 0), 7, 0);
+  case 'O':
+    return method_rule(pk, n, w, B8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '), 8, 0);
+  case 'T':
+    return method_rule(pk, n, w, B8('T', 'R', 'A', 'C', 'E', ' ', 0, 0), 6, 0);
+  case 'C':
+    return method_rule(pk, n, w, B8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '), 8, SLOT_CONNECT);
+  }
   return HTTP1_NOT_REQUEST;
 }
 
-// The response rule: "HTTP/1." and a minor version digit.
-static __always_inline int http1_is_response(const struct peek *pk) {
+// The response rule: "HTTP/1." and a minor version digit (or a prefix of that).
+static __always_inline int http1_is_response(const struct peek *pk, __u32 n) {
   __u64 w = *(const __u64 *)pk->b;
-  return (w & LOW7) == B8('H', 'T', 'T', 'P', '/', '1', '.', 0) && pk->b[7] >= '0' && pk->b[7] <= '9';
+  if (!n || !prefix_is(w, B8('H', 'T', 'T', 'P', '/', '1', '.', 0), 7, n)) return 0;
+  return n < 8 || (pk->b[7] >= '0' && pk->b[7] <= '9');
 }
 
 // ---- line scanning -------------------------------------------------------
@@ -315,17 +342,18 @@ static __always_inline void after_headers(struct feed *f) {
 static __always_inline long begin_message(struct feed *f, struct msg_parser *p, __u32 avail) {
   struct conn *c = f->c;
   struct peek pk;
-  if (!f->ubuf || !read_peek(&pk, f->ubuf + f->off, avail)) {
+  __u32 n = f->ubuf ? read_peek(&pk, f->ubuf + f->off, avail) : 0;
+  if (!n) {
     p->phase = PH_LOST;
     return 0;
   }
   if (f->is_resp) {
-    if (!http1_is_response(&pk) || response_begin(c, f->now)) {
+    if (!http1_is_response(&pk, n) || response_begin(c, f->now)) {
       p->phase = PH_LOST;
       return 0;
     }
   } else {
-    __u8 flags = http1_request_flags(&pk);
+    __u8 flags = http1_request_flags(&pk, n);
     if (flags == HTTP1_NOT_REQUEST) {
       p->phase = PH_LOST;
       return 0;
@@ -408,6 +436,19 @@ static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u3
   attribute(f, used);
   f->off += used;
   p->header_bytes += used;
+  if (!f->is_resp && p->phase == PH_HEADERS) {
+    if (!(p->flags & PF_START_LINE)) {
+      // "HTTP/1.x" ended the request line: this request may be reported.
+      struct conn *c = f->c;
+      if (c->cur_req == CUR_TRACKED && c->count > 0) newest_slot(c)->flags |= SLOT_VERIFIED;
+    } else if (p->header_bytes > START_LINE_LIMIT) {
+      count(CNT_NOT_HTTP);
+      request_abandon(f->c);
+      p->phase = PH_LOST;
+      f->off = f->len;
+      return 1;
+    }
+  }
   if (!((__u32)r >> 31)) {
     if (verdict == SCAN_LOST || p->header_bytes > HEADER_LIMIT) lose(p);
     return 0;
@@ -437,13 +478,14 @@ static __always_inline long lost_bytes(struct feed *f, struct msg_parser *p, __u
   struct conn *c = f->c;
   if (f->off == 0 && f->ubuf) {
     struct peek pk;
-    if (read_peek(&pk, f->ubuf, avail)) {
-      if (f->is_resp && http1_is_response(&pk)) {
+    __u32 n = read_peek(&pk, f->ubuf, avail);
+    if (n) {
+      if (f->is_resp && http1_is_response(&pk, n)) {
         if (c->responding != RESP_NONE) response_end(c, XF_FRAMING_LOST, f->scratch);
         p->phase = PH_START;
         return 0;
       }
-      if (!f->is_resp && http1_request_flags(&pk) != HTTP1_NOT_REQUEST) {
+      if (!f->is_resp && http1_request_flags(&pk, n) != HTTP1_NOT_REQUEST) {
         request_end(c, f->now);
         p->phase = PH_START;
         return 0;

@@ -158,6 +158,11 @@ __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, 
   if (!sc || !c) return 0;
   struct exchange_event *e = &sc->e;
   struct slot *s = &c->slots[idx & (SLOTS - 1)];
+  if (!(s->flags & SLOT_VERIFIED)) {
+    // Its request line never proved to be HTTP: nothing to report.
+    count(CNT_NOT_HTTP);
+    return 0;
+  }
   int answered = c->responding == RESP_TRACKED && (idx & (SLOTS - 1)) == c->head;
   e->req_start_ns = s->req_start_ns;
   e->req_end_ns = s->req_end_ns;

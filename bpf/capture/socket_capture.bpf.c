@@ -71,7 +71,8 @@ static __always_inline struct conn *conn_create(struct io_ctx *io) {
 static __always_inline int ensure_conn(struct io_ctx *io, const __u8 *ubuf, __u32 len) {
   if (io->c) return 1;
   struct peek pk;
-  if (!ubuf || !len || !read_peek(&pk, ubuf, len) || http1_request_flags(&pk) == HTTP1_NOT_REQUEST) return 0;
+  __u32 n = ubuf ? read_peek(&pk, ubuf, len) : 0;
+  if (http1_request_flags(&pk, n) == HTTP1_NOT_REQUEST) return 0;
   io->c = conn_create(io);
   return io->c != NULL;
 }

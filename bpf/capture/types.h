@@ -15,6 +15,7 @@
 #define SCAN_WIN 1024     // bytes of headers examined per step
 #define SCAN_BUF 2048     // scan scratch (power of two ≥ CARRY_MAX + SCAN_WIN, plus room for 8-byte loads)
 #define HEADER_LIMIT 32768 // a header block longer than this loses framing
+#define START_LINE_LIMIT 8192 // a request line longer than this is not taken for HTTP
 
 // Re-checks `x <= max` on the very register the next helper call uses, so the
 // verifier sees the bound however the compiler allocated registers.
@@ -89,6 +90,7 @@ enum slot_flags {
   SLOT_HEAD = 1,     // HEAD request: the response has no body
   SLOT_CONNECT = 2,  // CONNECT request: a 2xx response has no body
   SLOT_REQ_DONE = 4, // the request message ended
+  SLOT_VERIFIED = 8, // its request line ended in HTTP/1.x: it may be reported
 };
 
 // One request waiting for (or receiving) its response.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Collected, captureProgramsLoaded, collect } from './helpers/capture.js';
+import { type Collected, collect } from './helpers/capture.js';
 import { requestLine, statusOf } from './helpers/http-lite.js';
 import { type Server, startNodeServer, startPythonServer } from './helpers/servers.js';
 
@@ -39,9 +39,8 @@ for (const [name, start] of [
       cap.capture.watch(server.child.pid);
     });
     after(async () => {
-      cap?.close();
+      await cap?.close();
       server?.stop();
-      assert.deepEqual(await captureProgramsLoaded(), []);
     });
 
     test('two requests in one write: two exchanges, in order', async () => {

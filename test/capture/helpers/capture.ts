@@ -1,7 +1,7 @@
 // A SocketCapture that collects exchanges for assertions, and leaves nothing behind.
 import assert from 'node:assert/strict';
 import { type Exchange, SocketCapture, type SocketCaptureOptions } from '../../../src/capture/index.js';
-import { loadedProgramNames } from '../../helpers/bpftool.js';
+import { loadedProgramIds } from '../../helpers/bpftool.js';
 import { sleep } from '../../helpers/process.js';
 
 export interface Collected {
@@ -12,18 +12,23 @@ export interface Collected {
   waitFor(n: number, filter?: (ex: Exchange) => boolean, timeoutMs?: number): Promise<Exchange[]>;
   /** Exchanges so far (after draining the ring buffer). */
   current(filter?: (ex: Exchange) => boolean): Exchange[];
-  close(): void;
+  /** Closes the capture and checks the kernel no longer lists any of its programs. */
+  close(): Promise<void>;
 }
 
-/** Program names of the capture object, as bpftool lists them (truncated to 15 chars). */
-const PROGRAMS = ['cap_read', 'cap_recvfrom', 'cap_readv', 'cap_recvmsg', 'cap_write', 'cap_sendto', 'cap_writev', 'cap_sendmsg', 'cap_sendfile', 'cap_sock_state', 'cap_fork', 'cap_exit', 'cap_sweep'];
-
-/** Capture programs the kernel still lists, after the grace period in which it frees closed ones. */
-export async function captureProgramsLoaded(): Promise<string[]> {
-  const loaded = () => loadedProgramNames().filter((n) => PROGRAMS.includes(n));
+/**
+ * After close(): the ids of this capture's programs that the kernel still
+ * lists, once the grace period in which it frees closed programs has passed.
+ * (Ids, not names: other test runs may load the same programs meanwhile.)
+ */
+export async function leftoverPrograms(ids: number[]): Promise<number[]> {
+  const left = () => {
+    const loaded = loadedProgramIds();
+    return ids.filter((id) => loaded.has(id));
+  };
   const until = Date.now() + 3000;
-  while (loaded().length > 0 && Date.now() < until) await sleep(50);
-  return loaded();
+  while (left().length > 0 && Date.now() < until) await sleep(50);
+  return left();
 }
 
 export async function collect(opts: Partial<SocketCaptureOptions> = {}): Promise<Collected> {
@@ -57,8 +62,11 @@ export async function collect(opts: Partial<SocketCaptureOptions> = {}): Promise
       await sleep(150); // anything beyond n would show up now
       return current(filter);
     },
-    close() {
+    async close() {
+      const coll = capture.collection;
+      const ids = [...coll.spec.programs.values()].filter((p) => p.autoload).map((p) => coll.program(p.name).info().id);
       capture.close();
+      assert.deepEqual(await leftoverPrograms(ids), [], 'programs left loaded after close()');
     },
   };
 }
