@@ -1,0 +1,77 @@
+// `waggle run` as a real child process, the way a person runs it, with helpers
+// to read its /metrics and its --print-traces output.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths.js';
+import { type Child, startChild, waitFor } from './process.js';
+
+export interface AgentProcess {
+  child: Child;
+  url: string;
+  metrics(): Promise<string>;
+  /** Value of the series `name{labels}` whose labels include all of `labels` (summed over matches). */
+  value(name: string, labels?: Record<string, string>): Promise<number>;
+  stderr(): string;
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parses Prometheus text into [name, labels, value] triples. */
+export function parseSeries(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, '$1');
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export async function startAgentProcess(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
+  const port = await freePort();
+  const child = startChild(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'run', '--listen', `127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`waggle run exited with ${child.proc.exitCode}: ${stderr}`);
+      try {
+        return (await fetch(`${url}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    100,
+  );
+  const metrics = async () => (await fetch(`${url}/metrics`)).text();
+  return {
+    child,
+    url,
+    metrics,
+    async value(name, labels = {}) {
+      const series = parseSeries(await metrics()).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+      return series.reduce((a, s) => a + s.value, 0);
+    },
+    stderr: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      return child.exited;
+    },
+  };
+}
