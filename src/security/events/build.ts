@@ -284,7 +284,8 @@ export class EventBuilder {
     }
     const h = header.hdr;
     const p = this.cache.get(h.pid, h.start_ktime);
-    const process: ProcessDetail = p ? this.detail(p, h.tid) : this.missing(h);
+    // Credentials as they were at the operation (setuid after exec changes them).
+    const process: ProcessDetail = p ? { ...this.detail(p, h.tid), uid: h.uid, gid: h.gid } : this.missing(h);
     const dry = maskFromValue(header.dry);
     const time = this.clock.iso(h.ktime);
     const syscall = L.ops.get(h.op) ?? 'unknown';
