@@ -2,6 +2,7 @@
 // registers itself here; this file only assembles them.
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 
@@ -13,5 +14,6 @@ export async function main(argv: string[]): Promise<void> {
   registerRun(program);
   registerConfig(program);
   registerDoctor(program);
+  registerDemo(program);
   await program.parseAsync(argv);
 }

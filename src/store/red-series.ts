@@ -33,6 +33,8 @@ export class RedSeries {
   totalErrors = 0;
   /** End time (ms) of the newest span recorded. */
   lastMs = 0;
+  /** End time (ms) of the first span recorded: a young series' rate is over its life, not the whole window. */
+  firstMs = Infinity;
 
   /** Records one span ending at `ms`; false when it is older than the history kept. */
   record(ms: number, durationNs: number, error: boolean): boolean {
@@ -42,6 +44,7 @@ export class RedSeries {
     this.totalCount++;
     if (error) this.totalErrors++;
     if (ms > this.lastMs) this.lastMs = ms;
+    if (ms < this.firstMs) this.firstMs = ms;
     return true;
   }
 
@@ -65,7 +68,8 @@ export class RedSeries {
       errors += s.errors;
       hist.merge(s.hist);
     }
-    const seconds = (nowMs - (nowId - n) * ring.slotMs) / 1000;
+    const from = Math.max((nowId - n) * ring.slotMs, Math.min(this.firstMs, nowMs) - 1000);
+    const seconds = Math.max(1, (nowMs - from) / 1000);
     return { count, errors, hist, seconds };
   }
 

@@ -1,7 +1,14 @@
 // The UI room: the agent's HTTP listener, the web app, its JSON API and live
-// stream. `startUi` is what the agent calls; other parts add their routes
-// (/metrics, /readyz) to `ui.server` before or after it listens.
-import type { LiveStore } from '../store/index.js';
+// stream. The agent mounts the UI on its one listener (next to /metrics and
+// /readyz) with `attachUi`, which also creates the live store and feeds it:
+//
+//   const ui = attachUi(server, { onSpan: (l) => telemetry.onSpan(l), registry });
+//   const sampler = startHealthSampler(ui.store, { watched, counters });   // from ../store
+//   …
+//   sampler.stop(); ui.close();
+import type { Registry } from 'prom-client';
+import { LiveStore, type LiveStoreOptions, registerStoreMetrics } from '../store/index.js';
+import type { Span } from '../telemetry/span.js';
 import { type UiFeatures, registerApiRoutes } from './api.js';
 import { AgentHttpServer, type HttpServerOptions } from './http-server.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
@@ -11,7 +18,7 @@ export { AgentHttpServer, createHttpServer, isLoopbackHost, parseListenAddress, 
 export type { HttpMethod, HttpServerOptions, RouteHandler } from './http-server.js';
 export type { UiFeatures } from './api.js';
 
-export interface UiOptions extends HttpServerOptions {
+export interface MountOptions {
   live?: LiveStreamOptions;
   /** Which optional pages have data behind them (default: neither). */
   features?: () => UiFeatures;
@@ -19,33 +26,70 @@ export interface UiOptions extends HttpServerOptions {
   webDir?: string;
 }
 
-export interface Ui {
+export interface MountedUi {
+  live: LiveStream;
+  /** Stops the live stream (the listener belongs to whoever created it). */
+  close(): void;
+}
+
+/** Adds the web app, its API and live stream to a listener (listening or not yet). */
+export function mountUi(store: LiveStore, server: AgentHttpServer, opts: MountOptions = {}): MountedUi {
+  registerStaticRoutes(server, opts.webDir);
+  registerApiRoutes(server, store, opts.features ?? (() => ({ security: false, profiling: false })));
+  const live = new LiveStream(server, store, opts.live);
+  return { live, close: () => live.close() };
+}
+
+export interface AttachUiOptions extends MountOptions {
+  /** Subscribes to finished spans; returns the unsubscribe (HttpTelemetry.onSpan). */
+  onSpan: (listener: (span: Span) => void) => () => void;
+  /** Where the store's self-metrics go (waggle_store_*). */
+  registry?: Registry;
+  store?: LiveStoreOptions;
+}
+
+export interface AttachedUi extends MountedUi {
+  store: LiveStore;
+}
+
+/** Creates the live store, feeds it every span, and mounts the UI on the agent's listener. */
+export function attachUi(server: AgentHttpServer, opts: AttachUiOptions): AttachedUi {
+  const store = new LiveStore(opts.store);
+  const unsubscribe = opts.onSpan((span) => store.addSpan(span));
+  if (opts.registry) registerStoreMetrics(store, opts.registry);
+  const mounted = mountUi(store, server, opts);
+  return {
+    store,
+    live: mounted.live,
+    close() {
+      unsubscribe();
+      mounted.close();
+    },
+  };
+}
+
+export interface StandaloneUi {
   server: AgentHttpServer;
   live: LiveStream;
   close(): Promise<void>;
 }
 
-/**
- * Mounts the UI on a listener: the given one (already shared with /metrics), or
- * a new one built from the options. Does not listen: call `ui.server.listen()`.
- */
-export function mountUi(store: LiveStore, opts: UiOptions = {}, server = new AgentHttpServer(opts)): Ui {
-  registerStaticRoutes(server, opts.webDir);
-  registerApiRoutes(server, store, opts.features ?? (() => ({ security: false, profiling: false })));
-  const live = new LiveStream(server, store, opts.live);
+/** The UI on a listener of its own, started (tests, and tools without an agent). */
+export async function startUi(store: LiveStore, opts: MountOptions & HttpServerOptions = {}): Promise<StandaloneUi> {
+  const server = new AgentHttpServer(opts);
+  const mounted = mountUi(store, server, opts);
+  try {
+    await server.listen();
+  } catch (e) {
+    mounted.close();
+    throw e;
+  }
   return {
     server,
-    live,
+    live: mounted.live,
     async close() {
-      live.close();
+      mounted.close();
       await server.close();
     },
   };
-}
-
-/** Mounts the UI on a new listener and starts it. */
-export async function startUi(store: LiveStore, opts: UiOptions = {}): Promise<Ui> {
-  const ui = mountUi(store, opts);
-  await ui.server.listen();
-  return ui;
 }

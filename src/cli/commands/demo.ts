@@ -1,0 +1,197 @@
+// `waggle demo`: starts the demo workload shipped in demo/ (a Node front end,
+// a Python API, nginx and a slow Python inventory service, with a load driver),
+// starts the agent on exactly those processes, and prints the UI's URL. Ctrl-C
+// (SIGINT) or SIGTERM stops the agent and the workload and exits 0.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { WaggleError } from '../../ebpf/index.js';
+import { type HealthSources, LiveStore, type WatchedProcess, registerStoreMetrics, startHealthSampler } from '../../store/index.js';
+import { parseListenAddress, startUi } from '../../ui/index.js';
+import { type Agent, startAgent } from '../agent.js';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { createLogger } from '../logger.js';
+import { DEFAULT_DEMO_PORT, type DemoWorkload, startDemoWorkload } from './demo-workload.js';
+
+interface DemoFlags {
+  listen: string;
+  uiToken?: string;
+  rate: string;
+  port: string;
+  workloadOnly?: boolean;
+  logLevel: string;
+}
+
+export function registerDemo(program: Command): Command {
+  return program
+    .command('demo')
+    .description('start a small multi-service demo workload and the agent on it, then open the printed URL')
+    .option('--listen <host:port>', 'where the agent and its web UI listen', '127.0.0.1:9400')
+    .option('--ui-token <token>', 'token required by the UI (generated when --listen is not loopback)')
+    .option('--rate <n>', 'requests per second sent by the load driver', '20')
+    .option('--port <n>', `first of the four loopback ports the workload listens on (busy ones are replaced)`, String(DEFAULT_DEMO_PORT))
+    .option('--workload-only', 'start only the workload, to watch it with `waggle run`')
+    .option('--log-level <level>', 'agent log level', 'warn')
+    .action(async (flags: DemoFlags) => {
+      process.exitCode = await runDemo(flags);
+    });
+}
+
+async function runDemo(flags: DemoFlags): Promise<number> {
+  const rate = Number(flags.rate);
+  const basePort = Number(flags.port);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 10_000) return usage(`--rate: expected requests per second 0..10000, got "${flags.rate}"`);
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65_532) return usage(`--port: expected a port 1..65532, got "${flags.port}"`);
+  let listen: { host: string; port: number };
+  try {
+    listen = parseListenAddress(flags.listen);
+  } catch (e) {
+    return usage(`--listen: ${(e as Error).message}`);
+  }
+
+  const out = process.stdout;
+  out.write('waggle demo: starting the workload…\n');
+  let workload: DemoWorkload;
+  try {
+    workload = await startDemoWorkload({ rate, basePort });
+  } catch (e) {
+    process.stderr.write(`waggle demo: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let agentUi: AgentUi | undefined;
+  try {
+    out.write(describeWorkload(workload, rate));
+    if (!flags.workloadOnly) {
+      out.write('waggle demo: starting the agent on it…\n');
+      agentUi = await startAgentOn(workload, listen, flags);
+      out.write(`\n  Open the UI:  ${agentUi.browserUrl}\n`);
+      if (agentUi.token) out.write(`  (token ${agentUi.token}; the link above carries it)\n`);
+      out.write('  The service map fills within a few seconds. Ctrl-C stops everything.\n\n');
+    } else {
+      out.write(`\n  Watch it with:  waggle run --pid ${workload.processes.map((p) => p.pid).join(',')}\n  Ctrl-C stops it.\n\n`);
+    }
+    await untilSignal();
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) process.stderr.write(`waggle demo: ${e.message}\n`);
+    else if (e instanceof WaggleError) process.stderr.write(`waggle demo: cannot start the agent: ${e.message}\n`);
+    else process.stderr.write(`waggle demo: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  } finally {
+    await agentUi?.close();
+    await workload.stop();
+  }
+}
+
+interface AgentUi {
+  browserUrl: string;
+  token: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The agent, watching the workload's processes (and their children: nginx's
+ * workers), with the UI. The one place that knows how the agent and the UI are
+ * put together for the demo.
+ */
+async function startAgentOn(workload: DemoWorkload, listen: { host: string; port: number }, flags: DemoFlags): Promise<AgentUi> {
+  // The workload is the agent's own children, which discovery leaves out by default.
+  // Interim: startAgent does not mount the UI yet, so the agent's listener
+  // (/metrics, /readyz) takes a free port and the UI gets the requested one.
+  const config = loadConfig({
+    configPath: writeDemoConfig(workload, { host: '127.0.0.1', port: 0 }, flags),
+    env: process.env,
+  });
+  const agent = await startAgent(config, { logger: createLogger(config.log_level) });
+  try {
+    const store = new LiveStore();
+    agent.telemetry.onSpan((span) => store.addSpan(span));
+    registerStoreMetrics(store, agent.registry);
+    const sampler = startHealthSampler(store, agentHealthSources(agent));
+    const ui = await startUi(store, { host: listen.host, port: listen.port, ...(flags.uiToken ? { token: flags.uiToken } : {}) });
+    return {
+      browserUrl: ui.server.browserUrl,
+      token: ui.server.token,
+      async close() {
+        sampler.stop();
+        await ui.close();
+        await agent.close();
+      },
+    };
+  } catch (e) {
+    await agent.close();
+    throw e;
+  }
+}
+
+/** The agent's configuration for the demo, as a YAML file in the workload's directory (readable by the curious). */
+function writeDemoConfig(workload: DemoWorkload, listen: { host: string; port: number }, flags: DemoFlags): string {
+  const config = {
+    discovery: { pid: workload.processes.map((p) => p.pid), exclude_agent_children: false, follow_children: true },
+    listen: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`,
+    log_level: flags.logLevel,
+    ...(flags.uiToken ? { ui: { token: flags.uiToken } } : {}),
+  };
+  const path = join(workload.dir, 'waggle-demo.yaml');
+  writeFileSync(path, `# written by \`waggle demo\`\n${YAML.stringify(config)}`);
+  return path;
+}
+
+/** What the Agent health page shows: discovery's watched processes and the pipeline's counters. */
+export function agentHealthSources(agent: Agent): HealthSources {
+  return {
+    watched: () =>
+      [...agent.discovery.watched()].map(([pid, w]): WatchedProcess => ({
+        pid,
+        service: w.identity.name,
+        executable: w.info.exePath,
+        reason: w.reason.kind === 'selector' ? 'selected' : w.reason.kind === 'child' ? `child of ${w.reason.parent}` : 'all processes',
+      })),
+    counters: () => {
+      const c = agent.capture.stats();
+      const t = agent.telemetry.stats();
+      return {
+        'records.received': c.delivered,
+        'records.dropped.kernel': c.ringBufferDrops,
+        'exchanges.evicted.dropped': c.evicted,
+        'exchanges.incomplete': c.incomplete,
+        'exchanges.unidentified': agent.unidentified(),
+        'requests.parsed': t.requests,
+        'parse.failures': t.parseFailures.reduce((a, f) => a + f.count, 0),
+      };
+    },
+  };
+}
+
+function describeWorkload(w: DemoWorkload, rate: number): string {
+  const byName = new Map(w.processes.map((p) => [p.name, p.pid]));
+  const line = (name: string, port: number | undefined, what: string) =>
+    byName.has(name) ? `  ${name.padEnd(10)} ${port ? `http://127.0.0.1:${port}`.padEnd(24) : ''.padEnd(24)} pid ${String(byName.get(name)).padEnd(8)} ${what}\n` : '';
+  return [
+    '\n',
+    line('frontend', w.ports.frontend, 'Node front end'),
+    line('api', w.ports.api, 'Python API'),
+    line('nginx', w.ports.nginx, 'static files + proxy to inventory'),
+    line('inventory', w.ports.inventory, 'slow Python service'),
+    line('loadgen', undefined, `load driver, ${rate} requests/s`),
+    w.nginx ? '' : '  (nginx is not installed: the API calls the inventory directly; apt-get install nginx-light for the full demo)\n',
+  ].join('');
+}
+
+function usage(message: string): number {
+  process.stderr.write(`waggle demo: ${message}\n`);
+  return 2;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
