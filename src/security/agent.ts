@@ -35,6 +35,8 @@ export interface SecurityAgentOptions extends KernelOptions {
   recentEvents?: number;
   /** Process cache bound (default 65536 images). */
   processCacheSize?: number;
+  /** How long an exited process stays in the cache once nothing refers to it (default 2000 ms). */
+  processCacheGraceMs?: number;
   /** Name in exec_id and events (default: the host name). */
   nodeName?: string;
 }
@@ -103,7 +105,7 @@ export class SecurityAgent {
     const compiled = compilePolicies(policies, { dryRun: opts.dryRun ?? false });
     const kernel = SecurityKernel.open(compiled, opts);
     const node = opts.nodeName ?? hostname();
-    const cache = new ProcessCache({ maxEntries: opts.processCacheSize ?? 65536 });
+    const cache = new ProcessCache({ maxEntries: opts.processCacheSize ?? 65536, graceMs: opts.processCacheGraceMs ?? 2000 });
     const clock = new KtimeClock();
     const builder = new EventBuilder(kernel.layout, cache, clock, compiled, node);
     const agent = new SecurityAgent(compiled, kernel, builder, opts, cache, new RecentEvents(opts.recentEvents ?? 1000), node);
@@ -133,7 +135,7 @@ export class SecurityAgent {
       const names = this.compiled.policies.filter((p) => p.policy.spec.hook === u.hook).map((p) => p.policy.metadata.name);
       this.opts.onWarning?.(`hook ${u.hook} is not available on this kernel, so ${names.length === 1 ? 'policy' : 'policies'} ${names.join(', ')} will not run: ${u.reason}`);
     }
-    this.sweepTimer = setInterval(() => this.cache.sweep(), 1000);
+    this.sweepTimer = setInterval(() => this.cache.sweep(), Math.min(1000, Math.max(50, this.opts.processCacheGraceMs ?? 1000)));
     this.sweepTimer.unref();
   }
 

@@ -99,6 +99,12 @@ export class ProcessCache {
     return current;
   }
 
+  /** The entry with this exec_id (a scan: for tests and debugging). */
+  find(execId: string): ProcessInfo | undefined {
+    for (const p of this.byKey.values()) if (p.execId === execId) return p;
+    return undefined;
+  }
+
   /** The image now running as `pid`, if known. */
   current(pid: number): ProcessInfo | undefined {
     const p = this.byPid.get(pid);
