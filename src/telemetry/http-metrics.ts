@@ -6,7 +6,8 @@
 // A series is one service instance × kind × the semconv metric attributes. Series
 // are bounded: past maxSeries, new attribute sets of an instance go to that
 // instance's overflow series, marked `otel.metric.overflow: true` as the OTel
-// metrics SDK does. Series of an instance with no observation for idleTtlMs are
+// metrics SDK does (so at most maxSeries + 2 overflow series per instance, and
+// instances are capped by HttpTelemetry's maxServices). Series of an instance with no observation for idleTtlMs are
 // removed (exited processes do not stay forever; Beyla's TTL is also 5 minutes).
 import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
 import * as sc from './semconv.js';
