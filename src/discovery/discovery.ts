@@ -75,11 +75,17 @@ export interface DiscoveryStats {
   kernelEventsReceived: number;
   kernelDrops: number;
   trackedMapFull: number;
+  /** Selected processes the kernel's tracked map had no room for. */
+  trackFailures: number;
+  /** Unexpected errors (reported through 'error' listeners or as warnings). */
+  errors: number;
   queueOverflow: number;
   /** Processes that matched but were not selected because maxProcesses was reached. */
   selectionOverflow: number;
   listeningSockets: number;
   fdReads: number;
+  /** Reads of the kernel's socket tables (/proc/PID/net/tcp). */
+  tableRefreshes: number;
 }
 
 type Status = 'selected' | 'unselected' | 'excluded';
@@ -101,6 +107,8 @@ export interface DiscoveryEvents {
 }
 
 const MAX_ANCESTRY = 64;
+/** With kernel events, socket tables are re-read this often as a safety net. */
+const TABLE_SAFETY_MS = 10_000;
 const BATCH = 128;
 
 export class Discovery extends EventEmitter<DiscoveryEvents> {
@@ -123,7 +131,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private started = false;
   private closed = false;
   private readonly listenHints = new Set<number>();
-  private readonly counters = { rescans: 0, lastRescanMs: 0, examined: 0, kernelEventsReceived: 0, queueOverflow: 0, selectionOverflow: 0, selected: 0 };
+  private lastTableRefresh = 0;
+  private lastKernelDrops = 0;
+  private readonly counters = { rescans: 0, lastRescanMs: 0, examined: 0, kernelEventsReceived: 0, queueOverflow: 0, selectionOverflow: 0, selected: 0, trackFailures: 0, errors: 0, tableRefreshes: 0 };
   private readonly identityCache = new Map<number, { startTicks: number; identity: ServiceIdentity }>();
   private rescanIntervalMs: number;
 
@@ -176,8 +186,15 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     // for listening sockets' owners runs to the end, whatever the budget.
     await this.rescan(Infinity);
     if (this.closed) return;
-    this.timer = setInterval(() => void this.rescan().catch((e: Error) => this.emit('error', e)), this.rescanIntervalMs);
+    this.timer = setInterval(() => void this.rescan().catch((e: Error) => this.report(e)), this.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  /** An unexpected error must never stop discovery nor crash the agent: 'error' listeners, else a warning. */
+  private report(e: Error): void {
+    this.counters.errors++;
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    else process.emitWarning(`discovery: ${e.message}`);
   }
 
   /** Stops everything and unloads the BPF program. Emits nothing more. */
@@ -245,13 +262,21 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       kernelEventsReceived: this.counters.kernelEventsReceived,
       kernelDrops: k?.kernelDrops ?? 0,
       trackedMapFull: k?.trackedMapFull ?? 0,
+      trackFailures: this.counters.trackFailures,
+      errors: this.counters.errors,
       queueOverflow: this.counters.queueOverflow,
       selectionOverflow: this.counters.selectionOverflow,
       listeningSockets: p?.sockets ?? 0,
       fdReads: p?.fdReads ?? 0,
+      tableRefreshes: this.counters.tableRefreshes,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
     return s;
+  }
+
+  /** Per-program kernel run time of the discovery BPF programs (needs bpf_stats enabled to count). */
+  kernelProgramStats(): { name: string; runTimeNs: number; runCount: number }[] {
+    return this.kernel?.programStats() ?? [];
   }
 
   /** Rescans /proc now (also runs periodically); concurrent calls share one scan. */
@@ -276,7 +301,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     for (const { pid } of order) this.enqueue(pid, 'new');
     if (!this.kernel) this.recheckExecs();
     await this.drain();
-    if (this.ports && !this.closed) {
+    if (this.ports && !this.closed && this.tableRefreshDue()) {
+      this.lastTableRefresh = performance.now();
+      this.counters.tableRefreshes++;
       const changed = this.ports.refresh(pids, [...this.listenHints, ...fresh], fdBudget);
       this.listenHints.clear();
       for (const pid of changed) if (this.known.has(pid)) this.enqueue(pid, 'ports');
@@ -284,6 +311,21 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     }
     this.counters.rescans++;
     this.counters.lastRescanMs = performance.now() - t0;
+  }
+
+  /**
+   * Socket tables are read at start, at every rescan without kernel events,
+   * and otherwise only every TABLE_SAFETY_MS, or at once after the kernel lost
+   * events: listen events and inspect() keep ports current in between.
+   */
+  private tableRefreshDue(): boolean {
+    if (!this.kernel || this.lastTableRefresh === 0) return true;
+    const drops = this.kernel.stats().kernelDrops;
+    if (drops !== this.lastKernelDrops) {
+      this.lastKernelDrops = drops;
+      return true;
+    }
+    return performance.now() - this.lastTableRefresh >= TABLE_SAFETY_MS;
   }
 
   /**
@@ -350,7 +392,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           try {
             this.examine(pid, work);
           } catch (e) {
-            this.emit('error', e as Error);
+            this.report(e as Error);
           }
           if (++n >= BATCH) break;
         }
@@ -376,7 +418,10 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const known = this.known.get(pid);
     if (known && work === 'new') return;
     let exePath = known?.exePath;
-    if (!known || work === 'exec') exePath = readExePath(pid, this.opts.proc);
+    if (!known || work === 'exec') {
+      exePath = readExePath(pid, this.opts.proc);
+      this.ports?.inspect(pid);
+    }
     if (exePath === undefined) return;
     const ports = this.ports?.portsOf(pid);
     const decision = this.decide(pid, stat.ppid, exePath, ports);
@@ -473,7 +518,14 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const watched: WatchedProcess = { info, identity, reason: d.reason! };
     this.known.set(pid, { ...base, exePath: info.exePath, status: 'selected', watched });
     this.counters.selected++;
-    if (this.mode === 'selected') this.kernel?.track(pid);
+    if (this.mode === 'selected' && this.kernel) {
+      try {
+        this.kernel.track(pid);
+      } catch {
+        // The kernel map is full: forks of this process are then seen by the rescan only.
+        this.counters.trackFailures++;
+      }
+    }
     this.emit('added', info, identity, watched.reason);
     if (this.opts.followChildren) this.adoptChildren(pid);
   }

@@ -11,6 +11,7 @@ export type KernelEvent =
   | { kind: 'listen'; pid: number; port: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
+const PROGRAMS = ['discovery_exec', 'discovery_fork', 'discovery_exit', 'discovery_listen'] as const;
 
 export interface KernelEventStats {
   events: number;
@@ -85,6 +86,14 @@ export class KernelProcessEvents {
   /** Delivers what the ring buffer holds now, synchronously. */
   flush(): void {
     this.reader.consume();
+  }
+
+  /** Run time and count of each program (counted while kernel bpf_stats are enabled). */
+  programStats(): { name: string; runTimeNs: number; runCount: number }[] {
+    return PROGRAMS.map((name) => {
+      const info = this.coll.program(name).info();
+      return { name, runTimeNs: info.runTimeNs, runCount: info.runCount };
+    });
   }
 
   stats(): KernelEventStats {

@@ -1,8 +1,11 @@
 // Which process listens on which TCP port, kept up to date cheaply.
 //
-// Each refresh reads the LISTEN sockets of every network namespace in use
-// (/proc/PID/net/tcp{,6} of one member process) and keeps only ports someone
-// asked about. Only sockets not seen before need an owner, found by reading
+// Kernel listen events (addListenEvent) say at once which process started
+// listening where; new processes are checked for sockets they inherited
+// (inspect). A refresh reads the LISTEN sockets of every network namespace in
+// use (/proc/PID/net/tcp{,6} of one member process) and keeps only ports
+// someone asked about; it costs a walk of the kernel's connection hash table
+// (~1 ms per file here), so with kernel events it is a rare safety net. Only sockets not seen before need an owner, found by reading
 // /proc/PID/fd links: processes given as hints first (a kernel listen event, a
 // new process), then everyone, within a budget of readlink calls per refresh,
 // carried over to the next refresh when it runs out. A socket nobody visible
@@ -69,6 +72,32 @@ export class ListeningPorts {
     return true;
   }
 
+  /**
+   * Checks a new (or newly exec'd) process for listening sockets already
+   * known: inherited ones, or handed over by a socket-activating parent
+   * (systemd), which never call listen() themselves. Returns true when its
+   * ports changed.
+   */
+  inspect(pid: number): boolean {
+    if (this.sockets.size === 0) return false;
+    const budget: Budget = { remaining: Number.POSITIVE_INFINITY };
+    const found = socketInodes(pid, budget, new Set(this.sockets.keys()), this.proc);
+    this.fdReads += budget.reads ?? 0;
+    if (!Array.isArray(found)) return false;
+    let changed = false;
+    for (const inode of found) {
+      const s = this.sockets.get(inode)!;
+      if (s.owners.has(pid)) continue;
+      s.owners.add(pid);
+      this.pending.delete(inode);
+      let set = this.pidSockets.get(pid);
+      if (!set) this.pidSockets.set(pid, (set = new Set()));
+      set.add(inode);
+      changed = true;
+    }
+    return changed;
+  }
+
   forget(pid: number): void {
     this.netns.delete(pid);
     this.eventPorts.delete(pid);
@@ -120,11 +149,13 @@ export class ListeningPorts {
         changed.add(pid);
       }
     }
-    if (this.pending.size > 0) this.searchOwners(livePids, hints, changed, fdBudget);
+    // New processes may hold any wanted socket, new or not (inherited, handed over).
+    for (const pid of hints) if (this.inspect(pid)) changed.add(pid);
+    if (this.pending.size > 0) this.searchOwners(livePids, changed, fdBudget);
     return changed;
   }
 
-  private searchOwners(livePids: readonly number[], hints: readonly number[], changed: Set<number>, fdBudget: number): void {
+  private searchOwners(livePids: readonly number[], changed: Set<number>, fdBudget: number): void {
     if (this.passQueue.length === 0) {
       this.pass++;
       this.passQueue = [...livePids];
@@ -146,10 +177,6 @@ export class ListeningPorts {
       return true;
     };
     try {
-      for (const pid of hints) {
-        if (this.pending.size === 0) return;
-        if (!visit(pid)) return;
-      }
       while (this.passQueue.length > 0 && this.pending.size > 0) {
         if (!visit(this.passQueue[this.passQueue.length - 1]!)) return;
         this.passQueue.pop();

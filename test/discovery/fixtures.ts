@@ -115,3 +115,18 @@ export class Children {
     this.all.length = 0;
   }
 }
+
+// A socket activator (like systemd): listens, then runs `sleep` holding the
+// listening socket; the sleeper never calls listen() itself.
+export const ACTIVATOR_PY = `
+import socket, subprocess, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', int(sys.argv[1])))
+s.listen()
+print('listening', flush=True)
+sys.stdin.readline()
+p = subprocess.Popen(['sleep', '60'], pass_fds=[s.fileno()])
+print('handed', p.pid, flush=True)
+time.sleep(60)
+`;

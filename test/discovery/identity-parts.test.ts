@@ -114,9 +114,15 @@ test('LISTEN sockets from /proc/net/tcp and tcp6', () => {
     '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
     '   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 100 0 0 10 0',
   ].join('\n');
-  assert.deepEqual(parseListeningSockets(v4), [{ inode: 12345, port: 8080 }]);
-  assert.deepEqual(parseListeningSockets(v6), [{ inode: 777, port: 443 }]);
-  assert.deepEqual(parseListeningSockets('header only'), []);
+  const out4: { inode: number; port: number }[] = [];
+  assert.equal(parseListeningSockets(v4, out4), false, 'stops at the first socket in another state');
+  assert.deepEqual(out4, [{ inode: 12345, port: 8080 }]);
+  const out6: { inode: number; port: number }[] = [];
+  assert.equal(parseListeningSockets(v6, out6), true, 'only listeners so far: keep reading');
+  assert.deepEqual(out6, [{ inode: 777, port: 443 }]);
+  const none: { inode: number; port: number }[] = [];
+  assert.equal(parseListeningSockets('header only', none), true);
+  assert.deepEqual(none, []);
 });
 
 test('UUID v5 matches the RFC 4122 reference', () => {
@@ -145,4 +151,19 @@ test('identity precedence: selector name > process env > resource attributes > p
     { ...serviceIdentity({ ...base, containerId: 'c'.repeat(64) }), instanceId: 'x' },
     { name: 'app', instanceId: 'x', pid: 10, executableName: 'python3.11', executablePath: '/usr/bin/python3.11', commandLine: 'python3 app.py', containerId: 'c'.repeat(64) },
   );
+});
+
+test('the real /proc/net/tcp: listeners come first, so reading stops early', async () => {
+  const { createServer, connect } = await import('node:net');
+  const { readListeningSockets } = await import('../../src/discovery/proc-net-tcp.js');
+  const server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  // Leave TIME_WAIT/established entries behind the listeners.
+  for (let i = 0; i < 20; i++) {
+    await new Promise<void>((r) => connect(port, '127.0.0.1').on('close', () => r()).on('error', () => r()).resume());
+  }
+  const mine = readListeningSockets('self')!.filter((s) => s.port === port);
+  server.close();
+  assert.equal(mine.length, 1);
 });
