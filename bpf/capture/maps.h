@@ -9,6 +9,9 @@
 const volatile __u32 request_capture = 512;  // ≤ REQ_CAP_MAX
 const volatile __u32 response_capture = 256; // ≤ RESP_CAP_MAX
 const volatile __u64 idle_timeout_ns = 30000000000ULL;
+// User space is woken once this many bytes of records wait in the ring buffer
+// (it also drains on a timer), not once per record: one wakeup per batch.
+const volatile __u64 wakeup_bytes = 65536;
 
 // Changed at run time by user space: 0 = only `watched` pids, 1 = every pid
 // except `excluded` ones.

@@ -204,10 +204,13 @@ __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, 
   e->resp_len = sl;
   __u32 size = offsetof(struct exchange_event, data) + at + sl;
   if (size > sizeof(struct exchange_event)) size = sizeof(struct exchange_event);
-  if (WAGGLE_OUTPUT(exchanges, e, BOUND(size, sizeof(struct exchange_event))) == 0) {
-    count(CNT_EXCHANGES);
-    if (incomplete) count(CNT_INCOMPLETE);
+  __u64 wake = bpf_ringbuf_query(&exchanges, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&exchanges, e, BOUND(size, sizeof(struct exchange_event)), wake)) {
+    waggle_count(&exchanges_drops, 0, 1);
+    return 0;
   }
+  count(CNT_EXCHANGES);
+  if (incomplete) count(CNT_INCOMPLETE);
   return 0;
 }
 

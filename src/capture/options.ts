@@ -15,6 +15,8 @@ export const CAPTURE_DEFAULTS = {
   ringBufferBytes: 8 << 20,
   idleTimeoutMs: 30_000,
   sweepIntervalMs: 5_000,
+  flushIntervalMs: 100,
+  wakeupBytes: 64 << 10,
   maxWatchedPids: 16384,
 } as const;
 
@@ -35,6 +37,8 @@ const schema = z.strictObject({
   /** 0 disables the periodic sweep (stats() still sweeps). */
   sweepIntervalMs: z.number().int().min(0).default(CAPTURE_DEFAULTS.sweepIntervalMs),
   maxWatchedPids: z.number().int().min(1).max(1 << 22).default(CAPTURE_DEFAULTS.maxWatchedPids),
+  flushIntervalMs: z.number().int().min(1).default(CAPTURE_DEFAULTS.flushIntervalMs),
+  wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
 });
 
 export interface SocketCaptureOptions {
@@ -56,6 +60,14 @@ export interface SocketCaptureOptions {
   sweepIntervalMs?: number;
   /** Size of the kernel's watched-pid map (watched pids and their children). */
   maxWatchedPids?: number;
+  /**
+   * The kernel wakes the reader once this many bytes of records are waiting
+   * (0: at every record); below that, records are read every flushIntervalMs.
+   * Batching is what keeps the reader's CPU per exchange low under load.
+   */
+  wakeupBytes?: number;
+  /** Longest a record waits in the ring buffer when traffic is light (default 100 ms). */
+  flushIntervalMs?: number;
 }
 
 export type ResolvedCaptureOptions = z.infer<typeof schema>;

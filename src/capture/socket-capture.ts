@@ -29,6 +29,7 @@ export class SocketCapture {
   private readonly counters: BpfMap<number, number[]>;
   private readonly reader: RingBufferReader;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
+  private readonly flushTimer: NodeJS.Timeout;
   private delivered = 0;
   private decodeErrors = 0;
   private callbackErrors = 0;
@@ -66,6 +67,11 @@ export class SocketCapture {
     );
     // The agent never captures itself.
     this.excluded.update(process.pid, WATCHED_BY_USER);
+    // Records below the kernel's wakeup threshold are read on this timer.
+    this.flushTimer = setInterval(() => {
+      if (!this.closed) this.reader.consume();
+    }, options.flushIntervalMs);
+    this.flushTimer.unref();
     if (options.sweepIntervalMs > 0) {
       this.sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs);
       this.sweepTimer.unref();
@@ -81,6 +87,7 @@ export class SocketCapture {
       spec.setVariable('request_capture', options.requestCaptureBytes);
       spec.setVariable('response_capture', options.responseCaptureBytes);
       spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);
+      spec.setVariable('wakeup_bytes', options.wakeupBytes);
       spec.map('conns').maxEntries = options.maxConnections;
       spec.map('exchanges').maxEntries = options.ringBufferBytes;
       spec.map('watched').maxEntries = options.maxWatchedPids;
@@ -184,6 +191,7 @@ export class SocketCapture {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    clearInterval(this.flushTimer);
     this.coll.close();
   }
 
