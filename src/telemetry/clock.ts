@@ -10,9 +10,13 @@ export const CLOCK_REFRESH_MS = 60_000;
 /** Adopt a new offset only if it differs by more than this. */
 export const CLOCK_ADOPT_THRESHOLD_NS = 1_000_000;
 
+/** Calls between looks at the wall clock (reading it on every span would cost more than the conversion). */
+const CHECK_EVERY = 1024;
+
 export class MonotonicClock {
   #offsetNs: number;
   #measuredAtMs: number;
+  #calls = 0;
 
   constructor(private readonly refreshMs = CLOCK_REFRESH_MS) {
     this.#offsetNs = measureOffsetNs();
@@ -36,6 +40,8 @@ export class MonotonicClock {
   }
 
   #maybeRefresh(): void {
+    if (++this.#calls < CHECK_EVERY) return;
+    this.#calls = 0;
     const now = Date.now();
     if (now - this.#measuredAtMs < this.refreshMs && now >= this.#measuredAtMs) return;
     this.#measuredAtMs = now;

@@ -80,7 +80,12 @@ export interface HttpTelemetryStats {
   internalErrors: number;
 }
 
-interface ServiceRoutes {
+/** Per service (namespace/name): shared by its instances. */
+interface ServiceState {
+  key: string;
+  /** Route table keys, built once. */
+  serverRoutes: string;
+  clientRoutes: string;
   instances: number;
   peers: BoundedValues;
 }
@@ -97,9 +102,10 @@ export class HttpTelemetry {
   readonly #splitPipelined: boolean;
   readonly #recorders: HttpMetricsRecorder[] = [];
   readonly #spanListeners: SpanListener[] = [];
-  /** instance id → service key ("namespace/name") */
-  readonly #instances = new Map<string, string>();
-  readonly #services = new Map<string, ServiceRoutes>();
+  /** instance id → its service's state */
+  readonly #instances = new Map<string, ServiceState>();
+  /** service key ("namespace/name") → state */
+  readonly #services = new Map<string, ServiceState>();
   readonly #parseFailures = new Map<string, ParseFailureCount>();
   readonly #routesCollapsed = new Map<string, number>();
   #exchanges = 0;
@@ -146,14 +152,13 @@ export class HttpTelemetry {
 
   /** The instance is gone: release its route state and tell the recorders. */
   forgetService(service: ServiceIdentity): void {
-    const key = this.#instances.get(service.instanceId);
-    if (key === undefined) return;
+    const s = this.#instances.get(service.instanceId);
+    if (s === undefined) return;
     this.#instances.delete(service.instanceId);
-    const s = this.#services.get(key);
-    if (s !== undefined && --s.instances === 0) {
-      this.#services.delete(key);
-      this.#routes.forget(`${key}\0server`);
-      this.#routes.forget(`${key}\0client`);
+    if (--s.instances === 0) {
+      this.#services.delete(s.key);
+      this.#routes.forget(s.serverRoutes);
+      this.#routes.forget(s.clientRoutes);
     }
     for (const r of this.#recorders) {
       try {
@@ -187,8 +192,8 @@ export class HttpTelemetry {
       return;
     }
     this.#exchanges++;
-    const key = this.#admit(service);
-    if (key === undefined) return;
+    const state = this.#admit(service);
+    if (state === undefined) return;
     const req = parseRequest(ex.request);
     if (!req.ok) {
       this.#countFailure('request', req.reason);
@@ -196,11 +201,11 @@ export class HttpTelemetry {
     }
     const requests = this.#splitPipelined ? this.#pipelinedRequests(ex.request, req.value) : [req.value];
     if (requests.length === 1) {
-      this.#emit(ex, service, key, req.value, ex.response, false);
+      this.#emit(ex, service, state, req.value, ex.response, false);
       return;
     }
     const responses = splitMessages(ex.response, 'response', { requestMethods: requests.map((r) => r.method) });
-    requests.forEach((r, i) => this.#emit(ex, service, key, r, responses[i] ?? new Uint8Array(0), true));
+    requests.forEach((r, i) => this.#emit(ex, service, state, r, responses[i] ?? new Uint8Array(0), true));
   }
 
   /** The requests in `bytes` when it holds more than the first one, else just the first. */
@@ -218,7 +223,7 @@ export class HttpTelemetry {
     return heads;
   }
 
-  #emit(ex: Exchange, service: ServiceIdentity, key: string, request: HttpRequestHead, responseBytes: Uint8Array, pipelined: boolean): void {
+  #emit(ex: Exchange, service: ServiceIdentity, state: ServiceState, request: HttpRequestHead, responseBytes: Uint8Array, pipelined: boolean): void {
     let response: HttpResponseHead | undefined;
     let responseMalformed = false;
     if (responseBytes.length > 0) {
@@ -231,12 +236,12 @@ export class HttpTelemetry {
       }
     }
     const facts = describeExchange({ ex, request, response, responseMalformed, pipelined });
-    const resolved = this.#routes.resolve(`${key}\0${facts.kind}`, facts.target.path);
+    const resolved = this.#routes.resolve(facts.kind === 'server' ? state.serverRoutes : state.clientRoutes, facts.target.path);
     if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
     this.#requests++;
 
     {
-      const o = this.#observation(facts, service, key, resolved.route);
+      const o = this.#observation(facts, service, state, resolved.route);
       this.metrics.recordHttp(o);
       for (const r of this.#recorders) {
         try {
@@ -258,7 +263,7 @@ export class HttpTelemetry {
     }
   }
 
-  #observation(f: HttpFacts, service: ServiceIdentity, key: string, route: string | undefined): HttpObservation {
+  #observation(f: HttpFacts, service: ServiceIdentity, state: ServiceState, route: string | undefined): HttpObservation {
     const o: HttpObservation = {
       kind: f.kind,
       service,
@@ -274,8 +279,7 @@ export class HttpTelemetry {
     if (f.kind === 'server') {
       if (route !== undefined) o.route = route;
     } else if (f.serverAddress !== undefined) {
-      const peers = this.#services.get(key)!.peers;
-      if (peers.admit(`${f.serverAddress}:${f.serverPort ?? ''}`)) {
+      if (state.peers.admit(`${f.serverAddress}:${f.serverPort ?? ''}`)) {
         o.serverAddress = f.serverAddress;
         if (f.serverPort !== undefined) o.serverPort = f.serverPort;
       } else {
@@ -285,8 +289,8 @@ export class HttpTelemetry {
     return o;
   }
 
-  /** The service key for this instance, or undefined when over the cap. */
-  #admit(service: ServiceIdentity): string | undefined {
+  /** The service state for this instance, or undefined when over the cap. */
+  #admit(service: ServiceIdentity): ServiceState | undefined {
     const known = this.#instances.get(service.instanceId);
     if (known !== undefined) return known;
     if (this.#instances.size >= this.#maxServices) {
@@ -294,11 +298,14 @@ export class HttpTelemetry {
       return undefined;
     }
     const key = `${service.namespace ?? ''}/${service.name}`;
-    this.#instances.set(service.instanceId, key);
-    const s = this.#services.get(key);
-    if (s === undefined) this.#services.set(key, { instances: 1, peers: new BoundedValues(this.#maxPeers) });
-    else s.instances++;
-    return key;
+    let s = this.#services.get(key);
+    if (s === undefined) {
+      s = { key, serverRoutes: `${key}\0server`, clientRoutes: `${key}\0client`, instances: 0, peers: new BoundedValues(this.#maxPeers) };
+      this.#services.set(key, s);
+    }
+    s.instances++;
+    this.#instances.set(service.instanceId, s);
+    return s;
   }
 
   #countFailure(message: 'request' | 'response', reason: ParseFailureReason): void {

@@ -40,9 +40,22 @@ export function splitHostPort(authority: string): { host?: string; port?: number
   const at = authority.lastIndexOf('@');
   const a = at >= 0 ? authority.slice(at + 1) : authority;
   if (a === '') return {};
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(a);
-  if (!m) return { host: a };
-  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
-  const port = m[2] === undefined ? undefined : Number(m[2]);
-  return port !== undefined && port <= 65535 ? { host, port } : { host };
+  let host: string;
+  let rest: string;
+  if (a.startsWith('[')) {
+    const close = a.indexOf(']');
+    if (close < 0) return { host: a };
+    host = a.slice(1, close);
+    rest = a.slice(close + 1);
+  } else {
+    const colon = a.indexOf(':');
+    if (colon < 0) return { host: a };
+    if (a.indexOf(':', colon + 1) >= 0) return { host: a }; // bare IPv6 without brackets
+    host = a.slice(0, colon);
+    rest = a.slice(colon);
+  }
+  if (rest === '') return { host };
+  if (!/^:\d{1,5}$/.test(rest)) return { host: a };
+  const port = Number(rest.slice(1));
+  return port <= 65535 ? { host, port } : { host };
 }
