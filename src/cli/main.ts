@@ -15,5 +15,6 @@ export async function main(argv: string[]): Promise<void> {
   registerConfig(program);
   registerDoctor(program);
   registerDemo(program);
+  (await import('./commands/events.js')).registerEvents(program);
   await program.parseAsync(argv);
 }

@@ -1,0 +1,118 @@
+// `waggle events`: process and policy events as they happen, compactly for a
+// person (Tetragon's `getevents -o compact`) or as JSON lines, optionally also
+// appended to a file. Runs until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { WaggleError } from '../../ebpf/index.js';
+import {
+  type SecurityEvent,
+  JsonLinesWriter,
+  PolicyError,
+  SecurityAgent,
+  defaultPolicyDir,
+  formatCompact,
+} from '../../security/index.js';
+
+interface EventsOptions {
+  policy?: string[];
+  defaultPolicies?: boolean;
+  dryRun?: boolean;
+  output: string;
+  eventsFile?: string;
+  types?: string;
+  timestamps?: boolean;
+  plain?: boolean;
+}
+
+const ALL_TYPES = ['process_exec', 'process_exit', 'process_fork', 'exec', 'file_open', 'connect', 'bind', 'setuid', 'ptrace', 'mount', 'module_load'];
+const DEFAULT_TYPES = ALL_TYPES.filter((t) => t !== 'process_fork');
+/** Past this much unwritten output (a slow terminal or pipe), events are dropped and counted. */
+const MAX_PENDING_STDOUT = 4 << 20;
+
+export function registerEvents(program: Command): Command {
+  return program
+    .command('events')
+    .description('print process events and policy events (file opens, execs, connects…) as they happen')
+    .option('--policy <path...>', 'policy file or directory of *.yaml (repeatable)')
+    .option('--default-policies', `load the default policy pack (${defaultPolicyDir()})`)
+    .option('--dry-run', 'report sigkill actions without sending the signal')
+    .option('-o, --output <format>', 'compact or json', 'compact')
+    .option('--events-file <path>', 'also append every event to this file as JSON lines')
+    .option('--types <list>', `comma-separated event types to print (${ALL_TYPES.join(', ')})`, DEFAULT_TYPES.join(','))
+    .option('--timestamps', 'compact output: start each line with the event time')
+    .option('--plain', 'compact output: words instead of emoji')
+    .action(async (opts: EventsOptions) => {
+      if (opts.output !== 'compact' && opts.output !== 'json') {
+        process.stderr.write(`waggle events: --output must be compact or json, not ${JSON.stringify(opts.output)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const types = new Set(String(opts.types).split(',').map((t) => t.trim()).filter(Boolean));
+      const unknown = [...types].filter((t) => !ALL_TYPES.includes(t));
+      if (unknown.length > 0) {
+        process.stderr.write(`waggle events: --types: unknown type ${unknown.join(', ')} (known: ${ALL_TYPES.join(', ')})\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const policyPaths = [...(opts.policy ?? []), ...(opts.defaultPolicies ? [defaultPolicyDir()] : [])];
+      const file = opts.eventsFile ? new JsonLinesWriter(opts.eventsFile) : undefined;
+      const color = opts.output === 'compact' && process.stdout.isTTY === true;
+      let droppedOutput = 0;
+      const print = (e: SecurityEvent) => {
+        file?.write(e);
+        if (!types.has(e.type)) return;
+        if (process.stdout.writableLength > MAX_PENDING_STDOUT) {
+          droppedOutput++;
+          return;
+        }
+        const line = opts.output === 'json' ? JSON.stringify(e) : formatCompact(e, { color, plain: opts.plain ?? false, timestamps: opts.timestamps ?? false });
+        process.stdout.write(`${line}\n`);
+      };
+
+      let agent: SecurityAgent;
+      try {
+        agent = await SecurityAgent.start({
+          policyPaths,
+          dryRun: opts.dryRun ?? false,
+          onEvent: print,
+          onWarning: (m) => process.stderr.write(`waggle events: warning: ${m}\n`),
+        });
+      } catch (e) {
+        await file?.close();
+        if (e instanceof PolicyError) {
+          process.stderr.write(`waggle events: invalid policy\n  ${e.issues.join('\n  ')}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        if (e instanceof WaggleError) {
+          process.stderr.write(`waggle events: cannot start: ${e.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw e;
+      }
+      const active = agent.stats().policies.filter((p) => p.active).length;
+      process.stderr.write(
+        `waggle events: watching${agent.policies.length ? ` with ${active} active ${active === 1 ? 'policy' : 'policies'}${opts.dryRun ? ' (dry run)' : ''}` : ' process events'}; Ctrl-C to stop\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      const stats = agent.stats();
+      await agent.close();
+      await file?.close();
+      const lost = stats.ringBuffer.kernelDrops + stats.ringBuffer.lostNoMemory;
+      const fileStats = file?.stats();
+      process.stderr.write(
+        `waggle events: ${Object.values(stats.events).reduce((a, b) => a + b, 0)} events, ${lost} lost in the kernel` +
+          `${droppedOutput ? `, ${droppedOutput} not printed (output too slow)` : ''}` +
+          `${fileStats ? `, ${fileStats.written} written to ${opts.eventsFile}${fileStats.dropped ? ` (${fileStats.dropped} dropped)` : ''}${fileStats.lastError ? ` (error: ${fileStats.lastError})` : ''}` : ''}\n`,
+      );
+      process.exitCode = 0;
+    });
+}
