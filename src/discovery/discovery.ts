@@ -119,8 +119,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     defaultService?: NameHint;
   };
   private readonly known = new Map<number, Known>();
-  /** Kernel threads and zombies, by start time: never services, not re-read every rescan. */
-  private readonly ignored = new Map<number, number>();
+  /**
+   * Processes that cannot be services (kernel threads) or cannot be read
+   * (zombies, an unreadable /proc/PID/exe), so that rescans skip them.
+   */
+  private readonly ignored = new Map<number, { startTicks: number; kernelThread: boolean }>();
   private readonly queue = new Map<number, Work>();
   private readonly ports?: ListeningPorts;
   private kernel?: KernelProcessEvents;
@@ -292,21 +295,31 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const pids = listPids(this.opts.proc);
     const live = new Set(pids);
     for (const pid of [...this.known.keys()]) if (!live.has(pid)) this.forget(pid);
-    for (const pid of [...this.ignored.keys()]) if (!live.has(pid)) this.ignored.delete(pid);
+    for (const [pid, ig] of this.ignored) {
+      // A reused pid is a new process; kernel threads' pids are not reused while they run.
+      if (!live.has(pid) || (!ig.kernelThread && readProcStat(pid, this.opts.proc)?.startTicks !== ig.startTicks)) this.ignored.delete(pid);
+    }
     const fresh: number[] = [];
     for (const pid of pids) if (!this.known.has(pid) && !this.ignored.has(pid) && !this.queue.has(pid)) fresh.push(pid);
+    // Socket tables first, so that examining new processes (inspect) finds
+    // which of the new listening sockets they hold.
+    const tables = this.ports !== undefined && this.tableRefreshDue();
+    if (tables) {
+      this.lastTableRefresh = performance.now();
+      this.counters.tableRefreshes++;
+      for (const pid of this.ports!.readTables(pids)) if (this.known.has(pid)) this.enqueue(pid, 'ports');
+    }
     // Parents before children, so children can inherit their parent's selection.
     const order = fresh.map((pid) => ({ pid, stat: readProcStat(pid, this.opts.proc) })).filter((x) => x.stat !== undefined);
     order.sort((a, b) => a.stat!.startTicks - b.stat!.startTicks || a.pid - b.pid);
     for (const { pid } of order) this.enqueue(pid, 'new');
     if (!this.kernel) this.recheckExecs();
     await this.drain();
-    if (this.ports && !this.closed && this.tableRefreshDue()) {
-      this.lastTableRefresh = performance.now();
-      this.counters.tableRefreshes++;
-      const changed = this.ports.refresh(pids, [...this.listenHints, ...fresh], fdBudget);
+    if (this.ports && !this.closed) {
+      // Processes that announced a listen() own its socket: no search needed for them.
+      for (const pid of this.listenHints) this.ports.inspect(pid);
       this.listenHints.clear();
-      for (const pid of changed) if (this.known.has(pid)) this.enqueue(pid, 'ports');
+      for (const pid of this.ports.searchOwners(pids, fdBudget)) if (this.known.has(pid)) this.enqueue(pid, 'ports');
       await this.drain();
     }
     this.counters.rescans++;
@@ -410,7 +423,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const prev = this.known.get(pid);
     if (!stat || stat.kernelThread) {
       if (prev) this.forget(pid);
-      if (stat) this.ignored.set(pid, stat.startTicks);
+      if (stat) this.ignored.set(pid, { startTicks: stat.startTicks, kernelThread: true });
       return;
     }
     this.ignored.delete(pid);
@@ -420,6 +433,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     let exePath = known?.exePath;
     if (!known || work === 'exec') {
       exePath = readExePath(pid, this.opts.proc);
+      if (exePath === undefined) {
+        if (known) this.forget(pid);
+        this.ignored.set(pid, { startTicks: stat.startTicks, kernelThread: false });
+        return;
+      }
       this.ports?.inspect(pid);
     }
     if (exePath === undefined) return;

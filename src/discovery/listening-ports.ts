@@ -85,16 +85,7 @@ export class ListeningPorts {
     this.fdReads += budget.reads ?? 0;
     if (!Array.isArray(found)) return false;
     let changed = false;
-    for (const inode of found) {
-      const s = this.sockets.get(inode)!;
-      if (s.owners.has(pid)) continue;
-      s.owners.add(pid);
-      this.pending.delete(inode);
-      let set = this.pidSockets.get(pid);
-      if (!set) this.pidSockets.set(pid, (set = new Set()));
-      set.add(inode);
-      changed = true;
-    }
+    for (const inode of found) if (this.own(inode, pid)) changed = true;
     return changed;
   }
 
@@ -105,11 +96,16 @@ export class ListeningPorts {
     this.pidSockets.delete(pid);
   }
 
+  /** Sockets still looking for an owner (a pass over all processes is due). */
+  get searching(): boolean {
+    return this.pending.size > 0;
+  }
+
   /**
-   * Re-reads the socket tables and searches owners of new sockets. Returns the
-   * pids whose listening ports changed.
+   * Re-reads the socket tables: new wanted sockets start looking for their
+   * owner, closed ones are dropped. Returns the pids whose ports changed.
    */
-  refresh(livePids: readonly number[], hints: readonly number[] = [], fdBudget = this.opts.fdBudget): Set<number> {
+  readTables(livePids: readonly number[]): Set<number> {
     const changed = new Set<number>();
     const byNs = new Map<string, number[]>();
     for (const pid of livePids) {
@@ -149,37 +145,29 @@ export class ListeningPorts {
         changed.add(pid);
       }
     }
-    // New processes may hold any wanted socket, new or not (inherited, handed over).
-    for (const pid of hints) if (this.inspect(pid)) changed.add(pid);
-    if (this.pending.size > 0) this.searchOwners(livePids, changed, fdBudget);
     return changed;
   }
 
-  private searchOwners(livePids: readonly number[], changed: Set<number>, fdBudget: number): void {
+  /**
+   * Looks for the owners of sockets still without one, process by process,
+   * within `fdBudget` readlink calls; the pass resumes where it stopped on the
+   * next call. Returns the pids whose ports changed.
+   */
+  searchOwners(livePids: readonly number[], fdBudget = this.opts.fdBudget): Set<number> {
+    const changed = new Set<number>();
+    if (this.pending.size === 0) return changed;
     if (this.passQueue.length === 0) {
       this.pass++;
       this.passQueue = [...livePids];
     }
     const budget: Budget = { remaining: fdBudget };
-    const visit = (pid: number): boolean => {
-      const found = socketInodes(pid, budget, this.pending, this.proc);
-      if (found === 'budget') return false;
-      for (const inode of found ?? []) {
-        const s = this.sockets.get(inode);
-        if (!s) continue;
-        s.owners.add(pid);
-        this.pending.delete(inode);
-        let set = this.pidSockets.get(pid);
-        if (!set) this.pidSockets.set(pid, (set = new Set()));
-        set.add(inode);
-        changed.add(pid);
-      }
-      return true;
-    };
     try {
       while (this.passQueue.length > 0 && this.pending.size > 0) {
-        if (!visit(this.passQueue[this.passQueue.length - 1]!)) return;
+        const pid = this.passQueue[this.passQueue.length - 1]!;
+        const found = socketInodes(pid, budget, this.pending, this.proc);
+        if (found === 'budget') return changed;
         this.passQueue.pop();
+        for (const inode of found ?? []) if (this.own(inode, pid)) changed.add(pid);
       }
     } finally {
       this.fdReads += budget.reads ?? 0;
@@ -187,7 +175,19 @@ export class ListeningPorts {
     if (this.passQueue.length === 0) {
       // A full pass is over: sockets seen before it began that nobody visible holds stay unowned.
       for (const inode of [...this.pending]) if (this.sockets.get(inode)!.seenInPass < this.pass) this.pending.delete(inode);
-    } else if (this.pending.size === 0) this.passQueue = [];
+    } else this.passQueue = [];
+    return changed;
+  }
+
+  private own(inode: number, pid: number): boolean {
+    const s = this.sockets.get(inode);
+    if (!s || s.owners.has(pid)) return false;
+    s.owners.add(pid);
+    this.pending.delete(inode);
+    let set = this.pidSockets.get(pid);
+    if (!set) this.pidSockets.set(pid, (set = new Set()));
+    set.add(inode);
+    return true;
   }
 
   stats(): ListeningPortsStats {
