@@ -42,11 +42,18 @@ export interface RouteResult {
 
 const NO_ROUTE: RouteResult = { route: undefined, collapsed: false };
 
+/**
+ * Raw paths remembered per table, and the longest path remembered: at most
+ * 512 × 128 characters per service and role (the cache is cleared when full).
+ */
+const PATH_CACHE_SIZE = 512;
+const PATH_CACHE_MAX_LENGTH = 128;
+
 export class RouteResolver {
   readonly #patterns: RoutePatterns;
   readonly #mode: UnmatchedRouteMode;
   readonly #limits: { maxRoutes: number; maxFanout: number; maxSegments: number };
-  readonly #tables = new Map<string, RouteTable>();
+  readonly #tables = new Map<string, { table: RouteTable; cache: Map<string, RouteResult> }>();
 
   constructor(opts: RouteOptions = {}) {
     this.#patterns = new RoutePatterns(opts.patterns ?? []);
@@ -64,6 +71,24 @@ export class RouteResolver {
    */
   resolve(key: string, path: string): RouteResult {
     if (!path.startsWith('/')) return NO_ROUTE;
+    const { table, cache } = this.#table(key);
+    // A path resolves to the same route for the table's whole life (patterns are
+    // fixed, routes are never removed, fan-out choices never change), so exact
+    // repeats skip the work; a repeat of a collapsed path is counted again.
+    const hit = cache.get(path);
+    if (hit !== undefined) {
+      if (hit.collapsed) table.collapsed++;
+      return hit;
+    }
+    const result = this.#resolve(table, path);
+    if (path.length <= PATH_CACHE_MAX_LENGTH) {
+      if (cache.size >= PATH_CACHE_SIZE) cache.clear();
+      cache.set(path, result);
+    }
+    return result;
+  }
+
+  #resolve(table: RouteTable, path: string): RouteResult {
     const segments = path.slice(1).split('/');
     const configured = this.#patterns.match(segments);
     if (configured !== undefined) return { route: configured, collapsed: false };
@@ -73,7 +98,6 @@ export class RouteResolver {
       case 'wildcard':
         return { route: WILDCARD_ROUTE, collapsed: false };
       default: {
-        const table = this.#table(key);
         const before = table.collapsed;
         const route = table.resolve(this.#mode === 'path' ? segments : applyHeuristic(segments));
         return { route, collapsed: table.collapsed !== before };
@@ -88,13 +112,13 @@ export class RouteResolver {
 
   /** Distinct routes currently held for `key`. */
   routeCount(key: string): number {
-    return this.#tables.get(key)?.size ?? 0;
+    return this.#tables.get(key)?.table.size ?? 0;
   }
 
-  #table(key: string): RouteTable {
+  #table(key: string): { table: RouteTable; cache: Map<string, RouteResult> } {
     let t = this.#tables.get(key);
     if (t === undefined) {
-      t = new RouteTable(this.#limits);
+      t = { table: new RouteTable(this.#limits), cache: new Map() };
       this.#tables.set(key, t);
     }
     return t;
