@@ -89,6 +89,7 @@ static __always_inline void fill_header(struct event_header *h, struct eval *e, 
   h->hook = e->hook;
   h->op = op;
   h->flags = e->flags;
+  if (pidns_level(task) > 0) h->flags |= WG_HDR_IN_CONTAINER;
   h->pid = pid_tgid >> 32;
   h->tid = (__u32)pid_tgid;
   h->ppid = BPF_CORE_READ(task, real_parent, tgid);

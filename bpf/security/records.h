@@ -178,6 +178,8 @@ struct ptrace_record {
 struct mount_record {
   struct policy_header p;
   __u64 mount_flags;
+  __s32 ret;  // the call's result: 0 or -errno
+  __u32 pad;
   char source[WAGGLE_PATH_MAX];
   char target[WAGGLE_PATH_MAX];
   char fstype[32];

@@ -148,6 +148,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
     return 0;
   }
   fill_life_header(&r->hdr, WG_REC_FORK, tgid, tgid, e, now);
+  if (BPF_CORE_READ(child, thread_pid, level) > 0) r->hdr.flags |= WG_HDR_IN_CONTAINER;
   bpf_ringbuf_submit(r, 0);
   return 0;
 }
@@ -478,7 +479,38 @@ int ptrace_enter(struct trace_event_raw_sys_enter *ctx) {
   return 0;
 }
 
-static __always_inline int mount_enter(__u8 op, const char *source, const char *target, const char *fstype, __u64 flags) {
+// Evaluated at the exit: the kernel has copied the strings by then, so pages a
+// forked child never touched (string literals) are present and readable; at the
+// entry bpf_probe_read_user would fail on them. The entry only keeps the pointers.
+struct mount_args {
+  __u64 source;
+  __u64 target;
+  __u64 fstype;
+  __u64 flags;
+  __u32 op;
+  __u32 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, struct mount_args);
+} mount_calls SEC(".maps");
+
+static __always_inline int mount_enter(__u8 op, __u64 source, __u64 target, __u64 fstype, __u64 flags) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct mount_args a = {.source = source, .target = target, .fstype = fstype, .flags = flags, .op = op};
+  bpf_map_update_elem(&mount_calls, &tid, &a, BPF_ANY);
+  return 0;
+}
+
+static __always_inline int mount_exit(long ret) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct mount_args *a = bpf_map_lookup_elem(&mount_calls, &tid);
+  if (!a) return 0;
+  struct mount_args args = *a;
+  bpf_map_delete_elem(&mount_calls, &tid);
   struct eval e = {};
   struct resolve_ctx r;
   if (!simple_eval(WG_HOOK_MOUNT, &e, &r, 0)) return 0;
@@ -488,29 +520,37 @@ static __always_inline int mount_enter(__u8 op, const char *source, const char *
     count_hook(WG_HOOK_MOUNT, WG_CNT_DROPS);
     return 0;
   }
-  fill_header(&rec->p.hdr, &e, op);
+  fill_header(&rec->p.hdr, &e, args.op);
   copy_policy_masks(&rec->p, &r);
-  rec->mount_flags = flags;
+  rec->mount_flags = args.flags;
+  rec->ret = ret;
+  rec->pad = 0;
   rec->source[0] = 0;
   rec->target[0] = 0;
   rec->fstype[0] = 0;
-  if (source) bpf_probe_read_user_str(rec->source, sizeof(rec->source), source);
-  if (target) bpf_probe_read_user_str(rec->target, sizeof(rec->target), target);
-  if (fstype) bpf_probe_read_user_str(rec->fstype, sizeof(rec->fstype), fstype);
+  if (args.source) bpf_probe_read_user_str(rec->source, sizeof(rec->source), (const char *)args.source);
+  if (args.target) bpf_probe_read_user_str(rec->target, sizeof(rec->target), (const char *)args.target);
+  if (args.fstype) bpf_probe_read_user_str(rec->fstype, sizeof(rec->fstype), (const char *)args.fstype);
   bpf_ringbuf_submit(rec, 0);
   count_hook(WG_HOOK_MOUNT, WG_CNT_SENT);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_mount")
-int mount_mount(struct trace_event_raw_sys_enter *ctx) {
-  return mount_enter(WG_OP_MOUNT, (const char *)ctx->args[0], (const char *)ctx->args[1], (const char *)ctx->args[2], ctx->args[3]);
+int mount_enter_mount(struct trace_event_raw_sys_enter *ctx) {
+  return mount_enter(WG_OP_MOUNT, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_move_mount")
-int mount_move_mount(struct trace_event_raw_sys_enter *ctx) {
-  return mount_enter(WG_OP_MOVE_MOUNT, (const char *)ctx->args[1], (const char *)ctx->args[3], NULL, ctx->args[4]);
+int mount_enter_move_mount(struct trace_event_raw_sys_enter *ctx) {
+  return mount_enter(WG_OP_MOVE_MOUNT, ctx->args[1], ctx->args[3], 0, ctx->args[4]);
 }
+
+SEC("tracepoint/syscalls/sys_exit_mount")
+int mount_exit_mount(struct trace_event_raw_sys_exit *ctx) { return mount_exit(ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_move_mount")
+int mount_exit_move_mount(struct trace_event_raw_sys_exit *ctx) { return mount_exit(ctx->ret); }
 
 static __always_inline int module_enter(__u8 op, long fd, const char *uargs) {
   struct eval e = {};

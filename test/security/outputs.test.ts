@@ -183,7 +183,7 @@ describe('library outputs', () => {
       formatCompact({ ...base, type: 'connect', syscall: 'connect', destination: { family: 'ipv6', address: '2001:db8::1', port: 443 }, action: 'sigkill', dry_run: true }, { plain: true }),
       formatCompact({ ...base, type: 'setuid', syscall: 'setresuid', ids: [0, 0, null] }, { plain: true }),
       formatCompact({ ...base, type: 'ptrace', syscall: 'ptrace', ptrace: { request: 'PTRACE_ATTACH', target_pid: 7 } }, { plain: true }),
-      formatCompact({ ...base, type: 'mount', syscall: 'mount', mount: { source: 'none', target: '/mnt', fstype: 'tmpfs', flags: 0 } }, { plain: true }),
+      formatCompact({ ...base, type: 'mount', syscall: 'mount', mount: { source: 'none', target: '/mnt', fstype: 'tmpfs', flags: 0, error: null } }, { plain: true }),
       formatCompact({ ...base, type: 'process_exit', process: { ...process, container_id: 'a'.repeat(64) }, status: 1, signal: null } as SecurityEvent, { plain: true }),
     ];
     assert.deepEqual(lines, [

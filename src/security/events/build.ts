@@ -11,6 +11,7 @@ import type { KtimeClock } from '../process/clock.js';
 import type { PolicyEvent, ProcessDetail, ProcessView, SecurityEvent, SocketAddress } from './types.js';
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 const PTRACE_REQUESTS = new Map<number, string>([
   [4, 'PTRACE_POKETEXT'],
@@ -202,7 +203,7 @@ export class EventBuilder {
       gid: h.gid,
       startTime: this.clock.iso(h.start_ktime),
       ...(parent?.containerId ? { containerId: parent.containerId } : {}),
-      inContainer: parent?.inContainer ?? false,
+      inContainer: (h.flags & this.inContainerFlag) !== 0,
       ...(parent?.cgroup !== undefined ? { cgroup: parent.cgroup } : {}),
       flags: ['clone'],
       ...(parent ? { parentKey: parent.key } : {}),
@@ -268,7 +269,8 @@ export class EventBuilder {
       case 'mount': {
         const r = L.mount.decode(buf, off);
         header = r.p;
-        fields = { mount: { source: r.source, target: r.target, fstype: r.fstype, flags: Number(r.mount_flags) } };
+        const error = r.ret === 0 ? null : (ERRNO_NAMES.get(-r.ret) ?? `errno ${-r.ret}`);
+        fields = { mount: { source: r.source, target: r.target, fstype: r.fstype, flags: Number(r.mount_flags), error } };
         break;
       }
       case 'module_load': {
@@ -285,7 +287,9 @@ export class EventBuilder {
     const h = header.hdr;
     const p = this.cache.get(h.pid, h.start_ktime);
     // Credentials as they were at the operation (setuid after exec changes them).
-    const process: ProcessDetail = p ? { ...this.detail(p, h.tid), uid: h.uid, gid: h.gid } : this.missing(h);
+    const process: ProcessDetail = p
+      ? { ...this.detail(p, h.tid), uid: h.uid, gid: h.gid, in_container: (h.flags & this.inContainerFlag) !== 0 }
+      : this.missing(h);
     const dry = maskFromValue(header.dry);
     const time = this.clock.iso(h.ktime);
     const syscall = L.ops.get(h.op) ?? 'unknown';

@@ -101,7 +101,8 @@ export interface PtraceEvent extends PolicyEventBase {
 
 export interface MountEvent extends PolicyEventBase {
   type: 'mount';
-  mount: { source: string; target: string; fstype: string; flags: number };
+  /** error: null when the call succeeded, else its errno name (the event is written at the call's exit). */
+  mount: { source: string; target: string; fstype: string; flags: number; error: string | null };
 }
 
 export interface ModuleLoadEvent extends PolicyEventBase {

@@ -80,6 +80,7 @@ export interface PtraceRecord {
 export interface MountRecord {
   p: PolicyHeader;
   mount_flags: bigint;
+  ret: number;
   source: string;
   target: string;
   fstype: string;

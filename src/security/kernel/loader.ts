@@ -29,7 +29,7 @@ export const HOOK_PROGRAMS: Record<Hook, string[]> = {
   bind: ['sock_bind'],
   setuid: ['setuid_setuid', 'setuid_setgid', 'setuid_setreuid', 'setuid_setregid', 'setuid_setresuid', 'setuid_setresgid', 'setuid_setfsuid', 'setuid_setfsgid'],
   ptrace: ['ptrace_enter'],
-  mount: ['mount_mount', 'mount_move_mount'],
+  mount: ['mount_enter_mount', 'mount_exit_mount', 'mount_enter_move_mount', 'mount_exit_move_mount'],
   module_load: ['module_init_module', 'module_finit_module'],
 };
 const OPEN_STASH_PROGRAMS = ['file_enter_openat', 'file_enter_openat2', 'file_enter_open', 'file_enter_creat'];
