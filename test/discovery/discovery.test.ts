@@ -105,6 +105,8 @@ describe('selection of processes running before start', () => {
     assert.equal(r.added.get(attrs.pid)!.identity.namespace, 'night');
     assert.equal(r.added.get(plain.pid)!.identity.name, 'sleep');
     assert.ok(!r.added.has(other.pid));
+    assert.equal(d.identity(other.pid)?.name, 'sleep', 'identity() also answers for processes not selected');
+    assert.equal(d.identity(attrs.pid), r.added.get(attrs.pid)!.identity);
     assert.ok(!r.added.has(process.pid));
   });
 
