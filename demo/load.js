@@ -13,11 +13,11 @@ const MAX_IN_FLIGHT = 64;
 
 /** [weight, path] — 404s, 5xx and a slow route on purpose. */
 const MIX = [
-  [40, () => '/'],
-  [30, () => `/product/${1 + Math.floor(Math.random() * 120)}`],
+  [44, () => '/'],
+  [32, () => `/product/${1 + Math.floor(Math.random() * 104)}`],
   [17, () => '/checkout'],
-  [5, () => '/fail'],
-  [8, () => '/no-such-page'],
+  [3, () => '/fail'],
+  [4, () => '/no-such-page'],
 ];
 const TOTAL = MIX.reduce((a, [w]) => a + w, 0);
 

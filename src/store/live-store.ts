@@ -204,7 +204,7 @@ export class LiveStore {
     for (const svc of this.services.values()) {
       const server = sideSummary(svc.sides.server, nowMs, w);
       const client = sideSummary(svc.sides.client, nowMs, w);
-      const main = svc.sides.server && server ? svc.sides.server : svc.sides.client;
+      const main = svc.sides.server ?? svc.sides.client;
       const spark = main ? main.timeline(nowMs, FINE_SLOT_MS * (FINE_SLOTS - 1)).points.map((p) => round3(p.count / (FINE_SLOT_MS / 1000))) : [];
       services.push({ name: svc.name, instances: [...svc.instances.values()], server, client, spark, lastSeenMs: svc.lastMs });
     }

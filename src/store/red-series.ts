@@ -7,6 +7,8 @@ export const FINE_SLOT_MS = 10_000;
 export const FINE_SLOTS = 90;
 export const COARSE_SLOT_MS = 60_000;
 export const COARSE_SLOTS = 60;
+/** Fewest points a timeline is trimmed to. */
+export const MIN_POINTS = 6;
 /** The longest window a query can ask for. */
 export const MAX_WINDOW_MS = COARSE_SLOT_MS * COARSE_SLOTS;
 
@@ -75,11 +77,17 @@ export class RedSeries {
 
   /**
    * Complete slots over the last `rangeMs` (10 s slots up to 15 min, 1 min slots
-   * beyond), oldest first, one point per slot including empty ones.
+   * beyond), oldest first, one point per slot including empty ones. A series
+   * younger than the range starts at its first slot (at least MIN_POINTS are
+   * kept), so a new service's charts are not squeezed against the right edge.
    */
   timeline(nowMs: number, rangeMs: number): { stepMs: number; points: TimelinePoint[] } {
     const ring = rangeMs <= this.fine.spanMs ? this.fine : this.coarse;
-    return { stepMs: ring.slotMs, points: slotsBefore(ring, nowMs, rangeMs) };
+    const points = slotsBefore(ring, nowMs, rangeMs);
+    const firstSlotStart = Math.floor(this.firstMs / ring.slotMs) * ring.slotMs;
+    let skip = 0;
+    while (skip < points.length - MIN_POINTS && points[skip]!.t < firstSlotStart) skip++;
+    return { stepMs: ring.slotMs, points: skip ? points.slice(skip) : points };
   }
 
   byteEstimate(): number {

@@ -36,9 +36,10 @@ describe('live store', () => {
     assert.equal(s.client, null);
     assert.equal(s.instances.length, 1);
     assert.equal(s.instances[0]!.executable, 'python3');
-    // Sparkline: one point per complete 10 s slot over 15 min; the last six hold 100 each = 10/s.
-    assert.equal(s.spark.length, 89);
-    assert.deepEqual(s.spark.slice(-6), [10, 10, 10, 10, 10, 10]);
+    // Sparkline: one point per complete 10 s slot since the service appeared (up to 15 min): six of 100 = 10/s.
+    assert.deepEqual(s.spark, [10, 10, 10, 10, 10, 10]);
+    c.set(T0 + 15 * 60_000);
+    assert.equal(store.overview().services[0]!.spark.length, 89);
   });
 
   test('service page: per-operation table, timeline, histogram and heatmap agree', () => {

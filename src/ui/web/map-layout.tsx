@@ -1,7 +1,8 @@
-// A deterministic layered layout for the service map: callers on the left,
-// callees to their right (column = longest call path from a node without
-// callers, cycles broken), and within a column nodes ordered to keep edges
-// short (median of neighbours, a few sweeps). Same input, same picture.
+// A deterministic layered layout for the service map: callers first, callees
+// after them (layer = longest call path from a node without callers, cycles
+// broken), and within a layer nodes ordered to keep edges short (median of
+// neighbours, a few sweeps). Layers run left to right, or top to bottom when
+// there are too many of them for the width. Same input, same picture.
 
 export interface LayoutNode {
   id: string;
@@ -15,12 +16,25 @@ export interface LayoutResult {
   nodes: Map<string, LayoutNode>;
   width: number;
   height: number;
+  /** Layers are rows (top to bottom) rather than columns. */
+  vertical: boolean;
+}
+
+export interface LayoutSize {
+  nodeW: number;
+  nodeH: number;
+  /** Gap between layers. */
+  layerGap: number;
+  /** Gap between nodes of one layer. */
+  nodeGap: number;
+  pad: number;
 }
 
 export function layeredLayout(
   ids: string[],
   edges: Array<{ from: string; to: string }>,
-  size: { nodeW: number; nodeH: number; colGap: number; rowGap: number; pad: number },
+  size: LayoutSize,
+  opts: { maxWidth: number; vertical: LayoutSize },
 ): LayoutResult {
   const sorted = [...ids].sort();
   const out = new Map<string, string[]>();
@@ -94,15 +108,24 @@ export function layeredLayout(
     }
   }
 
-  const tallest = Math.max(1, ...columns.map((c) => c.length));
-  const height = size.pad * 2 + tallest * size.nodeH + (tallest - 1) * size.rowGap;
-  const width = size.pad * 2 + columns.length * size.nodeW + Math.max(0, columns.length - 1) * size.colGap;
+  // Left to right while it fits the width, else top to bottom.
+  const horizontalWidth = size.pad * 2 + columns.length * size.nodeW + Math.max(0, columns.length - 1) * size.layerGap;
+  const vertical = horizontalWidth > opts.maxWidth && columns.length > 2;
+  const z = vertical ? opts.vertical : size;
+  const widest = Math.max(1, ...columns.map((c) => c.length));
+  // Along the layers (x when horizontal) and across them.
+  const along = z.pad * 2 + columns.length * (vertical ? z.nodeH : z.nodeW) + Math.max(0, columns.length - 1) * z.layerGap;
+  const across = z.pad * 2 + widest * (vertical ? z.nodeW : z.nodeH) + (widest - 1) * z.nodeGap;
   const nodes = new Map<string, LayoutNode>();
   columns.forEach((list, c) => {
-    // Centre each column vertically.
-    const colHeight = list.length * size.nodeH + (list.length - 1) * size.rowGap;
-    const top = (height - colHeight) / 2;
-    list.forEach((id, r) => nodes.set(id, { id, col: c, row: r, x: size.pad + c * (size.nodeW + size.colGap), y: top + r * (size.nodeH + size.rowGap) }));
+    // Centre each layer across.
+    const span = list.length * (vertical ? z.nodeW : z.nodeH) + (list.length - 1) * z.nodeGap;
+    const start = (across - span) / 2;
+    list.forEach((id, r) => {
+      const a = z.pad + c * ((vertical ? z.nodeH : z.nodeW) + z.layerGap);
+      const b = start + r * ((vertical ? z.nodeW : z.nodeH) + z.nodeGap);
+      nodes.set(id, { id, col: c, row: r, x: vertical ? b : a, y: vertical ? a : b });
+    });
   });
-  return { nodes, width, height };
+  return { nodes, width: vertical ? across : along, height: vertical ? along : across, vertical };
 }

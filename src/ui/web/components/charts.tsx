@@ -36,8 +36,18 @@ export function TimeChart(props: { t: number[]; lines: Line[]; format: (v: numbe
             scales: {
               x: { time: true },
               // Latency spans decades (p50 of a few ms, p99 of seconds): a log scale shows both.
+              // Whole decades, so the axis always has at least two labelled lines.
               y: log
-                ? { distr: 3, log: 10, range: (_u, min, max) => (max > 0 ? [Math.max(1e-3, min > 0 ? min / 1.5 : max / 100), max * 1.5] : [0.1, 10]) }
+                ? {
+                    distr: 3,
+                    log: 10,
+                    range: (_u, min, max) => {
+                      if (!(max > 0)) return [0.1, 10];
+                      const lo = 10 ** Math.floor(Math.log10(min > 0 ? min : max / 100));
+                      const hi = 10 ** Math.ceil(Math.log10(max * 1.05));
+                      return [lo, hi > lo ? hi : lo * 10];
+                    },
+                  }
                 : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
             },
             axes: [timeAxis(text, grid), valueAxis(text, grid, format)],
@@ -193,7 +203,12 @@ export function Heatmap(props: { t: number[]; stepMs: number; boundsMs: Array<nu
   );
 }
 
-/** Requests per latency bucket over the window, as bars. */
+/** A bucket bound, short: 0.5 ms, 20 ms, 2 s. */
+function fmtBound(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Requests per latency bucket over the window, as bars (labelled by their upper bound). */
 export function LatencyHistogram(props: { boundsMs: Array<number | null>; counts: number[]; height?: number }) {
   const { boundsMs, counts, height = 200 } = props;
   let lo = counts.findIndex((c) => c > 0);
@@ -201,13 +216,13 @@ export function LatencyHistogram(props: { boundsMs: Array<number | null>; counts
   if (lo < 0) [lo, hi] = [3, 8];
   lo = Math.max(0, lo - 1);
   hi = Math.min(counts.length - 1, hi + 1);
-  const labels = boundsMs.slice(lo, hi + 1).map((b, i) => (b === null ? `> ${fmtMs(boundsMs[lo + i - 1] ?? 0)}` : `≤ ${fmtMs(b)}`));
+  const labels = boundsMs.slice(lo, hi + 1).map((b, i) => (b === null ? `>${fmtBound(boundsMs[lo + i - 1] ?? 0)}` : fmtBound(b)));
   const data = useMemo(() => [labels.map((_, i) => i), counts.slice(lo, hi + 1)] as uPlot.AlignedData, [counts, lo, hi]);
   const total = counts.reduce((a, b) => a + b, 0);
   return (
     <figure class="chart">
       <figcaption>
-        Latency distribution <span class="hint">{fmtCount(total)} requests in the window</span>
+        Latency distribution <span class="hint">{fmtCount(total)} requests in the window, by upper bound</span>
       </figcaption>
       <Plot
         rebuildKey={`${themeKey()}|${lo}|${hi}|${height}`}
@@ -223,7 +238,18 @@ export function LatencyHistogram(props: { boundsMs: Array<number | null>; counts
             cursor: { points: { show: false }, drag: { x: false, y: false } },
             scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
             axes: [
-              { stroke: text, grid: { show: false }, ticks: { show: false }, font: '11px system-ui, sans-serif', splits: () => labels.map((_, i) => i), values: (_u, splits) => splits.map((i) => labels[i] ?? '') },
+              {
+                stroke: text,
+                grid: { show: false },
+                ticks: { show: false },
+                font: '11px system-ui, sans-serif',
+                splits: () => labels.map((_, i) => i),
+                // Every k-th label, so they never overlap; each bar's upper bound.
+                values: (u, splits) => {
+                  const k = Math.max(1, Math.ceil((labels.length * 44) / Math.max(1, u.bbox.width / devicePixelRatio)));
+                  return splits.map((i) => (i % k === 0 ? labels[i] ?? '' : ''));
+                },
+              },
               valueAxis(text, grid, (v) => fmtNumber(v), 48),
             ],
             series: [{}, { stroke: c, fill: `${c}bb`, width: 0, paths: uPlot.paths.bars!({ size: [0.8, 64] }), points: { show: false } }],

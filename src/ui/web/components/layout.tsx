@@ -99,7 +99,7 @@ export function Shell(props: { active: string; children: ComponentChildren; them
 }
 
 function LiveBadge() {
-  const { connected, receivedAt } = useLive();
+  const { connected, receivedAt, tick } = useLive();
   const [, force] = useState(0);
   useEffect(() => {
     const t = setInterval(() => force((x) => x + 1), 1000);
@@ -108,7 +108,7 @@ function LiveBadge() {
   const age = receivedAt ? Math.round((Date.now() - receivedAt) / 1000) : null;
   const fresh = connected && age !== null && age < 20;
   return (
-    <div class={`live ${fresh ? 'on' : 'off'}`} id="live-indicator" title={receivedAt ? `last update ${new Date(receivedAt).toLocaleTimeString()}` : 'waiting for the agent'}>
+    <div class={`live ${fresh ? 'on' : 'off'}`} id="live-indicator" data-version={tick?.version ?? ''} title={receivedAt ? `last update ${new Date(receivedAt).toLocaleTimeString()}` : 'waiting for the agent'}>
       <span class="dot" />
       {fresh ? 'Live' : connected ? 'Idle' : 'Reconnecting…'}
     </div>

@@ -1,7 +1,7 @@
 // The service map: services (solid) and external peers (dashed) laid out left
 // to right by who calls whom; each edge carries its rate and latency, thicker
 // for more traffic, red when calls fail.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EdgeView, MapView } from '../../../store/views.js';
 import { Empty, PageHeader, WindowPicker } from '../components/layout.js';
 import { type Column, SortTable } from '../components/sort-table.js';
@@ -10,7 +10,8 @@ import { useApi } from '../live.js';
 import { layeredLayout } from '../map-layout.js';
 import { type Route, href, navigate } from '../router.js';
 
-const SIZE = { nodeW: 180, nodeH: 58, colGap: 150, rowGap: 48, pad: 24 };
+const SIZE = { nodeW: 176, nodeH: 70, layerGap: 116, nodeGap: 40, pad: 24 };
+const VERTICAL = { nodeW: 176, nodeH: 70, layerGap: 72, nodeGap: 150, pad: 24 };
 
 export function ServiceMapPage({ route }: { route: Route }) {
   const windowMs = Number(route.query.get('window')) || 60_000;
@@ -51,16 +52,27 @@ export function ServiceMapPage({ route }: { route: Route }) {
 }
 
 function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; setHover: (id: string | null) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [maxWidth, setMaxWidth] = useState(1100);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setMaxWidth(el.clientWidth - 36));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const layout = layeredLayout(
     m.nodes.map((n) => n.id),
     m.edges,
     SIZE,
+    { maxWidth, vertical: VERTICAL },
   );
+  const { nodeW, nodeH } = layout.vertical ? VERTICAL : SIZE;
   const maxRate = Math.max(...m.edges.map((e) => e.rate), 0.001);
   const byId = new Map(m.nodes.map((n) => [n.id, n]));
   const related = (e: EdgeView) => hover === null || e.from === hover || e.to === hover;
   return (
-    <div class="card map-card">
+    <div class="card map-card" ref={box}>
       <svg id="service-map" class="map" viewBox={`0 0 ${layout.width} ${layout.height}`} width={layout.width} height={layout.height} role="img" aria-label="service map">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
@@ -79,41 +91,56 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
           let d: string;
           let lx: number;
           let ly: number;
+          let anchor: 'middle' | 'start' = 'middle';
           if (e.from === e.to) {
             // A service calling itself: a loop above the node.
-            const x = a.x + SIZE.nodeW / 2;
+            const x = a.x + nodeW / 2;
             d = `M${x - 20},${a.y} C${x - 40},${a.y - 50} ${x + 40},${a.y - 50} ${x + 20},${a.y}`;
             lx = x;
             ly = a.y - 44;
+          } else if (layout.vertical) {
+            const down = b.y > a.y;
+            const x1 = a.x + nodeW / 2;
+            const x2 = b.x + nodeW / 2;
+            const y1 = down ? a.y + nodeH : a.y;
+            const y2 = down ? b.y : b.y + nodeH;
+            const bend = down ? Math.max(30, (y2 - y1) / 2) : -70;
+            d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
+            // Beside the line, so the line itself stays visible.
+            lx = (x1 + x2) / 2 + 12;
+            ly = (y1 + y2) / 2 + 22;
+            anchor = 'start';
           } else {
             const forward = b.x > a.x;
-            const x1 = forward ? a.x + SIZE.nodeW : a.x;
-            const x2 = forward ? b.x : b.x + SIZE.nodeW;
-            const y1 = a.y + SIZE.nodeH / 2;
-            const y2 = b.y + SIZE.nodeH / 2;
+            const x1 = forward ? a.x + nodeW : a.x;
+            const x2 = forward ? b.x : b.x + nodeW;
+            const y1 = a.y + nodeH / 2;
+            const y2 = b.y + nodeH / 2;
             const bend = forward ? Math.max(40, (x2 - x1) / 2) : -80;
             d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
             lx = (x1 + x2) / 2;
             // Above the line, so the line itself stays visible.
             ly = (y1 + y2) / 2 - 22;
           }
-          const line1 = fmtRate(e.rate);
-          const line2 = `p95 ${fmtMs(e.p95Ms)}`;
-          const err = e.errorRatio > 0 ? ` · ${fmtPercent(e.errorRatio)} err` : '';
-          const w = Math.max(line1.length + err.length, line2.length) * 6.1 + 14;
+          // Up to three short lines, so a label fits in the gap between two columns.
+          const lines: Array<[string, string]> = [
+            [fmtRate(e.rate), ''],
+            [`p95 ${fmtMs(e.p95Ms)}`, ''],
+            ...(e.errorRatio > 0 ? ([[`${fmtPercent(e.errorRatio)} errors`, 'err']] as Array<[string, string]>) : []),
+          ];
+          const w = Math.max(...lines.map(([t]) => t.length)) * 6.7 + 12;
+          const h = lines.length * 13 + 6;
           return (
             <g key={`${e.from}>${e.to}`} class={`edge ${bad ? 'bad' : ''} ${related(e) ? '' : 'dim'}`} data-from={byId.get(e.from)?.label} data-to={byId.get(e.to)?.label}>
               <title>{`${byId.get(e.from)?.label} → ${byId.get(e.to)?.label}\n${fmtRate(e.rate)}, errors ${fmtPercent(e.errorRatio)}\np50 ${fmtMs(e.p50Ms)} · p95 ${fmtMs(e.p95Ms)} · p99 ${fmtMs(e.p99Ms)}\nmeasured by the ${e.side === 'client' ? 'caller' : 'callee'}`}</title>
               <path d={d} class="edge-line" stroke-width={width} marker-end={bad ? 'url(#arrow-bad)' : 'url(#arrow)'} />
-              <g class="edge-label" transform={`translate(${lx},${ly})`}>
-                <rect x={-w / 2} y={-16} width={w} height={32} rx={7} />
-                <text text-anchor="middle" y={-3}>
-                  {line1}
-                  {err && <tspan class="err">{err}</tspan>}
-                </text>
-                <text text-anchor="middle" y={11}>
-                  {line2}
-                </text>
+              <g class="edge-label" transform={`translate(${lx},${ly - h / 2 + 4})`}>
+                <rect x={anchor === 'start' ? -6 : -w / 2} y={-h / 2} width={w} height={h} rx={6} />
+                {lines.map(([t, cls], i) => (
+                  <text key={i} class={cls} text-anchor={anchor} y={-h / 2 + 14 + i * 13}>
+                    {t}
+                  </text>
+                ))}
               </g>
             </g>
           );
@@ -132,21 +159,19 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
               onMouseLeave={() => setHover(null)}
               onClick={service ? () => navigate(href(['services', n.label])) : undefined}
             >
-              <rect width={SIZE.nodeW} height={SIZE.nodeH} rx={10} />
-              <text x={14} y={24} class="node-title">
-                {truncate(n.label, s && s.errorRatio > 0 ? 12 : service ? 19 : 20)}
+              <rect width={nodeW} height={nodeH} rx={10} />
+              <text x={12} y={22} class="node-title">
+                {truncate(n.label, service ? 16 : 20)}
               </text>
-              {s && s.errorRatio > 0 && (
-                <g class="node-err" transform={`translate(${SIZE.nodeW - 10},14)`}>
-                  <rect x={-50} width={50} height={18} rx={9} />
-                  <text x={-25} y={13} text-anchor="middle">
-                    {fmtPercent(s.errorRatio)}
-                  </text>
-                </g>
+              <text x={12} y={41} class="node-sub">
+                {service ? (s ? fmtRate(s.rate) : 'client only') : 'not watched'}
+              </text>
+              {s && (
+                <text x={12} y={58} class="node-sub">
+                  p95 {fmtMs(s.p95Ms)}
+                  {s.errorRatio > 0 && <tspan class="err"> · {fmtPercent(s.errorRatio)} err</tspan>}
+                </text>
               )}
-              <text x={14} y={44} class="node-sub">
-                {service ? (s ? `${fmtRate(s.rate)} · p95 ${fmtMs(s.p95Ms)}` : 'client only') : 'not watched'}
-              </text>
             </g>
           );
         })}
