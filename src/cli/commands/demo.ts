@@ -154,7 +154,7 @@ export function agentHealthSources(agent: Agent): HealthSources {
       return {
         'records.received': c.delivered,
         'records.dropped.kernel': c.ringBufferDrops,
-        'exchanges.evicted.dropped': c.evicted,
+        'exchanges.lost.evicted': c.evicted,
         'exchanges.incomplete': c.incomplete,
         'exchanges.unidentified': agent.unidentified(),
         'requests.parsed': t.requests,

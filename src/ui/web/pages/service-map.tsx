@@ -126,7 +126,7 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
           const lines: Array<[string, string]> = [
             [fmtRate(e.rate), ''],
             [`p95 ${fmtMs(e.p95Ms)}`, ''],
-            ...(e.errorRatio > 0 ? ([[`${fmtPercent(e.errorRatio)} errors`, 'err']] as Array<[string, string]>) : []),
+            ...(e.errorRatio > 0 ? ([[`${fmtPercent(e.errorRatio)} errors`, `err ${errorClass(e.errorRatio)}`]] as Array<[string, string]>) : []),
           ];
           const w = Math.max(...lines.map(([t]) => t.length)) * 6.7 + 12;
           const h = lines.length * 13 + 6;
@@ -169,7 +169,7 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
               {s && (
                 <text x={12} y={58} class="node-sub">
                   p95 {fmtMs(s.p95Ms)}
-                  {s.errorRatio > 0 && <tspan class="err"> · {fmtPercent(s.errorRatio)} err</tspan>}
+                  {s.errorRatio > 0 && <tspan class={`err ${errorClass(s.errorRatio)}`}> · {fmtPercent(s.errorRatio)} err</tspan>}
                 </text>
               )}
             </g>

@@ -108,17 +108,49 @@ export function SpanDetailPage({ route }: { route: Route }) {
             </tbody>
           </table>
         </section>
-        <section class="card">
-          <h2>Trace</h2>
-          <Waterfall trace={trace} current={span.spanId} />
-        </section>
+        <div class="stack">
+          {trace.length > 1 && (
+            <section class="card">
+              <h2>Trace</h2>
+              <Waterfall trace={trace} current={span.spanId} />
+            </section>
+          )}
+          <section class="card">
+            <h2>Same operation, recently</h2>
+            <Similar span={span} />
+          </section>
+        </div>
       </div>
     </>
   );
 }
 
+/** Other kept spans of the same service and operation, to compare this one with. */
+function Similar({ span }: { span: Span }) {
+  const side = span.kind === 'client' || span.kind === 'producer' ? 'client' : 'server';
+  const api = useApi<{ spans: SpanSummary[] }>(`/api/spans?service=${encodeURIComponent(span.service.name)}&side=${side}&operation=${encodeURIComponent(span.name)}&limit=25`, { paused: true });
+  const spans = (api.data?.spans ?? []).filter((s) => s.name === span.name);
+  if (!api.data) return <p class="muted">Loading…</p>;
+  if (spans.length <= 1) return <p class="muted">No other span of this operation is kept.</p>;
+  const max = Math.max(...spans.map((s) => s.durationMs));
+  return (
+    <div class="waterfall">
+      {spans.map((s) => (
+        <a key={s.spanId} href={href(['traces', s.spanId])} class={`wf-row ${s.spanId === span.spanId ? 'current' : ''} ${s.status === 'error' ? 'bad' : ''}`}>
+          <span class="wf-label mono muted">
+            {fmtTime(s.startMs)} <span class={`status ${s.status === 'error' ? 'bad' : 'ok'}`}>{s.statusCode ?? s.status}</span>
+          </span>
+          <span class="wf-track">
+            <span class="wf-bar" style={{ left: '0%', width: `${Math.max(0.5, (s.durationMs / max) * 100)}%` }} />
+          </span>
+          <span class="wf-dur">{fmtMs(s.durationMs)}</span>
+        </a>
+      ))}
+    </div>
+  );
+}
+
 function Waterfall({ trace, current }: { trace: SpanSummary[]; current: string }) {
-  if (trace.length <= 1) return <p class="muted">No other span of this trace is kept (spans of other services join a trace once trace context is propagated).</p>;
   const t0 = Math.min(...trace.map((s) => s.startMs));
   const t1 = Math.max(...trace.map((s) => s.startMs + s.durationMs));
   const span = Math.max(0.001, t1 - t0);
