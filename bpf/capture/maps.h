@@ -16,8 +16,10 @@ const volatile __u64 wakeup_bytes = 65536;
 // Changed at run time by user space: 0 = only `watched` pids, 1 = every pid
 // except `excluded` ones.
 __u32 capture_all = 0;
-// Connection states alive at the end of the last sweep.
-__u64 sweep_live = 0;
+// At the end of the last sweep: requests pending (tracked, not yet ended) and
+// connection states alive.
+__u64 sweep_pending = 0;
+__u64 sweep_states = 0;
 
 // Processes to capture (tgid → 1 set by user space, 2 inherited by fork).
 struct {
@@ -35,7 +37,7 @@ struct {
   __type(value, __u8);
 } excluded SEC(".maps");
 
-// In-flight exchanges per connection, keyed by struct sock address.
+// Connections with HTTP traffic, keyed by struct sock address.
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 4096);

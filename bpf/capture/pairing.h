@@ -96,6 +96,7 @@ static __always_inline void request_begin(struct conn *c, __u8 flags, __u64 now)
   s->xflags = 0;
   c->count++;
   c->cur_req = CUR_TRACKED;
+  count(CNT_REQ_TRACKED);
 }
 
 static __always_inline void request_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now) {
@@ -117,6 +118,7 @@ static __always_inline void request_abandon(struct conn *c) {
   if (c->cur_req == CUR_TRACKED && c->count > 0) {
     c->ring_tail = newest_slot(c)->cap_off;
     c->count--;
+    count(CNT_REQ_ENDED);
   } else if (c->cur_req == CUR_UNTRACKED && c->untracked > 0) {
     c->untracked--;
   }
@@ -156,6 +158,7 @@ static __always_inline void response_bytes(struct conn *c, const __u8 *src, __u3
 __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
   struct event_scratch *sc = bpf_map_lookup_elem(&event_scratch, &scratch_key);
   if (!sc || !c) return 0;
+  count(CNT_REQ_ENDED);
   struct exchange_event *e = &sc->e;
   struct slot *s = &c->slots[idx & (SLOTS - 1)];
   if (!(s->flags & SLOT_VERIFIED)) {

@@ -160,8 +160,6 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   default:
     if (io.c) feed_run(io.key, 0, len, dir, io.now);
   }
-  struct conn *c = io.c;
-  if (c && c->count == 0 && c->untracked == 0 && c->responding == RESP_NONE) forget(&io);
   return 0;
 }
 
@@ -232,12 +230,14 @@ int BPF_PROG(cap_exit, struct task_struct *task) {
 
 struct sweep_ctx {
   __u64 now;
-  __u64 live;
+  __u64 pending;
+  __u64 states;
 };
 
 static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sweep_ctx *s) {
   if (c->last_ns + idle_timeout_ns > s->now) {
-    s->live++;
+    s->pending += c->count;
+    s->states++;
     return 0;
   }
   finish_all(c, WHY_TIMEOUT, SCRATCH_TASK);
@@ -247,12 +247,14 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sw
 }
 
 // Run by user space (BPF_PROG_TEST_RUN) now and then: ends exchanges idle past
-// idle_timeout_ns, and counts the states still alive (for eviction accounting).
+// idle_timeout_ns, drops idle connection states, and counts what is pending
+// (for the eviction accounting: tracked − ended − pending = lost to eviction).
 SEC("raw_tp")
 int cap_sweep(void *ctx) {
-  struct sweep_ctx s = {.now = bpf_ktime_get_ns(), .live = 0};
+  struct sweep_ctx s = {.now = bpf_ktime_get_ns()};
   bpf_for_each_map_elem(&conns, sweep_one, &s, 0);
-  sweep_live = s.live;
+  sweep_pending = s.pending;
+  sweep_states = s.states;
   return 0;
 }
 

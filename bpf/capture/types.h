@@ -106,8 +106,9 @@ struct slot {
   __u8 xflags;   // capture_flags gathered on the request side
 };
 
-// Per-connection state, keyed by the kernel's struct sock address, present only
-// while an exchange is in flight. The ring comes first so that bounded writes
+// Per-connection state, keyed by the kernel's struct sock address, from the
+// first request seen until the connection closes (or the LRU evicts it, idle
+// ones first). The ring comes first so that bounded writes
 // into it are provably inside the value for the verifier.
 struct conn {
   __u8 req_ring[REQ_RING];
@@ -194,7 +195,9 @@ enum capture_counter {
   CNT_ORPHAN_RESPONSES = 7, // responses with no pending request on their connection
   CNT_WATCH_FULL = 8,       // forked children not watched because the pid map was full
   CNT_CONN_FULL = 9,        // connection states that could not be created
-  CNT_COUNTERS = 10,
+  CNT_REQ_TRACKED = 10,     // requests given a slot
+  CNT_REQ_ENDED = 11,       // slots given up: emitted, abandoned, or found not to be HTTP
+  CNT_COUNTERS = 12,
 };
 
 #endif

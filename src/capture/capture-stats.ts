@@ -13,6 +13,8 @@ export const COUNTER = {
   orphanResponses: 7,
   watchFull: 8,
   connFull: 9,
+  requestsTracked: 10,
+  requestsEnded: 11,
 } as const;
 
 export interface CaptureStats {
@@ -24,10 +26,12 @@ export interface CaptureStats {
   delivered: number;
   /** Records lost because the ring buffer was full. */
   ringBufferDrops: number;
-  /** Connection states evicted by the LRU while an exchange was in flight (those exchanges are lost). */
+  /** Exchanges lost because the LRU evicted their connection's state while they were in flight. */
   evicted: number;
-  /** Connections with an exchange in flight right now. */
+  /** Exchanges in flight right now (requests waiting for, or receiving, their response). */
   inFlight: number;
+  /** Connection states held (connections with HTTP traffic, until they close or go idle). */
+  connections: number;
   /** Pipelined requests past the kernel's per-connection depth, not reported. */
   pipelineOverflow: number;
   /** Starts that looked like a request but whose request line was not HTTP/1.x. */

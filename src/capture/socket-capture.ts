@@ -149,27 +149,27 @@ export class SocketCapture {
   }
 
   /**
-   * Ends exchanges idle past idleTimeoutMs (reported as incomplete: 'timeout')
-   * and returns the connections still in flight. Runs periodically on its own.
+   * Ends exchanges idle past idleTimeoutMs (reported as incomplete: 'timeout'),
+   * forgets idle connections, and returns what is still pending. Runs
+   * periodically on its own.
    */
-  sweep(): number {
-    if (this.closed) return 0;
+  sweep(): { inFlight: number; connections: number } {
+    if (this.closed) return { inFlight: 0, connections: 0 };
     this.coll.program(SWEEP_PROGRAM).testRun();
-    return this.coll.variable<number>('sweep_live');
+    return { inFlight: this.coll.variable<number>('sweep_pending'), connections: this.coll.variable<number>('sweep_states') };
   }
 
   stats(): CaptureStats {
-    const inFlight = this.sweep();
+    const { inFlight, connections } = this.sweep();
     const c = (i: number) => sumPerCpu(this.counters.lookup(i));
-    const created = c(COUNTER.connCreated);
-    const deleted = c(COUNTER.connDeleted);
     return {
       exchanges: c(COUNTER.exchanges),
       incomplete: c(COUNTER.incomplete),
       delivered: this.delivered,
       ringBufferDrops: this.reader.kernelDrops(),
-      evicted: Math.max(0, created - deleted - inFlight),
+      evicted: Math.max(0, c(COUNTER.requestsTracked) - c(COUNTER.requestsEnded) - inFlight),
       inFlight,
+      connections,
       pipelineOverflow: c(COUNTER.pipelineOverflow),
       notHttp: c(COUNTER.notHttp),
       framingLost: c(COUNTER.framingLost),
