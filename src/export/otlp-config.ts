@@ -6,10 +6,13 @@
 // Supported: OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,PROTOCOL,HEADERS,TIMEOUT,COMPRESSION},
 // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, OTEL_METRIC_EXPORT_INTERVAL,
 // OTEL_METRIC_EXPORT_TIMEOUT, OTEL_BSP_{MAX_QUEUE_SIZE,MAX_EXPORT_BATCH_SIZE,SCHEDULE_DELAY},
-// OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER (`otlp` or `none`).
+// OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER (`otlp` or `none`),
+// OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on).
 // Protocols: http/protobuf (default) and http/json. grpc is NOT supported: it is
 // refused with an error naming the variable (use port 4318 with http/protobuf).
 // A signal is exported only when an endpoint is configured for it.
+
+import { SAMPLER_NAMES, type SamplerConfig, type SamplerName } from './otlp-sampler.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 export type OtlpCompression = 'gzip' | 'none';
@@ -26,6 +29,8 @@ export interface OtlpSignalConfig {
 }
 
 export interface OtlpTracesConfig extends OtlpSignalConfig {
+  /** Which spans are exported (default parentbased_always_on: all). */
+  sampler?: SamplerConfig;
   maxQueueSize: number;
   maxExportBatchSize: number;
   scheduleDelayMs: number;
@@ -62,6 +67,7 @@ export function otlpConfigFromEnv(env: EnvLike): OtlpConfig {
       if (maxExportBatchSize > maxQueueSize) throw new OtlpConfigError('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', `must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${maxQueueSize})`);
       config.traces = {
         ...base,
+        sampler: samplerFromEnv(env),
         maxQueueSize,
         maxExportBatchSize,
         scheduleDelayMs: int(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1),
@@ -82,6 +88,17 @@ export function otlpConfigFromEnv(env: EnvLike): OtlpConfig {
     }
   }
   return config;
+}
+
+function samplerFromEnv(env: EnvLike): SamplerConfig {
+  const name = oneOf<SamplerName>(env, 'OTEL_TRACES_SAMPLER', SAMPLER_NAMES, 'parentbased_always_on', true);
+  let ratio = 1;
+  const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (name.endsWith('traceidratio') && arg) {
+    ratio = Number(arg);
+    if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new OtlpConfigError('OTEL_TRACES_SAMPLER_ARG', `must be a probability between 0 and 1, got ${JSON.stringify(arg)}`);
+  }
+  return { name, ratio };
 }
 
 function exporterEnabled(env: EnvLike, name: string): boolean {

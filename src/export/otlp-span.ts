@@ -25,7 +25,14 @@ export function toReadableSpan(span: Span, resource: Resource): ReadableSpan {
     spanContext: () => ctx,
     ...(span.parentSpanId === undefined
       ? {}
-      : { parentSpanContext: { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true } }),
+      : {
+          parentSpanContext: {
+            traceId: span.traceId,
+            spanId: span.parentSpanId,
+            traceFlags: span.parentSampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
+            isRemote: true,
+          },
+        }),
     startTime: toHrTime(span.startTimeUnixNs),
     endTime: toHrTime(span.endTimeUnixNs),
     duration: toHrTime(durationNs),

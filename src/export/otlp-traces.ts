@@ -1,4 +1,5 @@
-// OTLP/HTTP trace export with a bounded queue. Spans are queued as they come
+// OTLP/HTTP trace export with a bounded queue, after head sampling
+// (OTEL_TRACES_SAMPLER, see otlp-sampler.ts). Spans are queued as they come
 // (no conversion on the hot path); a batch is converted and handed to the
 // official exporter every scheduleDelayMs or as soon as a full batch waits. One
 // export is in flight at a time; when the queue is full new spans are dropped and
@@ -10,6 +11,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Span } from '../telemetry/index.js';
 import type { OtlpTracesConfig } from './otlp-config.js';
 import { ResourceCache } from './otlp-resource.js';
+import { type Sampler, createSampler } from './otlp-sampler.js';
 import { toReadableSpan } from './otlp-span.js';
 import type { ExporterStats } from './self-metrics.js';
 
@@ -22,6 +24,7 @@ export class OtlpTraceExporter {
   readonly #exporter: SpanExporter;
   readonly #config: OtlpTracesConfig;
   readonly #resources: ResourceCache;
+  readonly #sampler: Sampler;
   readonly #timer: NodeJS.Timeout;
   #queue: Span[] = [];
   #inFlight: Promise<void> | undefined;
@@ -30,17 +33,24 @@ export class OtlpTraceExporter {
   readonly #stats: ExporterStats = { exported: 0, dropped: 0, failed: 0, exportFailures: 0 };
   /** The last export error's message, for logs. */
   lastError: string | undefined;
+  /** Spans the sampler left out (not an error: OTEL_TRACES_SAMPLER asked for it). */
+  sampledOut = 0;
 
   constructor(config: OtlpTracesConfig, opts: { exporter?: SpanExporter; maxServices?: number } = {}) {
     this.#config = config;
     this.#exporter = opts.exporter ?? createSdkTraceExporter(config);
     this.#resources = new ResourceCache(opts.maxServices ?? 1000);
+    this.#sampler = createSampler(config.sampler ?? { name: 'parentbased_always_on', ratio: 1 });
     this.#timer = setInterval(() => this.#flushOnce(), config.scheduleDelayMs);
     this.#timer.unref();
   }
 
   /** Queues a span; the listener to pass to HttpTelemetry.onSpan. */
   readonly export = (span: Span): void => {
+    if (!this.#sampler(span)) {
+      this.sampledOut++;
+      return;
+    }
     if (this.#closed || this.#queue.length >= this.#config.maxQueueSize) {
       this.#stats.dropped++;
       return;

@@ -68,7 +68,7 @@ export function buildHttpSpan({ facts, ex, service, route, clock }: SpanInput): 
   return {
     traceId,
     spanId: newSpanId(),
-    ...(parentSpanId === undefined ? {} : { parentSpanId }),
+    ...(parentSpanId === undefined ? {} : { parentSpanId, parentSampled: incoming!.sampled }),
     name: spanName(f.method, route),
     kind: f.kind,
     startTimeUnixNs: clock.toEpochNs(f.startNs),

@@ -30,6 +30,11 @@ export interface Span {
   /** 16 lowercase hex chars */
   spanId: string;
   parentSpanId?: string;
+  /**
+   * The W3C trace-flags sampled bit of the traceparent the span continues, when
+   * there was one (parent-based samplers follow it); undefined for a new trace.
+   */
+  parentSampled?: boolean;
   name: string;
   kind: SpanKind;
   /** Wall-clock start and end, nanoseconds since the Unix epoch. */

@@ -15,6 +15,7 @@ describe('otlpConfigFromEnv', () => {
       headers: {},
       timeoutMs: 10_000,
       compression: 'none',
+      sampler: { name: 'parentbased_always_on', ratio: 1 },
       maxQueueSize: 2048,
       maxExportBatchSize: 512,
       scheduleDelayMs: 5000,
@@ -53,6 +54,11 @@ describe('otlpConfigFromEnv', () => {
     assert.equal(c.metrics?.temporality, 'delta');
   });
 
+  it('reads OTEL_TRACES_SAMPLER and its ratio', () => {
+    const c = otlpConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+    assert.deepEqual(c.traces?.sampler, { name: 'parentbased_traceidratio', ratio: 0.1 });
+  });
+
   it('OTEL_TRACES_EXPORTER=none / OTEL_METRICS_EXPORTER=none turn a signal off', () => {
     const c = otlpConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' });
     assert.equal(c.traces, undefined);
@@ -70,6 +76,8 @@ describe('otlpConfigFromEnv', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_METRIC_EXPORT_INTERVAL: 'soon' }, 'OTEL_METRIC_EXPORT_INTERVAL', /integer/],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', /must not exceed/],
     [{ OTEL_TRACES_EXPORTER: 'jaeger' }, 'OTEL_TRACES_EXPORTER', /"otlp" or "none"/],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER', /must be one of/],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG', /probability/],
   ];
   for (const [env, field, message] of bad) {
     it(`names ${field} when it is invalid`, () => {
