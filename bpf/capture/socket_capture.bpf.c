@@ -40,7 +40,7 @@ static __always_inline struct pt_regs *syscall_regs(void) {
 
 struct io_ctx {
   struct conn *c; // NULL until request-looking bytes create the state
-  struct sock *sk;
+  __u64 sk;
   __u64 key;
   __u64 now;
   __u32 ino;
@@ -130,7 +130,7 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   if (kind == IO_MSG && dir == DIR_IN && (regs->dx & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
   struct tcp_ref ref = fd_to_tcp(regs->di);
   if (!ref.sk) return 0;
-  struct io_ctx io = {.sk = ref.sk, .key = (__u64)ref.sk, .ino = ref.ino, .dir = dir};
+  struct io_ctx io = {.sk = ref.sk, .key = ref.sk, .ino = ref.ino, .dir = dir};
   io.c = bpf_map_lookup_elem(&conns, &io.key);
   if (ret == 0) {
     // End of stream: for a client the server closed, which ends a response
