@@ -36,8 +36,14 @@ export interface HttpTelemetryOptions {
   routes?: RouteOptions;
   /** Series cap and idle expiry of the metric aggregation. */
   metrics?: HttpMetricsOptions;
-  /** Service instances tracked at once; exchanges of further instances are dropped and counted. Default 1000. */
+  /**
+   * Service instances tracked at once. At the cap, instances idle for
+   * idleServiceMs are forgotten to make room; if none is, exchanges of the new
+   * instance are dropped and counted. Default 1000.
+   */
   maxServices?: number;
+  /** How long an instance without exchanges keeps its slot once the cap is reached. Default 300000. */
+  idleServiceMs?: number;
   /** Distinct server.address:port values per service in client metrics before `_OTHER`. Default 100. */
   maxClientPeersPerService?: number;
   /**
@@ -90,7 +96,13 @@ interface ServiceState {
   peers: BoundedValues;
 }
 
-export const HTTP_TELEMETRY_DEFAULTS = { maxServices: 1000, maxClientPeersPerService: 100 };
+export const HTTP_TELEMETRY_DEFAULTS = { maxServices: 1000, maxClientPeersPerService: 100, idleServiceMs: 300_000 };
+
+interface InstanceEntry {
+  state: ServiceState;
+  identity: ServiceIdentity;
+  lastSeenMs: number;
+}
 
 export class HttpTelemetry {
   /** The RED histograms, read by the Prometheus and OTLP exporters (and the UI). */
@@ -102,8 +114,10 @@ export class HttpTelemetry {
   readonly #splitPipelined: boolean;
   readonly #recorders: HttpMetricsRecorder[] = [];
   readonly #spanListeners: SpanListener[] = [];
-  /** instance id → its service's state */
-  readonly #instances = new Map<string, ServiceState>();
+  readonly #idleServiceMs: number;
+  /** instance id → its service's state and last activity */
+  readonly #instances = new Map<string, InstanceEntry>();
+  #lastReclaimMs = 0;
   /** service key ("namespace/name") → state */
   readonly #services = new Map<string, ServiceState>();
   readonly #parseFailures = new Map<string, ParseFailureCount>();
@@ -120,6 +134,7 @@ export class HttpTelemetry {
     this.metrics = new HttpMetrics(opts.metrics);
     this.#clock = opts.clock ?? new MonotonicClock();
     this.#maxServices = opts.maxServices ?? HTTP_TELEMETRY_DEFAULTS.maxServices;
+    this.#idleServiceMs = opts.idleServiceMs ?? HTTP_TELEMETRY_DEFAULTS.idleServiceMs;
     this.#maxPeers = opts.maxClientPeersPerService ?? HTTP_TELEMETRY_DEFAULTS.maxClientPeersPerService;
     this.#splitPipelined = opts.splitPipelined ?? true;
   }
@@ -152,9 +167,10 @@ export class HttpTelemetry {
 
   /** The instance is gone: release its route state and tell the recorders. */
   forgetService(service: ServiceIdentity): void {
-    const s = this.#instances.get(service.instanceId);
-    if (s === undefined) return;
+    const entry = this.#instances.get(service.instanceId);
+    if (entry === undefined) return;
     this.#instances.delete(service.instanceId);
+    const s = entry.state;
     if (--s.instances === 0) {
       this.#services.delete(s.key);
       this.#routes.forget(s.serverRoutes);
@@ -291,9 +307,13 @@ export class HttpTelemetry {
 
   /** The service state for this instance, or undefined when over the cap. */
   #admit(service: ServiceIdentity): ServiceState | undefined {
+    const now = Date.now();
     const known = this.#instances.get(service.instanceId);
-    if (known !== undefined) return known;
-    if (this.#instances.size >= this.#maxServices) {
+    if (known !== undefined) {
+      known.lastSeenMs = now;
+      return known.state;
+    }
+    if (this.#instances.size >= this.#maxServices && !this.#reclaimIdle(now)) {
       this.#servicesRejected++;
       return undefined;
     }
@@ -304,8 +324,17 @@ export class HttpTelemetry {
       this.#services.set(key, s);
     }
     s.instances++;
-    this.#instances.set(service.instanceId, s);
+    this.#instances.set(service.instanceId, { state: s, identity: service, lastSeenMs: now });
     return s;
+  }
+
+  /** Forgets instances idle past idleServiceMs (a scan at most once a second); true if room was made. */
+  #reclaimIdle(now: number): boolean {
+    if (now - this.#lastReclaimMs < 1000) return false;
+    this.#lastReclaimMs = now;
+    const idle = [...this.#instances.values()].filter((e) => now - e.lastSeenMs > this.#idleServiceMs);
+    for (const e of idle) this.forgetService(e.identity);
+    return idle.length > 0;
   }
 
   #countFailure(message: 'request' | 'response', reason: ParseFailureReason): void {

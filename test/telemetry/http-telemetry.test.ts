@@ -233,6 +233,17 @@ describe('HttpTelemetry: robustness and bounds', () => {
     assert.equal(spans.at(-1)!.service.name, 'c');
   });
 
+  it('at the cap, reclaims instances idle past idleServiceMs', async () => {
+    const { t, spans } = collect({ maxServices: 1, idleServiceMs: 20 });
+    t.handleExchange(exchange({ request: get('/'), response: OK_RESPONSE }), identity('old', { pid: 1 }));
+    t.handleExchange(exchange({ request: get('/'), response: OK_RESPONSE }), identity('new', { pid: 2 }));
+    assert.equal(t.stats().servicesRejected, 1, 'the old one is not idle yet');
+    await new Promise((r) => setTimeout(r, 1100));
+    t.handleExchange(exchange({ request: get('/'), response: OK_RESPONSE }), identity('new', { pid: 2 }));
+    assert.deepEqual(spans.map((s) => s.service.name), ['old', 'new']);
+    assert.equal(t.stats().services, 1);
+  });
+
   it('isolates a throwing listener', () => {
     const t = new HttpTelemetry();
     const seen: string[] = [];
