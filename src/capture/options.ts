@@ -62,7 +62,8 @@ export interface SocketCaptureOptions {
   maxWatchedPids?: number;
   /**
    * The kernel wakes the reader once this many bytes of records are waiting
-   * (0: at every record); below that, records are read every flushIntervalMs.
+   * (0: the kernel's default, a wakeup whenever the reader has caught up); below
+   * that, records are read every flushIntervalMs.
    * Batching is what keeps the reader's CPU per exchange low under load.
    */
   wakeupBytes?: number;
