@@ -37,14 +37,23 @@ export class TraceSampler {
     return this.p;
   }
 
+  /** `nowMs`: the span's end time. Spans arrive a little out of order; that is fine. */
   admit(traceId: string, nowMs: number): boolean {
     this.seen++;
     const elapsed = nowMs - this.periodStartMs;
-    if (elapsed >= 1000 || elapsed < 0) {
-      const rate = elapsed > 0 && elapsed < 10_000 ? (this.seen * 1000) / elapsed : 0;
+    if (elapsed >= 1000) {
+      // After a long silence the last period says nothing about the rate: start afresh.
+      const rate = elapsed < 10_000 ? (this.seen * 1000) / elapsed : 0;
       this.p = rate > this.perSecond ? this.perSecond / rate : 1;
       this.periodStartMs = nowMs;
       this.seen = 0;
+    } else if (elapsed < -10_000) {
+      // The clock went back: restart the period, keep the probability.
+      this.periodStartMs = nowMs;
+      this.seen = 0;
+    } else if (this.p >= 1 && this.seen > this.perSecond * 2) {
+      // A burst within the first period: sample at once rather than keep everything for a second.
+      this.p = this.perSecond / ((this.seen * 1000) / Math.max(elapsed, 1));
     }
     return this.p >= 1 || traceHash(traceId) < this.p;
   }
