@@ -10,6 +10,7 @@
 struct walk_ctx {
   struct dentry *dentry;
   struct vfsmount *vfsmnt;
+  struct dentry *mnt_root;  // of vfsmnt, read once per mount
   struct dentry *root_dentry;
   struct vfsmount *root_mnt;
   struct scratch *s;
@@ -21,23 +22,43 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt) {
   return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+// d_parent and d_name sit together at the start of struct dentry: one read
+// brings both (offsets still come from CO-RE, and are checked against the size).
+#define DENTRY_HEAD 64
+
 static long walk_step(__u32 i, void *data) {
   struct walk_ctx *c = data;
   struct dentry *d = c->dentry;
-  struct vfsmount *vm = c->vfsmnt;
-  if (d == c->root_dentry && vm == c->root_mnt) return 1;
-  struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
-  struct dentry *up = BPF_CORE_READ(d, d_parent);
-  if (d == mnt_root || d == up) {
-    if (d != mnt_root) {
+  if (d == c->root_dentry && c->vfsmnt == c->root_mnt) return 1;
+  __u8 head[DENTRY_HEAD];
+  __u32 off_parent = bpf_core_field_offset(struct dentry, d_parent);
+  __u32 off_len = bpf_core_field_offset(struct dentry, d_name) + bpf_core_field_offset(struct qstr, len);
+  __u32 off_name = bpf_core_field_offset(struct dentry, d_name) + bpf_core_field_offset(struct qstr, name);
+  struct dentry *up;
+  const unsigned char *name;
+  __u32 len;
+  if (off_parent + 8 <= DENTRY_HEAD && off_len + 4 <= DENTRY_HEAD && off_name + 8 <= DENTRY_HEAD) {
+    if (bpf_probe_read_kernel(head, sizeof(head), d)) return 1;
+    up = *(struct dentry **)&head[off_parent & (DENTRY_HEAD - 1)];
+    len = *(__u32 *)&head[off_len & (DENTRY_HEAD - 1)];
+    name = *(const unsigned char **)&head[off_name & (DENTRY_HEAD - 1)];
+  } else {
+    up = BPF_CORE_READ(d, d_parent);
+    len = BPF_CORE_READ(d, d_name.len);
+    name = BPF_CORE_READ(d, d_name.name);
+  }
+  if (d == c->mnt_root || d == up) {
+    if (d != c->mnt_root) {
       c->flags |= WG_PATH_DISCONNECTED;
       return 1;
     }
-    struct mount *m = real_mount(vm);
+    struct mount *m = real_mount(c->vfsmnt);
     struct mount *parent = BPF_CORE_READ(m, mnt_parent);
     if (parent == m || !parent) return 1;  // root of the mount namespace
     c->dentry = BPF_CORE_READ(m, mnt_mountpoint);
-    c->vfsmnt = (struct vfsmount *)((void *)parent + bpf_core_field_offset(struct mount, mnt));
+    struct vfsmount *next = (struct vfsmount *)((void *)parent + bpf_core_field_offset(struct mount, mnt));
+    c->vfsmnt = next;
+    c->mnt_root = BPF_CORE_READ(next, mnt_root);
     return 0;
   }
   if (c->n >= WALK_MAX_COMPONENTS) {
@@ -45,8 +66,8 @@ static long walk_step(__u32 i, void *data) {
     return 1;
   }
   struct path_component *pc = &c->s->comps[c->n & (WALK_MAX_COMPONENTS - 1)];
-  pc->name = BPF_CORE_READ(d, d_name.name);
-  pc->len = BPF_CORE_READ(d, d_name.len);
+  pc->name = name;
+  pc->len = len;
   c->n++;
   c->dentry = up;
   return 0;
@@ -88,6 +109,7 @@ static __always_inline __u32 resolve_path(struct scratch *s, struct dentry *dent
   struct walk_ctx w = {
     .dentry = dentry,
     .vfsmnt = vfsmnt,
+    .mnt_root = BPF_CORE_READ(vfsmnt, mnt_root),
     .root_dentry = BPF_CORE_READ(task, fs, root.dentry),
     .root_mnt = BPF_CORE_READ(task, fs, root.mnt),
     .s = s,
@@ -111,24 +133,21 @@ static __always_inline __u32 resolve_file(struct scratch *s, struct file *file, 
   return resolve_path(s, d, m, flags);
 }
 
-struct reverse_ctx {
-  struct scratch *s;
-  __u32 len;
-  __u32 take;
-};
-
-static long reverse_step(__u32 i, void *data) {
-  struct reverse_ctx *c = data;
-  if (i >= c->take) return 1;
-  c->s->rpath[i & (WAGGLE_PATH_MAX - 1)] = c->s->path[(c->len - 1 - i) & (WAGGLE_PATH_MAX - 1)];
-  return 0;
-}
-
-// The last `max` bytes of s->path, reversed, as the suffix trie's lookup key.
+// The last `max` (≤ 64) bytes of s->path, reversed, as the suffix trie's lookup
+// key: eight 8-byte loads of the window ending at the NUL, byte-swapped. Bytes of
+// the window before the path's start come from s->slack and lie past the key's
+// prefix length, so they are never compared.
 static __always_inline void reverse_tail(struct scratch *s, __u32 len, __u32 max) {
   __u32 take = len < max ? len : max;
-  struct reverse_ctx r = {.s = s, .len = len, .take = take};
-  bpf_loop(WAGGLE_PATH_MAX, reverse_step, &r, 0);
+  __u32 end = len & (WAGGLE_PATH_MAX - 1);
+  char *window = (char *)s->path + end - WAGGLE_SUFFIX_MAX;
+#pragma unroll
+  for (int k = 0; k < WAGGLE_SUFFIX_MAX / 8; k++) {
+    __u64 w;
+    __builtin_memcpy(&w, window + WAGGLE_SUFFIX_MAX - 8 * (k + 1), 8);
+    w = __builtin_bswap64(w);
+    __builtin_memcpy(&s->rpath[8 * k], &w, 8);
+  }
   s->rprefixlen = take * 8;
 }
 

@@ -27,6 +27,8 @@ struct sel_pair {
 // truncated (and flagged), which keeps prefix matching exact.
 #define WAGGLE_PATH_MAX 256
 #define WAGGLE_ARGS_MAX 2048
+// Longest suffix value: suffixes are matched on the reversed last 64 bytes.
+#define WAGGLE_SUFFIX_MAX 64
 #define WAGGLE_CGROUP_MAX 128
 
 enum hook_id {

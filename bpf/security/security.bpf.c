@@ -109,7 +109,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
     const char *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
     if (bpf_probe_read_kernel_str(r->cgroup, WAGGLE_CGROUP_MAX, cg) < 0) r->cgroup[0] = 0;
     r->flags = flags;
-    bpf_ringbuf_submit(r, 0);
+    bpf_ringbuf_submit(r, wake_flags(sizeof(*r)));
   }
   emit_exec_policy(file);
   return 0;
@@ -149,7 +149,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
   }
   fill_life_header(&r->hdr, WG_REC_FORK, tgid, tgid, e, now);
   if (BPF_CORE_READ(child, thread_pid, level) > 0) r->hdr.flags |= WG_HDR_IN_CONTAINER;
-  bpf_ringbuf_submit(r, 0);
+  bpf_ringbuf_submit(r, wake_flags(sizeof(*r)));
   return 0;
 }
 
@@ -181,7 +181,7 @@ int BPF_PROG(on_exit, struct task_struct *task) {
     r->hdr.gid = uid_gid >> 32;
     r->exit_code = BPF_CORE_READ(task, exit_code);
     r->pad = 0;
-    bpf_ringbuf_submit(r, 0);
+    bpf_ringbuf_submit(r, wake_flags(sizeof(*r)));
   }
   if (pe) bpf_map_delete_elem(&procs, &tgid);
   return 0;
@@ -206,7 +206,7 @@ static __always_inline void emit_exec_policy(struct file *file) {
   }
   fill_header(&rec->p.hdr, &e, WG_OP_EXECVE);
   copy_policy_masks(&rec->p, &r);
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_EXEC, WG_CNT_SENT);
 }
 
@@ -303,7 +303,7 @@ static __always_inline int open_exit(long ret, __u8 op) {
   rec->path_len = len;
   rec->path_flags = pflags;
   bpf_probe_read_kernel(rec->path, WAGGLE_PATH_MAX, s->path);
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_FILE_OPEN, WG_CNT_SENT);
   return 0;
 filtered:
@@ -377,7 +377,7 @@ static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long add
   rec->port = port;
   rec->pad = 0;
   __builtin_memcpy(rec->addr, k->addr, 16);
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(hook, WG_CNT_SENT);
   return 0;
 filtered:
@@ -420,7 +420,7 @@ static __always_inline int setuid_enter(__u8 op, __u32 a, __u32 b, __u32 c) {
   rec->ids[1] = b;
   rec->ids[2] = c;
   rec->pad = 0;
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_SETUID, WG_CNT_SENT);
   return 0;
 }
@@ -474,7 +474,7 @@ int ptrace_enter(struct trace_event_raw_sys_enter *ctx) {
   rec->request = req;
   rec->target_pid = target;
   rec->pad = 0;
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_PTRACE, WG_CNT_SENT);
   return 0;
 }
@@ -531,7 +531,7 @@ static __always_inline int mount_exit(long ret) {
   if (args.source) bpf_probe_read_user_str(rec->source, sizeof(rec->source), (const char *)args.source);
   if (args.target) bpf_probe_read_user_str(rec->target, sizeof(rec->target), (const char *)args.target);
   if (args.fstype) bpf_probe_read_user_str(rec->fstype, sizeof(rec->fstype), (const char *)args.fstype);
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_MOUNT, WG_CNT_SENT);
   return 0;
 }
@@ -578,7 +578,7 @@ static __always_inline int module_enter(__u8 op, long fd, const char *uargs) {
   }
   rec->args[0] = 0;
   if (uargs) bpf_probe_read_user_str(rec->args, sizeof(rec->args), uargs);
-  bpf_ringbuf_submit(rec, 0);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(WG_HOOK_MODULE_LOAD, WG_CNT_SENT);
   return 0;
 }

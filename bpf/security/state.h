@@ -93,6 +93,7 @@ struct resolve_state {
 };
 
 struct scratch {
+  __u8 slack[WAGGLE_SUFFIX_MAX];  // read (never used) by reverse_tail's window for short paths
   __u32 prefixlen;
   char path[2 * WAGGLE_PATH_MAX];  // room for masked writes past the kept bytes
   __u32 rprefixlen;
@@ -113,6 +114,18 @@ struct {
 static __always_inline struct scratch *get_scratch(void) {
   __u32 zero = 0;
   return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+// Wake the reader only when a record makes the waiting bytes cross
+// wakeup_bytes: a wakeup is an irq_work plus an epoll round trip in the agent,
+// far more than a record. User space also drains on a timer, so a quiet ring is
+// read within that period. 0: the kernel's default (wake a reader that caught up).
+const volatile __u64 wakeup_bytes = 65536;
+
+static __always_inline __u64 wake_flags(__u64 size) {
+  if (!wakeup_bytes) return 0;
+  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);  // includes this reserved record
+  return avail >= wakeup_bytes && avail < wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void count_hook(__u32 hook, __u32 counter) {

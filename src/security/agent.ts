@@ -39,6 +39,8 @@ export interface SecurityAgentOptions extends KernelOptions {
   processCacheGraceMs?: number;
   /** Name in exec_id and events (default: the host name). */
   nodeName?: string;
+  /** Records below the wake-up threshold are read at this period (default 100 ms). */
+  drainIntervalMs?: number;
 }
 
 export interface PolicyStats {
@@ -77,6 +79,7 @@ export class SecurityAgent {
   private readonly inactive = new Map<Hook, string>();
   private attachedHooks = new Set<Hook>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private seeded = 0;
 
@@ -137,6 +140,8 @@ export class SecurityAgent {
     }
     this.sweepTimer = setInterval(() => this.cache.sweep(), Math.min(1000, Math.max(50, this.opts.processCacheGraceMs ?? 1000)));
     this.sweepTimer.unref();
+    this.drainTimer = setInterval(() => this.flush(), this.opts.drainIntervalMs ?? 100);
+    this.drainTimer.unref();
   }
 
   private seedFromProcfs(clock: KtimeClock): void {
@@ -244,6 +249,11 @@ export class SecurityAgent {
     };
   }
 
+  /** Run counts and times of the kernel programs (times need enableStats() from the eBPF library). */
+  programStats(): ReturnType<SecurityKernel['programStats']> {
+    return this.kernel.programStats();
+  }
+
   /** Kernel program ids (what `bpftool prog show` lists), for checks. */
   programIds(): number[] {
     return this.kernel.programIds();
@@ -259,6 +269,7 @@ export class SecurityAgent {
     }
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.drainTimer) clearInterval(this.drainTimer);
     this.kernel.close();
   }
 }

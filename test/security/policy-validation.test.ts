@@ -123,6 +123,11 @@ const CASES: { name: string; yaml: string; errors: string[] }[] = [
     errors: [`x.yaml: spec.selectors[0].paths.prefix[0]: is longer than ${limits.MAX_PATH_BYTES} bytes (limit for path values)`],
   },
   {
+    name: 'suffix too long',
+    yaml: fileSel(`paths: {suffix: [/${'b'.repeat(limits.MAX_SUFFIX_BYTES)}]}`),
+    errors: [`x.yaml: spec.selectors[0].paths.suffix[0]: is longer than ${limits.MAX_SUFFIX_BYTES} bytes (limit for suffix values)`],
+  },
+  {
     name: 'too many values in a list',
     yaml: fileSel(`paths: {equal: [${Array.from({ length: limits.MAX_VALUES_PER_LIST + 1 }, (_, i) => `/f${i}`).join(', ')}]}`),
     errors: [`x.yaml: spec.selectors[0].paths.equal: has more than ${limits.MAX_VALUES_PER_LIST} values (limit per list)`],

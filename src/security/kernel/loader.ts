@@ -39,6 +39,11 @@ export interface KernelOptions {
   ringBufferBytes?: number;
   /** Processes the kernel table holds (default 32768). */
   processTableSize?: number;
+  /**
+   * Waiting bytes that wake the reader (default 64 KiB; 0: wake on every record).
+   * Below it, records wait for the agent's drain timer.
+   */
+  wakeupBytes?: number;
 }
 
 export interface HookAttachResult {
@@ -118,6 +123,7 @@ export class SecurityKernel {
       spec.map('events').maxEntries = opts.ringBufferBytes ?? 1 << 23;
       spec.map('procs').maxEntries = opts.processTableSize ?? 32768;
       spec.setVariable('cfg', kernelConfig(set));
+      spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? 65536);
       spec.setVariable(
         'sels',
         Array.from({ length: set.config.hook[0]!.length * 32 }, (_, i) => {
@@ -293,6 +299,16 @@ export class SecurityKernel {
   /** Drains the ring buffer synchronously through the reader's callback. */
   consume(): number {
     return this.reader && !this.reader.closed ? this.reader.consume() : 0;
+  }
+
+  /** Kernel accounting per loaded program (run time is counted only while enableStats() is in force). */
+  programStats(): { name: string; runCount: number; runTimeNs: number; recursionMisses: number }[] {
+    return [...this.coll.spec.programs.values()]
+      .filter((p) => p.autoload)
+      .map((p) => {
+        const i = this.coll.program(p.name).info();
+        return { name: p.name, runCount: i.runCount, runTimeNs: i.runTimeNs, recursionMisses: i.recursionMisses };
+      });
   }
 
   /** Program ids, for tests and `bpftool prog show`. */

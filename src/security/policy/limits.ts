@@ -9,6 +9,8 @@ export const MAX_SELECTORS_PER_POLICY = 8;
 export const MAX_VALUES_PER_LIST = 256;
 /** Bytes of a path value: 255 are kept by the kernel, one more marks equality (see compile/tries.ts). */
 export const MAX_PATH_BYTES = 254;
+/** Bytes of a suffix value: the kernel matches suffixes on the last 64 bytes of a path (WAGGLE_SUFFIX_MAX). */
+export const MAX_SUFFIX_BYTES = 64;
 /** Entries of each kernel trie or set (path, suffix, binary, parent binary, address, port, uid, pid). */
 export const MAX_MAP_ENTRIES = 4096;
 export const MAX_NAME_LENGTH = 63;

@@ -8,6 +8,7 @@ import {
   MAX_PATH_BYTES,
   MAX_RATE_LIMIT_MS,
   MAX_SELECTORS_PER_POLICY,
+  MAX_SUFFIX_BYTES,
   MAX_VALUES_PER_LIST,
   MIN_RATE_LIMIT_MS,
 } from './limits.js';
@@ -61,15 +62,17 @@ const pathString = z
 /** Every object of the format: absent → "is required", another type → "must be a mapping". */
 const mapping = typeError('must be a mapping');
 
+const suffixString = pathString.refine((s) => byteLength(s) <= MAX_SUFFIX_BYTES, { error: `is longer than ${MAX_SUFFIX_BYTES} bytes (limit for suffix values)` });
+
 const absolutePath = pathString.refine((s) => s.startsWith('/'), { error: 'must start with /' });
 
 const PathsSchema = z.strictObject({
   equal: list(absolutePath).optional(),
   prefix: list(absolutePath).optional(),
-  suffix: list(pathString).optional(),
+  suffix: list(suffixString).optional(),
   notEqual: list(absolutePath).optional(),
   notPrefix: list(absolutePath).optional(),
-  notSuffix: list(pathString).optional(),
+  notSuffix: list(suffixString).optional(),
 }, mapping);
 
 const BinarySchema = z.strictObject({

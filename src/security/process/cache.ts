@@ -157,10 +157,10 @@ export class ProcessCache {
     if (parent) this.release(parent);
   }
 
-  /** Forgets dead entries whose grace period is over. */
+  /** Forgets dead entries whose grace period is over (released oldest first, so it stops at the first young one). */
   sweep(now = Date.now()): void {
     for (const p of this.releasable.values()) {
-      if ((p.diedAt ?? now) + this.graceMs > now) continue;
+      if ((p.diedAt ?? now) + this.graceMs > now) break;
       this.remove(p);
       this.forgotten++;
     }
