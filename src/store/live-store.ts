@@ -16,7 +16,7 @@ import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
 import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
-import { type Side, clientTarget, durationNs, num, peerLabel, sideOf, str } from './span-fields.js';
+import { type Endpoint, type Side, clientTarget, durationNs, num, peerLabel, sideOf, str } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
@@ -140,7 +140,7 @@ export class LiveStore {
       // A client span's destination, worked out once for its operation and its map edge.
       const target = side === 'client' ? clientTarget(span) : undefined;
       const peer = target && peerLabel(target);
-      const op = this.operationFor(svc, side, span, peer);
+      const op = this.operationFor(svc, side, span, peer, target?.peer);
       op.series.record(ms, ns, error);
       slow = svc.isSlow(op, ms, ns);
       if (target) this.map.onClientSpan(target, peer!, svc.name, ms, ns, error);
@@ -230,7 +230,7 @@ export class LiveStore {
         const ow = op.series.window(nowMs, windowMs);
         if (opts.operation !== undefined && opKey(op.side, op.name, op.peer) === opts.operation) focus = op.series;
         if (ow.count === 0 && nowMs - op.series.lastMs > windowMs) continue;
-        operations.push({ name: op.name, peer: op.peer ?? null, ...summarise(ow.count, ow.errors, ow.hist, ow.seconds) });
+        operations.push({ name: op.name, peer: op.peer ?? null, peerService: this.map.resolve(op.endpoint) ?? null, ...summarise(ow.count, ow.errors, ow.hist, ow.seconds) });
       }
       operations.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
       const fw = focus === series ? w : focus.window(nowMs, windowMs);
@@ -300,7 +300,7 @@ export class LiveStore {
       for (const ring of svc.rings()) ring.forEachNewest(consider);
     }
     matched.sort((a, b) => b.endTimeUnixNs - a.endTimeUnixNs);
-    return { spans: matched.slice(0, limit).map(spanSummary), scanned };
+    return { spans: matched.slice(0, limit).map((s) => spanSummary(s, this.map)), scanned };
   }
 
   span(spanId: string): Span | undefined {
@@ -365,7 +365,7 @@ export class LiveStore {
     this.spanTotal = undefined;
   }
 
-  private operationFor(svc: ServiceEntry, side: Side, span: Span, peer: string | undefined): OperationEntry {
+  private operationFor(svc: ServiceEntry, side: Side, span: Span, peer: string | undefined, endpoint: Endpoint | undefined): OperationEntry {
     const name = operationName(span);
     const key = opKey(side, name, peer);
     let op = svc.operations.get(key);
@@ -378,7 +378,7 @@ export class LiveStore {
       if (op) return op;
       // The overflow entry itself is allowed past the cap (one per side).
     }
-    op = { side, name: full ? OTHER_OPERATIONS : name, peer: full ? undefined : peer, series: new RedSeries(), slowNs: Infinity, slowSlot: -1 };
+    op = { side, name: full ? OTHER_OPERATIONS : name, peer: full ? undefined : peer, endpoint: full ? undefined : endpoint, series: new RedSeries(), slowNs: Infinity, slowSlot: -1 };
     svc.operations.set(full ? opKey(side, OTHER_OPERATIONS, undefined) : key, op);
     this.operationCount++;
     return op;
@@ -424,8 +424,9 @@ function timelineOf(series: RedSeries, nowMs: number, rangeMs: number): Timeline
   };
 }
 
-function spanSummary(s: Span): SpanSummary {
+function spanSummary(s: Span, map: ServiceMap): SpanSummary {
   const side = sideOf(s);
+  const target = side === 'client' ? clientTarget(s) : undefined;
   return {
     spanId: s.spanId,
     traceId: s.traceId,
@@ -438,7 +439,8 @@ function spanSummary(s: Span): SpanSummary {
     durationMs: round3(durationNs(s) / 1e6),
     status: s.status,
     statusCode: num(s.attributes['http.response.status_code']) ?? null,
-    peer: side === 'client' ? peerLabel(clientTarget(s)) : null,
+    peer: target ? peerLabel(target) : null,
+    peerService: target ? map.resolve(target.peer) ?? null : null,
   };
 }
 

@@ -2,7 +2,7 @@
 // instances, RED series per side and per operation, and its recent spans.
 import type { Span } from '../telemetry/span.js';
 import { FINE_SLOT_MS, RedSeries } from './red-series.js';
-import type { Side } from './span-fields.js';
+import type { Endpoint, Side } from './span-fields.js';
 import { RateLimiter, TraceSampler } from './span-sampler.js';
 import { SpanRing } from './span-ring.js';
 import type { InstanceView } from './views.js';
@@ -12,6 +12,8 @@ export interface OperationEntry {
   side: Side;
   name: string;
   peer: string | undefined;
+  /** Client side: the endpoint called, to name the service listening there when the view is built. */
+  endpoint: Endpoint | undefined;
   series: RedSeries;
   /** p99 of the previous minute, refreshed once per 10 s slot. */
   slowNs: number;

@@ -99,9 +99,10 @@ export class ServiceMap {
   /** The service listening on an endpoint, if one was seen. */
   resolve(endpoint: Endpoint | undefined): string | undefined {
     if (!endpoint || endpoint.port === undefined) return undefined;
-    const exact = this.listeners.get(`${endpoint.address}:${endpoint.port}`);
+    const address = normaliseAddress(endpoint.address);
+    const exact = this.listeners.get(`${address}:${endpoint.port}`);
     if (exact) return exact.service;
-    if (this.isLocal(endpoint.address)) return this.listeners.get(`*:${endpoint.port}`)?.service;
+    if (this.isLocal(address)) return this.listeners.get(`*:${endpoint.port}`)?.service;
     return undefined;
   }
 

@@ -42,6 +42,8 @@ export interface OperationView extends RedSummary {
   name: string;
   /** Client side: where the calls went. */
   peer: string | null;
+  /** Client side: the watched service listening there, when known. */
+  peerService: string | null;
 }
 
 export interface TimelineView {
@@ -118,6 +120,8 @@ export interface SpanSummary {
   status: string;
   statusCode: number | null;
   peer: string | null;
+  /** Client spans: the watched service listening at the peer, when known. */
+  peerService: string | null;
 }
 
 /** Display buckets for latency (upper bounds, ms): 1-2-5 steps from 0.1 ms to 10 s, then the rest. */

@@ -113,6 +113,11 @@ describe('live store', () => {
     // Errors: /fail is a 500 (1 in 4) and /missing a 404 (client-side error): 2 in 4 on the client edge.
     assert.equal(edges['frontend -> api']!.errors, 200);
     assert.equal(m.nodes.find((n) => n.label === 'nginx')!.type, 'service');
+    // Client-side operations and spans name the service listening at the peer.
+    const frontendCalls = store.service('frontend')!.client!.operations;
+    assert.ok(frontendCalls.length > 0 && frontendCalls.every((o) => o.peerService === 'api'), JSON.stringify(frontendCalls.map((o) => o.peerService)));
+    assert.equal(store.service('api')!.client!.operations.find((o) => o.peer === 'rates.example.com:443')!.peerService, null);
+    assert.ok(store.spans({ service: 'loadgen', limit: 5 }).spans.every((s) => s.peerService === 'frontend'));
     assert.equal(m.nodes.find((n) => n.label === 'rates.example.com:443')!.type, 'external');
   });
 

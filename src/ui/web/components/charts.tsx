@@ -18,7 +18,8 @@ export interface Line {
 export function TimeChart(props: { t: number[]; lines: Line[]; format: (v: number) => string; height?: number; title: string; log?: boolean }) {
   const { t, lines, format, height = 180, title, log = false } = props;
   const data = useMemo(() => [t.map((x) => x / 1000), ...lines.map((l) => l.values)] as uPlot.AlignedData, [t, lines]);
-  const key = `${themeKey()}|${lines.map((l) => l.label).join(',')}|${height}|${log}`;
+  const sparse = lines.map((l) => (l.values.filter((v) => v !== null).length < 3 ? 1 : 0)).join('');
+  const key = `${themeKey()}|${lines.map((l) => l.label).join(',')}|${height}|${log}|${sparse}`;
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
@@ -61,7 +62,8 @@ export function TimeChart(props: { t: number[]; lines: Line[]; format: (v: numbe
                   width: 1.75,
                   fill: l.fill ? `${color}22` : undefined,
                   dash: l.dash,
-                  points: { show: false },
+                  // A line needs two points: while a series has fewer, show its dots.
+                  points: { show: l.values.filter((v) => v !== null).length < 3, size: 6 },
                   spanGaps: false,
                   value: (_u: uPlot, v: number | null) => (v === null ? '–' : format(v)),
                 } satisfies uPlot.Series;

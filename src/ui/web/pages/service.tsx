@@ -97,7 +97,24 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
   );
   const columns: Array<Column<OperationView>> = [
     ...(view.side === 'client'
-      ? [{ key: 'peer', label: 'Peer', value: (o: OperationView) => o.peer, render: (o: OperationView) => <span class="mono">{o.peer}</span> } satisfies Column<OperationView>]
+      ? [
+          {
+            key: 'peer',
+            label: 'Peer',
+            value: (o: OperationView) => o.peerService ?? o.peer,
+            render: (o: OperationView) =>
+              o.peerService ? (
+                <span>
+                  <a href={href(['services', o.peerService])} onClick={(e) => e.stopPropagation()}>
+                    {o.peerService}
+                  </a>{' '}
+                  <span class="mono muted">{o.peer}</span>
+                </span>
+              ) : (
+                <span class="mono">{o.peer}</span>
+              ),
+          } satisfies Column<OperationView>,
+        ]
       : []),
     { key: 'name', label: view.side === 'client' ? 'Call' : 'Route', value: (o) => o.name, render: (o) => <span class="mono">{o.name}</span> },
     { key: 'rate', label: 'Requests', numeric: true, descFirst: true, value: (o) => o.rate, render: (o) => fmtRate(o.rate) },

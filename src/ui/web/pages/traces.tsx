@@ -44,7 +44,7 @@ export function TracesPage({ route }: { route: Route }) {
       render: (s) => (
         <span class="mono">
           {s.name}
-          {s.peer && <span class="muted"> → {s.peer}</span>}
+          {s.peer && <span class="muted"> → {s.peerService ? `${s.peerService} (${s.peer})` : s.peer}</span>}
         </span>
       ),
     },
