@@ -38,6 +38,13 @@ static __always_inline struct pt_regs *syscall_regs(void) {
   return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+// Which protocol's rule recognises a request at the start of these bytes (0: none).
+// A new protocol adds its rule here and its framing in feed_run().
+static __always_inline __u8 detect_request(const struct peek *pk, __u32 n) {
+  if (http1_request_flags(pk, n) != HTTP1_NOT_REQUEST) return PROTO_HTTP1;
+  return 0;
+}
+
 struct io_ctx {
   struct conn *c; // NULL until request-looking bytes create the state
   __u64 sk;
@@ -47,7 +54,7 @@ struct io_ctx {
   __u8 dir;
 };
 
-static __always_inline struct conn *conn_create(struct io_ctx *io) {
+static __always_inline struct conn *conn_create(struct io_ctx *io, __u8 protocol) {
   __u32 zero = 0;
   struct conn *tmpl = bpf_map_lookup_elem(&conn_zero, &zero);
   if (!tmpl) return NULL;
@@ -59,7 +66,7 @@ static __always_inline struct conn *conn_create(struct io_ctx *io) {
   if (!c) return NULL;
   count(CNT_CONN_CREATED);
   c->role = io->dir == DIR_IN ? ROLE_SERVER : ROLE_CLIENT;
-  c->protocol = PROTO_HTTP1;
+  c->protocol = protocol;
   c->ino = io->ino;
   c->created_ns = io->now;
   read_tuple(c, io->sk);
@@ -72,8 +79,9 @@ static __always_inline int ensure_conn(struct io_ctx *io, const __u8 *ubuf, __u3
   if (io->c) return 1;
   struct peek pk;
   __u32 n = ubuf ? read_peek(&pk, ubuf, len) : 0;
-  if (http1_request_flags(&pk, n) == HTTP1_NOT_REQUEST) return 0;
-  io->c = conn_create(io);
+  __u8 protocol = n ? detect_request(&pk, n) : 0;
+  if (!protocol) return 0;
+  io->c = conn_create(io, protocol);
   return io->c != NULL;
 }
 
@@ -87,7 +95,11 @@ __attribute__((noinline)) int feed_run(__u64 key, __u64 ubuf, __u32 len, __u32 d
   struct feed f = {
       .c = c, .ubuf = (const __u8 *)ubuf, .now = now, .len = len, .off = 0, .is_resp = dir != request_dir, .scratch = SCRATCH_TASK,
   };
-  http1_feed(&f);
+  switch (c->protocol) {
+  case PROTO_HTTP1:
+    http1_feed(&f);
+    break;
+  }
   return 0;
 }
 
