@@ -120,6 +120,44 @@ describe('ptrace', () => {
       await h.close();
     }
   });
+
+  test('sigkill at PTRACE_POKEDATA: the write does not land (the kernel gives up on a fatal signal)', async () => {
+    const tracee = startChild(PYTHON, ['-u', '-c', 'import ctypes, sys\nbuf = ctypes.c_ulong(0x1111111111111111)\nprint(ctypes.addressof(buf), flush=True)\nsys.stdin.readline()\nprint(hex(buf.value), flush=True)']);
+    await tracee.waitForOutput(/^\d+\n/);
+    const address = tracee.output().trim();
+    // Attached before the agent starts, so only the poke meets the policy.
+    const tracer = startChild(PYTHON, [
+      '-u',
+      '-c',
+      [
+        'import ctypes, os, sys',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'libc.ptrace.restype = ctypes.c_long',
+        'libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]',
+        `print("attach", libc.ptrace(16, ${tracee.pid}, None, None), flush=True)`,
+        `os.waitpid(${tracee.pid}, 0)`,
+        'sys.stdin.readline()',
+        `print("poke", libc.ptrace(5, ${tracee.pid}, ${address}, 0x2222222222222222), flush=True)`,
+      ].join('\n'),
+    ]);
+    await tracer.waitForOutput('attach 0');
+    const h = await startAgent({ policies: policies(policy('no-poke', 'ptrace', '- binary: {equal: [/usr/bin/python3.11]}\n  action: sigkill')) });
+    try {
+      tracer.write('go\n');
+      assert.equal((await tracer.exited).signal, 'SIGKILL');
+      assert.equal(tracer.output(), 'attach 0\n');
+      const [ev] = await h.waitFor<PtraceEvent>(1, (e) => e.type === 'ptrace' && e.process.pid === tracer.pid);
+      assert.deepEqual(ev!.ptrace, { request: 'PTRACE_POKEDATA', target_pid: tracee.pid });
+      process.kill(tracee.pid, 'SIGCONT');
+      tracee.write('show\n');
+      await tracee.waitForOutput(/0x[0-9a-f]+\n$/);
+      assert.equal(tracee.output().split('\n')[1], '0x1111111111111111');
+    } finally {
+      tracer.kill();
+      tracee.kill();
+      await h.close();
+    }
+  });
 });
 
 describe('mount', () => {
