@@ -67,6 +67,30 @@ describe('node http server', () => {
     assert.equal(ex.incomplete, undefined);
   });
 
+  test('204 and 304 have no body: the next exchange on the connection is still paired', async () => {
+    const urls = ['/status/204', '/status/304', '/after-no-body'].map((p) => `http://127.0.0.1:${server.port}${p}`);
+    execFileSync('curl', ['-s', ...urls.flatMap((u) => ['-o', '/dev/null', u])]);
+    const got = await cap.waitFor(3, (ex) => /\/(status\/[23]04|after-no-body) /.test(ex.request.toString('latin1')));
+    assert.deepEqual(got.map((ex) => [requestLine(ex.request)?.target, statusOf(ex.response)]), [
+      ['/status/204', 204],
+      ['/status/304', 304],
+      ['/after-no-body', 200],
+    ]);
+    assert.equal(new Set(got.map((ex) => ex.connectionId)).size, 1);
+    assert.ok(got.every((ex) => ex.incomplete === undefined && !ex.framingLost));
+  });
+
+  test('Expect: 100-continue: one exchange, the final response captured, the interim one counted', async () => {
+    const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{size_header} %{size_download}', '-H', 'Expect: 100-continue', '--data-binary', 'b'.repeat(2000), `http://127.0.0.1:${server.port}/continue`], { encoding: 'utf8' });
+    const [sizeHeader, sizeDownload] = out.split(' ').map(Number);
+    const got = await cap.waitFor(1, (ex) => requestLine(ex.request)?.target === '/continue');
+    assert.equal(got.length, 1);
+    assert.equal(statusOf(got[0]!.response), 200);
+    assert.equal(got[0]!.statusHint, 200);
+    assert.equal(got[0]!.responseBytes, sizeHeader! + sizeDownload!, "curl's header size includes the 100 Continue");
+    assert.ok(got[0]!.requestBytes > 2000);
+  });
+
   test('a 1 MiB body with Content-Length: responseBytes counts every byte', async () => {
     const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{size_header} %{size_download}', `http://127.0.0.1:${server.port}/bytes/1048576`], { encoding: 'utf8' });
     const [sizeHeader, sizeDownload] = out.split(' ').map(Number);

@@ -73,7 +73,8 @@ export async function startPythonServer(): Promise<Server> {
 /**
  * Node http server. /chunked/N writes N chunks then ends; /bytes/N sends N bytes
  * with Content-Length; /slow/MS waits; /close-mid/N declares N bytes, sends half
- * and destroys the socket; anything else "hello".
+ * and destroys the socket; /status/N answers N (no body for 204 and 304);
+ * anything else "hello".
  */
 const NODE_SERVER = String.raw`
 const http = require('http');
@@ -85,6 +86,7 @@ const server = http.createServer((req, res) => {
   if (kind === 'slow') { setTimeout(() => res.end('slow'), n); return; }
   if (kind === 'close-mid') { res.setHeader('Content-Length', n); res.write(Buffer.alloc(n >> 1, 120)); setTimeout(() => req.socket.destroy(), 50); return; }
   if (kind === 'never') { return; }
+  if (kind === 'status') { res.statusCode = n; res.end(n === 204 || n === 304 ? undefined : 'status'); return; }
   req.on('data', () => {});
   req.on('end', () => res.end('hello'));
 });
