@@ -63,4 +63,25 @@ describe('client exchanges', () => {
     assert.equal(big.responseBytes, headerBytes + 70000);
     child.kill();
   });
+
+  test('both ends watched: one server and one client exchange per request, mirrored', async () => {
+    cap.capture.watch(server.child.pid);
+    const script = `process.stdin.once('data', async () => { const r = await fetch('http://127.0.0.1:${server.port}/both-ends'); await r.text(); console.log('done'); });`;
+    const child = startChild(process.execPath, ['-e', script]);
+    cap.capture.watch(child.pid);
+    child.write('go\n');
+    await child.waitForOutput('done');
+    const got = await cap.waitFor(2, (ex) => requestLine(ex.request)?.target === '/both-ends');
+    const client = got.find((ex) => ex.role === 'client')!;
+    const srv = got.find((ex) => ex.role === 'server')!;
+    assert.ok(client && srv);
+    assert.equal(client.pid, child.pid);
+    assert.equal(srv.pid, server.child.pid);
+    assert.deepEqual(client.local, srv.remote);
+    assert.deepEqual(client.remote, srv.local);
+    assert.equal(client.requestBytes, srv.requestBytes);
+    assert.equal(client.responseBytes, srv.responseBytes);
+    assert.ok(client.requestStartNs <= srv.requestStartNs && srv.responseEndNs <= client.responseEndNs, 'the server exchange nests inside the client one');
+    child.kill();
+  });
 });
