@@ -14,6 +14,7 @@ import { RecentEvents } from './events/recent.js';
 import { type SecurityEvent, isPolicyEvent } from './events/types.js';
 import type { ProcEntry } from './kernel/layout.js';
 import { type HookCounters, type KernelOptions, type LifeCounters, SecurityKernel } from './kernel/loader.js';
+import { binaryAliasWarnings } from './policy/host-check.js';
 import { type LoadedPolicy, checkPolicySet, loadPolicies } from './policy/load.js';
 import type { Hook } from './policy/schema.js';
 import { type ProcessCacheStats, ProcessCache, execIdOf, processKey } from './process/cache.js';
@@ -106,6 +107,7 @@ export class SecurityAgent {
     const policies = [...(opts.policyPaths?.length ? loadPolicies(opts.policyPaths) : []), ...(opts.policies ?? [])];
     checkPolicySet(policies);
     const compiled = compilePolicies(policies, { dryRun: opts.dryRun ?? false });
+    for (const w of binaryAliasWarnings(policies)) opts.onWarning?.(w);
     const kernel = SecurityKernel.open(compiled, opts);
     const node = opts.nodeName ?? hostname();
     const cache = new ProcessCache({ maxEntries: opts.processCacheSize ?? 65536, graceMs: opts.processCacheGraceMs ?? 2000 });

@@ -7,6 +7,7 @@ export type { LoadedPolicy } from './policy/load.js';
 export { PolicySchema, HOOKS, ACTIONS, OPEN_FLAGS, API_VERSION, KIND } from './policy/schema.js';
 export type { Policy, Selector, Hook, Action, OpenFlag } from './policy/schema.js';
 export * as limits from './policy/limits.js';
+export { binaryAliasWarnings } from './policy/host-check.js';
 export { compilePolicies } from './compile/compiler.js';
 export type { CompiledPolicySet, CompiledSelector } from './compile/compiler.js';
 export { RecentEvents } from './events/recent.js';

@@ -1,10 +1,10 @@
 // Every invalid policy is refused with the file, the field and the reason.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { PolicyError, checkPolicySet, compilePolicies, defaultPolicyDir, limits, loadPolicies, parsePolicies } from '../../src/security/index.js';
+import { PolicyError, binaryAliasWarnings, checkPolicySet, compilePolicies, defaultPolicyDir, limits, loadPolicies, parsePolicies } from '../../src/security/index.js';
 
 const HEAD = 'apiVersion: waggle.dev/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: p}\n';
 
@@ -261,6 +261,17 @@ describe('limits across files', () => {
       ]);
     });
   });
+});
+
+test('a binary value that is a symlink on this host is warned about, unless its target is listed too', () => {
+  const yaml = `${HEAD}spec:\n  hook: exec\n  selectors:\n    - binary: {equal: [/bin/sh, /usr/bin/bash, /bin/bash]}\n`;
+  const warnings = binaryAliasWarnings(parsePolicies(yaml, 'x.yaml'));
+  const sh = realpathSync('/bin/sh');
+  assert.deepEqual(
+    warnings,
+    sh === '/bin/sh' ? [] : [`x.yaml: spec.selectors[0].binary.equal[0]: /bin/sh resolves to ${sh} on this host; processes run as ${sh}, so this value never matches (list ${sh} instead)`],
+  );
+  assert.deepEqual(binaryAliasWarnings(loadPolicies([defaultPolicyDir()])), [], 'the default pack lists canonical paths');
 });
 
 test('the default policy pack is valid and compiles', () => {
