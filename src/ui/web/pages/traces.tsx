@@ -57,11 +57,13 @@ export function TracesPage({ route }: { route: Route }) {
       value: (s) => s.durationMs,
       render: (s) => (
         <span class="dur">
-          <span class="dur-bar" style={{ width: `${Math.max(2, (s.durationMs / maxMs) * 100)}%` }} />
+          <span class="dur-track">
+            <span class={`dur-bar ${s.status === 'error' ? 'bad' : ''}`} style={{ width: `${Math.max(1.5, (s.durationMs / maxMs) * 100)}%` }} />
+          </span>
           <span class="dur-text">{fmtMs(s.durationMs)}</span>
         </span>
       ),
-      width: '11em',
+      width: '15em',
     },
   ];
   return (
