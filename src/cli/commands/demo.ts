@@ -138,8 +138,11 @@ function writeDemoConfig(workload: DemoWorkload, listen: { host: string; port: n
   return path;
 }
 
-/** What the Agent health page shows: discovery's watched processes and the pipeline's counters. */
-export function agentHealthSources(agent: Agent): HealthSources {
+/**
+ * What the Agent health page shows: discovery's watched processes and the
+ * pipeline's counters. Takes the agent's parts, so startAgent can use it too.
+ */
+export function agentHealthSources(agent: Pick<Agent, 'discovery' | 'capture' | 'telemetry' | 'unidentified'>): HealthSources {
   return {
     watched: () =>
       [...agent.discovery.watched()].map(([pid, w]): WatchedProcess => ({
