@@ -7,7 +7,7 @@
 // user-space work competes with the workload for the same 2 cores.
 //
 //   npm run bench:security [-- --rounds 7 --files 160 --tree /usr/share --workload compile|tree|all]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     tree: { type: 'string', default: '/usr/share' },
     'tree-files': { type: 'string', default: '30000' },
     workload: { type: 'string', default: 'all' },
+    'syscall-loops': { type: 'string', default: '200000' },
     'bpf-stats': { type: 'boolean', default: false },
   },
 });
@@ -32,6 +33,8 @@ const MODES: Mode[] = ['baseline', 'process-events', 'default-pack'];
 
 interface Run {
   mode: Mode;
+  /** syscalls workload: ns per getppid and per open+close. */
+  probe?: [number, number];
   wallMs: number;
   /** CPU time of the workload's processes (BPF programs run in them, inside their system calls). */
   workCpuMs: number;
@@ -111,6 +114,54 @@ if (args.workload === 'all' || args.workload === 'compile') {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+/** A C program timing `loops` getppid() and open()+close() calls; prints ns per call of each (best of 5). */
+function syscallProbe(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'waggle-bench-sys-'));
+  writeFileSync(
+    join(dir, 'probe.c'),
+    `#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+int main(int argc, char **argv) {
+  long n = atol(argv[1]);
+  double best_ppid = 1e18, best_open = 1e18;
+  for (int r = 0; r < 5; r++) {
+    double t0 = now();
+    for (long i = 0; i < n; i++) getppid();
+    double t1 = now();
+    for (long i = 0; i < n / 4; i++) close(open("/usr/share/perl5/Debian/DebConf/Client/ConfModule.pm", O_RDONLY));
+    double t2 = now();
+    if ((t1 - t0) / n < best_ppid) best_ppid = (t1 - t0) / n;
+    if ((t2 - t1) / (n / 4) < best_open) best_open = (t2 - t1) / (n / 4);
+  }
+  fprintf(stderr, "%.1f %.1f\\n", best_ppid, best_open);
+  return 0;
+}
+`,
+  );
+  spawnSync('cc', ['-O2', '-o', join(dir, 'probe'), join(dir, 'probe.c')], { stdio: 'inherit' });
+  return dir;
+}
+
+let probeResult = '';
+if (args.workload === 'all' || args.workload === 'syscalls') {
+  const dir = syscallProbe();
+  workloads.syscalls = {
+    describe: `${args['syscall-loops']} getppid() and a quarter as many open()+close(), best of 5 (ns per call)`,
+    prepare: async () => undefined,
+    run: () =>
+      new Promise((resolve) => {
+        const r = spawnSync(join(dir, 'probe'), [String(args['syscall-loops'])], { encoding: 'utf8' });
+        probeResult = r.stderr.trim();
+        resolve(0);
+      }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 if (args.workload === 'all' || args.workload === 'tree') {
   const list = treeList(String(args.tree), Number(args['tree-files']));
   workloads.tree = {
@@ -144,7 +195,9 @@ async function once(mode: Mode, w: (typeof workloads)[string]): Promise<Run> {
   const bpfMs = (bpfTime() - bpf0) / 1e6;
   await agent?.close();
   const lost = stats ? stats.ringBuffer.kernelDrops + stats.ringBuffer.lostNoMemory + stats.lifecycle.tableFull : 0;
-  return { mode, wallMs, workCpuMs, agentCpuMs: agent ? (cpu.user + cpu.system) / 1000 : 0, bpfMs, events, lost, ...(stats ? { stats } : {}) };
+  const probe = probeResult ? (probeResult.split(' ').map(Number) as [number, number]) : undefined;
+  probeResult = '';
+  return { mode, ...(probe ? { probe } : {}), wallMs, workCpuMs, agentCpuMs: agent ? (cpu.user + cpu.system) / 1000 : 0, bpfMs, events, lost, ...(stats ? { stats } : {}) };
 }
 
 const median = (xs: number[]) => {
@@ -165,9 +218,34 @@ async function main(): Promise<void> {
       for (const mode of order) runs.push(await once(mode, w));
     }
     const of = (mode: Mode) => runs.filter((r) => r.mode === mode);
+    if (name === 'syscalls') {
+      const base = of('baseline');
+      const b0 = Math.min(...base.map((r) => r.probe![0]));
+      const b1 = Math.min(...base.map((r) => r.probe![1]));
+      for (const mode of MODES) {
+        const rs = of(mode);
+        const p0 = Math.min(...rs.map((r) => r.probe![0]));
+        const p1 = Math.min(...rs.map((r) => r.probe![1]));
+        const add = mode === 'baseline' ? '' : `   added: getppid +${(p0 - b0).toFixed(1)} ns, open+close +${(p1 - b1).toFixed(1)} ns`;
+        console.log(`  ${mode.padEnd(15)}  getppid ${p0.toFixed(1)} ns   open+close ${p1.toFixed(1)} ns${add}`);
+      }
+      w.cleanup();
+      continue;
+    }
     const baseWall = median(of('baseline').map((r) => r.wallMs));
     const baseCpu = median(of('baseline').map((r) => r.workCpuMs));
     const pct = (x: number, base: number) => `${x >= base ? '+' : ''}${(((x - base) / base) * 100).toFixed(2)}%`;
+    // Each round ran every mode back to back: the ratio within a round cancels slow drifts of the machine.
+    const paired = (mode: Mode, key: (r: Run) => number) => {
+      const ratios: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const inRound = runs.slice(r * MODES.length, (r + 1) * MODES.length);
+        const b = inRound.find((x) => x.mode === 'baseline')!;
+        const m = inRound.find((x) => x.mode === mode)!;
+        ratios.push(key(m) / key(b));
+      }
+      return median(ratios);
+    };
     console.log('  mode             wall median (min–max)        CPU: workload + agent = total   vs baseline: wall    CPU     events  lost');
     for (const mode of MODES) {
       const rs = of(mode);
@@ -178,6 +256,12 @@ async function main(): Promise<void> {
       const vs = mode === 'baseline' ? ''.padEnd(16) : `${pct(wall, baseWall).padStart(8)} ${pct(work + agentCpu, baseCpu).padStart(8)}`;
       const ev = mode === 'baseline' ? '' : `  ${String(median(rs.map((r) => r.events))).padStart(6)}  ${rs.reduce((a, r) => a + r.lost, 0)}`;
       console.log(`  ${mode.padEnd(15)}  ${wall.toFixed(0).padStart(7)} ms ${spread.padEnd(17)}  ${work.toFixed(0).padStart(7)} + ${agentCpu.toFixed(0).padStart(4)} = ${(work + agentCpu).toFixed(0).padStart(7)} ms   ${vs}${ev}`);
+    }
+    for (const mode of ['process-events', 'default-pack'] as const) {
+      const wallRatio = paired(mode, (r) => r.wallMs);
+      const cpuRatio = paired(mode, (r) => r.workCpuMs + r.agentCpuMs);
+      const minRatio = Math.min(...of(mode).map((r) => r.workCpuMs + r.agentCpuMs)) / Math.min(...of('baseline').map((r) => r.workCpuMs));
+      console.log(`  ${mode}: per-round paired median: wall ${pct(wallRatio, 1)}, CPU ${pct(cpuRatio, 1)}; best-of CPU ${pct(minRatio, 1)}`);
     }
     if (stopStats) {
       for (const mode of ['process-events', 'default-pack'] as const) {
