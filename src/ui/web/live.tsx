@@ -14,6 +14,8 @@ export interface Tick {
 
 export interface LiveState {
   connected: boolean;
+  /** The agent refused us (401): its token is needed again, e.g. after it restarted with a new one. */
+  unauthorized?: boolean;
   tick: Tick | null;
   /** Local time the last message arrived. */
   receivedAt: number;
@@ -27,10 +29,16 @@ export function useLiveConnection(): LiveState {
   useEffect(() => {
     const es = new EventSource('/api/live');
     es.onopen = () => setState((s) => ({ ...s, connected: true }));
-    es.onerror = () => setState((s) => ({ ...s, connected: false }));
+    es.onerror = () => {
+      setState((s) => ({ ...s, connected: false }));
+      // EventSource does not say why; one request does.
+      fetch('/api/meta')
+        .then((r) => setState((s) => ({ ...s, unauthorized: r.status === 401 })))
+        .catch(() => undefined);
+    };
     es.addEventListener('tick', (e) => {
       const tick = JSON.parse((e as MessageEvent<string>).data) as Tick;
-      setState((s) => ({ ...s, connected: true, tick, receivedAt: Date.now() }));
+      setState((s) => ({ ...s, connected: true, unauthorized: false, tick, receivedAt: Date.now() }));
     });
     es.addEventListener('overview', (e) => {
       const overview = JSON.parse((e as MessageEvent<string>).data) as OverviewView;

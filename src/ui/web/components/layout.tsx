@@ -93,7 +93,20 @@ export function Shell(props: { active: string; children: ComponentChildren; them
         </div>
       </nav>
       </aside>
-      <main class="content">{props.children}</main>
+      <main class="content">
+        <UnauthorizedBanner />
+        {props.children}
+      </main>
+    </div>
+  );
+}
+
+function UnauthorizedBanner() {
+  const { unauthorized } = useLive();
+  if (!unauthorized) return null;
+  return (
+    <div class="notice bad page" role="alert">
+      The agent refuses this page without its token (it may have restarted with a new one). Open the URL it printed, which carries the token.
     </div>
   );
 }
