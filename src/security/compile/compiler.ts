@@ -5,7 +5,7 @@
 import { MAX_MAP_ENTRIES, MAX_SELECTORS_TOTAL } from '../policy/limits.js';
 import { PolicyError, type LoadedPolicy } from '../policy/load.js';
 import { type Action, type AddressSelector, type BinarySelector, type Hook, HOOKS, type IdSelector, OPEN_FLAGS, type Policy, parseCidr, parseDuration } from '../policy/schema.js';
-import { type Mask, type Pair, emptyMask, emptyPair, setBit, orInto } from './mask.js';
+import { type Mask, type Pair, emptyMask, emptyPair, setBit } from './mask.js';
 import { TrieBuilder, type TrieEntry, addrKey, pathKey, suffixKey } from './tries.js';
 
 export interface CompiledSelector {
@@ -68,7 +68,9 @@ export interface CompiledPolicySet {
   sets: { port: Map<number, Pair>; uid: Map<number, Pair>; pid: Map<number, Pair> };
 }
 
+/** enum sel_action and enum rate_scope of bpf/security/records.h (checked against the object's BTF at load). */
 export const ACTION_CODES: Record<Action, number> = { post: 0, sigkill: 1, nopost: 2 };
+export const RATE_SCOPE_CODES = { process: 0, global: 1 } as const;
 export const HOOK_CODES: Record<Hook, number> = Object.fromEntries(HOOKS.map((h, i) => [h, i])) as Record<Hook, number>;
 
 class IdSet {
@@ -167,7 +169,7 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
         action: ACTION_CODES[sel.action],
         monitor: monitor ? 1 : 0,
         rate_ns: (rateLimitMs ?? 0) * 1e6,
-        rate_scope: sel.rateLimitScope === 'global' ? 1 : 0,
+        rate_scope: RATE_SCOPE_CODES[sel.rateLimitScope ?? 'process'],
       });
       setBit(config.hook[HOOK_CODES[hook]]!, bit);
 
@@ -231,11 +233,4 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
     tries: built,
     sets: { port: sets.port.map, uid: sets.uid.map, pid: sets.pid.map },
   };
-}
-
-/** Selector bits of one policy, for counters. */
-export function policyMask(set: CompiledPolicySet, name: string): Mask {
-  const m = emptyMask();
-  for (const s of set.selectors) if (s.policyName === name) orInto(m, setBit(emptyMask(), s.bit));
-  return m;
 }

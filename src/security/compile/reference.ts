@@ -4,7 +4,7 @@
 import type { Hook, OpenFlag } from '../policy/schema.js';
 import type { CompiledPolicySet, CompiledSelector } from './compiler.js';
 import { HOOK_CODES } from './compiler.js';
-import { type Mask, type Pair, andNot, bitsOf, emptyMask, hasBit, isEmpty, or } from './mask.js';
+import { type Mask, type Pair, andNot, bitsOf, emptyMask, hasBit, or } from './mask.js';
 import { PATH_KEY_BYTES, addrKey, lookupTrie, pathKey } from './tries.js';
 import { OPEN_FLAGS, parseCidr } from '../policy/schema.js';
 
@@ -93,4 +93,3 @@ export function firstPerPolicy(set: CompiledPolicySet, cand: Mask): CompiledSele
   return out;
 }
 
-export const anyMatch = (m: Mask): boolean => !isEmpty(m);

@@ -1,7 +1,8 @@
 // Record layouts and constants of bpf/security/security.bpf.c, read from the
 // object's BTF: the C structs and enums are the only source of truth.
 import { type Btf, type Codec, WaggleError, offsetOf, structCodecByName } from '../../ebpf/index.js';
-import { HOOKS, type Hook } from '../policy/schema.js';
+import { ACTION_CODES, RATE_SCOPE_CODES } from '../compile/compiler.js';
+import { HOOKS, type Hook, OPEN_FLAGS } from '../policy/schema.js';
 
 export interface Selmask {
   w: number[];
@@ -176,6 +177,15 @@ export class SecurityLayout {
     this.lifeCounters = enumValues(btf, 'life_counter');
     this.selCounters = enumValues(btf, 'sel_counter');
     this.procFlags = enumValues(btf, 'proc_flag');
+    // Codes the compiler writes without the object at hand must agree with it.
+    const expect = (name: string, actual: number | undefined, wanted: number) => {
+      if (actual !== wanted) throw new WaggleError('WAGGLE_ERR_OBJECT', `${name} is ${actual} in the BPF object but ${wanted} in TypeScript`);
+    };
+    const actions = enumValues(btf, 'sel_action');
+    for (const [a, code] of Object.entries(ACTION_CODES)) expect(`ACTION_${a.toUpperCase()}`, actions.get(`ACTION_${a.toUpperCase()}`), code);
+    const scopes = enumValues(btf, 'rate_scope');
+    for (const [sc, code] of Object.entries(RATE_SCOPE_CODES)) expect(`RATE_${sc.toUpperCase()}`, scopes.get(`RATE_${sc.toUpperCase()}`), code);
+    OPEN_FLAGS.forEach((f, i) => expect(`OPEN_${f.toUpperCase()}`, this.openFlags.get(`OPEN_${f.toUpperCase()}`), 1 << i));
   }
 
   flag(map: Map<string, number>, name: string): number {
