@@ -10,15 +10,22 @@ import { SocketCapture } from '../capture/index.js';
 import { Discovery } from '../discovery/index.js';
 import { ConsoleSpanPrinter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry } from '../telemetry/index.js';
+import { startHealthSampler } from '../store/index.js';
+import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
+import { agentHealthSources } from './agent-health.js';
 import { type AgentConfig, discoveryOptions } from './config/index.js';
 import { type Logger, createLogger } from './logger.js';
 
 export interface Agent {
   /** Base URL of the listener (metrics, readiness, UI). */
   readonly url: string;
+  /** The URL to open in a browser (carries the token when one is needed). */
+  readonly browserUrl: string;
   /** Token required on every request when the listener is not on loopback. */
   readonly token: string | undefined;
+  /** The web UI and its live store, unless ui.enabled is false. */
+  readonly ui: AttachedUi | undefined;
   readonly registry: Registry;
   readonly telemetry: HttpTelemetry;
   readonly discovery: Discovery;
@@ -119,6 +126,20 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       res.end(body);
     });
     server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n'));
+    let ui: AttachedUi | undefined;
+    if (config.ui.enabled) {
+      const attached = attachUi(server, {
+        onSpan: (listener) => telemetry.onSpan(listener),
+        registry,
+        features: () => ({ security: config.security.policies.length > 0, profiling: false }),
+      });
+      const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, unidentified: () => unidentified }));
+      closers.push(() => {
+        sampler.stop();
+        attached.close();
+      });
+      ui = attached;
+    }
     await server.listen();
     closers.push(() => server.close());
     ready = true;
@@ -126,7 +147,9 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
     return {
       url: server.url,
+      browserUrl: server.browserUrl,
       token: server.token,
+      ui,
       registry,
       telemetry,
       discovery,

@@ -107,6 +107,9 @@ export interface DiscoveryEvents {
 }
 
 const MAX_ANCESTRY = 64;
+/** How long, and how many, identities of exited selected processes are remembered. */
+const DEPARTED_TTL_MS = 30_000;
+const MAX_DEPARTED = 4096;
 /** With kernel events, socket tables are re-read this often as a safety net. */
 const TABLE_SAFETY_MS = 10_000;
 const BATCH = 128;
@@ -138,6 +141,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private lastKernelDrops = 0;
   private readonly counters = { rescans: 0, lastRescanMs: 0, examined: 0, kernelEventsReceived: 0, queueOverflow: 0, selectionOverflow: 0, selected: 0, trackFailures: 0, errors: 0, tableRefreshes: 0 };
   private readonly identityCache = new Map<number, { startTicks: number; identity: ServiceIdentity }>();
+  /**
+   * Identities of selected processes that exited, kept briefly: their last
+   * exchanges can arrive after the exit event (two ring buffers, no common order),
+   * and a short-lived client (curl) is often gone before its exchange is decoded.
+   */
+  private readonly departed = new Map<number, { at: number; identity: ServiceIdentity }>();
   private rescanIntervalMs: number;
 
   constructor(options: DiscoveryOptions = {}) {
@@ -237,15 +246,25 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const w = this.known.get(pid)?.watched;
     if (w) return w.identity;
     const stat = readProcStat(pid, this.opts.proc);
-    if (!stat) return undefined;
+    if (!stat) return this.departedIdentity(pid);
     const cached = this.identityCache.get(pid);
     if (cached && cached.startTicks === stat.startTicks) return cached.identity;
     const info = readProcessInfo(pid, this.opts.proc);
-    if (!info) return undefined;
+    if (!info) return this.departedIdentity(pid);
     const identity = serviceIdentity(info);
     if (this.identityCache.size >= 1024) this.identityCache.delete(this.identityCache.keys().next().value!);
     this.identityCache.set(pid, { startTicks: info.startTicks, identity });
     return identity;
+  }
+
+  private departedIdentity(pid: number): ServiceIdentity | undefined {
+    const d = this.departed.get(pid);
+    if (!d) return undefined;
+    if (Date.now() - d.at > DEPARTED_TTL_MS) {
+      this.departed.delete(pid);
+      return undefined;
+    }
+    return d.identity;
   }
 
   stats(): DiscoveryStats {
@@ -556,6 +575,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   private unselect(pid: number, k: Known): void {
     const identity = k.watched!.identity;
+    this.departed.delete(pid);
+    if (this.departed.size >= MAX_DEPARTED) this.departed.delete(this.departed.keys().next().value!);
+    this.departed.set(pid, { at: Date.now(), identity });
     k.watched = undefined;
     k.status = 'unselected';
     this.counters.selected--;

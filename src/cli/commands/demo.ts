@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { WaggleError } from '../../ebpf/index.js';
-import { type HealthSources, LiveStore, type WatchedProcess, registerStoreMetrics, startHealthSampler } from '../../store/index.js';
-import { parseListenAddress, startUi } from '../../ui/index.js';
+import { parseListenAddress } from '../../ui/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
@@ -96,33 +95,11 @@ interface AgentUi {
  * put together for the demo.
  */
 async function startAgentOn(workload: DemoWorkload, listen: { host: string; port: number }, flags: DemoFlags): Promise<AgentUi> {
-  // The workload is the agent's own children, which discovery leaves out by default.
-  // Interim: startAgent does not mount the UI yet, so the agent's listener
-  // (/metrics, /readyz) takes a free port and the UI gets the requested one.
-  const config = loadConfig({
-    configPath: writeDemoConfig(workload, { host: '127.0.0.1', port: 0 }, flags),
-    env: process.env,
-  });
-  const agent = await startAgent(config, { logger: createLogger(config.log_level) });
-  try {
-    const store = new LiveStore();
-    agent.telemetry.onSpan((span) => store.addSpan(span));
-    registerStoreMetrics(store, agent.registry);
-    const sampler = startHealthSampler(store, agentHealthSources(agent));
-    const ui = await startUi(store, { host: listen.host, port: listen.port, ...(flags.uiToken ? { token: flags.uiToken } : {}) });
-    return {
-      browserUrl: ui.server.browserUrl,
-      token: ui.server.token,
-      async close() {
-        sampler.stop();
-        await ui.close();
-        await agent.close();
-      },
-    };
-  } catch (e) {
-    await agent.close();
-    throw e;
-  }
+  // The workload is the agent's own children, which discovery leaves out by default;
+  // the demo's config selects them by pid (see writeDemoConfig).
+  const config = loadConfig({ configPath: writeDemoConfig(workload, listen, flags), env: process.env });
+  const agent: Agent = await startAgent(config, { logger: createLogger(config.log_level) });
+  return { browserUrl: agent.browserUrl, token: agent.token, close: () => agent.close() };
 }
 
 /** The agent's configuration for the demo, as a YAML file in the workload's directory (readable by the curious). */
@@ -136,35 +113,6 @@ function writeDemoConfig(workload: DemoWorkload, listen: { host: string; port: n
   const path = join(workload.dir, 'waggle-demo.yaml');
   writeFileSync(path, `# written by \`waggle demo\`\n${YAML.stringify(config)}`);
   return path;
-}
-
-/**
- * What the Agent health page shows: discovery's watched processes and the
- * pipeline's counters. Takes the agent's parts, so startAgent can use it too.
- */
-export function agentHealthSources(agent: Pick<Agent, 'discovery' | 'capture' | 'telemetry' | 'unidentified'>): HealthSources {
-  return {
-    watched: () =>
-      [...agent.discovery.watched()].map(([pid, w]): WatchedProcess => ({
-        pid,
-        service: w.identity.name,
-        executable: w.info.exePath,
-        reason: w.reason.kind === 'selector' ? 'selected' : w.reason.kind === 'child' ? `child of ${w.reason.parent}` : 'all processes',
-      })),
-    counters: () => {
-      const c = agent.capture.stats();
-      const t = agent.telemetry.stats();
-      return {
-        'records.received': c.delivered,
-        'records.dropped.kernel': c.ringBufferDrops,
-        'exchanges.lost.evicted': c.evicted,
-        'exchanges.incomplete': c.incomplete,
-        'exchanges.unidentified': agent.unidentified(),
-        'requests.parsed': t.requests,
-        'parse.failures': t.parseFailures.reduce((a, f) => a + f.count, 0),
-      };
-    },
-  };
 }
 
 function describeWorkload(w: DemoWorkload, rate: number): string {

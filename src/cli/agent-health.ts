@@ -1,0 +1,38 @@
+// The agent's health as the UI's health page shows it: watched processes and the
+// pipeline's counters, read from the components that own them.
+import type { SocketCapture } from '../capture/index.js';
+import type { Discovery } from '../discovery/index.js';
+import type { HealthSources, WatchedProcess } from '../store/index.js';
+import type { HttpTelemetry } from '../telemetry/index.js';
+
+export interface HealthParts {
+  discovery: Discovery;
+  capture: SocketCapture;
+  telemetry: HttpTelemetry;
+  unidentified: () => number;
+}
+
+export function agentHealthSources(parts: HealthParts): HealthSources {
+  return {
+    watched: () =>
+      [...parts.discovery.watched()].map(([pid, w]): WatchedProcess => ({
+        pid,
+        service: w.identity.name,
+        executable: w.info.exePath,
+        reason: w.reason.kind === 'selector' ? 'selected' : w.reason.kind === 'child' ? `child of ${w.reason.parent}` : 'all processes',
+      })),
+    counters: () => {
+      const c = parts.capture.stats();
+      const t = parts.telemetry.stats();
+      return {
+        'records.received': c.delivered,
+        'records.dropped.kernel': c.ringBufferDrops,
+        'exchanges.lost.evicted': c.evicted,
+        'exchanges.incomplete': c.incomplete,
+        'exchanges.unidentified': parts.unidentified(),
+        'requests.parsed': t.requests,
+        'parse.failures': t.parseFailures.reduce((a, f) => a + f.count, 0),
+      };
+    },
+  };
+}
