@@ -8,7 +8,8 @@
 import { Registry } from 'prom-client';
 import { SocketCapture } from '../capture/index.js';
 import { Discovery } from '../discovery/index.js';
-import { ConsoleSpanPrinter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
+import { createWriteStream } from 'node:fs';
+import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry } from '../telemetry/index.js';
 import { startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
@@ -66,15 +67,17 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         maxRoutesPerService: config.routes.max_per_service,
       },
     });
+    closers.push(() => telemetry.close());
     const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, registry });
     const self = new SelfMetrics(registry);
     self.registerHttpTelemetry(telemetry);
 
-    const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics });
+    const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics, resourceAttributes: config.resource_attributes });
     if (otlp.traces) {
       const traces = otlp.traces;
       telemetry.onSpan((span) => traces.export(span));
       self.registerExporter('otlp_traces', traces);
+      self.counter('spans_sampled_out_total', 'Spans the trace sampler (OTEL_TRACES_SAMPLER) left out of the OTLP export.', () => traces.sampledOut);
     }
     if (otlp.metrics) self.registerExporter('otlp_metrics', otlp.metrics);
     if (otlp.enabled) closers.push(() => otlp.shutdown());
@@ -82,6 +85,14 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const printer = new ConsoleSpanPrinter(opts.traceOutput as never);
       telemetry.onSpan(printer.print);
       self.registerExporter('console', printer);
+    }
+    if (config.spans_file) {
+      const stream = createWriteStream(config.spans_file, { flags: 'a' });
+      stream.on('error', (e) => log.error({ err: e, path: config.spans_file }, 'cannot write the spans file'));
+      const writer = new JsonLinesSpanWriter(stream);
+      telemetry.onSpan((span) => writer.write(span));
+      self.registerExporter('spans_file', writer);
+      closers.push(() => new Promise<void>((resolve) => stream.end(resolve)));
     }
 
     // Discovery is created first so that capture can ask it who a pid is; it starts
@@ -103,6 +114,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     });
     closers.push(() => capture.close());
     registerCaptureMetrics(self, capture, discovery, () => unidentified);
+    registerBpfProgramMetrics(self, capture);
 
     discovery.on('added', (proc) => capture.watch(proc.pid));
     discovery.on('removed', (pid, identity) => {
@@ -177,7 +189,31 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, disco
   self.counter('capture_incomplete_total', 'Exchanges reported incomplete (closed or timed out).', () => stats().incomplete);
   self.counter('capture_pipeline_overflow_total', 'Pipelined requests past the kernel per-connection depth, not reported.', () => stats().pipelineOverflow);
   self.counter('capture_decode_errors_total', 'Records user space could not decode.', () => stats().decodeErrors);
-  self.gauge('capture_in_flight', 'Connections with an exchange in flight.', () => stats().inFlight);
+  self.gauge('capture_in_flight', 'Exchanges in flight (requests seen, responses not yet complete).', () => stats().inFlight);
+  self.gauge('capture_connections', 'TCP connections whose state the kernel tracks.', () => stats().connections);
   self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
   self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
+}
+
+/**
+ * Run time and run count of each capture program, from the kernel's bpf_stats:
+ * zero unless run-time accounting is on (sysctl kernel.bpf_stats_enabled, or a
+ * BPF_ENABLE_STATS handle such as bench:http holds), as it costs on every run.
+ */
+function registerBpfProgramMetrics(self: SelfMetrics, capture: SocketCapture): void {
+  let cached: { at: number; info: Array<{ name: string; runTimeNs: number; runCount: number }> } | undefined;
+  const info = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 500) {
+      const coll = capture.collection;
+      const programs = [...coll.spec.programs.values()].filter((p) => p.autoload);
+      cached = { at: now, info: programs.map((p) => {
+        const { runTimeNs, runCount } = coll.program(p.name).info();
+        return { name: p.name, runTimeNs, runCount };
+      }) };
+    }
+    return cached.info;
+  };
+  self.counter('bpf_program_run_seconds_total', 'Kernel run time of each capture program (bpf_stats; 0 while run-time accounting is off).', () => info().map((p) => [{ program: p.name }, p.runTimeNs / 1e9] as const), ['program']);
+  self.counter('bpf_program_runs_total', 'Runs of each capture program (bpf_stats; 0 while run-time accounting is off).', () => info().map((p) => [{ program: p.name }, p.runCount] as const), ['program']);
 }

@@ -80,6 +80,8 @@ export interface OtlpMetricsExporterOptions {
   exporter?: PushMetricExporter;
   /** Cached resources. Default 1000. */
   maxServices?: number;
+  /** Added to every resource (the agent's own resource attributes). */
+  resourceAttributes?: Readonly<Record<string, string>>;
 }
 
 export class OtlpMetricsExporter {
@@ -101,7 +103,7 @@ export class OtlpMetricsExporter {
     this.#config = config;
     this.#metrics = opts.metrics;
     this.#exporter = opts.exporter ?? createSdkMetricExporter(config);
-    this.#resources = new ResourceCache(opts.maxServices ?? 1000);
+    this.#resources = new ResourceCache(opts.maxServices ?? 1000, opts.resourceAttributes);
     this.#delta = config.temporality !== 'cumulative';
     this.#timer = setInterval(() => {
       // An export still running when the next interval comes is not doubled up.

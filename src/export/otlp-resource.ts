@@ -12,8 +12,14 @@ export const DISTRO_VERSION = '0.1.0';
 
 const base = (): Resource => defaultResource();
 
-export function serviceResource(s: ServiceIdentity): Resource {
+/**
+ * `extra` are the agent's own resource attributes (OTEL_RESOURCE_ATTRIBUTES on the
+ * agent, `resource_attributes` in its config: deployment.environment, host.*…);
+ * the process's own identity wins over them.
+ */
+export function serviceResource(s: ServiceIdentity, extra: Readonly<Record<string, string>> = {}): Resource {
   const attrs: Record<string, string | number> = {
+    ...extra,
     [sc.ATTR_SERVICE_NAME]: s.name,
     [sc.ATTR_SERVICE_INSTANCE_ID]: s.instanceId,
     [sc.ATTR_PROCESS_PID]: s.pid,
@@ -33,12 +39,15 @@ export function serviceResource(s: ServiceIdentity): Resource {
 export class ResourceCache {
   readonly #byInstance = new Map<string, Resource>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly extra: Readonly<Record<string, string>> = {},
+  ) {}
 
   get(s: ServiceIdentity): Resource {
     let r = this.#byInstance.get(s.instanceId);
     if (r === undefined) {
-      r = serviceResource(s);
+      r = serviceResource(s, this.extra);
       if (this.#byInstance.size >= this.max) this.#byInstance.delete(this.#byInstance.keys().next().value!);
       this.#byInstance.set(s.instanceId, r);
     }

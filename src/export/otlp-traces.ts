@@ -36,10 +36,10 @@ export class OtlpTraceExporter {
   /** Spans the sampler left out (not an error: OTEL_TRACES_SAMPLER asked for it). */
   sampledOut = 0;
 
-  constructor(config: OtlpTracesConfig, opts: { exporter?: SpanExporter; maxServices?: number } = {}) {
+  constructor(config: OtlpTracesConfig, opts: { exporter?: SpanExporter; maxServices?: number; resourceAttributes?: Readonly<Record<string, string>> } = {}) {
     this.#config = config;
     this.#exporter = opts.exporter ?? createSdkTraceExporter(config);
-    this.#resources = new ResourceCache(opts.maxServices ?? 1000);
+    this.#resources = new ResourceCache(opts.maxServices ?? 1000, opts.resourceAttributes);
     this.#sampler = createSampler(config.sampler ?? { name: 'parentbased_always_on', ratio: 1 });
     this.#timer = setInterval(() => this.#flushOnce(), config.scheduleDelayMs);
     this.#timer.unref();

@@ -16,6 +16,8 @@ export interface OtlpExporterOptions {
   metrics: HttpMetrics;
   /** Cap on cached per-instance resources. Default 1000. */
   maxServices?: number;
+  /** Added to every resource (the agent's own resource attributes). */
+  resourceAttributes?: Readonly<Record<string, string>>;
 }
 
 export class OtlpExporter {

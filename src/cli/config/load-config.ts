@@ -83,7 +83,7 @@ function envLayer(env: Record<string, string | undefined>, problems: ConfigProbl
   for (const s of SETTINGS) {
     if (!s.env) continue;
     known.add(s.env);
-    if (s.otel || !s.path) continue;
+    if ((s.otel && s.path?.[0] === 'otlp') || !s.path) continue;
     const v = env[s.env];
     if (v === undefined || v.trim() === '') continue;
     setPath(values, s.path, v);
@@ -101,7 +101,7 @@ function flagLayer(flags: Record<string, unknown>): Layer {
   const values: Raw = {};
   const labels = new Map<string, string>();
   for (const s of SETTINGS) {
-    if (!s.flag || s.otel || !s.path) continue;
+    if (!s.flag || (s.otel && s.path?.[0] === 'otlp') || !s.path) continue;
     const v = flags[flagAttribute(s.flag)];
     if (v === undefined) continue;
     setPath(values, s.path, v);
@@ -157,8 +157,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = parsed.data;
 
-  const fileOtlp = configFile !== undefined && isPlainObject(merged.values.otlp) ? config.otlp : {};
-  const otlp = resolveOtlp({ fileOtlp, ...(configFile !== undefined ? { fileLabel: configFile } : {}), env, flags, flagName: flagAttribute });
+  const fromFile = (section: 'otlp' | 'traces') => configFile !== undefined && isPlainObject(merged.values[section]);
+  const file = { ...(fromFile('otlp') ? { otlp: config.otlp } : {}), ...(fromFile('traces') ? { traces: config.traces } : {}) };
+  const otlp = resolveOtlp({ file, ...(configFile !== undefined ? { fileLabel: configFile } : {}), env, flags, flagName: flagAttribute });
   if ('problems' in otlp) throw new ConfigError(otlp.problems);
 
   // The agent's own OTEL_RESOURCE_ATTRIBUTES: service.* name the default service;

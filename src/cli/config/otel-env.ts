@@ -6,11 +6,14 @@
 import { type OtlpConfig, OtlpConfigError, otlpConfigFromEnv } from '../../export/otlp-config.js';
 import { type ConfigProblem } from './errors.js';
 import type { ParsedConfig } from './schema.js';
+export type { OtlpSection };
 import { SETTINGS } from './settings.js';
 
 type OtlpSection = ParsedConfig['otlp'];
+/** The sections whose keys are OTEL_* variables: otlp, and traces (the sampler). */
+type OtelSections = Pick<ParsedConfig, 'otlp' | 'traces'>;
 
-function asVariable(key: keyof OtlpSection, value: unknown): string {
+function asVariable(key: string, value: unknown): string {
   if (key === 'export_traces' || key === 'export_metrics') return value ? 'otlp' : 'none';
   if (typeof value === 'object' && value !== null) {
     return Object.entries(value as Record<string, string>)
@@ -21,7 +24,8 @@ function asVariable(key: keyof OtlpSection, value: unknown): string {
 }
 
 export interface OtelInputs {
-  fileOtlp: OtlpSection;
+  /** Values the config file gave, by section (absent sections: nothing from the file). */
+  file: Partial<{ [S in keyof OtelSections]: Partial<OtelSections[S]> }>;
   fileLabel?: string;
   env: Record<string, string | undefined>;
   flags: Record<string, unknown>;
@@ -29,12 +33,15 @@ export interface OtelInputs {
 }
 
 export function resolveOtlp(inputs: OtelInputs): { otlp: OtlpConfig } | { problems: ConfigProblem[] } {
+  // Every OTEL_* variable of the environment reaches the resolver, including the
+  // per-signal ones the settings table does not list (…_TRACES_TIMEOUT, …).
   const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inputs.env)) if (k.startsWith('OTEL_') && v?.trim()) vars[k] = v.trim();
   const from = new Map<string, { source: string; path: string }>();
   for (const s of SETTINGS) {
     if (!s.otel || !s.path) continue;
-    const key = s.path[1] as keyof OtlpSection;
-    const fileValue = inputs.fileOtlp[key];
+    const [section, key] = s.path as [keyof OtelSections, string];
+    const fileValue = (inputs.file[section] as Record<string, unknown> | undefined)?.[key];
     if (fileValue !== undefined && inputs.fileLabel) {
       vars[s.otel] = asVariable(key, fileValue);
       from.set(s.otel, { source: inputs.fileLabel, path: s.path.join('.') });

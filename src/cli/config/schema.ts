@@ -113,6 +113,7 @@ export const configSchema = z.strictObject({
   resource_attributes: keyValues().default({}),
   listen: listenAddress().default({ host: '127.0.0.1', port: 9400 }),
   print_traces: bool().default(false),
+  spans_file: text('a file path'),
   log_level: oneOf(LOG_LEVELS).default('info'),
   capture,
   routes,

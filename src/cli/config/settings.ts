@@ -35,6 +35,7 @@ export const SETTINGS: readonly Setting[] = [
   // listener and output
   { path: ['listen'], env: 'WAGGLE_LISTEN', flag: '--listen <host:port>', description: 'address of /metrics, /readyz and the UI' },
   { path: ['print_traces'], env: 'WAGGLE_PRINT_TRACES', flag: '--print-traces', description: 'print one line per span' },
+  { path: ['spans_file'], env: 'WAGGLE_SPANS_FILE', flag: '--spans-file <path>', description: 'append every span to this file as one JSON line' },
   { path: ['log_level'], env: 'WAGGLE_LOG_LEVEL', flag: '--log-level <level>', description: 'fatal, error, warn, info, debug, trace or silent' },
   // capture
   { path: ['capture', 'request_bytes'], env: 'WAGGLE_CAPTURE_REQUEST_BYTES', flag: '--capture-request-bytes <n>', description: 'first bytes of each request captured' },
@@ -46,8 +47,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['routes', 'unmatched'], env: 'WAGGLE_ROUTES_UNMATCHED', flag: '--routes-unmatched <mode>', description: 'routes for paths no pattern matches' },
   { path: ['routes', 'max_per_service'], env: 'WAGGLE_ROUTES_MAX_PER_SERVICE', flag: '--max-routes <n>', description: 'distinct routes per service before they collapse to /**' },
   // traces
-  { path: ['traces', 'sampler'], env: 'OTEL_TRACES_SAMPLER', flag: '--traces-sampler <sampler>', description: 'span sampler' },
-  { path: ['traces', 'sampler_arg'], env: 'OTEL_TRACES_SAMPLER_ARG', flag: '--traces-sampler-arg <ratio>', description: 'sampling ratio for *traceidratio samplers' },
+  { otel: 'OTEL_TRACES_SAMPLER', path: ['traces', 'sampler'], env: 'OTEL_TRACES_SAMPLER', flag: '--traces-sampler <sampler>', description: 'span sampler' },
+  { otel: 'OTEL_TRACES_SAMPLER_ARG', path: ['traces', 'sampler_arg'], env: 'OTEL_TRACES_SAMPLER_ARG', flag: '--traces-sampler-arg <ratio>', description: 'sampling ratio for *traceidratio samplers' },
   // UI
   { path: ['ui', 'enabled'], env: 'WAGGLE_UI', flag: '--no-ui', description: 'do not serve the web UI' },
   { path: ['ui', 'token'], env: 'WAGGLE_UI_TOKEN', flag: '--ui-token <token>', description: 'token required by the listener (generated when binding beyond loopback)' },
