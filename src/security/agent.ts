@@ -67,8 +67,9 @@ export interface SecurityStats {
   builder: BuilderStats;
   /** Events delivered, by type. */
   events: Record<string, number>;
-  /** Processes found in /proc at start. */
+  /** Processes found in /proc at start, and those that could not be added (gone meanwhile, or kernel table full). */
   seeded: number;
+  seedSkipped: number;
 }
 
 export class SecurityAgent {
@@ -83,6 +84,7 @@ export class SecurityAgent {
   private drainTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private seeded = 0;
+  private seedSkipped = 0;
 
   private constructor(
     readonly compiled: CompiledPolicySet,
@@ -148,12 +150,11 @@ export class SecurityAgent {
 
   private seedFromProcfs(clock: KtimeClock): void {
     const procs = listProcesses();
-    const binaries = new Map(procs.map((p) => [p.pid, p.binary]));
+    const byPid = new Map(procs.map((p) => [p.pid, p]));
     for (const p of procs) {
       const own = binaryPairs(this.compiled, p.binary);
-      const parentBinary = binaries.get(p.ppid);
-      const parent = binaryPairs(this.compiled, parentBinary);
-      const parentStart = this.kernel.process(p.ppid)?.start_ktime ?? procs.find((q) => q.pid === p.ppid)?.startNs ?? 0n;
+      const parent = binaryPairs(this.compiled, byPid.get(p.ppid)?.binary);
+      const parentStart = this.kernel.process(p.ppid)?.start_ktime ?? byPid.get(p.ppid)?.startNs ?? 0n;
       const entry: ProcEntry = {
         start_ktime: p.startNs,
         parent_start_ktime: parentStart,
@@ -164,6 +165,10 @@ export class SecurityAgent {
         parent: pairValue(parent.asParent ?? emptyPair()),
       };
       const inForce = this.kernel.seedProcess(p.pid, entry);
+      if (!inForce) {
+        this.seedSkipped++; // exited meanwhile, or the kernel table is full
+        continue;
+      }
       const parentEntry = this.cache.current(p.ppid);
       const containerId = containerIdOf(p.cgroup);
       this.cache.add({
@@ -248,6 +253,7 @@ export class SecurityAgent {
       builder: this.builder.stats(),
       events: Object.fromEntries(this.eventCounts),
       seeded: this.seeded,
+      seedSkipped: this.seedSkipped,
     };
   }
 

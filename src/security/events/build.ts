@@ -99,16 +99,19 @@ export class EventBuilder {
     return { ...this.stats_ };
   }
 
-  /** Decodes one ring buffer record; returns the events it makes (possibly none). */
+  /** Decodes one ring buffer record; returns the events it makes (possibly none). Never throws on a record. */
   handle(buf: Buffer, off: number, len: number): SecurityEvent[] {
     this.stats_.records++;
-    const type = buf.readUInt8(off);
+    const type = len > 0 ? buf.readUInt8(off) : -1;
     const t = this.layout.recordType;
+    const L = this.layout;
+    // A record shorter than its struct would be a bug on the kernel side: counted, not decoded.
+    const fits = (size: number) => len >= size;
     let out: SecurityEvent[];
-    if (type === t.exec) out = [this.exec(buf, off, len)];
-    else if (type === t.fork) out = [this.fork(buf, off)];
-    else if (type === t.exit) out = [this.exit(buf, off)];
-    else if (type === t.policy) out = this.policy(buf, off);
+    if (type === t.exec && fits(L.exec.size)) out = [this.exec(buf, off, len)];
+    else if (type === t.fork && fits(L.fork.size)) out = [this.fork(buf, off)];
+    else if (type === t.exit && fits(L.exit.size)) out = [this.exit(buf, off)];
+    else if (type === t.policy && fits(L.execPolicy.size)) out = this.policy(buf, off, len);
     else {
       this.stats_.unknown++;
       out = [];
@@ -228,13 +231,14 @@ export class EventBuilder {
     };
   }
 
-  private policy(buf: Buffer, off: number): SecurityEvent[] {
+  private policy(buf: Buffer, off: number, len: number): SecurityEvent[] {
     const hook = this.layout.hookById.get(buf.readUInt8(off + 1));
-    if (!hook) {
+    const L = this.layout;
+    const size = { file_open: L.file, connect: L.sock, bind: L.sock, setuid: L.setuid, ptrace: L.ptrace, mount: L.mount, module_load: L.module, exec: L.execPolicy };
+    if (!hook || len < size[hook].size) {
       this.stats_.unknown++;
       return [];
     }
-    const L = this.layout;
     let header: PolicyHeader;
     let fields: Record<string, unknown>;
     switch (hook) {

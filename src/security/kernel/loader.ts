@@ -197,15 +197,18 @@ export class SecurityKernel {
     return this.procs.lookup(pid);
   }
 
-  /** Adds a process found in /proc unless the hooks already track it; returns the entry in force. */
-  seedProcess(pid: number, entry: ProcEntry): ProcEntry {
+  /**
+   * Adds a process found in /proc unless the hooks already track it; returns the
+   * entry in force, or undefined when the process is gone or the table is full
+   * (the hooks run concurrently: a process can fork, exec and exit meanwhile).
+   */
+  seedProcess(pid: number, entry: ProcEntry): ProcEntry | undefined {
     try {
       this.procs.update(pid, entry, 'noexist');
       return entry;
     } catch (e) {
-      const existing = this.procs.lookup(pid);
-      if (existing) return existing;
-      throw e;
+      if (!(e instanceof WaggleError)) throw e;
+      return this.procs.lookup(pid);
     }
   }
 
