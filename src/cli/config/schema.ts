@@ -3,6 +3,7 @@
 // value is checked the same way wherever it came from). Unknown keys are errors.
 // Every key, its environment variable, flag and default: docs/configuration.md.
 import { z } from 'zod';
+import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX } from '../../capture/options.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
 import { bool, glob, globList, int, keyValues, listenAddress, oneOf, pidList, portList, ratio, stringList, text } from './values.js';
 
@@ -48,10 +49,11 @@ const service = z.strictObject({ name: text('a service name'), namespace: text('
 
 const capture = z
   .strictObject({
-    request_bytes: int(16, 16_384, ' (bytes)').default(512),
-    response_bytes: int(16, 16_384, ' (bytes)').default(256),
+    // Ceilings are compile-time capacities of bpf/capture/types.h.
+    request_bytes: int(16, REQUEST_CAPTURE_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.requestCaptureBytes),
+    response_bytes: int(16, RESPONSE_CAPTURE_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.responseCaptureBytes),
     ring_buffer_bytes: int(4096, 1 << 30, ' (bytes)').default(8 << 20),
-    max_connections: int(64, 1 << 20).default(65_536),
+    max_connections: int(64, 1 << 20).default(CAPTURE_DEFAULTS.maxConnections),
   })
   .prefault({});
 
