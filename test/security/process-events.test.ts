@@ -178,6 +178,20 @@ describe('exit and fork', () => {
     );
   });
 
+  test('starting while processes fork, exec and exit quickly (the /proc scan races the hooks)', async () => {
+    const churn = startChild('/usr/bin/bash', ['-c', 'while true; do /usr/bin/true; /usr/bin/true & wait; done']);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const h2 = await startAgent();
+        const s = h2.agent.stats();
+        assert.ok(s.seeded > 0);
+        await h2.close();
+      }
+    } finally {
+      churn.kill();
+    }
+  });
+
   test('the cache forgets exited processes once their events are out', async () => {
     const r = run('/usr/bin/bash', ['-c', 'for i in 1 2 3 4 5; do /usr/bin/true $i; done']);
     const execs = await h.waitFor<ProcessExecEvent>(5, (e) => e.type === 'process_exec' && e.process.parent?.pid === r.pid);
