@@ -15,7 +15,7 @@ fi
 # binding; bpftool generates vmlinux.h; make/g++/python3 for node-gyp.
 BUILD_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool make g++ python3)
 # Run and test: real programs the tests drive and measure.
-TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps chromium)
+TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps util-linux strace perl gcc chromium)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ${WAGGLE_EXTRA_PACKAGES:-}; do

@@ -15,6 +15,7 @@ import { startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
 import { agentHealthSources } from './agent-health.js';
+import { type SecurityPart, startSecurity, wantsSecurity } from './agent-security.js';
 import { type AgentConfig, discoveryOptions } from './config/index.js';
 import { type Logger, createLogger } from './logger.js';
 
@@ -31,6 +32,8 @@ export interface Agent {
   readonly telemetry: HttpTelemetry;
   readonly discovery: Discovery;
   readonly capture: SocketCapture;
+  /** Policies and process events, when configured. */
+  readonly security: SecurityPart | undefined;
   /** Exchanges whose process was gone before it could be identified. */
   unidentified(): number;
   close(): Promise<void>;
@@ -143,7 +146,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const attached = attachUi(server, {
         onSpan: (listener) => telemetry.onSpan(listener),
         registry,
-        features: () => ({ security: config.security.policies.length > 0, profiling: false }),
+        features: () => ({ security: wantsSecurity(config), profiling: false }),
       });
       const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, unidentified: () => unidentified }));
       closers.push(() => {
@@ -151,6 +154,11 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         attached.close();
       });
       ui = attached;
+    }
+    let security: SecurityPart | undefined;
+    if (wantsSecurity(config)) {
+      security = await startSecurity(config, { registry, store: ui?.store, log });
+      closers.push(() => security!.close());
     }
     await server.listen();
     closers.push(() => server.close());
@@ -162,6 +170,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       browserUrl: server.browserUrl,
       token: server.token,
       ui,
+      security,
       registry,
       telemetry,
       discovery,

@@ -2,6 +2,7 @@
 // everything, and on SIGINT/SIGTERM detaches every program and exits 0.
 import type { Command } from 'commander';
 import { WaggleError } from '../../ebpf/index.js';
+import { PolicyError } from '../../security/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, addRunOptions, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
@@ -24,6 +25,11 @@ export function registerRun(program: Command): Command {
     try {
       agent = await startAgent(config, { logger: log });
     } catch (e) {
+      if (e instanceof PolicyError) {
+        process.stderr.write(`waggle: invalid policy\n  ${e.issues.join('\n  ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
       if (e instanceof WaggleError) {
         process.stderr.write(`waggle: cannot start: ${e.message}\n`);
         process.exitCode = 1;
