@@ -53,7 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['ui', 'enabled'], env: 'WAGGLE_UI', flag: '--no-ui', description: 'do not serve the web UI' },
   { path: ['ui', 'token'], env: 'WAGGLE_UI_TOKEN', flag: '--ui-token <token>', description: 'token required by the listener (generated when binding beyond loopback)' },
   // security
-  { path: ['security', 'policies'], env: 'WAGGLE_POLICY', flag: '--policy <path>', repeatable: true, description: 'security policy file or directory (repeatable)' },
+  { path: ['security', 'policies'], env: 'WAGGLE_POLICY', flag: '--policy <path>', repeatable: true, description: 'security policy file or directory, or "default" for the bundled pack (repeatable)' },
   { path: ['security', 'dry_run'], env: 'WAGGLE_POLICY_DRY_RUN', flag: '--policy-dry-run', description: 'report policy actions without enforcing them' },
   { path: ['security', 'events_file'], env: 'WAGGLE_EVENTS_FILE', flag: '--events-file <path>', description: 'write security events as JSON lines' },
   { path: ['security', 'print_events'], env: 'WAGGLE_PRINT_EVENTS', flag: '--print-events', description: 'print security events' },
