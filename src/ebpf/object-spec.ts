@@ -78,6 +78,7 @@ export class MapSpec {
 }
 
 const DATA_SECTIONS = ['.rodata', '.data', '.bss'];
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
 export class ObjectSpec {
   readonly path: string;
@@ -171,6 +172,13 @@ export class ObjectSpec {
     try {
       native().objectLoad(obj);
     } catch (e) {
+      if (!existsSync(VMLINUX_BTF) && /vmlinux BTF|CO-RE|relocat/i.test(String((e as { libbpfLog?: string }).libbpfLog ?? ''))) {
+        throw new WaggleError(
+          'WAGGLE_ERR_NOT_SUPPORTED',
+          `loading ${this.path}: this kernel exposes no BTF (${VMLINUX_BTF} is missing), which CO-RE programs need: a kernel built with CONFIG_DEBUG_INFO_BTF=y`,
+          { cause: e },
+        );
+      }
       const types = [...this.programs.values()].filter((p) => p.autoload).map((p) => p.type);
       const privilege = types.some((t) => t === 'tracing' || t === 'lsm')
         ? 'load-trampoline'

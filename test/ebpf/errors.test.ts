@@ -50,4 +50,20 @@ describe('errors', () => {
     assert.equal(out.code, 'WAGGLE_ERR_PERMISSION', r.stdout + r.stderr);
     assert.match(out.message ?? '', /missing: CAP_BPF, CAP_PERFMON/);
   });
+
+  test('a kernel without BTF is named as the reason a CO-RE object cannot load', (t) => {
+    if (!existsSync('/usr/bin/unshare')) {
+      t.skip('unshare (util-linux) is not installed');
+      return;
+    }
+    // A private mount namespace hides /sys/kernel/btf under an empty tmpfs, as on a kernel without BTF.
+    const script = `mount -t tmpfs none /sys/kernel/btf && ${process.execPath} --input-type=module -e "
+      import { ObjectSpec } from '${packageRoot}/dist/src/ebpf/index.js';
+      try { ObjectSpec.open('${bpfObjectPath('capture/socket_capture')}').load(); console.log('LOADED'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }"`;
+    const r = spawnSync('/usr/bin/unshare', ['-m', '/bin/sh', '-c', script], { encoding: 'utf8' });
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { code?: string; message?: string };
+    assert.equal(out.code, 'WAGGLE_ERR_NOT_SUPPORTED', r.stdout + r.stderr);
+    assert.match(out.message ?? '', /\/sys\/kernel\/btf\/vmlinux is missing.*CONFIG_DEBUG_INFO_BTF/);
+  });
 });
