@@ -1,225 +1,208 @@
-// HTTP capture overhead: nginx and a Node http hello-world, with and without
-// the socket capture (bench/http-agent.ts in its own process, decoding every
-// record), interleaved rounds, medians. Prints figures; never fails.
+// HTTP overhead of the real agent (issue 3's benchmark): nginx and a Node http
+// hello-world, driven by wrk, in interleaved rounds of these modes (medians):
+//   off          no agent
+//   capture      bench/http-agent.ts: kernel capture + record decoding only
+//   agent-noui   `waggle run --open-port P --no-ui` (parse, routes, metrics)
+//   agent        `waggle run --open-port P`, the default config (+ spans → UI store)
+// Each run: (a) saturation, wrk -t1 -c32; (b) ~10,000 requests/s, wrk paced by a
+// Lua delay() per connection, p50/p99. Per request, in each interval: the agent
+// process's CPU (all threads, /proc/<pid>/task/*/schedstat) and the capture
+// programs' kernel run time (bpf_stats, turned on by this bench for the whole
+// run; accounting adds a little to every program run), records per request, and
+// records lost (kernel drops + evicted exchanges). Then zero loss at ~20,000
+// requests/s with the default agent, checked against its exported request count.
+// Prints figures; never fails.
 //
-//   (a) saturation: wrk -t1 -c32, requests/s and the with/without ratio;
-//   (b) ~10,000 requests/s: wrk paced by a Lua delay() per connection (a
-//       closed loop with think time, not an open loop: Debian has no wrk2), p50/p99;
-//   per request: BPF program time (kernel bpf_stats) and agent CPU (user+sys);
-//   records lost (ring-buffer drops + evicted states) at ~20,000 requests/s.
-//
-// Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_TARGETS (node,nginx).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+//   npm run bench:http   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=node,nginx,
+//                         BENCH_MODES=off,capture,agent-noui,agent,
+//                         BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof")
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { enableStats } from '../src/ebpf/index.js';
+import { type Target, sleep, startNginx, startNode } from './http-targets.js';
+import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
+import { Wrk, type WrkResult } from './wrk.js';
 
+type Mode = 'off' | 'capture' | 'agent-noui' | 'agent';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'off,capture,agent-noui,agent').split(',') as Mode[];
+const NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** Longer than the capture's flush interval (100 ms): records below the wakeup threshold are read by then. */
+const SETTLE_MS = 300;
+
 const work = mkdtempSync(join(tmpdir(), 'waggle-bench-http-'));
 chmodSync(work, 0o755);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wrk = new Wrk(work);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Target {
-  name: string;
-  url: string;
-  pids(): number[];
-  stop(): void;
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return [];
+async function startAgent(mode: Mode, target: Target): Promise<ObservedAgent | undefined> {
+  switch (mode) {
+    case 'off':
+      return undefined;
+    case 'capture':
+      return CaptureHarness.start(target);
+    case 'agent-noui':
+      return RealAgent.start(target, { ui: false, nodeArgs: NODE_ARGS });
+    case 'agent':
+      return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
   }
 }
 
-async function startNode(): Promise<Target> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-e', `require('http').createServer((q, r) => r.end('hello world\\n')).listen(${port}, '127.0.0.1', () => console.log('up'))`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => child.stdout!.once('data', r));
-  return { name: 'node', url: `http://127.0.0.1:${port}/`, pids: () => [child.pid!], stop: () => child.kill('SIGKILL') };
-}
-
-async function startNginx(): Promise<Target> {
-  const port = await freePort();
-  const root = join(work, 'www');
-  execFileSync('mkdir', ['-p', root, join(work, 'tmp')]);
-  writeFileSync(join(root, 'index.html'), 'hello world\n');
-  const t = join(work, 'tmp');
-  writeFileSync(
-    join(work, 'nginx.conf'),
-    `daemon off; master_process on; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/error.log;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
-  client_body_temp_path ${t}; proxy_temp_path ${t}; fastcgi_temp_path ${t}; uwsgi_temp_path ${t}; scgi_temp_path ${t};
-  server { listen 127.0.0.1:${port}; root ${root}; } }`,
-  );
-  const child = spawn('nginx', ['-c', join(work, 'nginx.conf'), '-p', work], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && childrenOf(child.pid!).length === 0; i++) await sleep(50);
-  return { name: 'nginx', url: `http://127.0.0.1:${port}/index.html`, pids: () => [child.pid!, ...childrenOf(child.pid!)], stop: () => child.kill('SIGKILL') };
-}
-
-class Agent {
-  private readonly lines: string[] = [];
-  private waiter: (() => void) | undefined;
-  private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      this.lines.push(l);
-      this.waiter?.();
-    });
-  }
-  static async start(pids: number[]): Promise<Agent> {
-    const script = join(fileURLToPath(import.meta.url), '..', 'http-agent.js');
-    const a = new Agent(spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] }));
-    await a.next();
-    await a.ask(`watch ${pids.join(' ')}`);
-    return a;
-  }
-  private async next(): Promise<Record<string, number>> {
-    while (this.lines.length === 0) await new Promise<void>((r) => (this.waiter = r));
-    return JSON.parse(this.lines.shift()!) as Record<string, number>;
-  }
-  ask(cmd: string): Promise<Record<string, number>> {
-    this.child.stdin!.write(`${cmd}\n`);
-    return this.next();
-  }
-  async stop(): Promise<void> {
-    this.child.stdin!.end();
-    await new Promise((r) => this.child.once('exit', r));
-  }
-}
-
-interface WrkResult {
-  rps: number;
+interface Cost {
   requests: number;
-  p50us: number;
-  p99us: number;
+  records: number;
+  cpuNs: number;
+  userTicks: number;
+  systemTicks: number;
+  bpfRunNs: number;
+  bpfRuns: number;
+  lost: number;
+  /** Records minus requests counted in the exported histogram (RealAgent): 0 when exact. */
+  uncounted?: number;
 }
 
-function toUs(v: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(v)!;
-  return Number(m[1]) * (m[2] === 'us' ? 1 : m[2] === 'ms' ? 1000 : 1e6);
-}
-
-const PACE_LUA = join(work, 'pace.lua');
-writeFileSync(PACE_LUA, 'local ms = tonumber(os.getenv("WAGGLE_PACE_MS") or "1")\nfunction delay() return ms end\n');
-
-/** Paced: each of `conns` connections waits 1 ms between requests (~conns × 1,000 requests/s at most). */
-function wrk(url: string, conns: number, paced: boolean, seconds = SECONDS): WrkResult {
-  const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', ...(paced ? ['-s', PACE_LUA] : []), url];
-  const out = execFileSync('wrk', args, { encoding: 'utf8' });
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-    requests: Number(/(\d+) requests in/.exec(out)![1]),
-    p50us: toUs(/\s50%\s+(\S+)/.exec(out)![1]!),
-    p99us: toUs(/\s99%\s+(\S+)/.exec(out)![1]!),
+function cost(requests: number, cpu0: Cpu, cpu1: Cpu, c0: Counters, c1: Counters): Cost {
+  const out: Cost = {
+    requests,
+    records: c1.records - c0.records,
+    cpuNs: cpu1.ns - cpu0.ns,
+    userTicks: cpu1.userTicks - cpu0.userTicks,
+    systemTicks: cpu1.systemTicks - cpu0.systemTicks,
+    bpfRunNs: c1.bpfRunNs - c0.bpfRunNs,
+    bpfRuns: c1.bpfRuns - c0.bpfRuns,
+    lost: c1.drops - c0.drops + (c1.evicted - c0.evicted),
   };
+  if (c0.httpServerCount !== undefined && c1.httpServerCount !== undefined) out.uncounted = out.records - (c1.httpServerCount - c0.httpServerCount);
+  return out;
 }
 
 interface Run {
   sat: WrkResult;
   paced: WrkResult;
-  agent?: Record<string, number>;
+  satCost?: Cost;
+  pacedCost?: Cost;
 }
 
-/**
- * Connections that make the paced load ≈ `rate` requests/s: each connection's
- * period is its 1 ms delay plus the round trip and timer slack, measured here.
- */
-function pacedConnections(url: string, rate: number): number {
-  const probe = wrk(url, 10, true, 2);
-  return Math.max(1, Math.min(400, Math.round((rate * 10) / probe.rps)));
-}
-
-async function measure(target: Target, capture: boolean, pacedConns: number): Promise<Run> {
-  const agent = capture ? await Agent.start(target.pids()) : undefined;
-  wrk(target.url, 8, false, 1); // warm up
-  await agent?.ask('mark');
-  const sat = wrk(target.url, 32, false);
-  const paced = wrk(target.url, pacedConns, true);
-  const report = await agent?.ask('report');
-  await agent?.stop();
-  return { sat, paced, ...(report ? { agent: { ...report, requests: sat.requests + paced.requests } } : {}) };
-}
-
-const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
-const f2 = (n: number) => n.toFixed(2);
-
-console.log(`waggle HTTP capture overhead — ${ROUNDS} interleaved rounds × (${SECONDS}s saturated + ${SECONDS}s paced), medians`);
-console.log('provisional: 2 cores shared by the server, wrk, the agent and other work on this machine\n');
-for (const name of TARGETS) {
-  const target = name === 'nginx' ? await startNginx() : await startNode();
-  const off: Run[] = [];
-  const on: Run[] = [];
+async function measure(target: Target, mode: Mode, pacedConns: number): Promise<Run> {
+  const agent = await startAgent(mode, target);
   try {
-    const conns = pacedConnections(target.url, 10_000);
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which mode goes first so drift does not favour one.
-      if (i % 2 === 0) {
-        off.push(await measure(target, false, conns));
-        on.push(await measure(target, true, conns));
-      } else {
-        on.push(await measure(target, true, conns));
-        off.push(await measure(target, false, conns));
-      }
+    wrk.run(target.url, 8, false, 1); // warm-up (the agent's JIT too)
+    await sleep(SETTLE_MS);
+    // Counters are read outside the CPU intervals: a scrape is not request work.
+    const c0 = await agent?.counters();
+    const cpu0 = agent?.cpu();
+    const sat = wrk.run(target.url, 32, false, SECONDS);
+    await sleep(SETTLE_MS);
+    const cpu1 = agent?.cpu();
+    const c1 = await agent?.counters();
+    const cpu1b = agent?.cpu();
+    const paced = wrk.run(target.url, pacedConns, true, SECONDS);
+    await sleep(SETTLE_MS);
+    const cpu2 = agent?.cpu();
+    const c2 = await agent?.counters();
+    if (!agent) return { sat, paced };
+    return { sat, paced, satCost: cost(sat.requests, cpu0!, cpu1!, c0!, c1!), pacedCost: cost(paced.requests, cpu1b!, cpu2!, c1!, c2!) };
+  } finally {
+    await agent?.stop();
+  }
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const pad = (s: string, n: number) => s.padStart(n);
+
+function report(target: Target, conns: number, runs: Map<Mode, Run[]>): void {
+  const off = runs.get('off');
+  const satOff = off ? median(off.map((r) => r.sat.rps)) : NaN;
+  const p99Off = off ? median(off.map((r) => r.paced.p99us)) : NaN;
+  const p50Off = off ? median(off.map((r) => r.paced.p50us)) : NaN;
+  console.log(`\n${target.name}  (paced: ${conns} connections × 1 ms think time ≈ 10k req/s; per-request figures are medians over rounds)`);
+  console.log(
+    `  ${'mode'.padEnd(11)}${pad('sat req/s', 11)}${pad('ratio', 7)}${pad('paced/s', 9)}${pad('p50 µs', 8)}${pad('Δp50', 6)}${pad('p99 µs', 8)}${pad('Δp99', 6)}` +
+      `${pad('agent µs/req sat|paced', 24)}${pad('user%', 6)}${pad('BPF µs/req', 11)}${pad('runs/req', 9)}${pad('total µs', 9)}${pad('rec/req', 8)}${pad('lost', 6)}${pad('uncounted', 10)}`,
+  );
+  for (const [mode, rs] of runs) {
+    const satRps = median(rs.map((r) => r.sat.rps));
+    const p50 = median(rs.map((r) => r.paced.p50us));
+    const p99 = median(rs.map((r) => r.paced.p99us));
+    let tail = '';
+    if (rs[0]!.satCost) {
+      const per = (pick: (r: Run) => Cost, f: (c: Cost) => number) => median(rs.map((r) => f(pick(r))));
+      const sat = (r: Run) => r.satCost!;
+      const paced = (r: Run) => r.pacedCost!;
+      const cpuSat = per(sat, (c) => c.cpuNs / 1000 / c.requests);
+      const cpuPaced = per(paced, (c) => c.cpuNs / 1000 / c.requests);
+      const userShare = per(paced, (c) => (100 * c.userTicks) / Math.max(1, c.userTicks + c.systemTicks));
+      const bpf = per(paced, (c) => c.bpfRunNs / 1000 / c.requests);
+      const runsPer = per(paced, (c) => c.bpfRuns / c.requests);
+      const total = per(paced, (c) => (c.cpuNs + c.bpfRunNs) / 1000 / c.requests);
+      const recs = per(paced, (c) => c.records / c.requests);
+      const lost = rs.reduce((n, r) => n + r.satCost!.lost + r.pacedCost!.lost, 0);
+      const uncounted = rs.some((r) => r.satCost!.uncounted !== undefined) ? String(rs.reduce((n, r) => n + (r.satCost!.uncounted ?? 0) + (r.pacedCost!.uncounted ?? 0), 0)) : '';
+      tail = `${pad(`${f2(cpuSat)} | ${f2(cpuPaced)}`, 24)}${pad(f0(userShare), 6)}${pad(f2(bpf), 11)}${pad(f2(runsPer), 9)}${pad(f2(total), 9)}${pad(f2(recs), 8)}${pad(String(lost), 6)}${pad(uncounted, 10)}`;
     }
-    const satOff = median(off.map((r) => r.sat.rps));
-    const satOn = median(on.map((r) => r.sat.rps));
-    const per = (k: string) => median(on.map((r) => r.agent![k]! / r.agent!.requests!));
-    const lost = on.reduce((n, r) => n + r.agent!.drops! + r.agent!.evicted!, 0);
-    console.log(`${target.name}:`);
-    console.log(`  saturation   ${f0(satOff)} → ${f0(satOn)} req/s   ratio ${f2(satOn / satOff)}`);
     console.log(
-      `  paced (${conns} conns × 1 ms think time, target 10k req/s)  ${f0(median(off.map((r) => r.paced.rps)))} → ${f0(median(on.map((r) => r.paced.rps)))} req/s   ` +
-        `p50 ${f0(median(off.map((r) => r.paced.p50us)))} → ${f0(median(on.map((r) => r.paced.p50us)))} µs   ` +
-        `p99 ${f0(median(off.map((r) => r.paced.p99us)))} → ${f0(median(on.map((r) => r.paced.p99us)))} µs ` +
-        `(Δp99 ${f0(median(on.map((r) => r.paced.p99us)) - median(off.map((r) => r.paced.p99us)))} µs)`,
+      `  ${mode.padEnd(11)}${pad(f0(satRps), 11)}${pad(f2(satRps / satOff), 7)}${pad(f0(median(rs.map((r) => r.paced.rps))), 9)}` +
+        `${pad(f0(p50), 8)}${pad(f0(p50 - p50Off), 6)}${pad(f0(p99), 8)}${pad(f0(p99 - p99Off), 6)}${tail}`,
     );
-    console.log(
-      `  per request  BPF ${f2(per('bpfRunNs') / 1000)} µs (${f2(per('bpfRuns'))} program runs)   agent CPU ${f2(per('cpuUs'))} µs   ` +
-        `records/request ${f2(per('records'))}   lost ${lost} (drops + evictions, all rounds)`,
-    );
-  } finally {
-    target.stop();
   }
 }
 
-// Zero loss at ~20,000 requests/s (Node, keep-alive, paced).
-{
-  const target = await startNode();
-  try {
-    const conns = pacedConnections(target.url, 20_000);
-    const agent = await Agent.start(target.pids());
-    await agent.ask('mark');
-    const r = wrk(target.url, conns, true);
-    const rep = await agent.ask('report');
-    await agent.stop();
-    console.log(
-      `\n~20k req/s (node, paced over ${conns} connections, ${SECONDS}s): ${f0(r.rps)} req/s achieved, ${f0(r.requests)} completed, ${f0(rep.records!)} records, ` +
-        `lost ${rep.drops! + rep.evicted!} (drops ${rep.drops}, evictions ${rep.evicted})`,
-    );
-  } finally {
-    target.stop();
+console.log(`waggle HTTP overhead — ${ROUNDS} interleaved rounds × modes ${MODES.join(', ')}; each run ${SECONDS}s saturated + ${SECONDS}s paced`);
+console.log('provisional: 2 cores shared by the server, wrk, the agent and other work on this machine');
+console.log('agent µs/req: CPU of the agent process (all threads) per request completed; total = agent + BPF, paced interval');
+const disableStats = enableStats();
+try {
+  for (const name of TARGETS) {
+    const target = name === 'nginx' ? await startNginx(work) : await startNode();
+    try {
+      const conns = wrk.pacedConnections(target.url, 10_000);
+      const runs = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
+      for (let i = 0; i < ROUNDS; i++) {
+        // Rotate the order each round so drift does not favour one mode.
+        for (let k = 0; k < MODES.length; k++) {
+          const mode = MODES[(i + k) % MODES.length]!;
+          runs.get(mode)!.push(await measure(target, mode, conns));
+        }
+      }
+      report(target, conns, runs);
+    } finally {
+      target.stop();
+    }
   }
+
+  // Zero loss at ~20,000 requests/s (Node, keep-alive, paced), the default agent.
+  if (process.env.BENCH_SKIP_20K !== '1') {
+    const target = await startNode();
+    try {
+      const conns = wrk.pacedConnections(target.url, 20_000);
+      const agent = await RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
+      try {
+        wrk.run(target.url, 8, false, 1);
+        await sleep(SETTLE_MS);
+        const c0 = await agent.counters();
+        const r = wrk.run(target.url, conns, true, SECONDS);
+        await sleep(SETTLE_MS);
+        const c1 = await agent.counters();
+        const records = c1.records - c0.records;
+        const counted = c1.httpServerCount! - c0.httpServerCount!;
+        console.log(
+          `\n~20k req/s (node, default agent, paced over ${conns} connections, ${SECONDS}s): ${f0(r.rps)} req/s, ${f0(r.requests)} completed, ` +
+            `${f0(records)} records, ${f0(counted)} in http_server_request_duration_seconds_count, ` +
+            `lost ${c1.drops - c0.drops + c1.evicted - c0.evicted} (kernel drops ${c1.drops - c0.drops}, evictions ${c1.evicted - c0.evicted})`,
+        );
+      } finally {
+        await agent.stop();
+      }
+    } finally {
+      target.stop();
+    }
+  }
+} finally {
+  disableStats();
+  rmSync(work, { recursive: true, force: true });
 }
-rmSync(work, { recursive: true, force: true });
-console.log('\nre-run: npm run bench:http   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_TARGETS=node,nginx)');
+console.log('\nre-run: npm run bench:http   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_TARGETS, BENCH_MODES, BENCH_AGENT_NODE_ARGS, BENCH_SKIP_20K=1)');
