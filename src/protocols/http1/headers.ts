@@ -3,9 +3,11 @@
 // as a server would), and secret-free: the values of credential headers are never
 // decoded, let alone kept.
 //
-// Fast by default: well-known names are recognised by comparing bytes, and only
-// their values are decoded. The generic `headers` list (every other field, for
-// opt-in header attributes) is built only when asked for with keepHeaders.
+// Fast by default: well-known names are recognised by comparing bytes, and their
+// values are recorded as offsets in a reusable HeaderScan (no string is made until
+// a caller asks for one: decoding a value costs ~100 ns). The generic `headers`
+// list (every other field, for opt-in header attributes) is built only when asked
+// for with keepHeaders.
 import { COLON, CR, HT, SP, indexOfLf, isDigit, isTokenChar, latin1, skipOws, trimOwsEnd } from './bytes.js';
 
 /** A header kept in parsed output: lower-case name, Latin-1 value. */
@@ -74,65 +76,154 @@ const KNOWN_NAMES: Array<[string, Known]> = [
   ...[...SENSITIVE_HEADERS].map((n): [string, Known] => [n, Known.Sensitive]),
 ];
 
-/** Known names grouped by length, as byte arrays, for allocation-free matching. */
-const BY_LENGTH = new Map<number, Array<[Uint8Array, Known]>>();
-for (const [name, kind] of KNOWN_NAMES) {
-  const list = BY_LENGTH.get(name.length) ?? [];
-  list.push([Buffer.from(name, 'latin1'), kind]);
-  BY_LENGTH.set(name.length, list);
-}
+/** Known names as lower-case bytes, and by length (index = name length), for allocation-free matching. */
+const NAME_BYTES = KNOWN_NAMES.map(([name]) => Buffer.from(name, 'latin1'));
+const NAME_KINDS = KNOWN_NAMES.map(([, kind]) => kind);
+const BY_LENGTH: number[][] = [];
+KNOWN_NAMES.forEach(([name], i) => (BY_LENGTH[name.length] ??= []).push(i));
 
-/** Which well-known header `b[start, end)` names, compared ASCII case-insensitively. */
-function classify(b: Buffer, start: number, end: number): Known {
-  const candidates = BY_LENGTH.get(end - start);
+/** Which well-known header the token (tchars only) `b[start, end)` names, compared ASCII case-insensitively. */
+function classify(b: Uint8Array, start: number, end: number): Known {
+  const candidates = BY_LENGTH[end - start];
   if (candidates === undefined) return Known.Other;
-  outer: for (const [name, kind] of candidates) {
-    for (let i = 0; i < name.length; i++) {
-      let c = b[start + i]!;
-      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      if (c !== name[i]) continue outer;
-    }
-    return kind;
+  for (let k = 0; k < candidates.length; k++) {
+    const name = NAME_BYTES[candidates[k]!]!;
+    let i = 0;
+    for (; i < name.length; i++) if ((b[start + i]! | 0x20) !== name[i]) break;
+    // `| 0x20` folds A–Z onto a–z; the only other byte it maps onto a name byte is CR
+    // (onto '-'), and a token holds no CR.
+    if (i === name.length) return NAME_KINDS[candidates[k]!]!;
   }
   return Known.Other;
 }
 
 /**
- * Parses header lines starting at `start` (just after the start line) into
- * `block`, until the blank line or the end of the bytes; a partial last line is
- * ignored (captured bytes are capped, so cut headers are normal).
+ * Where the well-known fields of a header block are, as offsets into `bytes`
+ * (values trimmed, and clipped to MAX_HEADER_VALUE_LENGTH; -1 when absent). One
+ * instance is reused message after message: read it before the next scan.
  */
-export function parseHeaderBlock(b: Buffer, start: number, block: HeaderBlock, keepHeaders = false): void {
-  block.headLength = start;
+export class HeaderScan {
+  /** The bytes the offsets refer to. */
+  bytes: Buffer = EMPTY;
+  headersComplete = false;
+  headLength = 0;
+  droppedHeaders = 0;
+  malformedHeaderLines = 0;
+  /** Content-Length, or -1 when absent, malformed, conflicting or beside Transfer-Encoding. */
+  contentLength = -1;
+  chunked = false;
+  /** Transfer-Encoding fields: [start, end) pairs, in order. */
+  readonly transferEncodings: number[] = [];
+  hostStart = -1;
+  hostEnd = -1;
+  userAgentStart = -1;
+  userAgentEnd = -1;
+  contentTypeStart = -1;
+  contentTypeEnd = -1;
+  connectionStart = -1;
+  connectionEnd = -1;
+  traceparentStart = -1;
+  traceparentEnd = -1;
+  tracestateStart = -1;
+  tracestateEnd = -1;
+
+  resetHeaders(bytes: Buffer, headLength: number): void {
+    this.bytes = bytes;
+    this.headersComplete = false;
+    this.headLength = headLength;
+    this.droppedHeaders = 0;
+    this.malformedHeaderLines = 0;
+    this.contentLength = -1;
+    this.chunked = false;
+    if (this.transferEncodings.length !== 0) this.transferEncodings.length = 0;
+    this.hostStart = this.hostEnd = -1;
+    this.userAgentStart = this.userAgentEnd = -1;
+    this.contentTypeStart = this.contentTypeEnd = -1;
+    this.connectionStart = this.connectionEnd = -1;
+    this.traceparentStart = this.traceparentEnd = -1;
+    this.tracestateStart = this.tracestateEnd = -1;
+  }
+
+  host(): string | undefined {
+    return this.hostStart < 0 ? undefined : latin1(this.bytes, this.hostStart, this.hostEnd);
+  }
+
+  userAgent(): string | undefined {
+    return this.userAgentStart < 0 ? undefined : latin1(this.bytes, this.userAgentStart, this.userAgentEnd);
+  }
+
+  traceparent(): string | undefined {
+    return this.traceparentStart < 0 ? undefined : latin1(this.bytes, this.traceparentStart, this.traceparentEnd);
+  }
+
+  /** The fields as strings, the shape parseRequest and parseResponse return. */
+  toBlock(headers: HeaderField[]): HeaderBlock {
+    const te = this.transferEncodings;
+    let transferEncoding: string | undefined;
+    for (let i = 0; i < te.length; i += 2) {
+      const v = latin1(this.bytes, te[i]!, te[i + 1]!).toLowerCase();
+      transferEncoding = transferEncoding === undefined ? v : `${transferEncoding}, ${v}`;
+    }
+    return {
+      headers,
+      host: this.host(),
+      contentLength: this.contentLength < 0 ? undefined : this.contentLength,
+      transferEncoding,
+      chunked: this.chunked,
+      userAgent: this.userAgent(),
+      contentType: this.contentTypeStart < 0 ? undefined : latin1(this.bytes, this.contentTypeStart, this.contentTypeEnd),
+      connection: this.connectionStart < 0 ? undefined : latin1(this.bytes, this.connectionStart, this.connectionEnd).toLowerCase(),
+      traceparent: this.traceparent(),
+      tracestate: this.tracestateStart < 0 ? undefined : latin1(this.bytes, this.tracestateStart, this.tracestateEnd),
+      headersComplete: this.headersComplete,
+      headLength: this.headLength,
+      droppedHeaders: this.droppedHeaders,
+      malformedHeaderLines: this.malformedHeaderLines,
+    };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Scans header lines starting at `start` (just after the start line) into `scan`
+ * (already reset), until the blank line or the end of the bytes; a partial last
+ * line is ignored (captured bytes are capped, so cut headers are normal). With
+ * `keep`, every non-sensitive field is also decoded into it (bounded).
+ */
+export function scanHeaderBlock(b: Buffer, start: number, scan: HeaderScan, keep?: HeaderField[]): void {
+  scan.headLength = start;
   let pos = start;
   let contentLengthConflict = false;
-  // Index in block.headers of the previous field, for obsolete line folding; -1 when
-  // the previous line was not kept (sensitive, dropped, malformed, not collected).
+  // Index in keep of the previous field, for obsolete line folding; -1 when the
+  // previous line was not kept (sensitive, dropped, malformed, not collected).
   let previous = -1;
   for (;;) {
     const lf = indexOfLf(b, pos);
     if (lf < 0) break;
     const lineEnd = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
     if (lineEnd === pos) {
-      block.headersComplete = true;
-      block.headLength = lf + 1;
+      scan.headersComplete = true;
+      scan.headLength = lf + 1;
       break;
     }
-    block.headLength = lf + 1;
+    scan.headLength = lf + 1;
     const first = b[pos];
     if (first === SP || first === HT) {
       // obs-fold (RFC 9112 §5.2): a continuation of the previous value, joined by a space.
-      if (previous >= 0) {
-        const [name, value] = block.headers[previous]!;
+      if (keep !== undefined && previous >= 0) {
+        const [name, value] = keep[previous]!;
         const more = latin1(b, skipOws(b, pos, lineEnd), trimOwsEnd(b, pos, lineEnd));
-        block.headers[previous] = [name, clip(`${value} ${more}`)];
+        keep[previous] = [name, clip(`${value} ${more}`)];
       }
       pos = lf + 1;
       continue;
     }
-    const colon = b.indexOf(COLON, pos);
-    if (colon <= pos || colon >= lineEnd || !isTokenRange(b, pos, colon)) {
-      block.malformedHeaderLines++;
+    // The name: tchars up to the first colon (a colon is not a tchar, so no earlier one hides).
+    let colon = pos;
+    while (isTokenChar(b[colon]!)) colon++;
+    if (colon === pos || b[colon] !== COLON) {
+      scan.malformedHeaderLines++;
       previous = -1;
       pos = lf + 1;
       continue;
@@ -141,73 +232,108 @@ export function parseHeaderBlock(b: Buffer, start: number, block: HeaderBlock, k
     pos = lf + 1;
     previous = -1;
     const kind = classify(b, nameStart, colon);
-    if (kind === Known.Sensitive) continue;
+    if (kind === Known.Sensitive || (kind === Known.Other && keep === undefined)) continue;
     const valueStart = skipOws(b, colon + 1, lineEnd);
     const valueEnd = trimOwsEnd(b, valueStart, lineEnd);
-    let value: string | undefined;
+    const clipEnd = Math.min(valueEnd, valueStart + MAX_HEADER_VALUE_LENGTH);
     switch (kind) {
       case Known.Host:
-        block.host ??= value = clipped(b, valueStart, valueEnd);
+        if (scan.hostStart < 0) {
+          scan.hostStart = valueStart;
+          scan.hostEnd = clipEnd;
+        }
         break;
       case Known.ContentLength: {
         const n = parseContentLength(b, valueStart, valueEnd);
-        if (n === undefined || (block.contentLength !== undefined && block.contentLength !== n)) contentLengthConflict = true;
-        else block.contentLength = n;
+        if (n < 0 || (scan.contentLength >= 0 && scan.contentLength !== n)) contentLengthConflict = true;
+        else scan.contentLength = n;
         break;
       }
-      case Known.TransferEncoding: {
-        const te = (value = clipped(b, valueStart, valueEnd)).toLowerCase();
-        block.transferEncoding = block.transferEncoding === undefined ? te : `${block.transferEncoding}, ${te}`;
-        block.chunked = /(?:^|,)\s*chunked\s*$/.test(block.transferEncoding);
+      case Known.TransferEncoding:
+        scan.transferEncodings.push(valueStart, clipEnd);
+        scan.chunked = endsWithChunked(b, valueStart, clipEnd);
         break;
-      }
       case Known.UserAgent:
-        block.userAgent ??= value = clipped(b, valueStart, valueEnd);
+        if (scan.userAgentStart < 0) {
+          scan.userAgentStart = valueStart;
+          scan.userAgentEnd = clipEnd;
+        }
         break;
       case Known.ContentType:
-        block.contentType ??= value = clipped(b, valueStart, valueEnd);
+        if (scan.contentTypeStart < 0) {
+          scan.contentTypeStart = valueStart;
+          scan.contentTypeEnd = clipEnd;
+        }
         break;
       case Known.Connection:
-        block.connection ??= (value = clipped(b, valueStart, valueEnd)).toLowerCase();
+        if (scan.connectionStart < 0) {
+          scan.connectionStart = valueStart;
+          scan.connectionEnd = clipEnd;
+        }
         break;
       case Known.Traceparent:
-        block.traceparent ??= value = clipped(b, valueStart, valueEnd);
+        if (scan.traceparentStart < 0) {
+          scan.traceparentStart = valueStart;
+          scan.traceparentEnd = clipEnd;
+        }
         break;
       case Known.Tracestate:
-        block.tracestate ??= value = clipped(b, valueStart, valueEnd);
+        if (scan.tracestateStart < 0) {
+          scan.tracestateStart = valueStart;
+          scan.tracestateEnd = clipEnd;
+        }
         break;
     }
-    if (!keepHeaders) continue;
-    if (block.headers.length < MAX_KEPT_HEADERS) {
-      previous = block.headers.length;
-      block.headers.push([latin1(b, nameStart, colon).toLowerCase(), value ?? clipped(b, valueStart, valueEnd)]);
+    if (keep === undefined) continue;
+    if (keep.length < MAX_KEPT_HEADERS) {
+      previous = keep.length;
+      keep.push([latin1(b, nameStart, colon).toLowerCase(), latin1(b, valueStart, clipEnd)]);
     } else {
-      block.droppedHeaders++;
+      scan.droppedHeaders++;
     }
   }
   // A message with both Transfer-Encoding and Content-Length, or conflicting lengths,
   // has no trustworthy length (RFC 9112 §6.3): report none rather than a guess.
-  if (contentLengthConflict || block.transferEncoding !== undefined) block.contentLength = undefined;
+  if (contentLengthConflict || scan.transferEncodings.length > 0) scan.contentLength = -1;
 }
 
-function isTokenRange(b: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (!isTokenChar(b[i]!)) return false;
-  return true;
-}
-
-function parseContentLength(b: Buffer, start: number, end: number): number | undefined {
-  if (start === end || end - start > 15) return undefined;
+/** -1 when not a Content-Length value. */
+function parseContentLength(b: Uint8Array, start: number, end: number): number {
+  if (start === end || end - start > 15) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
     const c = b[i];
-    if (!isDigit(c)) return undefined;
+    if (!isDigit(c)) return -1;
     n = n * 10 + (c! - 0x30);
   }
   return n;
 }
 
-function clipped(b: Buffer, start: number, end: number): string {
-  return latin1(b, start, Math.min(end, start + MAX_HEADER_VALUE_LENGTH));
+/** JavaScript's \s within Latin-1. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+}
+
+const CHUNKED = [0x63, 0x68, 0x75, 0x6e, 0x6b, 0x65, 0x64];
+
+/**
+ * The transfer codings joined so far end in `chunked` (the value lower-cased):
+ * what `/(?:^|,)\s*chunked\s*$/` says of the joined list, decided on this last
+ * field's bytes (the join puts ", " before it, so its start counts as a comma).
+ */
+function endsWithChunked(b: Uint8Array, start: number, end: number): boolean {
+  let e = end;
+  while (e > start && isSpace(b[e - 1]!)) e--;
+  const s = e - CHUNKED.length;
+  if (s < start) return false;
+  for (let i = 0; i < CHUNKED.length; i++) {
+    let c = b[s + i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== CHUNKED[i]) return false;
+  }
+  let p = s;
+  while (p > start && isSpace(b[p - 1]!)) p--;
+  return p === start || b[p - 1] === 0x2c;
 }
 
 function clip(s: string): string {

@@ -1,8 +1,10 @@
-// parseRequest: the head of an HTTP/1 request from the first captured bytes.
+// parseRequest: the head of an HTTP/1 request from the first captured bytes, and
+// scanRequest, the same grammar into a reusable RequestScan of offsets (what the
+// agent's per-request path uses: it makes no string until one is asked for).
 // Total: any input gives a value or a reason, never an exception.
 import { CR, LF, SP, asBuffer, isTokenChar, latin1, matchVersion, utf8 } from './bytes.js';
-import { type HeaderBlock, type HeaderOptions, parseHeaderBlock } from './headers.js';
-import { type ParseResult, fail, ok } from './parse-result.js';
+import { type HeaderBlock, type HeaderField, type HeaderOptions, HeaderScan, scanHeaderBlock } from './headers.js';
+import { type ParseFailureReason, type ParseResult, fail, ok } from './parse-result.js';
 
 /** Longest method token accepted; longer tokens are not HTTP. */
 export const MAX_METHOD_LENGTH = 24;
@@ -21,82 +23,101 @@ export interface HttpRequestHead extends HeaderBlock {
   startLineTruncated: boolean;
 }
 
+/** A request head as offsets into `bytes` (see HeaderScan); reused request after request. */
+export class RequestScan extends HeaderScan {
+  /** The method is bytes [0, methodEnd). */
+  methodEnd = 0;
+  targetStart = 0;
+  targetEnd = 0;
+  version: string | undefined = undefined;
+  startLineTruncated = false;
+
+  /** The method token as sent (the common ones without allocating). */
+  method(): string {
+    return commonMethod(this.bytes, this.methodEnd) ?? latin1(this.bytes, 0, this.methodEnd);
+  }
+
+  /** The request-target as sent (UTF-8; invalid sequences become U+FFFD). */
+  target(): string {
+    return utf8(this.bytes, this.targetStart, this.targetEnd);
+  }
+}
+
 /**
- * Parses a request head. The start line is trusted once the method and a space
- * have been seen and the target has begun: a URL longer than the capture must not
- * make a request invisible, so such a request is returned with
- * `startLineTruncated` set. Cut headers are normal (`headersComplete` false).
+ * Scans a request head into `scan`; returns why it is not one, or undefined. The
+ * start line is trusted once the method and a space have been seen and the target
+ * has begun: a URL longer than the capture must not make a request invisible, so
+ * such a request is accepted with `startLineTruncated` set. Cut headers are normal
+ * (`headersComplete` false). With `keep`, non-sensitive fields are collected too.
  */
-export function parseRequest(bytes: Uint8Array, opts: HeaderOptions = {}): ParseResult<HttpRequestHead> {
+export function scanRequest(bytes: Uint8Array, scan: RequestScan, keep?: HeaderField[]): ParseFailureReason | undefined {
   const b = asBuffer(bytes);
   const len = b.length;
-  if (len === 0) return fail('empty');
+  if (len === 0) return 'empty';
   let i = 0;
   while (i < len && i <= MAX_METHOD_LENGTH && isTokenChar(b[i]!)) i++;
-  if (i === 0 || i > MAX_METHOD_LENGTH) return fail('not-http');
-  if (i === len) return fail('truncated-start-line');
-  if (b[i] !== SP) return fail('not-http');
-  const method = commonMethod(b, i) ?? latin1(b, 0, i);
+  if (i === 0 || i > MAX_METHOD_LENGTH) return 'not-http';
+  if (i === len) return 'truncated-start-line';
+  if (b[i] !== SP) return 'not-http';
 
   const targetStart = i + 1;
   let j = targetStart;
   for (; j < len; j++) {
     const c = b[j]!;
     if (c === SP || c === CR || c === LF) break;
-    if (c < 0x20 || c === 0x7f) return fail('invalid-target');
+    if (c < 0x20 || c === 0x7f) return 'invalid-target';
   }
-  if (j === targetStart) return j === len ? fail('truncated-start-line') : fail('invalid-target');
-  const target = utf8(b, targetStart, j);
-  if (j === len) return ok(head(method, target, undefined, true, len));
+  if (j === targetStart) return j === len ? 'truncated-start-line' : 'invalid-target';
+  if (j === len) return startLine(scan, b, i, targetStart, j, undefined, true, len);
   // HTTP/0.9 ("GET /\r\n") carries no version; it is not spoken any more.
-  if (b[j] !== SP) return fail('invalid-version');
+  if (b[j] !== SP) return 'invalid-version';
 
   const versionStart = j + 1;
   const version = matchVersion(b, versionStart);
-  if (version === undefined) return fail('invalid-version');
-  if (version === 'partial') return ok(head(method, target, undefined, true, len));
+  if (version === undefined) return 'invalid-version';
+  if (version === 'partial') return startLine(scan, b, i, targetStart, j, undefined, true, len);
   let k = versionStart + 8;
   if (b[k] === CR) k++;
-  if (k === len) return ok(head(method, target, version, false, len));
-  if (b[k] !== LF) return fail('invalid-version');
-  const r = head(method, target, version, false, k + 1);
-  parseHeaderBlock(b, k + 1, r, opts.keepHeaders);
-  return ok(r);
+  if (k === len) return startLine(scan, b, i, targetStart, j, version, false, len);
+  if (b[k] !== LF) return 'invalid-version';
+  startLine(scan, b, i, targetStart, j, version, false, k + 1);
+  scanHeaderBlock(b, k + 1, scan, keep);
+  return undefined;
 }
 
-// A literal with every property in a fixed order (not a spread: V8 spreads
-// of objects this size cost microseconds), so every head has one shape.
-function head(method: string, target: string, version: string | undefined, startLineTruncated: boolean, headLength: number): HttpRequestHead {
-  return {
-    method,
-    target,
-    version,
-    startLineTruncated,
-    headers: [],
-    host: undefined,
-    contentLength: undefined,
-    transferEncoding: undefined,
-    chunked: false,
-    userAgent: undefined,
-    contentType: undefined,
-    connection: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-    headersComplete: false,
-    headLength,
-    droppedHeaders: 0,
-    malformedHeaderLines: 0,
-  };
+function startLine(scan: RequestScan, b: Buffer, methodEnd: number, targetStart: number, targetEnd: number, version: string | undefined, truncated: boolean, headLength: number): undefined {
+  scan.resetHeaders(b, headLength);
+  scan.methodEnd = methodEnd;
+  scan.targetStart = targetStart;
+  scan.targetEnd = targetEnd;
+  scan.version = version;
+  scan.startLineTruncated = truncated;
+  return undefined;
 }
 
-const GET = [0x47, 0x45, 0x54];
-const POST = [0x50, 0x4f, 0x53, 0x54];
-const PUT = [0x50, 0x55, 0x54];
+/** Parses a request head (see scanRequest), with every field decoded. */
+export function parseRequest(bytes: Uint8Array, opts: HeaderOptions = {}): ParseResult<HttpRequestHead> {
+  const scan = new RequestScan();
+  const headers: HeaderField[] = [];
+  const reason = scanRequest(bytes, scan, opts.keepHeaders ? headers : undefined);
+  if (reason !== undefined) return fail(reason);
+  // Fields added to the block rather than spread into a new object (spreads of this size are slow).
+  const head = scan.toBlock(headers) as HttpRequestHead;
+  head.method = scan.method();
+  head.target = scan.target();
+  head.version = scan.version;
+  head.startLineTruncated = scan.startLineTruncated;
+  return ok(head);
+}
 
-/** The interned string for the most frequent methods, sparing an allocation per request. */
+const COMMON_METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE', 'QUERY'].map((m) => ({ text: m, bytes: Buffer.from(m, 'latin1') }));
+
+/** The interned string for a common method, sparing an allocation per request. */
 function commonMethod(b: Buffer, n: number): string | undefined {
-  if (n === 3 && b[0] === GET[0] && b[1] === GET[1] && b[2] === GET[2]) return 'GET';
-  if (n === 4 && b[0] === POST[0] && b[1] === POST[1] && b[2] === POST[2] && b[3] === POST[3]) return 'POST';
-  if (n === 3 && b[0] === PUT[0] && b[1] === PUT[1] && b[2] === PUT[2]) return 'PUT';
+  outer: for (const m of COMMON_METHODS) {
+    if (m.bytes.length !== n) continue;
+    for (let i = 0; i < n; i++) if (b[i] !== m.bytes[i]) continue outer;
+    return m.text;
+  }
   return undefined;
 }
