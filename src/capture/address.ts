@@ -7,9 +7,19 @@ export const AF_INET6 = 10;
 
 const V6_CACHE_LIMIT = 1024;
 const v6Cache = new Map<string, string>();
+/** IPv4 address (as a 32-bit number) → text: every record carries two addresses, and few distinct ones. */
+const V4_CACHE_LIMIT = 4096;
+const v4Cache = new Map<number, string>();
 
 function ipv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const n = buf[off]! * 0x1000000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
+  let text = v4Cache.get(n);
+  if (text === undefined) {
+    text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+    if (v4Cache.size >= V4_CACHE_LIMIT) v4Cache.clear();
+    v4Cache.set(n, text);
+  }
+  return text;
 }
 
 function isV4Mapped(buf: Buffer, off: number): boolean {

@@ -45,11 +45,23 @@ const FIELDS = [
 type Layout = Record<(typeof FIELDS)[number], number>;
 
 function u64(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off + 4) * 4294967296 + buf.readUInt32LE(off);
+  return u32(buf, off + 4) * 4294967296 + u32(buf, off);
 }
+
+function u32(buf: Buffer, off: number): number {
+  return (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16)) + buf[off + 3]! * 0x1000000;
+}
+
+function u16(buf: Buffer, off: number): number {
+  return buf[off]! | (buf[off + 1]! << 8);
+}
+
+/** Socket inode → connectionId: one string per connection rather than one per record. */
+const CONNECTION_IDS_LIMIT = 8192;
 
 export class ExchangeDecoder {
   private readonly at: Layout;
+  private readonly connectionIds = new Map<number, string>();
 
   constructor(btf: Btf) {
     this.at = Object.fromEntries(FIELDS.map((f) => [f, offsetOf(btf, 'exchange_event', f)])) as Layout;
@@ -63,21 +75,21 @@ export class ExchangeDecoder {
   decode(buf: Buffer, off: number, len: number): Exchange | string {
     const a = this.at;
     if (len < a.data) return `record of ${len} bytes is shorter than its ${a.data}-byte header`;
-    const reqLen = buf.readUInt16LE(off + a.req_len);
-    const respLen = buf.readUInt16LE(off + a.resp_len);
+    const reqLen = u16(buf, off + a.req_len);
+    const respLen = u16(buf, off + a.resp_len);
     if (a.data + reqLen + respLen > len) return `record of ${len} bytes cannot hold ${reqLen} + ${respLen} captured bytes`;
     const role = ROLES[buf[off + a.role]!];
     if (!role) return `unknown role ${buf[off + a.role]}`;
-    const family = buf.readUInt16LE(off + a.family);
+    const family = u16(buf, off + a.family);
     const flags = buf[off + a.flags]!;
-    const status = buf.readUInt16LE(off + a.status);
+    const status = u16(buf, off + a.status);
     const data = off + a.data;
     const ex: Exchange = {
-      pid: buf.readUInt32LE(off + a.pid),
-      tid: buf.readUInt32LE(off + a.tid),
+      pid: u32(buf, off + a.pid),
+      tid: u32(buf, off + a.tid),
       role,
-      local: { address: formatAddress(family, buf, off + a.laddr), port: buf.readUInt16LE(off + a.lport) },
-      remote: { address: formatAddress(family, buf, off + a.raddr), port: buf.readUInt16LE(off + a.rport) },
+      local: { address: formatAddress(family, buf, off + a.laddr), port: u16(buf, off + a.lport) },
+      remote: { address: formatAddress(family, buf, off + a.raddr), port: u16(buf, off + a.rport) },
       requestStartNs: u64(buf, off + a.req_start_ns),
       requestEndNs: u64(buf, off + a.req_end_ns),
       responseStartNs: u64(buf, off + a.resp_start_ns),
@@ -87,12 +99,22 @@ export class ExchangeDecoder {
       requestBytes: u64(buf, off + a.req_bytes),
       responseBytes: u64(buf, off + a.resp_bytes),
       protocol: PROTOCOLS[buf[off + a.protocol]!] ?? 'unknown',
-      connectionId: `socket:[${buf.readUInt32LE(off + a.ino)}]`,
+      connectionId: this.connectionId(u32(buf, off + a.ino)),
     };
     const incomplete = INCOMPLETE[buf[off + a.incomplete]!];
     if (incomplete) ex.incomplete = incomplete;
     if (status) ex.statusHint = status;
     if (flags & XF_FRAMING_LOST) ex.framingLost = true;
     return ex;
+  }
+
+  private connectionId(ino: number): string {
+    let id = this.connectionIds.get(ino);
+    if (id === undefined) {
+      id = `socket:[${ino}]`;
+      if (this.connectionIds.size >= CONNECTION_IDS_LIMIT) this.connectionIds.clear();
+      this.connectionIds.set(ino, id);
+    }
+    return id;
   }
 }
