@@ -1,93 +1,126 @@
-// What one HTTP exchange means, worked out once and shared by the metric
-// observation and the span: method per semconv, status, error.type, server
-// address, body sizes, timestamps.
+// What one HTTP request means, worked out once and shared by the metric
+// observation, the request summary and the span: method per semconv, status,
+// error.type, server address, body sizes, timestamps. What metrics need is
+// computed at construction; what only spans need (Host, User-Agent, traceparent)
+// is decoded from the scans when first asked for, so a request whose span is
+// never built makes no string for them. The scans and the captured bytes must
+// stay untouched while the facts are in use: during the handling of one exchange.
 import type { Exchange } from '../capture/exchange.js';
-import { type HttpRequestHead, type HttpResponseHead, type RequestTarget, parseTarget, splitHostPort } from '../protocols/http1/index.js';
+import { NO_HOST, type RequestScan, type RequestTarget, type ResponseScan, authorityPort, parseTarget, splitHostPort } from '../protocols/http1/index.js';
 import { normalizeMethod } from './semconv.js';
-
-export interface HttpFacts {
-  kind: 'server' | 'client';
-  request: HttpRequestHead;
-  response?: HttpResponseHead;
-  target: RequestTarget;
-  /** Normalised http.request.method. */
-  method: string;
-  scheme: string;
-  statusCode?: number;
-  errorType?: string;
-  /** Server side: from Host. Client side: from Host, the absolute target, or the peer. */
-  serverAddress?: string;
-  serverPort?: number;
-  /** Kernel monotonic ns. */
-  startNs: number;
-  endNs: number;
-  requestBodySize?: number;
-  responseBodySize?: number;
-}
-
-export interface FactsInput {
-  ex: Exchange;
-  request: HttpRequestHead;
-  response?: HttpResponseHead;
-  /** The response bytes were present but not a response. */
-  responseMalformed: boolean;
-  /** One of several pipelined messages sharing the exchange: wire byte counts are not per message. */
-  pipelined: boolean;
-}
 
 /** error.type for a response that was captured but could not be parsed. */
 export const ERROR_MALFORMED_RESPONSE = 'malformed-response';
 
-export function describeExchange({ ex, request, response, responseMalformed, pipelined }: FactsInput): HttpFacts {
-  const kind = ex.role;
-  const target = parseTarget(request.target);
-  const scheme = target.scheme === 'https' ? 'https' : 'http';
-  const statusCode = response?.statusCode;
-  let errorType: string | undefined;
-  if (statusCode !== undefined && statusCode >= (kind === 'server' ? 500 : 400)) errorType = String(statusCode);
-  else if (ex.incomplete !== undefined) errorType = ex.incomplete;
-  else if (responseMalformed) errorType = ERROR_MALFORMED_RESPONSE;
+export class HttpFacts {
+  readonly kind: 'server' | 'client';
+  readonly ex: Exchange;
+  /** The method token as sent. */
+  readonly methodOriginal: string;
+  /** Normalised http.request.method. */
+  readonly method: string;
+  readonly target: RequestTarget;
+  readonly scheme: string;
+  /** network.protocol.version of the request, when its line was complete. */
+  readonly protocolVersion: string | undefined;
+  readonly statusCode: number | undefined;
+  readonly errorType: string | undefined;
+  /** Kernel monotonic ns. */
+  readonly startNs: number;
+  readonly endNs: number;
+  readonly requestBodySize: number | undefined;
+  readonly responseBodySize: number | undefined;
+  readonly #req: RequestScan;
+  #serverResolved = false;
+  #serverAddress: string | undefined;
+  #serverPort: number | undefined;
 
-  const host = request.host === undefined ? {} : splitHostPort(request.host);
-  let serverAddress = target.host ?? host.host;
-  let serverPort = target.port ?? host.port;
-  if (kind === 'client') {
-    serverAddress ??= ex.remote.address;
-    serverPort ??= ex.remote.port;
-  } else if (serverAddress !== undefined) {
-    serverPort ??= ex.local.port;
+  /**
+   * `res` is undefined when no response was captured or it did not parse
+   * (`responseMalformed`). `pipelined`: one of several requests sharing the
+   * exchange, so the wire byte counts are not this request's.
+   */
+  constructor(ex: Exchange, req: RequestScan, res: ResponseScan | undefined, responseMalformed: boolean, pipelined: boolean) {
+    this.kind = ex.role;
+    this.ex = ex;
+    this.#req = req;
+    this.methodOriginal = req.method();
+    this.method = normalizeMethod(this.methodOriginal);
+    this.target = parseTarget(req.target());
+    this.scheme = this.target.scheme === 'https' ? 'https' : 'http';
+    this.protocolVersion = req.version;
+    const statusCode = res?.statusCode;
+    this.statusCode = statusCode;
+    if (statusCode !== undefined && statusCode >= (this.kind === 'server' ? 500 : 400)) this.errorType = String(statusCode);
+    else if (ex.incomplete !== undefined) this.errorType = ex.incomplete;
+    else if (responseMalformed) this.errorType = ERROR_MALFORMED_RESPONSE;
+    else this.errorType = undefined;
+    this.startNs = ex.requestStartNs;
+    this.endNs = Math.max(ex.responseEndNs, ex.responseStartNs, ex.requestEndNs, this.startNs);
+    this.requestBodySize = requestBodySize(req, ex.requestBytes, pipelined);
+    this.responseBodySize = res === undefined ? undefined : responseBodySize(this.methodOriginal, res, ex.responseBytes, pipelined);
   }
 
-  const startNs = ex.requestStartNs;
-  const endNs = Math.max(ex.responseEndNs, ex.responseStartNs, ex.requestEndNs, startNs);
-  return {
-    kind,
-    request,
-    response,
-    target,
-    method: normalizeMethod(request.method),
-    scheme,
-    statusCode,
-    errorType,
-    serverAddress,
-    serverPort,
-    startNs,
-    endNs,
-    requestBodySize: requestBodySize(request, ex.requestBytes, pipelined),
-    responseBodySize: response === undefined ? undefined : responseBodySize(request, response, ex.responseBytes, pipelined),
-  };
+  /** Server side: from Host (or the absolute target). Client side: the same, or the peer. */
+  serverAddress(): string | undefined {
+    if (!this.#serverResolved) this.#resolveServer();
+    return this.#serverAddress;
+  }
+
+  serverPort(): number | undefined {
+    if (this.#serverResolved || this.kind === 'client') {
+      if (!this.#serverResolved) this.#resolveServer();
+      return this.#serverPort;
+    }
+    // Server side without decoding Host: the same answer #resolveServer would give.
+    const t = this.target;
+    const req = this.#req;
+    let hostPort: number | undefined;
+    let hostNamed = false;
+    if (req.hostStart >= 0) {
+      const p = authorityPort(req.bytes, req.hostStart, req.hostEnd);
+      hostNamed = p !== NO_HOST;
+      if (p >= 0) hostPort = p;
+    }
+    const port = t.port ?? hostPort;
+    return port === undefined && (t.host !== undefined || hostNamed) ? this.ex.local.port : port;
+  }
+
+  userAgent(): string | undefined {
+    return this.#req.userAgent();
+  }
+
+  traceparent(): string | undefined {
+    return this.#req.traceparent();
+  }
+
+  #resolveServer(): void {
+    this.#serverResolved = true;
+    const host = this.#req.host();
+    const h = host === undefined ? undefined : splitHostPort(host);
+    let address = this.target.host ?? h?.host;
+    let port = this.target.port ?? h?.port;
+    if (this.kind === 'client') {
+      address ??= this.ex.remote.address;
+      port ??= this.ex.remote.port;
+    } else if (address !== undefined) {
+      port ??= this.ex.local.port;
+    }
+    this.#serverAddress = address;
+    this.#serverPort = port;
+  }
 }
 
-function requestBodySize(req: HttpRequestHead, wireBytes: number, pipelined: boolean): number | undefined {
-  if (req.contentLength !== undefined) return req.contentLength;
+function requestBodySize(req: RequestScan, wireBytes: number, pipelined: boolean): number | undefined {
+  if (req.contentLength >= 0) return req.contentLength;
   if (!req.headersComplete || pipelined) return undefined;
   return Math.max(0, wireBytes - req.headLength);
 }
 
-function responseBodySize(req: HttpRequestHead, res: HttpResponseHead, wireBytes: number, pipelined: boolean): number | undefined {
+function responseBodySize(method: string, res: ResponseScan, wireBytes: number, pipelined: boolean): number | undefined {
   const s = res.statusCode;
-  if (req.method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return 0;
-  if (res.contentLength !== undefined) return res.contentLength;
+  if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return 0;
+  if (res.contentLength >= 0) return res.contentLength;
   if (!res.headersComplete || pipelined) return undefined;
   return Math.max(0, wireBytes - res.headLength);
 }

@@ -49,7 +49,16 @@ export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
 interface InstanceSeries {
   service: ServiceIdentity;
-  series: Map<string, HttpSeries>;
+  /** Every series of the instance, in creation order. */
+  list: HttpSeries[];
+  /**
+   * Lookup by (route on the server side, or server address:port on the client
+   * side) then seriesCode(): no key string is built per observation.
+   */
+  index: Map<string, Map<number, HttpSeries>>;
+  /** Series whose attribute values seriesCode() does not cover, by full key. */
+  other: Map<string, HttpSeries>;
+  overflow: { server?: HttpSeries; client?: HttpSeries };
   lastUpdateMs: number;
 }
 
@@ -72,28 +81,48 @@ export class HttpMetrics implements HttpMetricsRecorder {
   }
 
   recordHttp(o: HttpObservation): void {
-    const now = Date.now();
+    this.record(o, Date.now());
+  }
+
+  /** recordHttp with the caller's clock reading (ms since the epoch). */
+  record(o: HttpObservation, nowMs: number): void {
     let inst = this.#instances.get(o.service.instanceId);
     if (inst === undefined) {
-      inst = { service: o.service, series: new Map(), lastUpdateMs: now };
+      inst = { service: o.service, list: [], index: new Map(), other: new Map(), overflow: {}, lastUpdateMs: nowMs };
       this.#instances.set(o.service.instanceId, inst);
     }
-    inst.lastUpdateMs = now;
-    const key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.route ?? ''}\0${o.errorType ?? ''}\0${o.serverAddress ?? ''}\0${o.serverPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
-    let s = inst.series.get(key);
+    inst.lastUpdateMs = nowMs;
+    const code = seriesCode(o);
+    let byCode: Map<number, HttpSeries> | undefined;
+    let key: string | undefined;
+    let s: HttpSeries | undefined;
+    if (code >= 0) {
+      const first = o.kind === 'server' ? o.route ?? NO_VALUE : `${o.serverAddress ?? NO_VALUE}:${o.serverPort ?? ''}`;
+      byCode = inst.index.get(first);
+      if (byCode === undefined) {
+        byCode = new Map();
+        inst.index.set(first, byCode);
+      }
+      s = byCode.get(code);
+    } else {
+      key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.route ?? ''}\0${o.errorType ?? ''}\0${o.serverAddress ?? ''}\0${o.serverPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
+      s = inst.other.get(key);
+    }
     if (s === undefined) {
       if (this.#seriesCount >= this.#maxSeries) {
         this.overflowed++;
-        const overflowKey = `${o.kind}\0overflow`;
-        s = inst.series.get(overflowKey);
+        s = inst.overflow[o.kind];
         if (s === undefined) {
-          s = newSeries(o.kind, o.service, { [OVERFLOW_ATTRIBUTE]: true }, now);
-          inst.series.set(overflowKey, s);
+          s = newSeries(o.kind, o.service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
+          inst.overflow[o.kind] = s;
+          inst.list.push(s);
           this.#seriesCount++;
         }
       } else {
-        s = newSeries(o.kind, o.service, seriesAttributes(o), now);
-        inst.series.set(key, s);
+        s = newSeries(o.kind, o.service, seriesAttributes(o), nowMs);
+        if (byCode !== undefined) byCode.set(code, s);
+        else inst.other.set(key!, s);
+        inst.list.push(s);
         this.#seriesCount++;
       }
     }
@@ -107,12 +136,12 @@ export class HttpMetrics implements HttpMetricsRecorder {
 
   /** All series, instance by instance. */
   *series(): IterableIterator<HttpSeries> {
-    for (const inst of this.#instances.values()) yield* inst.series.values();
+    for (const inst of this.#instances.values()) yield* inst.list;
   }
 
   /** Each instance with its series (exporters that group by resource). */
   *instances(): IterableIterator<{ service: ServiceIdentity; series: Iterable<HttpSeries> }> {
-    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.series.values() };
+    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.list };
   }
 
   get seriesCount(): number {
@@ -126,7 +155,7 @@ export class HttpMetrics implements HttpMetricsRecorder {
     for (const [id, inst] of this.#instances) {
       if (nowMs - inst.lastUpdateMs > this.#idleTtlMs) {
         this.#instances.delete(id);
-        this.#seriesCount -= inst.series.size;
+        this.#seriesCount -= inst.list.length;
         removed++;
       }
     }
@@ -136,6 +165,36 @@ export class HttpMetrics implements HttpMetricsRecorder {
   close(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
   }
+}
+
+/** Stands for an absent route or address in index keys (no path or host holds a NUL). */
+const NO_VALUE = '\0';
+
+const METHOD_CODES = new Map(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY', sc.METHOD_OTHER].map((m, i) => [m, i]));
+const VERSION_CODES = new Map(['1.1', '1.0', '0.9', '2.0', '3.0', '1.2'].map((v, i) => [v, i + 1]));
+/** error.type values telemetry reports: a status code, an incomplete exchange, a malformed response. */
+const ERROR_CODES = new Map<string, number>(['closed-before-response', 'closed-mid-response', 'evicted', 'timeout', 'malformed-response'].map((e, i) => [e, i + 1]));
+for (let status = 100; status < 600; status++) ERROR_CODES.set(String(status), 6 + status - 100);
+
+/**
+ * The observation's attributes besides the route (server) or server address and
+ * port (client), as one small integer: kind (1 bit), method (4), status code (10),
+ * error.type (9), protocol version (3), scheme (1). -1 when a value is outside
+ * these tables (the series is then looked up by a full key).
+ */
+function seriesCode(o: HttpObservation): number {
+  const method = METHOD_CODES.get(o.method);
+  if (method === undefined) return -1;
+  const status = o.statusCode ?? 0;
+  if (!Number.isInteger(status) || status < 0 || status > 1023) return -1;
+  const error = o.errorType === undefined ? 0 : ERROR_CODES.get(o.errorType);
+  if (error === undefined) return -1;
+  const version = o.protocolVersion === undefined ? 0 : VERSION_CODES.get(o.protocolVersion);
+  if (version === undefined) return -1;
+  const scheme = o.scheme === 'http' ? 0 : o.scheme === 'https' ? 1 : -1;
+  if (scheme < 0) return -1;
+  if (o.kind === 'client' && o.serverPort !== undefined && !Number.isInteger(o.serverPort)) return -1;
+  return (((((o.kind === 'server' ? 0 : 1) * 16 + method) * 1024 + status) * 512 + error) * 8 + version) * 2 + scheme;
 }
 
 function newSeries(kind: 'server' | 'client', service: ServiceIdentity, attributes: SeriesAttributes, now: number): HttpSeries {

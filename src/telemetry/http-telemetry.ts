@@ -5,29 +5,34 @@
  *   const telemetry = new HttpTelemetry({ routes: { patterns: ['/users/{id}'] } });
  *   const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, registry });   // src/export
  *   const otlp = OtlpExporter.fromEnv(process.env, { metrics: telemetry.metrics });       // when configured
- *   if (otlp.traces) telemetry.onSpan(otlp.traces.export);     // also: console printer, JSON lines, UI store…
+ *   if (otlp.traces) telemetry.onSpan(otlp.traces.export);     // also: console printer, JSON lines…
+ *   telemetry.onRequest((r) => store.addRequest(r));           // the UI's live store: a Span only for what it keeps
  *   capture.onExchange((ex) => telemetry.handleExchange(ex, discovery.identityOf(ex.pid)));
  *   selfMetrics.registerHttpTelemetry(telemetry);              // parse failures, collapsed routes…
  *   discovery.onExit((identity) => telemetry.forgetService(identity));
  *   …
  *   await otlp.shutdown(); telemetry.close();
  *
- * handleExchange() is synchronous and never throws: it parses the request and
- * response heads, resolves a bounded route, aggregates one HttpObservation per
- * request into `metrics` (the histograms every metrics exporter reads) and any
- * extra recorders and, only when someone listens, builds one Span for every span
- * listener. Failures (unparseable bytes, listener exceptions, services over the
+ * handleExchange() is synchronous and never throws: it scans the request and
+ * response heads (offsets into the captured bytes, decoding only what is used),
+ * resolves a bounded route, aggregates one HttpObservation per request into
+ * `metrics` (the histograms every metrics exporter reads) and any extra
+ * recorders, hands request listeners a RequestSummary and, only when span
+ * listeners exist or a request listener asks, builds the request's Span (once,
+ * shared). Failures (unparseable bytes, listener exceptions, services over the
  * cap) are counted in stats(), never raised. Memory is bounded by maxServices ×
  * (routes per service + peers per service) and the metrics' series cap.
  */
 import type { Exchange } from '../capture/exchange.js';
-import { type HttpRequestHead, type HttpResponseHead, type ParseFailureReason, parseRequest, parseResponse, splitMessages } from '../protocols/http1/index.js';
+import { type ParseFailureReason, RequestScan, ResponseScan, scanRequest, scanResponse, splitMessages } from '../protocols/http1/index.js';
 import { BoundedValues } from './bounded-values.js';
 import { MonotonicClock } from './clock.js';
-import { type HttpFacts, describeExchange } from './http-facts.js';
+import { HttpFacts } from './http-facts.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
 import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
-import { buildHttpSpan } from './http-span.js';
+import { HttpRequestRecord } from './http-request-record.js';
+import { spanName } from './http-span.js';
+import type { RequestSummary } from './request-summary.js';
 import { type RouteOptions, RouteResolver } from './routes.js';
 import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
 import type { ServiceIdentity, Span } from './span.js';
@@ -56,6 +61,8 @@ export interface HttpTelemetryOptions {
 }
 
 export type SpanListener = (span: Span) => void;
+/** Gets every request as a summary; see RequestSummary (valid only during the call). */
+export type RequestListener = (request: RequestSummary) => void;
 
 export interface ParseFailureCount {
   /** Which half of the exchange failed to parse. */
@@ -96,6 +103,24 @@ interface ServiceState {
   peers: BoundedValues;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** Distinct routes whose span names are remembered before the cache starts over. */
+const MAX_CACHED_ROUTE_NAMES = 4096;
+
+function subscribe<T>(list: T[], listener: T): () => void {
+  list.push(listener);
+  return () => {
+    const i = list.indexOf(listener);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
+
+/** The captured request bytes may hold more than the first request (pipelining). */
+function mayHoldMore(bytes: Uint8Array, first: RequestScan): boolean {
+  if (!first.headersComplete || first.headLength >= bytes.length) return false;
+  return first.chunked || first.contentLength < 0 || first.headLength + first.contentLength < bytes.length;
+}
+
 export const HTTP_TELEMETRY_DEFAULTS = { maxServices: 1000, maxClientPeersPerService: 100, idleServiceMs: 300_000 };
 
 interface InstanceEntry {
@@ -114,6 +139,12 @@ export class HttpTelemetry {
   readonly #splitPipelined: boolean;
   readonly #recorders: HttpMetricsRecorder[] = [];
   readonly #spanListeners: SpanListener[] = [];
+  readonly #requestListeners: RequestListener[] = [];
+  /** Reused for every exchange (nothing of them outlives #handle). */
+  readonly #requestScan = new RequestScan();
+  readonly #responseScan = new ResponseScan();
+  /** route → method → span name */
+  readonly #spanNames = new Map<string, Map<string, string>>();
   readonly #idleServiceMs: number;
   /** instance id → its service's state and last activity */
   readonly #instances = new Map<string, InstanceEntry>();
@@ -143,13 +174,18 @@ export class HttpTelemetry {
     this.#recorders.push(recorder);
   }
 
-  /** Subscribes to finished spans; returns the unsubscribe function. */
+  /** Subscribes to finished spans (one Span built per request); returns the unsubscribe function. */
   onSpan(listener: SpanListener): () => void {
-    this.#spanListeners.push(listener);
-    return () => {
-      const i = this.#spanListeners.indexOf(listener);
-      if (i >= 0) this.#spanListeners.splice(i, 1);
-    };
+    return subscribe(this.#spanListeners, listener);
+  }
+
+  /**
+   * Subscribes to every request as a RequestSummary, whose Span is built only if
+   * the listener asks for it (consumers that aggregate every request and keep a
+   * few spans, such as the UI's live store); returns the unsubscribe function.
+   */
+  onRequest(listener: RequestListener): () => void {
+    return subscribe(this.#requestListeners, listener);
   }
 
   handleExchange(ex: Exchange, service: ServiceIdentity): void {
@@ -208,57 +244,57 @@ export class HttpTelemetry {
       return;
     }
     this.#exchanges++;
-    const state = this.#admit(service);
+    const nowMs = Date.now();
+    const state = this.#admit(service, nowMs);
     if (state === undefined) return;
-    const req = parseRequest(ex.request);
-    if (!req.ok) {
-      this.#countFailure('request', req.reason);
+    const req = this.#requestScan;
+    const reason = scanRequest(ex.request, req);
+    if (reason !== undefined) {
+      this.#countFailure('request', reason);
       return;
     }
-    const requests = this.#splitPipelined ? this.#pipelinedRequests(ex.request, req.value) : [req.value];
+    if (this.#splitPipelined && mayHoldMore(ex.request, req)) this.#handlePipelined(ex, service, state, req, nowMs);
+    else this.#emit(ex, service, state, req, ex.response, false, nowMs);
+  }
+
+  /** The captured request bytes go on past the first request: one observation per request they hold. */
+  #handlePipelined(ex: Exchange, service: ServiceIdentity, state: ServiceState, first: RequestScan, nowMs: number): void {
+    const requests = [first];
+    const pieces = splitMessages(ex.request, 'request');
+    for (let i = 1; i < pieces.length; i++) {
+      const scan = new RequestScan();
+      const reason = scanRequest(pieces[i]!, scan);
+      if (reason === undefined) requests.push(scan);
+      else this.#countFailure('request', reason);
+    }
     if (requests.length === 1) {
-      this.#emit(ex, service, state, req.value, ex.response, false);
+      this.#emit(ex, service, state, first, ex.response, false, nowMs);
       return;
     }
-    const responses = splitMessages(ex.response, 'response', { requestMethods: requests.map((r) => r.method) });
-    requests.forEach((r, i) => this.#emit(ex, service, state, r, responses[i] ?? new Uint8Array(0), true));
+    const responses = splitMessages(ex.response, 'response', { requestMethods: requests.map((r) => r.method()) });
+    requests.forEach((r, i) => this.#emit(ex, service, state, r, responses[i] ?? EMPTY, true, nowMs));
   }
 
-  /** The requests in `bytes` when it holds more than the first one, else just the first. */
-  #pipelinedRequests(bytes: Uint8Array, first: HttpRequestHead): HttpRequestHead[] {
-    if (!first.headersComplete || first.headLength >= bytes.length) return [first];
-    if (!first.chunked && first.contentLength !== undefined && first.headLength + first.contentLength >= bytes.length) return [first];
-    const pieces = splitMessages(bytes, 'request');
-    if (pieces.length === 1) return [first];
-    const heads = [first];
-    for (const piece of pieces.slice(1)) {
-      const r = parseRequest(piece);
-      if (r.ok) heads.push(r.value);
-      else this.#countFailure('request', r.reason);
-    }
-    return heads;
-  }
-
-  #emit(ex: Exchange, service: ServiceIdentity, state: ServiceState, request: HttpRequestHead, responseBytes: Uint8Array, pipelined: boolean): void {
-    let response: HttpResponseHead | undefined;
+  #emit(ex: Exchange, service: ServiceIdentity, state: ServiceState, req: RequestScan, responseBytes: Uint8Array, pipelined: boolean, nowMs: number): void {
+    let res: ResponseScan | undefined;
     let responseMalformed = false;
     if (responseBytes.length > 0) {
-      const res = parseResponse(responseBytes);
-      if (res.ok) {
-        response = res.value;
+      const reason = scanResponse(responseBytes, this.#responseScan);
+      if (reason === undefined) {
+        res = this.#responseScan;
       } else {
         responseMalformed = true;
-        this.#countFailure('response', res.reason);
+        this.#countFailure('response', reason);
       }
     }
-    const facts = describeExchange({ ex, request, response, responseMalformed, pipelined });
+    const facts = new HttpFacts(ex, req, res, responseMalformed, pipelined);
     const resolved = this.#routes.resolve(facts.kind === 'server' ? state.serverRoutes : state.clientRoutes, facts.target.path);
     if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
     this.#requests++;
 
     {
       const o = this.#observation(facts, service, state, resolved.route);
-      this.metrics.recordHttp(o);
+      this.metrics.record(o, nowMs);
       for (const r of this.#recorders) {
         try {
           r.recordHttp(o);
@@ -267,16 +303,42 @@ export class HttpTelemetry {
         }
       }
     }
-    if (this.#spanListeners.length > 0) {
-      const span = buildHttpSpan({ facts, ex, service, route: resolved.route, clock: this.#clock });
-      for (const l of this.#spanListeners) {
-        try {
-          l(span);
-        } catch {
-          this.#listenerErrors++;
-        }
+    const spans = this.#spanListeners.length > 0;
+    if (!spans && this.#requestListeners.length === 0) return;
+    const record = new HttpRequestRecord(facts, service, resolved.route, this.#spanName(facts.method, resolved.route), this.#clock);
+    for (const l of this.#requestListeners) {
+      try {
+        l(record);
+      } catch {
+        this.#listenerErrors++;
       }
     }
+    if (!spans) return;
+    const span = record.span();
+    for (const l of this.#spanListeners) {
+      try {
+        l(span);
+      } catch {
+        this.#listenerErrors++;
+      }
+    }
+  }
+
+  /** spanName(method, route), one string per (route, method) rather than one per request. */
+  #spanName(method: string, route: string | undefined): string {
+    if (route === undefined) return spanName(method, undefined);
+    let byMethod = this.#spanNames.get(route);
+    if (byMethod === undefined) {
+      if (this.#spanNames.size >= MAX_CACHED_ROUTE_NAMES) this.#spanNames.clear();
+      byMethod = new Map();
+      this.#spanNames.set(route, byMethod);
+    }
+    let name = byMethod.get(method);
+    if (name === undefined) {
+      name = spanName(method, route);
+      byMethod.set(method, name);
+    }
+    return name;
   }
 
   #observation(f: HttpFacts, service: ServiceIdentity, state: ServiceState, route: string | undefined): HttpObservation {
@@ -287,27 +349,30 @@ export class HttpTelemetry {
       scheme: f.scheme,
       durationSeconds: (f.endNs - f.startNs) / 1e9,
     };
-    if (f.request.version !== undefined) o.protocolVersion = f.request.version;
+    if (f.protocolVersion !== undefined) o.protocolVersion = f.protocolVersion;
     if (f.statusCode !== undefined) o.statusCode = f.statusCode;
     if (f.errorType !== undefined) o.errorType = f.errorType;
     if (f.requestBodySize !== undefined) o.requestBodySize = f.requestBodySize;
     if (f.responseBodySize !== undefined) o.responseBodySize = f.responseBodySize;
     if (f.kind === 'server') {
       if (route !== undefined) o.route = route;
-    } else if (f.serverAddress !== undefined) {
-      if (state.peers.admit(`${f.serverAddress}:${f.serverPort ?? ''}`)) {
-        o.serverAddress = f.serverAddress;
-        if (f.serverPort !== undefined) o.serverPort = f.serverPort;
-      } else {
-        o.serverAddress = ERROR_TYPE_VALUE_OTHER;
+    } else {
+      const address = f.serverAddress();
+      if (address !== undefined) {
+        const port = f.serverPort();
+        if (state.peers.admit(`${address}:${port ?? ''}`)) {
+          o.serverAddress = address;
+          if (port !== undefined) o.serverPort = port;
+        } else {
+          o.serverAddress = ERROR_TYPE_VALUE_OTHER;
+        }
       }
     }
     return o;
   }
 
   /** The service state for this instance, or undefined when over the cap. */
-  #admit(service: ServiceIdentity): ServiceState | undefined {
-    const now = Date.now();
+  #admit(service: ServiceIdentity, now: number): ServiceState | undefined {
     const known = this.#instances.get(service.instanceId);
     if (known !== undefined) {
       known.lastSeenMs = now;
