@@ -1,5 +1,6 @@
-// The embedded live store behind the UI: fed with finished spans (and security
-// events and health snapshots), it keeps
+// The embedded live store behind the UI: fed with finished requests (summaries
+// from HttpTelemetry.onRequest, whose Span is built only when kept) or spans, and
+// security events and health snapshots, it keeps
 //   - recent spans, bounded by count (errors and slow spans kept apart so a
 //     flood of ordinary ones cannot push them out),
 //   - RED aggregates per service, side and operation at 10 s × 15 min and
@@ -10,13 +11,13 @@
 // longer than the history are forgotten.
 import type { Span } from '../telemetry/span.js';
 import { HealthStore } from './health.js';
-import type { LogHistogram } from './log-histogram.js';
+import { type LogHistogram, bucketOf } from './log-histogram.js';
 import { FINE_SLOTS, FINE_SLOT_MS, MAX_WINDOW_MS, RedSeries } from './red-series.js';
 import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
 import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
-import { type Endpoint, type Side, clientTarget, durationNs, num, peerLabel, sideOf, str } from './span-fields.js';
+import { type Endpoint, type Side, SpanAsRequest, type StoreRequest, clientTarget, clientTargetOf, durationNs, num, peerLabel, serverCallerOf, serverLocalOf, sideOf } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
@@ -120,35 +121,53 @@ export class LiveStore {
   }
 
   addSpan(span: Span): void {
+    this.addRequest(new SpanAsRequest(span));
+  }
+
+  /**
+   * One finished request (HttpTelemetry.onRequest): aggregated like a span, and
+   * its Span built only when the store keeps it.
+   */
+  addRequest(r: StoreRequest): void {
     this.spansIngested++;
     this.version++;
-    const ms = span.endTimeUnixNs / 1e6;
-    const ns = durationNs(span);
-    const error = span.status === 'error';
-    const svc = this.serviceFor(span.service.name || span.service.executableName || 'unknown');
+    const ms = r.endTimeUnixNs / 1e6;
+    const d = r.endTimeUnixNs - r.startTimeUnixNs;
+    const ns = d > 0 && Number.isFinite(d) ? d : 0;
+    const error = r.error;
+    const svc = this.serviceFor(r.service.name || r.service.executableName || 'unknown');
     if (!svc) {
       this.spansDroppedServiceCap++;
       return;
     }
     if (ms > svc.lastMs) svc.lastMs = ms;
-    svc.noteInstance(span, ms);
+    svc.noteInstance(r.service, ms);
 
     let slow = false;
-    const side = sideOf(span);
+    const side = sideOf(r);
     if (side) {
-      if (!svc.side(side).record(ms, ns, error)) this.spansLate++;
+      // One bucket lookup (a logarithm) for the five sketches this span feeds.
+      const bucket = bucketOf(ns);
+      if (!svc.side(side).record(ms, ns, error, bucket)) this.spansLate++;
       // A client span's destination, worked out once for its operation and its map edge.
-      const target = side === 'client' ? clientTarget(span) : undefined;
+      const target = side === 'client' ? clientTargetOf(r) : undefined;
       const peer = target && peerLabel(target);
-      const op = this.operationFor(svc, side, span, peer, target?.peer);
-      op.series.record(ms, ns, error);
+      const op = this.operationFor(svc, side, r.name, peer, target?.peer);
+      op.series.record(ms, ns, error, bucket);
       slow = svc.isSlow(op, ms, ns);
-      if (target) this.map.onClientSpan(target, peer!, svc.name, ms, ns, error);
-      else this.map.onServerSpan(span, svc.name, ms, ns, error);
+      if (target) this.map.onClientSpan(target, peer!, svc.name, ms, ns, error, bucket);
+      else this.map.onServerSpan(serverLocalOf(r), serverCallerOf(r), svc.name, ms, ns, error, bucket);
     }
 
-    const ring = error ? (svc.errorLimiter.take(ms) ? svc.errors : undefined) : slow && svc.slowLimiter.take(ms) ? svc.slow : svc.sampler.admit(span.traceId, ms) ? svc.recent : undefined;
+    let ring: SpanRing | undefined;
+    if (error) ring = svc.errorLimiter.take(ms) ? svc.errors : undefined;
+    else if (slow && svc.slowLimiter.take(ms)) ring = svc.slow;
+    else {
+      const p = svc.sampler.threshold(ms);
+      ring = p >= 1 || r.traceHash() < p ? svc.recent : undefined;
+    }
     if (ring) {
+      const span = r.span();
       if (ring.push(span)) this.spansEvicted++;
       this.spanTotal = undefined;
       if ((this.spansIngested & 63) === 0) this.sampleSpanSize(span);
@@ -156,8 +175,12 @@ export class LiveStore {
       this.spansNotKept++;
     }
 
-    const now = this.now();
-    if (now - this.lastSweepMs >= FINE_SLOT_MS) this.sweep(now);
+    // Reading the clock costs as much as a sketch update: look every 32 spans, or
+    // when span times say a sweep may be due.
+    if ((this.spansIngested & 31) === 0 || ms - this.lastSweepMs >= FINE_SLOT_MS) {
+      const now = this.now();
+      if (now - this.lastSweepMs >= FINE_SLOT_MS) this.sweep(now);
+    }
   }
 
   addSecurityEvent(event: Parameters<SecurityEventStore['add']>[0]): void {
@@ -365,21 +388,19 @@ export class LiveStore {
     this.spanTotal = undefined;
   }
 
-  private operationFor(svc: ServiceEntry, side: Side, span: Span, peer: string | undefined, endpoint: Endpoint | undefined): OperationEntry {
-    const name = operationName(span);
-    const key = opKey(side, name, peer);
-    let op = svc.operations.get(key);
+  private operationFor(svc: ServiceEntry, side: Side, spanName: string, peer: string | undefined, endpoint: Endpoint | undefined): OperationEntry {
+    const name = spanName.length > 200 ? spanName.slice(0, 200) : spanName;
+    let op = svc.operation(side, name, peer);
     if (op) return op;
     const full = svc.operations.size >= this.opts.maxOperationsPerService || this.operationCount >= this.opts.maxOperations;
     if (full) {
       this.operationsCollapsed++;
-      const otherKey = opKey(side, OTHER_OPERATIONS, undefined);
-      op = svc.operations.get(otherKey);
+      op = svc.operation(side, OTHER_OPERATIONS, undefined);
       if (op) return op;
       // The overflow entry itself is allowed past the cap (one per side).
     }
     op = { side, name: full ? OTHER_OPERATIONS : name, peer: full ? undefined : peer, endpoint: full ? undefined : endpoint, series: new RedSeries(), slowNs: Infinity, slowSlot: -1 };
-    svc.operations.set(full ? opKey(side, OTHER_OPERATIONS, undefined) : key, op);
+    svc.addOperation(opKey(side, op.name, op.peer), op);
     this.operationCount++;
     return op;
   }
@@ -393,12 +414,6 @@ export class LiveStore {
 
 export function opKey(side: Side, name: string, peer: string | undefined): string {
   return `${side}\0${peer ?? ''}\0${name}`;
-}
-
-/** The operation a span belongs to: its name, which telemetry builds as "{method} {route}". */
-function operationName(span: Span): string {
-  const name = span.name || str(span.attributes['http.route']) || 'unnamed';
-  return name.length > 200 ? name.slice(0, 200) : name;
 }
 
 function sideSummary(series: RedSeries | undefined, nowMs: number, windowMs: number): RedSummary | null {

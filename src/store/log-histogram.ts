@@ -43,7 +43,12 @@ export class LogHistogram {
 
   record(ns: number, n = 1): void {
     const v = ns > 0 && Number.isFinite(ns) ? ns : 0;
-    const i = bucketOf(v);
+    this.recordIn(bucketOf(v), v, n);
+  }
+
+  /** record() when the caller has bucketOf(ns) already (one span feeds several sketches). */
+  recordIn(i: number, ns: number, n = 1): void {
+    const v = ns > 0 && Number.isFinite(ns) ? ns : 0;
     this.ensure(i, i);
     this.counts[i - this.offset]! += n;
     this.count += n;

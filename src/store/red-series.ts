@@ -1,6 +1,6 @@
 // RED figures (rate, errors, duration) of one stream of spans over time, at two
 // resolutions: 10 s slots for the last 15 minutes, 1 min slots for the last hour.
-import { LogHistogram } from './log-histogram.js';
+import { LogHistogram, bucketOf } from './log-histogram.js';
 import { type Slot, TimeRing } from './time-ring.js';
 
 export const FINE_SLOT_MS = 10_000;
@@ -38,10 +38,13 @@ export class RedSeries {
   /** End time (ms) of the first span recorded: a young series' rate is over its life, not the whole window. */
   firstMs = Infinity;
 
-  /** Records one span ending at `ms`; false when it is older than the history kept. */
-  record(ms: number, durationNs: number, error: boolean): boolean {
-    const inFine = this.fine.record(ms, durationNs, error);
-    const inCoarse = this.coarse.record(ms, durationNs, error);
+  /**
+   * Records one span ending at `ms`; false when it is older than the history kept.
+   * `bucket`: bucketOf(durationNs), when the caller has it (a span feeds several series).
+   */
+  record(ms: number, durationNs: number, error: boolean, bucket = bucketOf(durationNs > 0 && Number.isFinite(durationNs) ? durationNs : 0)): boolean {
+    const inFine = this.fine.record(ms, durationNs, error, bucket);
+    const inCoarse = this.coarse.record(ms, durationNs, error, bucket);
     if (!inFine && !inCoarse) return false;
     this.totalCount++;
     if (error) this.totalErrors++;

@@ -1,6 +1,6 @@
 // Everything the store keeps about one service (by service.name): its
 // instances, RED series per side and per operation, and its recent spans.
-import type { Span } from '../telemetry/span.js';
+import type { ServiceIdentity } from '../telemetry/span.js';
 import { FINE_SLOT_MS, RedSeries } from './red-series.js';
 import type { Endpoint, Side } from './span-fields.js';
 import { RateLimiter, TraceSampler } from './span-sampler.js';
@@ -26,7 +26,10 @@ export class ServiceEntry {
   readonly name: string;
   readonly instances = new Map<string, InstanceView>();
   readonly sides: Record<Side, RedSeries | undefined> = { server: undefined, client: undefined };
+  /** By opKey(side, name, peer) (see live-store.ts). */
   readonly operations = new Map<string, OperationEntry>();
+  /** The same entries by side, then peer ('' for none), then name: found per span without building a key. */
+  readonly #byPeer: Record<Side, Map<string, Map<string, OperationEntry>>> = { server: new Map(), client: new Map() };
   /** Ordinary spans, newest kept. */
   readonly recent = new SpanRing(1);
   /** Errors, and spans slower than their operation's recent p99, each kept apart so a flood of ordinary spans does not push them out. */
@@ -53,8 +56,25 @@ export class ServiceEntry {
     return [this.errors, this.slow, this.recent];
   }
 
-  noteInstance(span: Span, ms: number): void {
-    const s = span.service;
+  /** The operation (side, name, peer), if the service has it. */
+  operation(side: Side, name: string, peer: string | undefined): OperationEntry | undefined {
+    return this.#byPeer[side].get(peer ?? '')?.get(name);
+  }
+
+  /** Adds an operation under its opKey; its name and peer are the index's. */
+  addOperation(key: string, op: OperationEntry): void {
+    this.operations.set(key, op);
+    const byPeer = this.#byPeer[op.side];
+    const peer = op.peer ?? '';
+    let byName = byPeer.get(peer);
+    if (byName === undefined) {
+      byName = new Map();
+      byPeer.set(peer, byName);
+    }
+    byName.set(op.name, op);
+  }
+
+  noteInstance(s: ServiceIdentity, ms: number): void {
     const id = s.instanceId || String(s.pid);
     const cur = this.instances.get(id);
     if (cur) {
@@ -93,7 +113,13 @@ export class ServiceEntry {
   }
 
   forgetIdleOperations(nowMs: number, idleMs: number): void {
-    for (const [k, op] of this.operations) if (nowMs - op.series.lastMs > idleMs) this.operations.delete(k);
+    for (const [k, op] of this.operations) {
+      if (nowMs - op.series.lastMs <= idleMs) continue;
+      this.operations.delete(k);
+      const byName = this.#byPeer[op.side].get(op.peer ?? '');
+      byName?.delete(op.name);
+      if (byName?.size === 0) this.#byPeer[op.side].delete(op.peer ?? '');
+    }
   }
 
   byteEstimate(): number {

@@ -13,10 +13,9 @@
 // ephemeral port is not possible when the map is built: the server span ends
 // before the client span of the same exchange.
 import { networkInterfaces } from 'node:os';
-import type { Span } from '../telemetry/span.js';
 import type { LogHistogram } from './log-histogram.js';
 import { RedSeries } from './red-series.js';
-import { type ClientTarget, type Endpoint, serverCaller, serverLocal } from './span-fields.js';
+import type { ClientTarget, Endpoint } from './span-fields.js';
 import type { EdgeView, MapNode } from './views.js';
 
 interface ClientEdge {
@@ -44,6 +43,12 @@ export const LOCAL_CALLERS_LABEL = 'local clients';
 export class ServiceMap {
   private readonly clientEdges = new Map<string, ClientEdge>();
   private readonly serverEdges = new Map<string, ServerEdge>();
+  /** The same server edges by service then caller address: found per span without building a key. */
+  private readonly serverEdgeIndex = new Map<string, Map<string, ServerEdge>>();
+  /** Per service, the listener keys it last learned (so a span of the same endpoint builds no key). */
+  private readonly lastListen = new Map<string, { address: string; port: number; exact: string; any: string }>();
+  /** normaliseAddress() of recent addresses (addresses repeat span after span). */
+  private readonly normalised = new Map<string, string>();
   /** "addr:port" and "*:port" → service listening there. */
   private readonly listeners = new Map<string, { service: string; lastMs: number }>();
   private readonly opts: ServiceMapOptions;
@@ -60,7 +65,7 @@ export class ServiceMap {
   }
 
   /** A client span from `service` to `target` (see clientTarget), labelled `label` (see peerLabel). */
-  onClientSpan(target: ClientTarget, label: string, service: string, ms: number, ns: number, error: boolean): void {
+  onClientSpan(target: ClientTarget, label: string, service: string, ms: number, ns: number, error: boolean, bucket?: number): void {
     const key = `${service}\0${target.peer ? `${target.peer.address}:${target.peer.port ?? ''}` : ''}\0${label}`;
     let edge = this.clientEdges.get(key);
     if (!edge) {
@@ -72,28 +77,54 @@ export class ServiceMap {
       edge = { from: service, endpoint, label, series: new RedSeries() };
       this.clientEdges.set(key, edge);
     }
-    edge.series.record(ms, ns, error);
+    edge.series.record(ms, ns, error, bucket);
   }
 
-  onServerSpan(span: Span, service: string, ms: number, ns: number, error: boolean): void {
-    const listen = serverLocal(span);
-    if (listen) {
-      this.learnListener(`${normaliseAddress(listen.address)}:${listen.port}`, service, ms);
-      this.learnListener(`*:${listen.port}`, service, ms);
-    }
-    const caller = serverCaller(span);
-    const callerAddress = caller ? normaliseAddress(caller.address) : 'unknown';
-    const key = `${service}\0${callerAddress}`;
-    let edge = this.serverEdges.get(key);
+  /**
+   * A server span of `service`: `listen` is the endpoint its callers connected to
+   * (see serverLocal), `caller` who called (see serverCaller).
+   */
+  onServerSpan(listen: Endpoint | undefined, caller: Endpoint | undefined, service: string, ms: number, ns: number, error: boolean, bucket?: number): void {
+    if (listen && listen.port !== undefined) this.learnListenerOf(service, listen.address, listen.port, ms);
+    const callerAddress = caller ? this.normalise(caller.address) : 'unknown';
+    let byCaller = this.serverEdgeIndex.get(service);
+    let edge = byCaller?.get(callerAddress);
     if (!edge) {
       if (this.edgeCount >= this.opts.maxEdges) {
         this.edgesDropped++;
         return;
       }
       edge = { to: service, callerAddress, series: new RedSeries() };
-      this.serverEdges.set(key, edge);
+      this.serverEdges.set(`${service}\0${callerAddress}`, edge);
+      if (byCaller === undefined) {
+        byCaller = new Map();
+        this.serverEdgeIndex.set(service, byCaller);
+      }
+      byCaller.set(callerAddress, edge);
     }
-    edge.series.record(ms, ns, error);
+    edge.series.record(ms, ns, error, bucket);
+  }
+
+  /** Both listener keys of a service's endpoint ("addr:port" and "*:port"), built once per endpoint. */
+  private learnListenerOf(service: string, address: string, port: number, ms: number): void {
+    let last = this.lastListen.get(service);
+    if (last === undefined || last.address !== address || last.port !== port) {
+      last = { address, port, exact: `${this.normalise(address)}:${port}`, any: `*:${port}` };
+      if (this.lastListen.size >= this.opts.maxEndpoints) this.lastListen.clear();
+      this.lastListen.set(service, last);
+    }
+    this.learnListener(last.exact, service, ms);
+    this.learnListener(last.any, service, ms);
+  }
+
+  private normalise(address: string): string {
+    let n = this.normalised.get(address);
+    if (n === undefined) {
+      n = normaliseAddress(address);
+      if (this.normalised.size >= this.opts.maxEndpoints) this.normalised.clear();
+      this.normalised.set(address, n);
+    }
+    return n;
   }
 
   /** The service listening on an endpoint, if one was seen. */
@@ -188,14 +219,22 @@ export class ServiceMap {
   /** Forgets edges and listeners idle for longer than `idleMs`. */
   sweep(nowMs: number, idleMs: number): void {
     for (const [k, e] of this.clientEdges) if (nowMs - e.series.lastMs > idleMs) this.clientEdges.delete(k);
-    for (const [k, e] of this.serverEdges) if (nowMs - e.series.lastMs > idleMs) this.serverEdges.delete(k);
+    for (const [k, e] of this.serverEdges) if (nowMs - e.series.lastMs > idleMs) this.deleteServerEdge(k, e);
     for (const [k, l] of this.listeners) if (nowMs - l.lastMs > idleMs) this.listeners.delete(k);
+  }
+
+  private deleteServerEdge(key: string, e: ServerEdge): void {
+    this.serverEdges.delete(key);
+    const byCaller = this.serverEdgeIndex.get(e.to);
+    byCaller?.delete(e.callerAddress);
+    if (byCaller?.size === 0) this.serverEdgeIndex.delete(e.to);
   }
 
   /** Forgets every edge from or to a service (when the service is forgotten). */
   forgetService(name: string): void {
     for (const [k, e] of this.clientEdges) if (e.from === name) this.clientEdges.delete(k);
-    for (const [k, e] of this.serverEdges) if (e.to === name) this.serverEdges.delete(k);
+    for (const [k, e] of this.serverEdges) if (e.to === name) this.deleteServerEdge(k, e);
+    this.lastListen.delete(name);
   }
 
   byteEstimate(): number {

@@ -8,19 +8,10 @@
 //   through is kept by every quieter one too, so kept traces stay whole;
 // - errors and slow spans: kept while under a per-service rate limit.
 
+import { traceHash } from '../telemetry/ids.js';
+
 /** A uniform number in [0, 1) from a trace id (random hex), well mixed even for sequential ids. */
-export function traceHash(traceId: string): number {
-  let h = 0x811c9dc5;
-  const n = traceId.length;
-  // The last 16 characters carry enough randomness for any real id.
-  for (let i = Math.max(0, n - 16); i < n; i++) h = Math.imul(h ^ traceId.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
-}
+export { traceHash };
 
 /** Keep probability adapted once a second to hold a service's kept spans near `perSecond`. */
 export class TraceSampler {
@@ -39,6 +30,16 @@ export class TraceSampler {
 
   /** `nowMs`: the span's end time. Spans arrive a little out of order; that is fine. */
   admit(traceId: string, nowMs: number): boolean {
+    const p = this.threshold(nowMs);
+    return p >= 1 || traceHash(traceId) < p;
+  }
+
+  /**
+   * Counts one span ending at `nowMs` and returns the keep probability for it: keep
+   * it when p ≥ 1 or traceHash(its trace id) < p (admit(), for callers that can
+   * hash the id without making it).
+   */
+  threshold(nowMs: number): number {
     this.seen++;
     const elapsed = nowMs - this.periodStartMs;
     if (elapsed >= 1000) {
@@ -55,7 +56,7 @@ export class TraceSampler {
       // A burst within the first period: sample at once rather than keep everything for a second.
       this.p = this.perSecond / ((this.seen * 1000) / Math.max(elapsed, 1));
     }
-    return this.p >= 1 || traceHash(traceId) < this.p;
+    return this.p;
   }
 }
 

@@ -2,7 +2,7 @@
 // RED figures of what ended in it: count, errors and a latency sketch. Writing
 // to a newer slot recycles the oldest; anything older than the ring is late
 // and refused.
-import { LogHistogram } from './log-histogram.js';
+import { LogHistogram, bucketOf } from './log-histogram.js';
 
 export interface Slot {
   /** Slot number: floor(ms / slotMs). */
@@ -33,8 +33,8 @@ export class TimeRing {
     return Math.floor(ms / this.slotMs);
   }
 
-  /** Records one sample; false when `ms` is older than the ring keeps. */
-  record(ms: number, ns: number, error: boolean): boolean {
+  /** Records one sample; false when `ms` is older than the ring keeps. `bucket`: bucketOf(ns), when known. */
+  record(ms: number, ns: number, error: boolean, bucket = bucketOf(ns > 0 && Number.isFinite(ns) ? ns : 0)): boolean {
     const id = this.idOf(ms);
     if (this.newest >= 0 && id <= this.newest - this.length) return false;
     if (id > this.newest) {
@@ -50,7 +50,7 @@ export class TimeRing {
     }
     slot.count++;
     if (error) slot.errors++;
-    slot.hist.record(ns);
+    slot.hist.recordIn(bucket, ns);
     return true;
   }
 
