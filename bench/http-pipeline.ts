@@ -3,7 +3,7 @@
 //   decode       ExchangeDecoder only (what the capture harness does)
 //   metrics      + HttpTelemetry (parse, route, metric aggregation): `waggle run --no-ui`
 //   spans        + a span built for a no-op listener
-//   store        + the UI's live store fed every span: `waggle run` (default)
+//   store        + the UI's live store fed every request (HttpTelemetry.onRequest): `waggle run` (default)
 // in batches of 256 with an event-loop turn between them, as ring-buffer batches
 // arrive. Workloads: wrk against a Node hello-world (one route, keep-alive), and an
 // API mix (1,000 ids under /api/users/{id}/orders, browser-like headers, 10 %
@@ -74,7 +74,7 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
   const telemetry = new HttpTelemetry();
   const store = new LiveStore();
   if (stage === 'spans') telemetry.onSpan(() => {});
-  if (stage === 'store') telemetry.onSpan((s) => store.addSpan(s));
+  if (stage === 'store') telemetry.onRequest((r) => store.addRequest(r));
   let sink = 0;
   const onRecord =
     stage === 'decode'
