@@ -4,7 +4,7 @@
 import type { MonotonicClock } from './clock.js';
 import type { HttpFacts } from './http-facts.js';
 import { buildHttpSpan } from './http-span.js';
-import { TraceIdWords, traceHash } from './ids.js';
+import { traceHash } from './ids.js';
 import type { RequestSummary } from './request-summary.js';
 import type { ServiceIdentity, Span } from './span.js';
 import { type TraceParent, parseTraceparent } from './traceparent.js';
@@ -24,7 +24,6 @@ export class HttpRequestRecord implements RequestSummary {
   readonly #clock: MonotonicClock;
   /** undefined: not looked at yet; null: none (or invalid). */
   #parent: TraceParent | null | undefined;
-  #newTrace: TraceIdWords | undefined;
   #span: Span | undefined;
 
   constructor(facts: HttpFacts, service: ServiceIdentity, route: string | undefined, name: string, clock: MonotonicClock) {
@@ -52,7 +51,8 @@ export class HttpRequestRecord implements RequestSummary {
 
   traceHash(): number {
     const parent = this.#incoming();
-    return parent === null ? this.#trace().hash() : traceHash(parent.traceId);
+    // A new trace's id is random and no other span has it: any uniform draw samples it alike.
+    return parent === null ? Math.random() : traceHash(parent.traceId);
   }
 
   span(): Span {
@@ -64,7 +64,7 @@ export class HttpRequestRecord implements RequestSummary {
         route: this.#route,
         name: this.name,
         clock: this.#clock,
-        ...(parent === null ? { newTraceId: () => this.#trace().toString() } : { parent }),
+        ...(parent === null ? {} : { parent }),
       });
       // Wall-clock times as the summary reported them (the clock may have been re-measured since).
       this.#span.startTimeUnixNs = this.startTimeUnixNs;
@@ -76,9 +76,5 @@ export class HttpRequestRecord implements RequestSummary {
   #incoming(): TraceParent | null {
     if (this.#parent === undefined) this.#parent = parseTraceparent(this.#facts.traceparent()) ?? null;
     return this.#parent;
-  }
-
-  #trace(): TraceIdWords {
-    return (this.#newTrace ??= new TraceIdWords());
   }
 }

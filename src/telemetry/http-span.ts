@@ -22,11 +22,9 @@ export interface SpanInput {
   clock: MonotonicClock;
   /** The request's valid incoming traceparent, if any: the span continues that trace. */
   parent?: TraceParent;
-  /** The trace id of a new trace (when there is no parent); drawn here when absent. */
-  newTraceId?: () => string;
 }
 
-export function buildHttpSpan({ facts: f, service, route, name, clock, parent, newTraceId: drawTraceId }: SpanInput): Span {
+export function buildHttpSpan({ facts: f, service, route, name, clock, parent }: SpanInput): Span {
   const ex = f.ex;
   const a: Record<string, AttributeValue> = {};
   a[sc.ATTR_HTTP_REQUEST_METHOD] = f.method;
@@ -63,7 +61,7 @@ export function buildHttpSpan({ facts: f, service, route, name, clock, parent, n
   // Server: the caller's span is our parent. Client: the application (or a proxy)
   // already propagates a context; our span joins that trace under the same parent.
   const span: Span = {
-    traceId: parent !== undefined ? parent.traceId : drawTraceId !== undefined ? drawTraceId() : newTraceId(),
+    traceId: parent !== undefined ? parent.traceId : newTraceId(),
     spanId: newSpanId(),
     name: name ?? spanName(f.method, route),
     kind: f.kind,

@@ -22,7 +22,11 @@ export interface RequestSummary {
   serverAddress(): string | undefined;
   /** server.port as the span reports it (server side: the port callers used, when the request named a host). */
   serverPort(): number | undefined;
-  /** traceHash() of the span's trace id (a uniform number in [0, 1)), without making the span. */
+  /**
+   * A uniform number in [0, 1) for sampling by trace: traceHash() of the incoming
+   * trace id, so every span of a propagated trace gets the same one; a random draw
+   * for a new trace (its id is random and no other span has it).
+   */
   traceHash(): number;
   /** The full span, built on the first call. Only valid while the listener runs (it reads captured bytes). */
   span(): Span;

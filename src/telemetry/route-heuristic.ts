@@ -37,7 +37,8 @@ export function isIdSegment(s: string): boolean {
   return false;
 }
 
-/** The segments with identifiers replaced by the placeholder. */
-export function applyHeuristic(segments: readonly string[]): string[] {
-  return segments.map((s) => (isIdSegment(s) ? ID_PLACEHOLDER : s));
+/** Replaces identifiers by the placeholder in place; returns `segments`. */
+export function replaceIds(segments: string[]): string[] {
+  for (let i = 0; i < segments.length; i++) if (isIdSegment(segments[i]!)) segments[i] = ID_PLACEHOLDER;
+  return segments;
 }

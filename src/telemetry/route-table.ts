@@ -20,7 +20,8 @@ export interface RouteTableLimits {
 }
 
 export class RouteTable {
-  readonly #routes = new Set<string>();
+  /** Each route → the one string object reported for it (its hash is computed once, for every later Map lookup). */
+  readonly #routes = new Map<string, string>();
   readonly #root: Node = { children: new Map() };
   /** Resolutions that collapsed to WILDCARD_ROUTE because the cap was reached. */
   collapsed = 0;
@@ -41,12 +42,13 @@ export class RouteTable {
     }
     const chosen = this.limits.maxFanout > 0 ? this.#choose(segs) : segs;
     const route = `/${chosen.join('/')}${deep ? WILDCARD_ROUTE : ''}`;
-    if (this.#routes.has(route)) return route;
+    const known = this.#routes.get(route);
+    if (known !== undefined) return known;
     if (this.#routes.size >= this.limits.maxRoutes) {
       this.collapsed++;
       return WILDCARD_ROUTE;
     }
-    this.#routes.add(route);
+    this.#routes.set(route, route);
     if (this.limits.maxFanout > 0) this.#insert(chosen);
     return route;
   }

@@ -8,7 +8,7 @@
 //   'path'             the raw path (still capped per service)
 //   'wildcard'         /**
 //   'unset'            no route at all
-import { applyHeuristic } from './route-heuristic.js';
+import { replaceIds } from './route-heuristic.js';
 import { RoutePatterns } from './route-patterns.js';
 import { RouteTable, WILDCARD_ROUTE } from './route-table.js';
 
@@ -43,17 +43,26 @@ export interface RouteResult {
 const NO_ROUTE: RouteResult = { route: undefined, collapsed: false };
 
 /**
- * Raw paths remembered per table, and the longest path remembered: at most
- * 512 × 128 characters per service and role (the cache is cleared when full).
+ * Raw paths remembered per table, in each of two generations, and the longest
+ * path remembered: at most 2 × 512 × 128 characters per service and role. When
+ * the young generation is full it becomes the old one and the old one is dropped,
+ * so paths in use stay (an approximate LRU at the cost of a Map per generation).
  */
 const PATH_CACHE_SIZE = 512;
 const PATH_CACHE_MAX_LENGTH = 128;
+
+/** One service and role: its route table and the resolutions of recent raw paths. */
+interface TableEntry {
+  table: RouteTable;
+  young: Map<string, RouteResult>;
+  old: Map<string, RouteResult>;
+}
 
 export class RouteResolver {
   readonly #patterns: RoutePatterns;
   readonly #mode: UnmatchedRouteMode;
   readonly #limits: { maxRoutes: number; maxFanout: number; maxSegments: number };
-  readonly #tables = new Map<string, { table: RouteTable; cache: Map<string, RouteResult> }>();
+  readonly #tables = new Map<string, TableEntry>();
 
   constructor(opts: RouteOptions = {}) {
     this.#patterns = new RoutePatterns(opts.patterns ?? []);
@@ -71,21 +80,30 @@ export class RouteResolver {
    */
   resolve(key: string, path: string): RouteResult {
     if (!path.startsWith('/')) return NO_ROUTE;
-    const { table, cache } = this.#table(key);
+    const t = this.#table(key);
     // A path resolves to the same route for the table's whole life (patterns are
     // fixed, routes are never removed, fan-out choices never change), so exact
     // repeats skip the work; a repeat of a collapsed path is counted again.
-    const hit = cache.get(path);
+    let hit = t.young.get(path);
+    if (hit === undefined) {
+      hit = t.old.get(path);
+      if (hit !== undefined) this.#remember(t, path, hit);
+    }
     if (hit !== undefined) {
-      if (hit.collapsed) table.collapsed++;
+      if (hit.collapsed) t.table.collapsed++;
       return hit;
     }
-    const result = this.#resolve(table, path);
-    if (path.length <= PATH_CACHE_MAX_LENGTH) {
-      if (cache.size >= PATH_CACHE_SIZE) cache.clear();
-      cache.set(path, result);
-    }
+    const result = this.#resolve(t.table, path);
+    if (path.length <= PATH_CACHE_MAX_LENGTH) this.#remember(t, path, result);
     return result;
+  }
+
+  #remember(t: TableEntry, path: string, result: RouteResult): void {
+    if (t.young.size >= PATH_CACHE_SIZE) {
+      t.old = t.young;
+      t.young = new Map();
+    }
+    t.young.set(path, result);
   }
 
   #resolve(table: RouteTable, path: string): RouteResult {
@@ -99,7 +117,8 @@ export class RouteResolver {
         return { route: WILDCARD_ROUTE, collapsed: false };
       default: {
         const before = table.collapsed;
-        const route = table.resolve(this.#mode === 'path' ? segments : applyHeuristic(segments));
+        // `segments` is this call's own array: ids are replaced in place.
+        const route = table.resolve(this.#mode === 'path' ? segments : replaceIds(segments));
         return { route, collapsed: table.collapsed !== before };
       }
     }
@@ -115,10 +134,10 @@ export class RouteResolver {
     return this.#tables.get(key)?.table.size ?? 0;
   }
 
-  #table(key: string): { table: RouteTable; cache: Map<string, RouteResult> } {
+  #table(key: string): TableEntry {
     let t = this.#tables.get(key);
     if (t === undefined) {
-      t = { table: new RouteTable(this.#limits), cache: new Map() };
+      t = { table: new RouteTable(this.#limits), young: new Map(), old: new Map() };
       this.#tables.set(key, t);
     }
     return t;
