@@ -10,6 +10,9 @@ import { SocketCapture } from '../src/capture/index.js';
 let delivered = 0;
 let capturedBytes = 0;
 const capture = await SocketCapture.start({
+  // Capture tuning experiments (defaults otherwise).
+  ...(process.env.BENCH_WAKEUP_BYTES ? { wakeupBytes: Number(process.env.BENCH_WAKEUP_BYTES) } : {}),
+  ...(process.env.BENCH_FLUSH_MS ? { flushIntervalMs: Number(process.env.BENCH_FLUSH_MS) } : {}),
   onExchange: (ex) => {
     delivered++;
     capturedBytes += ex.request.length + ex.response.length;

@@ -59,5 +59,16 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
   );
   const child = spawn('nginx', ['-c', join(work, 'nginx.conf'), '-p', work], { stdio: 'ignore' });
   for (let i = 0; i < 100 && childrenOf(child.pid!).length === 0; i++) await sleep(50);
-  return { name: 'nginx', port, url: `http://127.0.0.1:${port}/index.html`, pids: () => [child.pid!, ...childrenOf(child.pid!)], stop: () => child.kill('SIGKILL') };
+  const pids = () => [child.pid!, ...childrenOf(child.pid!)];
+  // The workers too: killing only the master would leave them running.
+  const stop = () => {
+    for (const pid of pids().reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  return { name: 'nginx', port, url: `http://127.0.0.1:${port}/index.html`, pids, stop };
 }

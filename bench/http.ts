@@ -3,7 +3,10 @@
 //   off          no agent
 //   capture      bench/http-agent.ts: kernel capture + record decoding only
 //   agent-noui   `waggle run --open-port P --no-ui` (parse, routes, metrics)
-//   agent        `waggle run --open-port P`, the default config (+ spans → UI store)
+//   agent        `waggle run --open-port P`, the default config (+ the UI's live store)
+//   agent@base, agent-noui@base   the same from another checkout (BENCH_BASE_ROOT,
+//                built: `git worktree add --detach /tmp/base <commit>`, then build
+//                there), for before/after figures from one interleaved run
 // Each run: (a) saturation, wrk -t1 -c32; (b) ~10,000 requests/s, wrk paced by a
 // Lua delay() per connection, p50/p99. Per request, in each interval: the agent
 // process's CPU (all threads, /proc/<pid>/task/*/schedstat) and the capture
@@ -14,8 +17,9 @@
 // Prints figures; never fails.
 //
 //   npm run bench:http   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=node,nginx,
-//                         BENCH_MODES=off,capture,agent-noui,agent,
-//                         BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof")
+//                         BENCH_MODES=off,capture,agent-noui,agent (+ agent@base,agent-noui@base
+//                         with BENCH_BASE_ROOT), BENCH_SKIP_20K=1,
+//                         BENCH_AGENT_NODE_ARGS="--import ./dist/bench/late-cpu-profile.js")
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +28,12 @@ import { type Target, sleep, startNginx, startNode } from './http-targets.js';
 import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
 import { Wrk, type WrkResult } from './wrk.js';
 
-type Mode = 'off' | 'capture' | 'agent-noui' | 'agent';
+type Mode = 'off' | 'capture' | 'agent-noui' | 'agent' | 'agent-noui@base' | 'agent@base';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
-const MODES = (process.env.BENCH_MODES ?? 'off,capture,agent-noui,agent').split(',') as Mode[];
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
+const MODES = (process.env.BENCH_MODES ?? `off,capture,agent-noui,agent${BASE_ROOT ? ',agent-noui@base,agent@base' : ''}`).split(',') as Mode[];
 const NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** Longer than the capture's flush interval (100 ms): records below the wakeup threshold are read by then. */
 const SETTLE_MS = 300;
@@ -48,11 +53,17 @@ async function startAgent(mode: Mode, target: Target): Promise<ObservedAgent | u
       return RealAgent.start(target, { ui: false, nodeArgs: NODE_ARGS });
     case 'agent':
       return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
+    case 'agent-noui@base':
+    case 'agent@base':
+      if (!BASE_ROOT) throw new Error(`mode ${mode} needs BENCH_BASE_ROOT`);
+      return RealAgent.start(target, { ui: mode === 'agent@base', nodeArgs: NODE_ARGS, root: BASE_ROOT });
   }
 }
 
 interface Cost {
   requests: number;
+  /** Length of the interval, ms (the load plus the settling wait). */
+  ms: number;
   records: number;
   cpuNs: number;
   userTicks: number;
@@ -64,9 +75,10 @@ interface Cost {
   uncounted?: number;
 }
 
-function cost(requests: number, cpu0: Cpu, cpu1: Cpu, c0: Counters, c1: Counters): Cost {
+function cost(requests: number, ms: number, cpu0: Cpu, cpu1: Cpu, c0: Counters, c1: Counters): Cost {
   const out: Cost = {
     requests,
+    ms,
     records: c1.records - c0.records,
     cpuNs: cpu1.ns - cpu0.ns,
     userTicks: cpu1.userTicks - cpu0.userTicks,
@@ -84,27 +96,42 @@ interface Run {
   paced: WrkResult;
   satCost?: Cost;
   pacedCost?: Cost;
+  /** Agent CPU with no traffic (timers, discovery rescans…), ns per second. */
+  idleNsPerSec?: number;
 }
+
+/** How long the agent is watched with no traffic, to tell its fixed cost from its per-request cost. */
+const IDLE_MS = 2_000;
+/** Warm-up traffic before measuring (the agent's JIT settles; a real agent runs for days). */
+const WARMUP_SECONDS = 3;
 
 async function measure(target: Target, mode: Mode, pacedConns: number): Promise<Run> {
   const agent = await startAgent(mode, target);
   try {
-    wrk.run(target.url, 8, false, 1); // warm-up (the agent's JIT too)
+    wrk.run(target.url, 8, false, WARMUP_SECONDS);
     await sleep(SETTLE_MS);
+    const idle0 = agent?.cpu();
+    await sleep(IDLE_MS);
+    const idle1 = agent?.cpu();
     // Counters are read outside the CPU intervals: a scrape is not request work.
     const c0 = await agent?.counters();
     const cpu0 = agent?.cpu();
+    const t0 = performance.now();
     const sat = wrk.run(target.url, 32, false, SECONDS);
     await sleep(SETTLE_MS);
     const cpu1 = agent?.cpu();
+    const t1 = performance.now();
     const c1 = await agent?.counters();
     const cpu1b = agent?.cpu();
+    const t1b = performance.now();
     const paced = wrk.run(target.url, pacedConns, true, SECONDS);
     await sleep(SETTLE_MS);
     const cpu2 = agent?.cpu();
+    const t2 = performance.now();
     const c2 = await agent?.counters();
     if (!agent) return { sat, paced };
-    return { sat, paced, satCost: cost(sat.requests, cpu0!, cpu1!, c0!, c1!), pacedCost: cost(paced.requests, cpu1b!, cpu2!, c1!, c2!) };
+    const idleNsPerSec = ((idle1!.ns - idle0!.ns) * 1000) / IDLE_MS;
+    return { sat, paced, satCost: cost(sat.requests, t1 - t0, cpu0!, cpu1!, c0!, c1!), pacedCost: cost(paced.requests, t2 - t1b, cpu1b!, cpu2!, c1!, c2!), idleNsPerSec };
   } finally {
     await agent?.stop();
   }
@@ -121,8 +148,8 @@ function report(target: Target, conns: number, runs: Map<Mode, Run[]>): void {
   const p50Off = off ? median(off.map((r) => r.paced.p50us)) : NaN;
   console.log(`\n${target.name}  (paced: ${conns} connections × 1 ms think time ≈ 10k req/s; per-request figures are medians over rounds)`);
   console.log(
-    `  ${'mode'.padEnd(11)}${pad('sat req/s', 11)}${pad('ratio', 7)}${pad('paced/s', 9)}${pad('p50 µs', 8)}${pad('Δp50', 6)}${pad('p99 µs', 8)}${pad('Δp99', 6)}` +
-      `${pad('agent µs/req sat|paced', 24)}${pad('user%', 6)}${pad('BPF µs/req', 11)}${pad('runs/req', 9)}${pad('total µs', 9)}${pad('rec/req', 8)}${pad('lost', 6)}${pad('uncounted', 10)}`,
+    `  ${'mode'.padEnd(16)}${pad('sat req/s', 11)}${pad('ratio', 7)}${pad('paced/s', 9)}${pad('p50 µs', 8)}${pad('Δp50', 6)}${pad('p99 µs', 8)}${pad('Δp99', 6)}` +
+      `${pad('agent µs/req sat|paced', 24)}${pad('idle ms/s', 10)}${pad('net paced', 10)}${pad('user%', 6)}${pad('BPF µs/req', 11)}${pad('runs/req', 9)}${pad('total µs', 9)}${pad('rec/req', 8)}${pad('lost', 6)}${pad('uncounted', 10)}`,
   );
   for (const [mode, rs] of runs) {
     const satRps = median(rs.map((r) => r.sat.rps));
@@ -135,6 +162,9 @@ function report(target: Target, conns: number, runs: Map<Mode, Run[]>): void {
       const paced = (r: Run) => r.pacedCost!;
       const cpuSat = per(sat, (c) => c.cpuNs / 1000 / c.requests);
       const cpuPaced = per(paced, (c) => c.cpuNs / 1000 / c.requests);
+      const idle = median(rs.map((r) => r.idleNsPerSec!));
+      // Per request beyond what the agent spends with no traffic at all.
+      const net = median(rs.map((r) => (r.pacedCost!.cpuNs - (r.idleNsPerSec! * r.pacedCost!.ms) / 1000) / 1000 / r.pacedCost!.requests));
       const userShare = per(paced, (c) => (100 * c.userTicks) / Math.max(1, c.userTicks + c.systemTicks));
       const bpf = per(paced, (c) => c.bpfRunNs / 1000 / c.requests);
       const runsPer = per(paced, (c) => c.bpfRuns / c.requests);
@@ -142,10 +172,10 @@ function report(target: Target, conns: number, runs: Map<Mode, Run[]>): void {
       const recs = per(paced, (c) => c.records / c.requests);
       const lost = rs.reduce((n, r) => n + r.satCost!.lost + r.pacedCost!.lost, 0);
       const uncounted = rs.some((r) => r.satCost!.uncounted !== undefined) ? String(rs.reduce((n, r) => n + (r.satCost!.uncounted ?? 0) + (r.pacedCost!.uncounted ?? 0), 0)) : '';
-      tail = `${pad(`${f2(cpuSat)} | ${f2(cpuPaced)}`, 24)}${pad(f0(userShare), 6)}${pad(f2(bpf), 11)}${pad(f2(runsPer), 9)}${pad(f2(total), 9)}${pad(f2(recs), 8)}${pad(String(lost), 6)}${pad(uncounted, 10)}`;
+      tail = `${pad(`${f2(cpuSat)} | ${f2(cpuPaced)}`, 24)}${pad(f2(idle / 1e6), 10)}${pad(f2(net), 10)}${pad(f0(userShare), 6)}${pad(f2(bpf), 11)}${pad(f2(runsPer), 9)}${pad(f2(total), 9)}${pad(f2(recs), 8)}${pad(String(lost), 6)}${pad(uncounted, 10)}`;
     }
     console.log(
-      `  ${mode.padEnd(11)}${pad(f0(satRps), 11)}${pad(f2(satRps / satOff), 7)}${pad(f0(median(rs.map((r) => r.paced.rps))), 9)}` +
+      `  ${mode.padEnd(16)}${pad(f0(satRps), 11)}${pad(f2(satRps / satOff), 7)}${pad(f0(median(rs.map((r) => r.paced.rps))), 9)}` +
         `${pad(f0(p50), 8)}${pad(f0(p50 - p50Off), 6)}${pad(f0(p99), 8)}${pad(f0(p99 - p99Off), 6)}${tail}`,
     );
   }
@@ -153,7 +183,9 @@ function report(target: Target, conns: number, runs: Map<Mode, Run[]>): void {
 
 console.log(`waggle HTTP overhead — ${ROUNDS} interleaved rounds × modes ${MODES.join(', ')}; each run ${SECONDS}s saturated + ${SECONDS}s paced`);
 console.log('provisional: 2 cores shared by the server, wrk, the agent and other work on this machine');
-console.log('agent µs/req: CPU of the agent process (all threads) per request completed; total = agent + BPF, paced interval');
+console.log('agent µs/req: CPU of the agent process (all threads) per request completed; idle: its CPU with no traffic; net: paced µs/req minus idle;');
+console.log('total = agent + BPF per request, paced interval (idle included)');
+if (BASE_ROOT) console.log(`@base: the agent of ${BASE_ROOT}`);
 const disableStats = enableStats();
 try {
   for (const name of TARGETS) {

@@ -87,7 +87,7 @@ export class SocketCapture {
       spec.setVariable('request_capture', options.requestCaptureBytes);
       spec.setVariable('response_capture', options.responseCaptureBytes);
       spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);
-      spec.setVariable('wakeup_bytes', options.wakeupBytes);
+      spec.setVariable('wakeup_bytes', Math.min(options.wakeupBytes, options.ringBufferBytes / 4));
       spec.map('conns').maxEntries = options.maxConnections;
       spec.map('exchanges').maxEntries = options.ringBufferBytes;
       spec.map('watched').maxEntries = options.maxWatchedPids;
