@@ -8,7 +8,7 @@
 // a caller asks for one: decoding a value costs ~100 ns). The generic `headers`
 // list (every other field, for opt-in header attributes) is built only when asked
 // for with keepHeaders.
-import { COLON, CR, HT, SP, indexOfLf, isDigit, isTokenChar, latin1, skipOws, trimOwsEnd } from './bytes.js';
+import { COLON, CR, HT, LF, SP, indexOfLf, isDigit, isTokenChar, latin1, skipOws, trimOwsEnd } from './bytes.js';
 
 /** A header kept in parsed output: lower-case name, Latin-1 value. */
 export type HeaderField = readonly [name: string, value: string];
@@ -76,22 +76,36 @@ const KNOWN_NAMES: Array<[string, Known]> = [
   ...[...SENSITIVE_HEADERS].map((n): [string, Known] => [n, Known.Sensitive]),
 ];
 
-/** Known names as lower-case bytes, and by length (index = name length), for allocation-free matching. */
+/**
+ * Known names as lower-case bytes, found by a hash of the lower-cased name taken
+ * while scanning it (so an unknown name costs no comparison), then compared.
+ */
 const NAME_BYTES = KNOWN_NAMES.map(([name]) => Buffer.from(name, 'latin1'));
 const NAME_KINDS = KNOWN_NAMES.map(([, kind]) => kind);
-const BY_LENGTH: number[][] = [];
-KNOWN_NAMES.forEach(([name], i) => (BY_LENGTH[name.length] ??= []).push(i));
+const HASH_SLOTS = 128;
+/** Per slot, indexes into NAME_BYTES (most slots hold none). */
+const BY_HASH: number[][] = Array.from({ length: HASH_SLOTS }, () => []);
 
-/** Which well-known header the token (tchars only) `b[start, end)` names, compared ASCII case-insensitively. */
-function classify(b: Uint8Array, start: number, end: number): Known {
-  const candidates = BY_LENGTH[end - start];
-  if (candidates === undefined) return Known.Other;
+/** One step of the name hash (`c` already lower-cased). */
+function hashStep(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0;
+}
+KNOWN_NAMES.forEach(([name], i) => {
+  let h = 0;
+  for (let k = 0; k < name.length; k++) h = hashStep(h, name.charCodeAt(k));
+  BY_HASH[h & (HASH_SLOTS - 1)]!.push(i);
+});
+
+/** Which well-known header the token (tchars only) `b[start, end)` of hash `h` names, compared ASCII case-insensitively. */
+function classify(b: Uint8Array, start: number, end: number, h: number): Known {
+  const candidates = BY_HASH[h & (HASH_SLOTS - 1)]!;
   for (let k = 0; k < candidates.length; k++) {
     const name = NAME_BYTES[candidates[k]!]!;
+    if (name.length !== end - start) continue;
     let i = 0;
-    for (; i < name.length; i++) if ((b[start + i]! | 0x20) !== name[i]) break;
     // `| 0x20` folds A–Z onto a–z; the only other byte it maps onto a name byte is CR
     // (onto '-'), and a token holds no CR.
+    for (; i < name.length; i++) if ((b[start + i]! | 0x20) !== name[i]) break;
     if (i === name.length) return NAME_KINDS[candidates[k]!]!;
   }
   return Known.Other;
@@ -199,19 +213,20 @@ export function scanHeaderBlock(b: Buffer, start: number, scan: HeaderScan, keep
   // previous line was not kept (sensitive, dropped, malformed, not collected).
   let previous = -1;
   for (;;) {
-    const lf = indexOfLf(b, pos);
-    if (lf < 0) break;
-    const lineEnd = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
-    if (lineEnd === pos) {
+    const first = b[pos];
+    // The blank line ending the block.
+    if (first === LF || (first === CR && b[pos + 1] === LF)) {
       scan.headersComplete = true;
-      scan.headLength = lf + 1;
+      scan.headLength = pos + (first === LF ? 1 : 2);
       break;
     }
-    scan.headLength = lf + 1;
-    const first = b[pos];
     if (first === SP || first === HT) {
       // obs-fold (RFC 9112 §5.2): a continuation of the previous value, joined by a space.
+      const lf = indexOfLf(b, pos);
+      if (lf < 0) break;
+      scan.headLength = lf + 1;
       if (keep !== undefined && previous >= 0) {
+        const lineEnd = b[lf - 1] === CR ? lf - 1 : lf;
         const [name, value] = keep[previous]!;
         const more = latin1(b, skipOws(b, pos, lineEnd), trimOwsEnd(b, pos, lineEnd));
         keep[previous] = [name, clip(`${value} ${more}`)];
@@ -219,9 +234,15 @@ export function scanHeaderBlock(b: Buffer, start: number, scan: HeaderScan, keep
       pos = lf + 1;
       continue;
     }
-    // The name: tchars up to the first colon (a colon is not a tchar, so no earlier one hides).
+    // The name: tchars up to the first colon (a colon is not a tchar, so no earlier
+    // one hides), hashed on the way for classify().
     let colon = pos;
-    while (isTokenChar(b[colon]!)) colon++;
+    let h = 0;
+    for (let c = first!; isTokenChar(c); c = b[++colon]!) h = hashStep(h, c | 0x20);
+    // A line is only read once it is complete: a partial last line is ignored.
+    const lf = indexOfLf(b, colon);
+    if (lf < 0) break;
+    scan.headLength = lf + 1;
     if (colon === pos || b[colon] !== COLON) {
       scan.malformedHeaderLines++;
       previous = -1;
@@ -231,8 +252,9 @@ export function scanHeaderBlock(b: Buffer, start: number, scan: HeaderScan, keep
     const nameStart = pos;
     pos = lf + 1;
     previous = -1;
-    const kind = classify(b, nameStart, colon);
+    const kind = classify(b, nameStart, colon, h);
     if (kind === Known.Sensitive || (kind === Known.Other && keep === undefined)) continue;
+    const lineEnd = b[lf - 1] === CR ? lf - 1 : lf;
     const valueStart = skipOws(b, colon + 1, lineEnd);
     const valueEnd = trimOwsEnd(b, valueStart, lineEnd);
     const clipEnd = Math.min(valueEnd, valueStart + MAX_HEADER_VALUE_LENGTH);

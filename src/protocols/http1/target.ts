@@ -98,34 +98,32 @@ export const NO_PORT = -1;
 export const NO_HOST = -2;
 
 export function authorityPort(b: Uint8Array, start: number, end: number): number {
+  // One pass: the last '@' (userinfo ends there), and after it the first ']',
+  // the first and the second ':'.
   let s = start;
-  for (let i = end - 1; i >= start; i--) {
-    if (b[i] === 0x40) {
+  let close = -1;
+  let colon = -1;
+  let colons = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c === 0x40) {
       s = i + 1;
-      break;
+      close = -1;
+      colon = -1;
+      colons = 0;
+    } else if (c === 0x5d) {
+      if (close < 0) close = i;
+    } else if (c === 0x3a) {
+      if (colons++ === 0) colon = i;
     }
   }
   if (s === end) return NO_HOST;
   let rest: number;
   if (b[s] === 0x5b) {
-    let close = -1;
-    for (let i = s; i < end; i++) {
-      if (b[i] === 0x5d) {
-        close = i;
-        break;
-      }
-    }
     if (close < 0) return NO_PORT;
     rest = close + 1;
   } else {
-    let colon = -1;
-    for (let i = s; i < end; i++) {
-      if (b[i] === 0x3a) {
-        if (colon >= 0) return NO_PORT; // bare IPv6 without brackets
-        colon = i;
-      }
-    }
-    if (colon < 0) return NO_PORT;
+    if (colons !== 1) return NO_PORT; // none, or a bare IPv6 address without brackets
     rest = colon;
   }
   const n = end - rest - 1;
