@@ -11,13 +11,13 @@
 // longer than the history are forgotten.
 import type { Span } from '../telemetry/span.js';
 import { HealthStore } from './health.js';
-import { type LogHistogram, bucketOf } from './log-histogram.js';
-import { FINE_SLOTS, FINE_SLOT_MS, MAX_WINDOW_MS, RedSeries } from './red-series.js';
+import type { LogHistogram } from './log-histogram.js';
+import { FINE_SLOTS, FINE_SLOT_MS, MAX_WINDOW_MS, RedSeries, Sample } from './red-series.js';
 import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
 import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
-import { type Endpoint, type Side, SpanAsRequest, type StoreRequest, clientTarget, clientTargetOf, durationNs, num, peerLabel, serverCallerOf, serverLocalOf, sideOf } from './span-fields.js';
+import { type Endpoint, type Side, SpanAsRequest, type StoreRequest, clientTarget, clientTargetOf, durationNs, num, peerLabel, sideOf } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
@@ -81,6 +81,8 @@ export class LiveStore {
   private readonly opts: Required<Omit<LiveStoreOptions, 'localAddresses'>>;
   private operationCount = 0;
   private lastSweepMs = 0;
+  /** Reused for every span (see Sample). */
+  private readonly sample = new Sample();
   /** Cached sum of kept spans; undefined when it must be recounted. */
   private spanTotal: number | undefined = 0;
   /** Sampled average size of a span's attributes, for the memory estimate. */
@@ -146,17 +148,18 @@ export class LiveStore {
     let slow = false;
     const side = sideOf(r);
     if (side) {
-      // One bucket lookup (a logarithm) for the five sketches this span feeds.
-      const bucket = bucketOf(ns);
-      if (!svc.side(side).record(ms, ns, error, bucket)) this.spansLate++;
+      // Bucket (a logarithm) and slots worked out once for the six rings this span feeds.
+      const sample = this.sample.set(ms, ns, error);
+      if (!svc.side(side).add(sample)) this.spansLate++;
       // A client span's destination, worked out once for its operation and its map edge.
       const target = side === 'client' ? clientTargetOf(r) : undefined;
       const peer = target && peerLabel(target);
       const op = this.operationFor(svc, side, r.name, peer, target?.peer);
-      op.series.record(ms, ns, error, bucket);
+      op.series.add(sample);
       slow = svc.isSlow(op, ms, ns);
-      if (target) this.map.onClientSpan(target, peer!, svc.name, ms, ns, error, bucket);
-      else this.map.onServerSpan(serverLocalOf(r), serverCallerOf(r), svc.name, ms, ns, error, bucket);
+      if (target) this.map.onClientSpan(target, peer!, svc.name, sample);
+      // serverLocal() and serverCaller() of the request, without the objects.
+      else this.map.onServerSpan(r.localAddress ?? '*', r.localPort ?? r.serverPort(), r.peerAddress, svc.name, sample);
     }
 
     let ring: SpanRing | undefined;
@@ -175,9 +178,8 @@ export class LiveStore {
       this.spansNotKept++;
     }
 
-    // Reading the clock costs as much as a sketch update: look every 32 spans, or
-    // when span times say a sweep may be due.
-    if ((this.spansIngested & 31) === 0 || ms - this.lastSweepMs >= FINE_SLOT_MS) {
+    // Reading the clock costs as much as a sketch update: look every 16 spans.
+    if ((this.spansIngested & 15) === 0) {
       const now = this.now();
       if (now - this.lastSweepMs >= FINE_SLOT_MS) this.sweep(now);
     }

@@ -28,6 +28,28 @@ export interface TimelinePoint {
   hist: LogHistogram | undefined;
 }
 
+/** One span's figures, worked out once for every series it feeds (reused span after span). */
+export class Sample {
+  /** End time, ms since the epoch. */
+  ms = 0;
+  ns = 0;
+  error = false;
+  /** bucketOf(ns) */
+  bucket = 0;
+  fineId = 0;
+  coarseId = 0;
+
+  set(ms: number, ns: number, error: boolean): this {
+    this.ms = ms;
+    this.ns = ns > 0 && Number.isFinite(ns) ? ns : 0;
+    this.error = error;
+    this.bucket = bucketOf(this.ns);
+    this.fineId = Math.floor(ms / FINE_SLOT_MS);
+    this.coarseId = Math.floor(ms / COARSE_SLOT_MS);
+    return this;
+  }
+}
+
 export class RedSeries {
   readonly fine = new TimeRing(FINE_SLOT_MS, FINE_SLOTS);
   readonly coarse = new TimeRing(COARSE_SLOT_MS, COARSE_SLOTS);
@@ -42,9 +64,16 @@ export class RedSeries {
    * Records one span ending at `ms`; false when it is older than the history kept.
    * `bucket`: bucketOf(durationNs), when the caller has it (a span feeds several series).
    */
-  record(ms: number, durationNs: number, error: boolean, bucket = bucketOf(durationNs > 0 && Number.isFinite(durationNs) ? durationNs : 0)): boolean {
-    const inFine = this.fine.record(ms, durationNs, error, bucket);
-    const inCoarse = this.coarse.record(ms, durationNs, error, bucket);
+  record(ms: number, durationNs: number, error: boolean): boolean {
+    return this.add(new Sample().set(ms, durationNs, error));
+  }
+
+  /** record() of a Sample. */
+  add(s: Sample): boolean {
+    const ms = s.ms;
+    const error = s.error;
+    const inFine = this.fine.recordIn(s.fineId, s.ns, error, s.bucket);
+    const inCoarse = this.coarse.recordIn(s.coarseId, s.ns, error, s.bucket);
     if (!inFine && !inCoarse) return false;
     this.totalCount++;
     if (error) this.totalErrors++;

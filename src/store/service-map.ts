@@ -14,7 +14,7 @@
 // before the client span of the same exchange.
 import { networkInterfaces } from 'node:os';
 import type { LogHistogram } from './log-histogram.js';
-import { RedSeries } from './red-series.js';
+import { RedSeries, type Sample } from './red-series.js';
 import type { ClientTarget, Endpoint } from './span-fields.js';
 import type { EdgeView, MapNode } from './views.js';
 
@@ -65,7 +65,7 @@ export class ServiceMap {
   }
 
   /** A client span from `service` to `target` (see clientTarget), labelled `label` (see peerLabel). */
-  onClientSpan(target: ClientTarget, label: string, service: string, ms: number, ns: number, error: boolean, bucket?: number): void {
+  onClientSpan(target: ClientTarget, label: string, service: string, sample: Sample): void {
     const key = `${service}\0${target.peer ? `${target.peer.address}:${target.peer.port ?? ''}` : ''}\0${label}`;
     let edge = this.clientEdges.get(key);
     if (!edge) {
@@ -77,32 +77,32 @@ export class ServiceMap {
       edge = { from: service, endpoint, label, series: new RedSeries() };
       this.clientEdges.set(key, edge);
     }
-    edge.series.record(ms, ns, error, bucket);
+    edge.series.add(sample);
   }
 
   /**
-   * A server span of `service`: `listen` is the endpoint its callers connected to
-   * (see serverLocal), `caller` who called (see serverCaller).
+   * A server span of `service`: callers connected to `listenAddress`:`listenPort`
+   * (see serverLocal; no port: unknown), from `callerAddress` (see serverCaller).
    */
-  onServerSpan(listen: Endpoint | undefined, caller: Endpoint | undefined, service: string, ms: number, ns: number, error: boolean, bucket?: number): void {
-    if (listen && listen.port !== undefined) this.learnListenerOf(service, listen.address, listen.port, ms);
-    const callerAddress = caller ? this.normalise(caller.address) : 'unknown';
+  onServerSpan(listenAddress: string, listenPort: number | undefined, callerAddress: string | undefined, service: string, sample: Sample): void {
+    if (listenPort !== undefined) this.learnListenerOf(service, listenAddress, listenPort, sample.ms);
+    const caller = callerAddress === undefined ? 'unknown' : this.normalise(callerAddress);
     let byCaller = this.serverEdgeIndex.get(service);
-    let edge = byCaller?.get(callerAddress);
+    let edge = byCaller?.get(caller);
     if (!edge) {
       if (this.edgeCount >= this.opts.maxEdges) {
         this.edgesDropped++;
         return;
       }
-      edge = { to: service, callerAddress, series: new RedSeries() };
-      this.serverEdges.set(`${service}\0${callerAddress}`, edge);
+      edge = { to: service, callerAddress: caller, series: new RedSeries() };
+      this.serverEdges.set(`${service}\0${caller}`, edge);
       if (byCaller === undefined) {
         byCaller = new Map();
         this.serverEdgeIndex.set(service, byCaller);
       }
-      byCaller.set(callerAddress, edge);
+      byCaller.set(caller, edge);
     }
-    edge.series.record(ms, ns, error, bucket);
+    edge.series.add(sample);
   }
 
   /** Both listener keys of a service's endpoint ("addr:port" and "*:port"), built once per endpoint. */

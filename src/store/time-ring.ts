@@ -35,7 +35,11 @@ export class TimeRing {
 
   /** Records one sample; false when `ms` is older than the ring keeps. `bucket`: bucketOf(ns), when known. */
   record(ms: number, ns: number, error: boolean, bucket = bucketOf(ns > 0 && Number.isFinite(ns) ? ns : 0)): boolean {
-    const id = this.idOf(ms);
+    return this.recordIn(this.idOf(ms), ns, error, bucket);
+  }
+
+  /** record() into slot `id` (idOf(ms), computed once by callers feeding several rings). */
+  recordIn(id: number, ns: number, error: boolean, bucket: number): boolean {
     if (this.newest >= 0 && id <= this.newest - this.length) return false;
     if (id > this.newest) {
       // The slot being left stops changing: shrink its sketch to what it uses.
