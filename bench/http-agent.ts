@@ -19,17 +19,19 @@ const capture = await SocketCapture.start({
   },
 });
 
-function bpfTotals(): { runNs: number; runs: number } {
+function bpfTotals(): { runNs: number; runs: number; programs: Record<string, [number, number]> } {
   const coll = capture.collection;
   let runNs = 0;
   let runs = 0;
+  const programs: Record<string, [number, number]> = {};
   for (const p of coll.spec.programs.values()) {
     if (!p.autoload || p.name === 'cap_sweep') continue;
     const info = coll.program(p.name).info();
     runNs += info.runTimeNs;
     runs += info.runCount;
+    programs[p.name] = [info.runTimeNs, info.runCount];
   }
-  return { runNs, runs };
+  return { runNs, runs, programs };
 }
 
 const rl = createInterface({ input: process.stdin });
@@ -42,7 +44,7 @@ rl.on('line', (line) => {
     capture.drain();
     const s = capture.stats();
     const bpf = bpfTotals();
-    console.log(JSON.stringify({ records: delivered, drops: s.ringBufferDrops, evicted: s.evicted, bpfRunNs: bpf.runNs, bpfRuns: bpf.runs, capturedBytes }));
+    console.log(JSON.stringify({ records: delivered, drops: s.ringBufferDrops, evicted: s.evicted, bpfRunNs: bpf.runNs, bpfRuns: bpf.runs, capturedBytes, programs: bpf.programs }));
   }
 });
 rl.on('close', () => {

@@ -74,7 +74,13 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
   const telemetry = new HttpTelemetry();
   const store = new LiveStore();
   if (stage === 'spans') telemetry.onSpan(() => {});
-  if (stage === 'store') telemetry.onRequest((r) => store.addRequest(r));
+  if (stage === 'store') {
+    // Older checkouts (BENCH before/after runs) feed the store a Span per request.
+    const t = telemetry as unknown as { onRequest?: (l: (r: unknown) => void) => void };
+    const st = store as unknown as { addRequest?: (r: unknown) => void };
+    if (t.onRequest && st.addRequest) t.onRequest((r) => st.addRequest!(r));
+    else telemetry.onSpan((s) => store.addSpan(s));
+  }
   let sink = 0;
   const onRecord =
     stage === 'decode'
