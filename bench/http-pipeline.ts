@@ -81,6 +81,10 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
     if (t.onRequest && st.addRequest) t.onRequest((r) => st.addRequest!(r));
     else telemetry.onSpan((s) => store.addSpan(s));
   }
+  // Older checkouts have no decodeInto: a new Exchange per record there.
+  const into = decoder as unknown as { decodeInto?: (b: Buffer, o: number, l: number, ex: Exchange) => string | undefined };
+  const reused = into.decodeInto ? ((await import('../src/capture/exchange-record.js' as string)) as { reusableExchange(): Exchange }).reusableExchange() : undefined;
+  const decodeInto = into.decodeInto?.bind(decoder);
   let sink = 0;
   const onRecord =
     stage === 'decode'
@@ -88,10 +92,15 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
           const ex = decoder.decode(buf, off, len) as Exchange;
           sink += ex.request.length + ex.response.length;
         }
-      : (buf: Buffer, off: number, len: number) => {
-          const ex = decoder.decode(buf, off, len);
-          if (typeof ex !== 'string') telemetry.handleExchange(ex, service);
-        };
+      : reused
+        ? (buf: Buffer, off: number, len: number) => {
+            // As the agent does (SocketCapture reuseExchange).
+            if (decodeInto!(buf, off, len, reused) === undefined) telemetry.handleExchange(reused, service);
+          }
+        : (buf: Buffer, off: number, len: number) => {
+            const ex = decoder.decode(buf, off, len);
+            if (typeof ex !== 'string') telemetry.handleExchange(ex, service);
+          };
   const [rs, re, ps, pe] = [at('req_start_ns'), at('req_end_ns'), at('resp_start_ns'), at('resp_end_ns')];
   let cpu = 0;
   let records = 0;

@@ -73,6 +73,16 @@ export class ExchangeDecoder {
    * the batch.
    */
   decode(buf: Buffer, off: number, len: number): Exchange | string {
+    const ex = reusableExchange();
+    return this.decodeInto(buf, off, len, ex) ?? ex;
+  }
+
+  /**
+   * decode() into `ex`, overwriting every field (the same object record after
+   * record: no allocation but the two byte views). Returns a reason when the
+   * record is malformed (then `ex` is unchanged).
+   */
+  decodeInto(buf: Buffer, off: number, len: number, ex: Exchange): string | undefined {
     const a = this.at;
     if (len < a.data) return `record of ${len} bytes is shorter than its ${a.data}-byte header`;
     const reqLen = u16(buf, off + a.req_len);
@@ -84,28 +94,27 @@ export class ExchangeDecoder {
     const flags = buf[off + a.flags]!;
     const status = u16(buf, off + a.status);
     const data = off + a.data;
-    const ex: Exchange = {
-      pid: u32(buf, off + a.pid),
-      tid: u32(buf, off + a.tid),
-      role,
-      local: { address: formatAddress(family, buf, off + a.laddr), port: u16(buf, off + a.lport) },
-      remote: { address: formatAddress(family, buf, off + a.raddr), port: u16(buf, off + a.rport) },
-      requestStartNs: u64(buf, off + a.req_start_ns),
-      requestEndNs: u64(buf, off + a.req_end_ns),
-      responseStartNs: u64(buf, off + a.resp_start_ns),
-      responseEndNs: u64(buf, off + a.resp_end_ns),
-      request: buf.subarray(data, data + reqLen),
-      response: buf.subarray(data + reqLen, data + reqLen + respLen),
-      requestBytes: u64(buf, off + a.req_bytes),
-      responseBytes: u64(buf, off + a.resp_bytes),
-      protocol: PROTOCOLS[buf[off + a.protocol]!] ?? 'unknown',
-      connectionId: this.connectionId(u32(buf, off + a.ino)),
-    };
-    const incomplete = INCOMPLETE[buf[off + a.incomplete]!];
-    if (incomplete) ex.incomplete = incomplete;
-    if (status) ex.statusHint = status;
-    if (flags & XF_FRAMING_LOST) ex.framingLost = true;
-    return ex;
+    ex.pid = u32(buf, off + a.pid);
+    ex.tid = u32(buf, off + a.tid);
+    ex.role = role;
+    ex.local.address = formatAddress(family, buf, off + a.laddr);
+    ex.local.port = u16(buf, off + a.lport);
+    ex.remote.address = formatAddress(family, buf, off + a.raddr);
+    ex.remote.port = u16(buf, off + a.rport);
+    ex.requestStartNs = u64(buf, off + a.req_start_ns);
+    ex.requestEndNs = u64(buf, off + a.req_end_ns);
+    ex.responseStartNs = u64(buf, off + a.resp_start_ns);
+    ex.responseEndNs = u64(buf, off + a.resp_end_ns);
+    ex.request = buf.subarray(data, data + reqLen);
+    ex.response = buf.subarray(data + reqLen, data + reqLen + respLen);
+    ex.requestBytes = u64(buf, off + a.req_bytes);
+    ex.responseBytes = u64(buf, off + a.resp_bytes);
+    ex.protocol = PROTOCOLS[buf[off + a.protocol]!] ?? 'unknown';
+    ex.connectionId = this.connectionId(u32(buf, off + a.ino));
+    ex.incomplete = INCOMPLETE[buf[off + a.incomplete]!];
+    ex.statusHint = status || undefined;
+    ex.framingLost = flags & XF_FRAMING_LOST ? true : undefined;
+    return undefined;
   }
 
   private connectionId(ino: number): string {
@@ -117,4 +126,29 @@ export class ExchangeDecoder {
     }
     return id;
   }
+}
+
+/** An Exchange with every field present, for decodeInto(). */
+export function reusableExchange(): Exchange {
+  const empty = Buffer.alloc(0);
+  return {
+    pid: 0,
+    tid: 0,
+    role: 'server',
+    local: { address: '', port: 0 },
+    remote: { address: '', port: 0 },
+    requestStartNs: 0,
+    requestEndNs: 0,
+    responseStartNs: 0,
+    responseEndNs: 0,
+    request: empty,
+    response: empty,
+    requestBytes: 0,
+    responseBytes: 0,
+    protocol: '',
+    connectionId: '',
+    incomplete: undefined,
+    statusHint: undefined,
+    framingLost: undefined,
+  };
 }

@@ -39,6 +39,7 @@ const schema = z.strictObject({
   maxWatchedPids: z.number().int().min(1).max(1 << 22).default(CAPTURE_DEFAULTS.maxWatchedPids),
   flushIntervalMs: z.number().int().min(1).default(CAPTURE_DEFAULTS.flushIntervalMs),
   wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
+  reuseExchange: z.boolean().default(false),
 });
 
 export interface SocketCaptureOptions {
@@ -72,6 +73,12 @@ export interface SocketCaptureOptions {
   wakeupBytes?: number;
   /** Longest a record waits in the ring buffer when traffic is light (default 200 ms). */
   flushIntervalMs?: number;
+  /**
+   * Hand onExchange the same Exchange object for every record, overwritten each
+   * time (no allocation per record): read it during the call, never keep it.
+   * Default false: a new Exchange per record.
+   */
+  reuseExchange?: boolean;
 }
 
 export type ResolvedCaptureOptions = z.infer<typeof schema>;

@@ -9,7 +9,8 @@
 import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, WaggleError } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
 import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
-import { ExchangeDecoder } from './exchange-record.js';
+import type { Exchange } from './exchange.js';
+import { ExchangeDecoder, reusableExchange } from './exchange-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 
 export const CAPTURE_OBJECT = 'capture/socket_capture';
@@ -45,24 +46,35 @@ export class SocketCapture {
     this.excluded = coll.map<number, number>('excluded');
     this.counters = coll.map<number, number[]>('capture_counters');
     const decoder = new ExchangeDecoder(coll.spec.btf!);
+    const deliver = (ex: Exchange) => {
+      this.delivered++;
+      try {
+        this.onExchange(ex);
+      } catch (e) {
+        this.callbackErrors++;
+        this.onError(e);
+      }
+    };
+    const undecoded = (reason: string) => {
+      this.decodeErrors++;
+      this.onError(new WaggleError('WAGGLE_ERR_KERNEL', `capture record not decoded: ${reason}`));
+    };
+    const reused = options.reuseExchange ? reusableExchange() : undefined;
     this.reader = coll.ringBuffer(
       'exchanges',
-      (batch) =>
-        batch.forEach((buf, off, len) => {
-          const ex = decoder.decode(buf, off, len);
-          if (typeof ex === 'string') {
-            this.decodeErrors++;
-            this.onError(new WaggleError('WAGGLE_ERR_KERNEL', `capture record not decoded: ${ex}`));
-            return;
-          }
-          this.delivered++;
-          try {
-            this.onExchange(ex);
-          } catch (e) {
-            this.callbackErrors++;
-            this.onError(e);
-          }
-        }),
+      reused
+        ? (batch) =>
+            batch.forEach((buf, off, len) => {
+              const reason = decoder.decodeInto(buf, off, len, reused);
+              if (reason === undefined) deliver(reused);
+              else undecoded(reason);
+            })
+        : (batch) =>
+            batch.forEach((buf, off, len) => {
+              const ex = decoder.decode(buf, off, len);
+              if (typeof ex === 'string') undecoded(ex);
+              else deliver(ex);
+            }),
       { onError: (e) => this.onError(e) },
     );
     // The agent never captures itself.

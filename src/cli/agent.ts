@@ -108,6 +108,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       responseCaptureBytes: config.capture.response_bytes,
       ringBufferBytes: config.capture.ring_buffer_bytes,
       maxConnections: config.capture.max_connections,
+      // One Exchange object overwritten record after record: telemetry reads it during the call only.
+      reuseExchange: true,
       onExchange: (exchange) => {
         const identity = discovery.identity(exchange.pid);
         if (identity) telemetry.handleExchange(exchange, identity);

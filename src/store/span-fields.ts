@@ -4,8 +4,9 @@
 import { traceHash } from '../telemetry/ids.js';
 import type { RequestSummary } from '../telemetry/request-summary.js';
 import type { AttributeValue, ServiceIdentity, Span, SpanKind } from '../telemetry/span.js';
+import type { Side } from './views.js';
 
-export type Side = 'server' | 'client';
+export type { Side };
 
 /** Incoming work (server, consumer) or outgoing calls (client, producer); internal spans have no side. */
 export function sideOf(span: { kind: SpanKind }): Side | undefined {

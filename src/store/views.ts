@@ -1,6 +1,8 @@
 // The JSON shapes the store answers queries with (served as-is by the UI's API).
 import type { LogHistogram } from './log-histogram.js';
-import type { Side } from './span-fields.js';
+
+/** Which end of a request a service was on. */
+export type Side = 'server' | 'client';
 
 export interface RedSummary {
   count: number;
