@@ -35,7 +35,7 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const MODES = (process.env.BENCH_MODES ?? `off,capture,agent-noui,agent${BASE_ROOT ? ',agent-noui@base,agent@base' : ''}`).split(',') as Mode[];
 const NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-/** Longer than the capture's flush interval (100 ms): records below the wakeup threshold are read by then. */
+/** Longer than the capture's flush interval (200 ms): records below the wakeup threshold are read by then. */
 const SETTLE_MS = 300;
 
 const work = mkdtempSync(join(tmpdir(), 'waggle-bench-http-'));
