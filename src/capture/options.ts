@@ -12,7 +12,10 @@ export const CAPTURE_DEFAULTS = {
   requestCaptureBytes: 512,
   responseCaptureBytes: 256,
   maxConnections: 4096,
-  ringBufferBytes: 8 << 20,
+  // Small enough to stay cache-warm: at 8 MiB every record landed on memory last
+  // touched 8 MiB ago, and emitting cost ~0.6 µs more per exchange (nginx/Node, here).
+  // 2 MiB still holds 2,000 records of the default capture sizes past a wakeup.
+  ringBufferBytes: 2 << 20,
   idleTimeoutMs: 30_000,
   sweepIntervalMs: 5_000,
   flushIntervalMs: 200,

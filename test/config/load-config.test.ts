@@ -51,7 +51,7 @@ describe('defaults', () => {
     assert.equal(c.discovery.follow_children, true);
     assert.equal(c.discovery.kernel_events, 'auto');
     assert.equal(c.discovery.max_processes, 8192);
-    assert.deepEqual(c.capture, { request_bytes: 512, response_bytes: 256, ring_buffer_bytes: 8 << 20, max_connections: 4096 });
+    assert.deepEqual(c.capture, { request_bytes: 512, response_bytes: 256, ring_buffer_bytes: 2 << 20, max_connections: 4096 });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
     assert.deepEqual(c.otlp, {}, 'no endpoint, no export');
     assert.deepEqual(c.traces, { sampler: 'parentbased_always_on' });
@@ -307,6 +307,7 @@ describe('invalid configuration names the source, the key and the reason', () =>
     ['a bad enum', 'log_level: loud\n', {}, [], (f) => [`${f}: log_level: "loud" is not one of "fatal", "error", "warn", "info", "debug", "trace", "silent"`]],
     ['a bad boolean', 'print_traces: maybe\n', {}, [], (f) => [`${f}: print_traces: "maybe" is not a boolean (true/false)`]],
     ['a bad integer', 'capture:\n  request_bytes: 8\n', {}, [], (f) => [`${f}: capture.request_bytes: 8 is not an integer between 16 and 1024 (bytes)`]],
+    ['a ring buffer size that is not a power of two', 'capture:\n  ring_buffer_bytes: 3000000\n', {}, [], (f) => [`${f}: capture.ring_buffer_bytes: 3000000 is not a power of two between 65536 and 1073741824 (bytes)`]],
     ['a section that is not a mapping', 'discovery: [1, 2]\n', {}, [], (f) => [`${f}: discovery: Invalid input: expected object, received array`]],
     ['YAML syntax', 'discovery:\n  open_ports: [80\nlisten: x\n', {}, [], (f) => [`${f}: line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`]],
     ['a file that is not a mapping', '- a\n- b\n', {}, [], (f) => [`${f}: the file must be a mapping of settings (key: value)`]],

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX } from '../../capture/options.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
-import { bool, glob, globList, int, keyValues, listenAddress, oneOf, pidList, portList, ratio, stringList, text } from './values.js';
+import { bool, glob, globList, int, keyValues, listenAddress, oneOf, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const KERNEL_EVENTS_MODES = ['auto', 'on', 'off'] as const;
@@ -52,7 +52,7 @@ const capture = z
     // Ceilings are compile-time capacities of bpf/capture/types.h.
     request_bytes: int(16, REQUEST_CAPTURE_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.requestCaptureBytes),
     response_bytes: int(16, RESPONSE_CAPTURE_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.responseCaptureBytes),
-    ring_buffer_bytes: int(4096, 1 << 30, ' (bytes)').default(8 << 20),
+    ring_buffer_bytes: powerOfTwo(1 << 16, 1 << 30, ' (bytes)').default(CAPTURE_DEFAULTS.ringBufferBytes),
     max_connections: int(64, 1 << 20).default(CAPTURE_DEFAULTS.maxConnections),
   })
   .prefault({});

@@ -53,6 +53,16 @@ export const int = (min: number, max = Number.MAX_SAFE_INTEGER, unit = '') =>
     return n;
   });
 
+/** A power of two between min and max (both powers of two), e.g. a ring buffer size. */
+export const powerOfTwo = (min: number, max: number, unit = '') =>
+  leaf((v, ctx) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max || (n & (n - 1)) !== 0) {
+      return fail(ctx, `${show(v)} is not a power of two between ${min} and ${max}${unit}`);
+    }
+    return n;
+  });
+
 export const ratio = () =>
   leaf((v, ctx) => {
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
