@@ -145,18 +145,15 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n'));
     let ui: AttachedUi | undefined;
     if (config.ui.enabled) {
+      // Per request, the store aggregates a summary and builds a Span only for the
+      // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
       const attached = attachUi(server, {
-        // The store is fed below, from request summaries rather than spans.
-        onSpan: () => () => {},
+        onRequest: (listener) => telemetry.onRequest(listener),
         registry,
         features: () => ({ security: wantsSecurity(config), profiling: false }),
       });
-      // Per request, the store aggregates a summary and builds a Span only for the
-      // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
-      const unfeed = telemetry.onRequest((r) => attached.store.addRequest(r));
       const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, unidentified: () => unidentified }));
       closers.push(() => {
-        unfeed();
         sampler.stop();
         attached.close();
       });

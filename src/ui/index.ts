@@ -2,13 +2,12 @@
 // stream. The agent mounts the UI on its one listener (next to /metrics and
 // /readyz) with `attachUi`, which also creates the live store and feeds it:
 //
-//   const ui = attachUi(server, { onSpan: (l) => telemetry.onSpan(l), registry });
+//   const ui = attachUi(server, { onRequest: (l) => telemetry.onRequest(l), registry });
 //   const sampler = startHealthSampler(ui.store, { watched, counters });   // from ../store
 //   …
 //   sampler.stop(); ui.close();
 import type { Registry } from 'prom-client';
-import { LiveStore, type LiveStoreOptions, registerStoreMetrics } from '../store/index.js';
-import type { Span } from '../telemetry/span.js';
+import { LiveStore, type LiveStoreOptions, type StoreRequest, registerStoreMetrics } from '../store/index.js';
 import { type UiFeatures, registerApiRoutes } from './api.js';
 import { AgentHttpServer, type HttpServerOptions } from './http-server.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
@@ -41,8 +40,11 @@ export function mountUi(store: LiveStore, server: AgentHttpServer, opts: MountOp
 }
 
 export interface AttachUiOptions extends MountOptions {
-  /** Subscribes to finished spans; returns the unsubscribe (HttpTelemetry.onSpan). */
-  onSpan: (listener: (span: Span) => void) => () => void;
+  /**
+   * Subscribes to finished requests; returns the unsubscribe (HttpTelemetry.onRequest).
+   * The store aggregates every request and builds a Span only for those it keeps.
+   */
+  onRequest: (listener: (request: StoreRequest) => void) => () => void;
   /** Where the store's self-metrics go (waggle_store_*). */
   registry?: Registry;
   store?: LiveStoreOptions;
@@ -52,10 +54,10 @@ export interface AttachedUi extends MountedUi {
   store: LiveStore;
 }
 
-/** Creates the live store, feeds it every span, and mounts the UI on the agent's listener. */
+/** Creates the live store, feeds it every request, and mounts the UI on the agent's listener. */
 export function attachUi(server: AgentHttpServer, opts: AttachUiOptions): AttachedUi {
   const store = new LiveStore(opts.store);
-  const unsubscribe = opts.onSpan((span) => store.addSpan(span));
+  const unsubscribe = opts.onRequest((request) => store.addRequest(request));
   if (opts.registry) registerStoreMetrics(store, opts.registry);
   const mounted = mountUi(store, server, opts);
   return {

@@ -1,20 +1,20 @@
 // attachUi: how the agent mounts the UI on its one listener, beside /metrics,
-// and feeds the live store from its span listeners.
+// and feeds the live store from its request listeners.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { startHealthSampler } from '../../src/store/index.js';
+import { SpanAsRequest, type StoreRequest, startHealthSampler } from '../../src/store/index.js';
 import type { Span } from '../../src/telemetry/span.js';
 import { AgentHttpServer, attachUi } from '../../src/ui/index.js';
 import { demoRequest } from '../store/synthetic-spans.js';
 
 test('attachUi shares the listener with /metrics, feeds the store, exports its self-metrics, and detaches', async () => {
-  const listeners = new Set<(s: Span) => void>();
-  const onSpan = (l: (s: Span) => void) => {
+  const listeners = new Set<(r: StoreRequest) => void>();
+  const onRequest = (l: (r: StoreRequest) => void) => {
     listeners.add(l);
     return () => listeners.delete(l);
   };
-  const emit = (spans: Span[]) => spans.forEach((s) => listeners.forEach((l) => l(s)));
+  const emit = (spans: Span[]) => spans.forEach((s) => listeners.forEach((l) => l(new SpanAsRequest(s))));
 
   const registry = new Registry();
   const server = new AgentHttpServer({ port: 0 });
@@ -22,7 +22,7 @@ test('attachUi shares the listener with /metrics, feeds the store, exports its s
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(await registry.metrics());
   });
-  const ui = attachUi(server, { onSpan, registry, features: () => ({ security: true, profiling: false }) });
+  const ui = attachUi(server, { onRequest, registry, features: () => ({ security: true, profiling: false }) });
   const sampler = startHealthSampler(ui.store, { watched: () => [{ pid: 1, service: 'x' }], counters: () => ({ 'records.received': 7 }) }, 60_000);
   await server.listen();
   try {
@@ -38,7 +38,7 @@ test('attachUi shares the listener with /metrics, feeds the store, exports its s
     assert.equal(health.latest.counters['records.received'], 7);
 
     ui.close();
-    assert.equal(listeners.size, 0, 'closing the UI unsubscribes from spans');
+    assert.equal(listeners.size, 0, 'closing the UI unsubscribes from requests');
   } finally {
     sampler.stop();
     ui.close();
