@@ -14,11 +14,10 @@ inventory is called directly at INVENTORY_URL (default http://127.0.0.1:8083).
 import http.client
 import json
 import os
-import signal
-import sys
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from demo_http import JsonHandler, serve
 
 PORT = int(os.environ.get("PORT", "8081"))
 UPSTREAM = urllib.parse.urlsplit(os.environ.get("NGINX_URL") or os.environ.get("INVENTORY_URL", "http://127.0.0.1:8083"))
@@ -47,24 +46,8 @@ def upstream_get(path):
     raise RuntimeError("unreachable")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in one write, without Nagle's algorithm: otherwise a
-    # keep-alive client waits for a delayed ACK (~40 ms) between the two.
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
+class Handler(JsonHandler):
     server_version = "demo-api/1.0"
-
-    def log_message(self, fmt, *args):  # quiet: the demo prints nothing per request
-        pass
-
-    def send_json(self, status, value):
-        body = json.dumps(value).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
@@ -96,18 +79,5 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_json(201, {"order": "created", "reservation": json.loads(body)})
 
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print("api listening on 127.0.0.1:%d" % PORT, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    server.server_close()
-    sys.exit(0)
-
-
 if __name__ == "__main__":
-    main()
+    serve("api", PORT, Handler)
