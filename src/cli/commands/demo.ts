@@ -11,6 +11,7 @@ import { parseListenAddress } from '../../ui/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
+import { untilSignal } from '../until-signal.js';
 import { DEFAULT_DEMO_PORT, type DemoWorkload, startDemoWorkload } from './demo-workload.js';
 
 interface DemoFlags {
@@ -135,14 +136,3 @@ function usage(message: string): number {
   return 2;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}

@@ -3,6 +3,7 @@
 // appended to a file. Runs until SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { WaggleError } from '../../ebpf/index.js';
+import { untilSignal } from '../until-signal.js';
 import {
   type SecurityEvent,
   JsonLinesWriter,
@@ -94,15 +95,7 @@ export function registerEvents(program: Command): Command {
       process.stderr.write(
         `waggle events: watching${agent.policies.length ? ` with ${active} active ${active === 1 ? 'policy' : 'policies'}${opts.dryRun ? ' (dry run)' : ''}` : ' process events'}; Ctrl-C to stop\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
       const stats = agent.stats();
       await agent.close();
       await file?.close();

@@ -6,6 +6,7 @@ import { PolicyError } from '../../security/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, addRunOptions, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
+import { untilSignal } from '../until-signal.js';
 
 export function registerRun(program: Command): Command {
   const cmd = program.command('run').description('run the agent: capture, discovery, telemetry, exporters and the UI listener');
@@ -38,16 +39,7 @@ export function registerRun(program: Command): Command {
       throw e;
     }
     process.stderr.write(`waggle: listening on ${agent.url}${agent.token ? ` (token ${agent.token})` : ''}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        log.info({ signal }, 'stopping');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    log.info({ signal: await untilSignal() }, 'stopping');
     await agent.close();
     process.exitCode = 0;
   });

@@ -12,6 +12,22 @@ interface SpanAnswer {
   trace: SpanSummary[];
 }
 
+/** A two-column table of names and values, as the span's attributes and resource are shown. */
+function KeyValues({ rows, id }: { rows: ReadonlyArray<readonly [string, unknown]>; id?: string }) {
+  return (
+    <table class="kv" id={id}>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th>{k}</th>
+            <td class="mono">{String(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function SpanDetailPage({ route }: { route: Route }) {
   const id = route.parts[1] ?? '';
   // A span never changes: fetch it once, not on every tick.
@@ -65,29 +81,9 @@ export function SpanDetailPage({ route }: { route: Route }) {
       <div class="grid2 detail">
         <section class="card">
           <h2>Attributes</h2>
-          <table class="kv" id="span-attributes">
-            <tbody>
-              {attrs.map(([k, v]) => (
-                <tr key={k}>
-                  <th>{k}</th>
-                  <td class="mono">{String(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <KeyValues id="span-attributes" rows={attrs} />
           <h2>Resource</h2>
-          <table class="kv">
-            <tbody>
-              {resource
-                .filter(([, v]) => v !== undefined && v !== '')
-                .map(([k, v]) => (
-                  <tr key={k}>
-                    <th>{k}</th>
-                    <td class="mono">{String(v)}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
+          <KeyValues rows={resource.filter(([, v]) => v !== undefined && v !== '')} />
           <h2>Identifiers</h2>
           <table class="kv">
             <tbody>
