@@ -13,11 +13,6 @@
 #define LOWER8 0x2020202020202020ULL
 #define LOW7 0x00ffffffffffffffULL
 
-// The first bytes of a message, read from user memory.
-struct peek {
-  __u8 b[16];
-};
-
 // Reads up to 16 bytes; returns how many (0 on failure).
 static __always_inline __u32 read_peek(struct peek *pk, const __u8 *src, __u32 avail) {
   __builtin_memset(pk, 0, sizeof(*pk));
@@ -91,145 +86,127 @@ static __always_inline int http1_is_response(const struct peek *pk, __u32 n) {
 
 enum scan_verdict { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_ABORT = 2, SCAN_LOST = 3 };
 
-struct scan {
-  struct msg_parser *p;
-  __u8 *buf;
-  __u32 n;          // valid bytes in buf: carried line start + new bytes
-  __u32 cursor;     // next position to search for '\n'
-  __u32 line_start;
-  __u32 stop_at;    // position after the line that ended this part (0: not ended)
-  __u8 is_resp;
-  __u8 verdict;
-};
+#define NO_NUMBER (~0ULL)
 
-static __always_inline __u8 at(struct scan *s, __u32 pos) { return s->buf[pos & (SCAN_BUF - 1)]; }
+static __always_inline __u8 at(struct io_scratch *w, __u32 pos) { return w->buf[pos & (SCAN_BUF - 1)]; }
 
-static __always_inline __u64 load64(struct scan *s, __u32 pos) {
-  return *(__u64 *)(s->buf + (pos & (SCAN_BUF - 1)));
+static __always_inline __u64 load64(struct io_scratch *w, __u32 pos) {
+  return *(__u64 *)(w->buf + (pos & (SCAN_BUF - 1)));
 }
 
-// A number in a header value or a chunk-size line, parsed with bpf_loop. The
-// position comes from the loop index and there is no digit counter, so the
-// verifier sees one state per step whatever the number of digits.
-struct number {
-  struct scan *s;
-  __u64 value;
-  __u32 start;
-  __u32 end;
-  __u32 seen;     // a digit was seen
-  __u32 overflow;
-};
-
-// Decimal digits after optional whitespace (Content-Length).
-static long decimal_step(__u64 i, struct number *n) {
-  __u32 pos = n->start + (__u32)i;
-  if (pos >= n->end) return 1;
-  __u8 ch = at(n->s, pos);
-  if (ch == ' ' || ch == '\t') return n->seen ? 1 : 0;
-  if (ch < '0' || ch > '9') return 1;
-  if (n->value > 0x0ccccccccccccccULL) n->overflow = 1;
-  n->value = n->value * 10 + (ch - '0');
-  n->seen = 1;
-  return 0;
+// Decimal digits after optional whitespace (Content-Length), or NO_NUMBER.
+static __always_inline __u64 parse_decimal(struct io_scratch *w, __u32 start, __u32 end) {
+  __u64 value = 0;
+  int seen = 0;
+  for (int i = 0; i < 40; i++) {
+    __u32 pos = start + i;
+    if (pos >= end) break;
+    __u8 ch = at(w, pos);
+    if (ch == ' ' || ch == '\t') {
+      if (seen) break;
+      continue;
+    }
+    if (ch < '0' || ch > '9') break;
+    if (value > 0x0ccccccccccccccULL) return NO_NUMBER;
+    value = value * 10 + (ch - '0');
+    seen = 1;
+  }
+  return seen ? value : NO_NUMBER;
 }
 
-// Hex digits up to a chunk extension (";…") or whitespace (chunk size).
-static long hex_step(__u64 i, struct number *n) {
-  __u32 pos = n->start + (__u32)i;
-  if (pos >= n->end) return 1;
-  __u8 ch = at(n->s, pos);
-  __u8 lc = ch | 0x20;
-  __u8 d;
-  if (ch >= '0' && ch <= '9') d = ch - '0';
-  else if (lc >= 'a' && lc <= 'f') d = lc - 'a' + 10;
-  else return 1;
-  if (n->value >> 56) n->overflow = 1;
-  n->value = (n->value << 4) | d;
-  n->seen = 1;
-  return 0;
+// Hex digits up to a chunk extension (";…") or whitespace (chunk size), or NO_NUMBER.
+static __always_inline __u64 parse_hex(struct io_scratch *w, __u32 start, __u32 end) {
+  __u64 value = 0;
+  int seen = 0;
+  for (int i = 0; i < 17; i++) {
+    __u32 pos = start + i;
+    if (pos >= end) break;
+    __u8 ch = at(w, pos);
+    __u8 lc = ch | 0x20;
+    __u8 d;
+    if (ch >= '0' && ch <= '9') d = ch - '0';
+    else if (lc >= 'a' && lc <= 'f') d = lc - 'a' + 10;
+    else break;
+    if (value >> 56) return NO_NUMBER;
+    value = (value << 4) | d;
+    seen = 1;
+  }
+  return seen ? value : NO_NUMBER;
 }
 
-static __always_inline void start_line(struct scan *s, __u32 start, __u32 len) {
-  struct msg_parser *p = s->p;
-  if (!s->is_resp) {
-    __u64 v = len >= 14 ? load64(s, start + len - 8) : 0;
+static __always_inline __u8 start_line(struct io_scratch *w, struct msg_parser *p, __u32 start, __u32 len, __u32 is_resp) {
+  if (!is_resp) {
+    __u64 v = len >= 14 ? load64(w, start + len - 8) : 0;
     if (v != B8('H', 'T', 'T', 'P', '/', '1', '.', '1') && v != B8('H', 'T', 'T', 'P', '/', '1', '.', '0'))
-      s->verdict = SCAN_ABORT;
-    return;
+      return SCAN_ABORT;
+    return SCAN_MORE;
   }
   // "HTTP/1.x SSS"
-  __u8 d0 = at(s, start + 9), d1 = at(s, start + 10), d2 = at(s, start + 11);
-  if (len < 12 || at(s, start + 8) != ' ' || d0 < '1' || d0 > '5' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9') {
-    s->verdict = SCAN_LOST;
-    return;
-  }
+  __u8 d0 = at(w, start + 9), d1 = at(w, start + 10), d2 = at(w, start + 11);
+  if (len < 12 || at(w, start + 8) != ' ' || d0 < '1' || d0 > '5' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9')
+    return SCAN_LOST;
   p->status = (d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0');
+  return SCAN_MORE;
 }
 
-static __always_inline void header_line(struct scan *s, __u32 start, __u32 len) {
-  struct msg_parser *p = s->p;
-  __u8 c0 = at(s, start) | 0x20;
+static __always_inline void header_line(struct io_scratch *w, struct msg_parser *p, __u32 start, __u32 len) {
+  __u8 c0 = at(w, start) | 0x20;
   if (c0 == 'c' && len >= 16) {
-    if ((load64(s, start) | LOWER8) != B8('c', 'o', 'n', 't', 'e', 'n', 't', '-')) return;
-    if (((load64(s, start + 8) | LOWER8) & LOW7) != B8('l', 'e', 'n', 'g', 't', 'h', ':', 0)) return;
-    struct number n = {.s = s, .start = start + 15, .end = start + len};
-    bpf_loop(40, decimal_step, &n, 0);
-    if (n.seen && !n.overflow) {
-      p->content_length = n.value;
+    if ((load64(w, start) | LOWER8) != B8('c', 'o', 'n', 't', 'e', 'n', 't', '-')) return;
+    if (((load64(w, start + 8) | LOWER8) & LOW7) != B8('l', 'e', 'n', 'g', 't', 'h', ':', 0)) return;
+    __u64 n = parse_decimal(w, start + 15, start + len);
+    if (n != NO_NUMBER) {
+      p->content_length = n;
       p->flags |= PF_CONTENT_LENGTH;
     }
   } else if (c0 == 't' && len >= 25) {
-    if ((load64(s, start) | LOWER8) != B8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r')) return;
-    if ((load64(s, start + 8) | LOWER8) != B8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n')) return;
-    if (((at(s, start + 16) | 0x20) != 'g') || at(s, start + 17) != ':') return;
+    if ((load64(w, start) | LOWER8) != B8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r')) return;
+    if ((load64(w, start + 8) | LOWER8) != B8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n')) return;
+    if (((at(w, start + 16) | 0x20) != 'g') || at(w, start + 17) != ':') return;
     // The last coding decides the framing: "…chunked" at the end of the value.
-    if (((load64(s, start + len - 8) >> 8) | LOWER8) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
+    if (((load64(w, start + len - 8) >> 8) | LOWER8) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
       p->flags |= PF_CHUNKED;
   }
 }
 
-static __always_inline void chunk_size_line(struct scan *s, __u32 start, __u32 len) {
-  struct number n = {.s = s, .start = start, .end = start + len};
-  bpf_loop(17, hex_step, &n, 0);
-  if (!n.seen || n.overflow) {
-    s->verdict = SCAN_LOST;
-    return;
-  }
-  s->p->chunk_size = n.value;
-  s->verdict = SCAN_DONE;
-}
-
-// One complete line [start, end) ('\n' at end) of the scan scratch. Returns
+// One complete line [start, end) ('\n' at end) of the scan buffer. Returns
 // the verdict, with bit 2 set when the part ends. A global function: verified
 // once, so the line scan's loop does not multiply its paths.
 __attribute__((noinline)) int on_line(struct msg_parser *p, __u32 start, __u32 end, __u32 is_resp) {
-  __u32 zero = 0;
-  struct scan_scratch *sc = bpf_map_lookup_elem(&scan_scratch, &zero);
-  if (!sc || !p) return SCAN_LOST | 4;
-  struct scan view = {.p = p, .buf = sc->buf, .is_resp = is_resp};
-  struct scan *s = &view;
+  struct io_scratch *w = io_scratch_get();
+  if (!w || !p) return SCAN_LOST | 4;
   __u32 len = end - start;
-  if (len > 0 && at(s, end - 1) == '\r') len--;
+  if (len > 0 && at(w, end - 1) == '\r') len--;
   if (p->phase == PH_CHUNK_SIZE) {
-    chunk_size_line(s, start, len);
-    return s->verdict | 4;
+    __u64 size = parse_hex(w, start, start + len);
+    if (size == NO_NUMBER) return SCAN_LOST | 4;
+    p->chunk_size = size;
+    return SCAN_DONE | 4;
   }
   if (p->phase == PH_HEADERS && (p->flags & PF_START_LINE)) {
     p->flags &= ~PF_START_LINE;
-    start_line(s, start, len);
-    return s->verdict == SCAN_MORE ? SCAN_MORE : s->verdict | 4;
+    __u8 verdict = start_line(w, p, start, len, is_resp);
+    return verdict == SCAN_MORE ? SCAN_MORE : verdict | 4;
   }
   if (len == 0) return SCAN_DONE | 4;
-  if (p->phase == PH_HEADERS) header_line(s, start, len);
+  if (p->phase == PH_HEADERS) header_line(w, p, start, len);
   return SCAN_MORE;
 }
 
+// What a line scan's loop steps share: the parser and the scratch (pointers,
+// on the stack), the scan's scalars live in the scratch.
+struct scan {
+  struct msg_parser *p;
+  struct io_scratch *w;
+};
+
 // Finds the next '\n' eight bytes at a time and hands each line to on_line.
-static long scan_step(__u64 i, struct scan *s) {
+static long scan_step(__u64 i, struct scan *sc) {
+  struct io_scratch *w = sc->w;
+  struct scan_state *s = &w->scan;
   __u32 cur = s->cursor;
   if (cur >= s->n) return 1;
-  __u64 w = load64(s, cur);
-  __u64 v = w ^ 0x0a0a0a0a0a0a0a0aULL;
+  __u64 v = load64(w, cur) ^ 0x0a0a0a0a0a0a0a0aULL;
   __u64 m = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
   if (!m) {
     s->cursor = cur + 8;
@@ -248,7 +225,7 @@ static long scan_step(__u64 i, struct scan *s) {
   if (m > 0x80ULL) j += 1;
   __u32 nl = cur + j;
   if (nl >= s->n) return 1;
-  int r = on_line(s->p, s->line_start, nl, s->is_resp);
+  int r = on_line(sc->p, s->line_start, nl, s->is_resp);
   if (r & 4) {
     s->verdict = r & 3;
     s->stop_at = nl + 1;
@@ -261,24 +238,22 @@ static long scan_step(__u64 i, struct scan *s) {
 
 // ---- feeding a direction's bytes -------------------------------------------
 
-// One run of bytes read or written on a connection (one buffer, or one iovec).
+// One run of bytes read or written on a connection (one buffer, or one
+// iovec): the connection and the run's scalars (struct feed_state).
 struct feed {
   struct conn *c;
-  const __u8 *ubuf; // NULL: bytes the hook cannot see (sendfile)
-  __u64 now;
-  __u32 len;
-  __u32 off;
-  __u8 is_resp;     // the bytes go the response's way
-  __u8 scratch;     // event_scratch key
+  struct feed_state *st;
 };
 
-static __always_inline struct msg_parser *parser_of(struct feed *f) { return f->is_resp ? &f->c->resp : &f->c->req; }
+static __always_inline struct msg_parser *parser_of(struct feed *f) { return f->st->is_resp ? &f->c->resp : &f->c->req; }
 
-static __always_inline const __u8 *src_of(struct feed *f) { return f->ubuf ? f->ubuf + f->off : NULL; }
+static __always_inline const __u8 *src_of(struct feed *f) {
+  return f->st->ubuf ? (const __u8 *)(f->st->ubuf + f->st->off) : NULL;
+}
 
 static __always_inline void attribute(struct feed *f, __u32 k) {
-  if (f->is_resp) response_bytes(f->c, src_of(f), k, f->now);
-  else request_bytes(f->c, src_of(f), k, f->now);
+  if (f->st->is_resp) response_bytes(f->c, src_of(f), k, f->st->now);
+  else request_bytes(f->c, src_of(f), k, f->st->now);
 }
 
 static __always_inline void lose(struct msg_parser *p) {
@@ -299,15 +274,15 @@ static __always_inline void parser_reset(struct msg_parser *p) {
 static __always_inline void message_end(struct feed *f) {
   struct conn *c = f->c;
   parser_of(f)->phase = PH_START;
-  if (f->is_resp) response_end(c, 0, f->scratch);
-  else request_end(c, f->now);
+  if (f->st->is_resp) response_end(c, 0, f->st->scratch);
+  else request_end(c, f->st->now);
 }
 
 // After the empty line that ends a header block: where the body ends.
 static __always_inline void after_headers(struct feed *f) {
   struct conn *c = f->c;
   struct msg_parser *p = parser_of(f);
-  if (f->is_resp) {
+  if (f->st->is_resp) {
     __u16 st = p->status;
     __u8 req_flags = (c->responding == RESP_TRACKED && c->count > 0) ? c->slots[c->head & (SLOTS - 1)].flags : 0;
     if (st >= 100 && st < 200 && st != 101) {
@@ -343,22 +318,22 @@ static __always_inline void after_headers(struct feed *f) {
   }
 }
 
-// A message starts at f->off: apply the rule, then open it in the pairing.
+// A message starts at f->st->off: apply the rule, then open it in the pairing.
 static __always_inline long begin_message(struct feed *f, struct msg_parser *p, __u32 avail) {
   struct conn *c = f->c;
-  struct peek pk;
-  __u32 n = f->ubuf ? read_peek(&pk, f->ubuf + f->off, avail) : 0;
+  struct peek *pk = &f->st->pk;
+  __u32 n = f->st->ubuf ? read_peek(pk, (const __u8 *)(f->st->ubuf + f->st->off), avail) : 0;
   if (!n) {
     p->phase = PH_LOST;
     return 0;
   }
-  if (f->is_resp) {
-    if (!http1_is_response(&pk, n) || response_begin(c, f->now)) {
+  if (f->st->is_resp) {
+    if (!http1_is_response(pk, n) || response_begin(c, f->st->now)) {
       p->phase = PH_LOST;
       return 0;
     }
   } else {
-    __u8 flags = http1_request_flags(&pk, n);
+    __u8 flags = http1_request_flags(pk, n);
     if (flags == HTTP1_NOT_REQUEST) {
       p->phase = PH_LOST;
       return 0;
@@ -366,44 +341,31 @@ static __always_inline long begin_message(struct feed *f, struct msg_parser *p, 
     // Keep-alive fallback: a response whose length was unknown ends when the
     // next request starts.
     if (c->responding == RESP_TRACKED && c->resp.phase == PH_LOST) {
-      response_end(c, XF_FRAMING_LOST, f->scratch);
+      response_end(c, XF_FRAMING_LOST, f->st->scratch);
       c->resp.phase = PH_START;
     }
-    request_begin(c, flags, f->now);
+    request_begin(c, flags, f->st->now);
   }
   parser_reset(p);
   return 0;
 }
 
-// Scans `w` new bytes at `ubuf`, after the start of a line carried from the
-// previous read or write, line by line. Returns SCAN_* | used << 2 | stopped << 31,
-// `used` being the new bytes that belong to this part (all of them unless a
-// line ended it). A global function: the verifier checks it once, not at every
-// call site.
-__attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 is_resp) {
-  __u32 zero = 0;
-  struct scan_scratch *sc = bpf_map_lookup_elem(&scan_scratch, &zero);
-  if (!sc || !p) return SCAN_LOST;
-  if (w > SCAN_WIN) w = SCAN_WIN;
-  __u32 carry = p->carry_len;
-  if (carry > CARRY_MAX) carry = CARRY_MAX;
-  __u64 *dst = (__u64 *)sc->buf;
-  __u64 *from = (__u64 *)p->carry;
-  for (int k = 0; k < CARRY_MAX / 8; k++) dst[k] = from[k];
-  if (bpf_probe_read_user(sc->buf + BOUND(carry, CARRY_MAX), BOUND(w, SCAN_WIN), (const void *)ubuf)) return SCAN_LOST;
-  struct scan s = {.p = p, .buf = sc->buf, .n = carry + w, .cursor = carry, .line_start = 0, .is_resp = is_resp};
-  bpf_loop(s.n + 1, scan_step, &s, 0);
-  if (s.verdict == SCAN_ABORT) return SCAN_ABORT;
-  if (s.stop_at) {
-    __u32 used = s.stop_at - carry;
+// After a line scan: how much of the new bytes the part used, or what to carry.
+static __always_inline int scan_finish(struct msg_parser *p, struct io_scratch *sw) {
+  struct scan_state *s = &sw->scan;
+  __u32 carry = s->carry;
+  __u32 w = s->fresh;
+  if (s->verdict == SCAN_ABORT) return SCAN_ABORT;
+  if (s->stop_at) {
+    __u32 used = s->stop_at - carry;
     if (used > w) used = w;
     p->carry_len = 0;
     p->flags &= ~PF_LINE_LONG;
-    return s.verdict | used << 2 | 1U << 31;
+    return s->verdict | used << 2 | 1U << 31;
   }
   // Carry the start of the unfinished line into the next read or write.
-  __u32 ls = s.line_start;
-  __u32 rest = s.n - ls;
+  __u32 ls = s->line_start;
+  __u32 rest = s->n - ls;
   if (rest > CARRY_MAX) {
     rest = CARRY_MAX;
     p->flags |= PF_LINE_LONG;
@@ -412,36 +374,67 @@ __attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32
   }
   if (ls != 0 || carry < CARRY_MAX) {
     __u64 *to = (__u64 *)p->carry;
-    for (int k = 0; k < CARRY_MAX / 8; k++) to[k] = load64(&s, ls + k * 8);
+    for (int k = 0; k < CARRY_MAX / 8; k++) to[k] = load64(sw, ls + k * 8);
     p->carry_len = rest;
   }
   return SCAN_MORE | w << 2;
 }
 
+// Scans `w` new bytes at `ubuf`, after the start of a line carried from the
+// previous read or write, line by line. Returns SCAN_* | used << 2 | stopped << 31,
+// `used` being the new bytes that belong to this part (all of them unless a
+// line ended it). A global function: the verifier checks it once, not at every
+// call site.
+__attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 is_resp) {
+  struct io_scratch *sw = io_scratch_get();
+  if (!sw || !p) return SCAN_LOST;
+  if (w > SCAN_WIN) w = SCAN_WIN;
+  __u32 carry = p->carry_len;
+  if (carry > CARRY_MAX) carry = CARRY_MAX;
+  __u64 *dst = (__u64 *)sw->buf;
+  __u64 *from = (__u64 *)p->carry;
+  for (int k = 0; k < CARRY_MAX / 8; k++) dst[k] = from[k];
+  if (bpf_probe_read_user(sw->buf + BOUND(carry, CARRY_MAX), BOUND(w, SCAN_WIN), (const void *)ubuf)) return SCAN_LOST;
+  struct scan_state *s = &sw->scan;
+  s->n = carry + w;
+  s->cursor = carry;
+  s->carry = carry;
+  s->fresh = w;
+  s->line_start = 0;
+  s->stop_at = 0;
+  s->is_resp = is_resp;
+  s->verdict = SCAN_MORE;
+  struct scan sc = {.p = p, .w = sw};
+  bpf_loop(carry + w + 1, scan_step, &sc, 0);
+  // Everything after the loop is reloaded from `sc` and the scratch, so that
+  // nothing else has to live in this frame across the loop.
+  return scan_finish(sc.p, sc.w);
+}
+
 // Start line, header fields, chunk-size line or trailers: scan a window of lines.
 static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u32 avail) {
-  if (!f->ubuf) {
+  if (!f->st->ubuf) {
     lose(p);
     return 0;
   }
   __u32 w = avail < SCAN_WIN ? avail : SCAN_WIN;
   if (p->phase == PH_CHUNK_SIZE && w > 64) w = 64; // a size line is short; the data after it is not needed
-  int r = scan_lines(p, (__u64)(f->ubuf + f->off), w, f->is_resp);
+  int r = scan_lines(p, f->st->ubuf + f->st->off, w, f->st->is_resp);
   __u32 verdict = r & 3;
   if (verdict == SCAN_ABORT) {
     // Looked like a request, but its request line is not HTTP/1.x.
     count(CNT_NOT_HTTP);
     request_abandon(f->c);
     p->phase = PH_LOST;
-    f->off = f->len;
+    f->st->off = f->st->len;
     return 1;
   }
   __u32 used = ((__u32)r >> 2) & 0xfff;
   if (used > w) used = w;
   attribute(f, used);
-  f->off += used;
+  f->st->off += used;
   p->header_bytes += used;
-  if (!f->is_resp && p->phase == PH_HEADERS) {
+  if (!f->st->is_resp && p->phase == PH_HEADERS) {
     if (!(p->flags & PF_START_LINE)) {
       // "HTTP/1.x" ended the request line: this request may be reported.
       struct conn *c = f->c;
@@ -450,7 +443,7 @@ static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u3
       count(CNT_NOT_HTTP);
       request_abandon(f->c);
       p->phase = PH_LOST;
-      f->off = f->len;
+      f->st->off = f->st->len;
       return 1;
     }
   }
@@ -481,32 +474,32 @@ static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u3
 // with what the rule recognises.
 static __always_inline long lost_bytes(struct feed *f, struct msg_parser *p, __u32 avail) {
   struct conn *c = f->c;
-  if (f->off == 0 && f->ubuf) {
-    struct peek pk;
-    __u32 n = read_peek(&pk, f->ubuf, avail);
+  if (f->st->off == 0 && f->st->ubuf) {
+    struct peek *pk = &f->st->pk;
+    __u32 n = read_peek(pk, (const __u8 *)f->st->ubuf, avail);
     if (n) {
-      if (f->is_resp && http1_is_response(&pk, n)) {
-        if (c->responding != RESP_NONE) response_end(c, XF_FRAMING_LOST, f->scratch);
+      if (f->st->is_resp && http1_is_response(pk, n)) {
+        if (c->responding != RESP_NONE) response_end(c, XF_FRAMING_LOST, f->st->scratch);
         p->phase = PH_START;
         return 0;
       }
-      if (!f->is_resp && http1_request_flags(&pk, n) != HTTP1_NOT_REQUEST) {
-        request_end(c, f->now);
+      if (!f->st->is_resp && http1_request_flags(pk, n) != HTTP1_NOT_REQUEST) {
+        request_end(c, f->st->now);
         p->phase = PH_START;
         return 0;
       }
     }
   }
   attribute(f, avail);
-  f->off = f->len;
+  f->st->off = f->st->len;
   return 1;
 }
 
 // One step over the bytes: a message start, a scanned part, or body bytes.
 static long feed_step(__u64 i, struct feed *f) {
-  if (f->off >= f->len) return 1;
+  if (f->st->off >= f->st->len) return 1;
   struct msg_parser *p = parser_of(f);
-  __u32 avail = f->len - f->off;
+  __u32 avail = f->st->len - f->st->off;
   switch (p->phase) {
   case PH_START:
     return begin_message(f, p, avail);
@@ -518,7 +511,7 @@ static long feed_step(__u64 i, struct feed *f) {
   case PH_CHUNK_DATA: {
     __u32 k = p->remaining < avail ? (__u32)p->remaining : avail;
     attribute(f, k);
-    f->off += k;
+    f->st->off += k;
     p->remaining -= k;
     if (p->remaining == 0) {
       if (p->phase == PH_BODY) message_end(f);
@@ -528,7 +521,7 @@ static long feed_step(__u64 i, struct feed *f) {
   }
   case PH_UNTIL_CLOSE:
     attribute(f, avail);
-    f->off = f->len;
+    f->st->off = f->st->len;
     return 1;
   default:
     return lost_bytes(f, p, avail);
@@ -541,7 +534,7 @@ static long feed_step(__u64 i, struct feed *f) {
 
 static __always_inline void http1_feed(struct feed *f) {
   bpf_loop(FEED_STEPS, feed_step, f, 0);
-  if (f->off < f->len) lose(parser_of(f));
+  if (f->st->off < f->st->len) lose(parser_of(f));
 }
 
 #endif

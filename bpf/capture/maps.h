@@ -69,8 +69,13 @@ struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, struct scan_scratch);
-} scan_scratch SEC(".maps");
+  __type(value, struct io_scratch);
+} io_scratch SEC(".maps");
+
+static __always_inline struct io_scratch *io_scratch_get(void) {
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&io_scratch, &zero);
+}
 
 WAGGLE_COUNTERS(capture_counters, CNT_COUNTERS);
 WAGGLE_RINGBUF(exchanges, 1 << 23);

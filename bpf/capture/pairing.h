@@ -21,17 +21,22 @@ static __always_inline struct slot *slot_at(struct conn *c, __u32 i) { return &c
 
 static __always_inline struct slot *newest_slot(struct conn *c) { return slot_at(c, c->count - 1); }
 
-// Copies the first captured bytes of one message out of user memory.
-static __always_inline void capture_request(struct conn *c, struct slot *s, const __u8 *src, __u32 k) {
+// Copies the first captured bytes of the request in slot `idx` out of user
+// memory. A global function: its bounds arithmetic stays out of the framing
+// loop's frame (the verifier's stack budget is per call chain).
+__attribute__((noinline)) int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
+  if (!c) return 0;
+  struct slot *s = &c->slots[idx & (SLOTS - 1)];
+  const __u8 *src = (const __u8 *)src_addr;
   __u32 cap = cap_limit(request_capture, REQ_CAP_MAX);
   __u32 have = s->cap_len;
   if (have >= cap) {
     s->xflags |= XF_REQUEST_TRUNCATED;
-    return;
+    return 0;
   }
   if (!src) { // bytes the hook cannot see (sendfile)
     s->xflags |= XF_REQUEST_TRUNCATED;
-    return;
+    return 0;
   }
   __u32 want = cap - have;
   if (want > k) want = k;
@@ -39,7 +44,7 @@ static __always_inline void capture_request(struct conn *c, struct slot *s, cons
   __u32 used = c->ring_tail - c->slots[c->head & (SLOTS - 1)].cap_off;
   if (used >= REQ_RING) {
     s->xflags |= XF_REQUEST_TRUNCATED;
-    return;
+    return 0;
   }
   if (want > REQ_RING - used) {
     want = REQ_RING - used;
@@ -52,10 +57,11 @@ static __always_inline void capture_request(struct conn *c, struct slot *s, cons
   if (first > REQ_CAP_MAX) first = REQ_CAP_MAX;
   __u32 second = want - first;
   if (second > REQ_CAP_MAX) second = REQ_CAP_MAX;
-  if (bpf_probe_read_user(c->req_ring + BOUND(pos, REQ_RING - 1), BOUND(first, REQ_CAP_MAX), src)) return;
-  if (second && bpf_probe_read_user(c->req_ring, BOUND(second, REQ_CAP_MAX), src + first)) return;
+  if (bpf_probe_read_user(c->req_ring + BOUND(pos, REQ_RING - 1), BOUND(first, REQ_CAP_MAX), src)) return 0;
+  if (second && bpf_probe_read_user(c->req_ring, BOUND(second, REQ_CAP_MAX), src + first)) return 0;
   c->ring_tail += want;
   s->cap_len = have + want;
+  return 0;
 }
 
 static __always_inline void capture_response(struct conn *c, const __u8 *src, __u32 k) {
@@ -101,10 +107,11 @@ static __always_inline void request_begin(struct conn *c, __u8 flags, __u64 now)
 
 static __always_inline void request_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now) {
   if (c->cur_req != CUR_TRACKED || c->count == 0) return;
-  struct slot *s = newest_slot(c);
+  __u32 idx = (c->head + c->count - 1) & (SLOTS - 1); // the newest slot
+  struct slot *s = &c->slots[idx];
   s->req_bytes += k;
   s->req_end_ns = now;
-  capture_request(c, s, src, k);
+  capture_request(c, idx, (__u64)src, k);
 }
 
 static __always_inline void request_end(struct conn *c, __u64 now) {

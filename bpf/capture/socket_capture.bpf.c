@@ -33,7 +33,8 @@ static __always_inline int is_watched(__u32 tgid) {
   return bpf_map_lookup_elem(&watched, &tgid) != NULL;
 }
 
-// The syscall's arguments, still in the task's saved user registers at exit.
+// The syscall's arguments, still in the task's saved user registers at exit
+// (read with libbpf's per-architecture PT_REGS_*_SYSCALL accessors).
 static __always_inline struct pt_regs *syscall_regs(void) {
   return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
@@ -45,56 +46,59 @@ static __always_inline __u8 detect_request(const struct peek *pk, __u32 n) {
   return 0;
 }
 
-struct io_ctx {
-  struct conn *c; // NULL until request-looking bytes create the state
-  __u64 sk;
-  __u64 key;
-  __u64 now;
-  __u32 ino;
-  __u8 dir;
-};
-
-static __always_inline struct conn *conn_create(struct io_ctx *io, __u8 protocol) {
+// Creates the connection's state when the run in io_scratch starts a request.
+// Reading it makes this process the server; writing it, the client. A global
+// function: its locals stay out of feed_run's frame.
+__attribute__((noinline)) int conn_create(__u64 key, __u32 ino, __u32 dir) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 0;
+  struct feed_state *st = &w->feed;
+  __u32 n = st->ubuf ? read_peek(&st->pk, (const __u8 *)st->ubuf, st->len) : 0;
+  __u8 protocol = n ? detect_request(&st->pk, n) : 0;
+  if (!protocol) return 0;
   __u32 zero = 0;
   struct conn *tmpl = bpf_map_lookup_elem(&conn_zero, &zero);
-  if (!tmpl) return NULL;
-  if (bpf_map_update_elem(&conns, &io->key, tmpl, BPF_NOEXIST)) {
+  if (!tmpl) return 0;
+  if (bpf_map_update_elem(&conns, &key, tmpl, BPF_NOEXIST)) {
     count(CNT_CONN_FULL);
-    return NULL;
+    return 0;
   }
-  struct conn *c = bpf_map_lookup_elem(&conns, &io->key);
-  if (!c) return NULL;
-  count(CNT_CONN_CREATED);
-  c->role = io->dir == DIR_IN ? ROLE_SERVER : ROLE_CLIENT;
-  c->protocol = protocol;
-  c->ino = io->ino;
-  c->created_ns = io->now;
-  read_tuple(c, io->sk);
-  return c;
-}
-
-// Creates the connection's state when these bytes start a request. Reading it
-// makes this process the server; writing it, the client.
-static __always_inline int ensure_conn(struct io_ctx *io, const __u8 *ubuf, __u32 len) {
-  if (io->c) return 1;
-  struct peek pk;
-  __u32 n = ubuf ? read_peek(&pk, ubuf, len) : 0;
-  __u8 protocol = n ? detect_request(&pk, n) : 0;
-  if (!protocol) return 0;
-  io->c = conn_create(io, protocol);
-  return io->c != NULL;
-}
-
-// One run of bytes (a buffer or one iovec element) on the connection in flight.
-// A global function, verified once.
-__attribute__((noinline)) int feed_run(__u64 key, __u64 ubuf, __u32 len, __u32 dir, __u64 now) {
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c || !len) return 0;
+  if (!c) return 0;
+  count(CNT_CONN_CREATED);
+  c->role = dir == DIR_IN ? ROLE_SERVER : ROLE_CLIENT;
+  c->protocol = protocol;
+  c->ino = ino;
+  c->created_ns = st->now;
+  read_tuple(c, key);
+  return 1;
+}
+
+// One run of bytes (a buffer or one iovec element) of the syscall described by
+// io_scratch's `io`. Creates the connection's state when the bytes start a
+// request, then frames them. A global function, verified once.
+__attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w || !len) return 0;
+  struct feed_state *st = &w->feed;
+  __u64 key = w->io.sk;
+  __u64 now = w->io.now;
+  __u32 dir = w->io.dir;
+  st->ubuf = ubuf;
+  st->now = now;
+  st->len = len;
+  st->off = 0;
+  st->scratch = SCRATCH_TASK;
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) {
+    if (!conn_create(key, w->io.ino, dir)) return 0;
+    c = bpf_map_lookup_elem(&conns, &key);
+    if (!c) return 0;
+  }
   c->last_ns = now;
   __u32 request_dir = c->role == ROLE_SERVER ? DIR_IN : DIR_OUT;
-  struct feed f = {
-      .c = c, .ubuf = (const __u8 *)ubuf, .now = now, .len = len, .off = 0, .is_resp = dir != request_dir, .scratch = SCRATCH_TASK,
-  };
+  st->is_resp = dir != request_dir;
+  struct feed f = {.c = c, .st = st};
   switch (c->protocol) {
   case PROTO_HTTP1:
     http1_feed(&f);
@@ -103,33 +107,20 @@ __attribute__((noinline)) int feed_run(__u64 key, __u64 ubuf, __u32 len, __u32 d
   return 0;
 }
 
-struct iov_walk {
-  struct io_ctx *io;
-  const struct iovec *iov;
-  __u64 cnt;
-  __u64 left;
-};
-
-static long iov_step(__u64 i, struct iov_walk *w) {
-  if (w->left == 0 || i >= w->cnt) return 1;
-  struct iovec v;
-  if (bpf_probe_read_user(&v, sizeof(v), &w->iov[i])) return 1;
-  __u64 k = v.iov_len < w->left ? v.iov_len : w->left;
-  struct io_ctx *io = w->io;
-  if (ensure_conn(io, v.iov_base, k)) feed_run(io->key, (__u64)v.iov_base, k, io->dir, io->now);
-  w->left -= k;
-  return 0;
-}
-
-static __always_inline void feed_iov(struct io_ctx *io, const struct iovec *iov, __u64 cnt, __u64 len) {
-  struct iov_walk w = {.io = io, .iov = iov, .cnt = cnt, .left = len};
-  bpf_loop(IOV_WALK_MAX, iov_step, &w, 0);
-  if (w.left && io->c) feed_run(io->key, 0, w.left, io->dir, io->now); // past IOV_WALK_MAX elements: counted, not seen
-}
-
-static __always_inline void forget(struct io_ctx *io) {
-  bpf_map_delete_elem(&conns, &io->key);
-  count(CNT_CONN_DELETED);
+// Feeds the elements of an iovec array (readv/writev/recvmsg/sendmsg) in order.
+// The element is read into io_scratch, not the stack (see struct io_scratch).
+static __always_inline void feed_iov(const struct iovec *iov, __u64 cnt, __u64 len) {
+  __u64 left = len;
+  for (int i = 0; i < IOV_WALK_MAX; i++) {
+    if (!left || i >= cnt) break;
+    struct io_scratch *w = io_scratch_get();
+    if (!w || bpf_probe_read_user(&w->iov, sizeof(w->iov), &iov[i])) break;
+    __u64 k = w->iov.iov_len < left ? w->iov.iov_len : left;
+    feed_run((__u64)w->iov.iov_base, k);
+    left -= k;
+  }
+  // Past IOV_WALK_MAX elements: counted on a connection already known, not seen.
+  if (left) feed_run(0, left);
 }
 
 static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
@@ -138,39 +129,46 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   if (!is_watched(tgid)) return 0;
   struct pt_regs *regs = syscall_regs();
   // Peeked bytes will be read again: count them then.
-  if (kind == IO_RECVFROM && (regs->r10 & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
-  if (kind == IO_MSG && dir == DIR_IN && (regs->dx & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
-  struct tcp_ref ref = fd_to_tcp(regs->di);
+  if (kind == IO_RECVFROM && (PT_REGS_PARM4_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
+  if (kind == IO_MSG && dir == DIR_IN && (PT_REGS_PARM3_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
+  struct tcp_ref ref = fd_to_tcp(PT_REGS_PARM1_SYSCALL(regs));
   if (!ref.sk) return 0;
-  struct io_ctx io = {.sk = ref.sk, .key = ref.sk, .ino = ref.ino, .dir = dir};
-  io.c = bpf_map_lookup_elem(&conns, &io.key);
+  __u64 key = ref.sk;
   if (ret == 0) {
     // End of stream: for a client the server closed, which ends a response
     // delimited by close. (A server may still answer after a client's half-close.)
-    if (io.c && io.c->role == ROLE_CLIENT) {
-      finish_all(io.c, WHY_EOF, SCRATCH_TASK);
-      forget(&io);
+    struct conn *c = bpf_map_lookup_elem(&conns, &key);
+    if (c && c->role == ROLE_CLIENT) {
+      finish_all(c, WHY_EOF, SCRATCH_TASK);
+      bpf_map_delete_elem(&conns, &key);
+      count(CNT_CONN_DELETED);
     }
     return 0;
   }
-  io.now = bpf_ktime_get_ns();
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 0;
+  w->io.sk = key;
+  w->io.now = bpf_ktime_get_ns();
+  w->io.ino = ref.ino;
+  w->io.dir = dir;
   __u32 len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
+  __u64 arg2 = PT_REGS_PARM2_SYSCALL(regs);
   switch (kind) {
   case IO_BUF:
   case IO_RECVFROM:
-    if (ensure_conn(&io, (const __u8 *)regs->si, len)) feed_run(io.key, regs->si, len, dir, io.now);
+    feed_run(arg2, len);
     break;
   case IO_VEC:
-    feed_iov(&io, (const struct iovec *)regs->si, regs->dx, len);
+    feed_iov((const struct iovec *)arg2, PT_REGS_PARM3_SYSCALL(regs), len);
     break;
   case IO_MSG: {
-    struct user_msghdr msg;
-    if (bpf_probe_read_user(&msg, sizeof(msg), (void *)regs->si)) return 0;
-    feed_iov(&io, msg.msg_iov, msg.msg_iovlen, len);
+    struct user_msghdr *msg = (struct user_msghdr *)arg2;
+    if (bpf_probe_read_user(&w->iov, sizeof(w->iov), &msg->msg_iov)) return 0; // msg_iov, msg_iovlen
+    feed_iov((const struct iovec *)w->iov.iov_base, w->iov.iov_len, len);
     break;
   }
   default:
-    if (io.c) feed_run(io.key, 0, len, dir, io.now);
+    feed_run(0, len); // sendfile: bytes the hook cannot see
   }
   return 0;
 }

@@ -178,9 +178,51 @@ struct event_scratch {
   __u8 slack[REQ_CAP_MAX + RESP_CAP_MAX];
 };
 
-// Per-CPU scratch for scanning header lines.
-struct scan_scratch {
-  __u8 buf[SCAN_BUF + 16];
+// The first bytes of a message, read from user memory.
+struct peek {
+  __u8 b[16];
+};
+
+// Scalars of the run of bytes being fed (pointers stay in stack frames: a map
+// value can hold no pointer).
+struct feed_state {
+  __u64 ubuf;    // user address of the bytes; 0: bytes the hook cannot see (sendfile)
+  __u64 now;
+  __u32 len;
+  __u32 off;
+  __u8 is_resp;  // the bytes go the response's way
+  __u8 scratch;  // event_scratch key
+  __u8 pad[6];
+  struct peek pk;
+};
+
+// Scalars of the line scan in progress.
+struct scan_state {
+  __u32 n;          // valid bytes in buf: carried line start + new bytes
+  __u32 cursor;     // next position to search for '\n'
+  __u32 line_start;
+  __u32 stop_at;    // position after the line that ended this part (0: not ended)
+  __u32 carry;      // bytes carried from the previous run at the start of buf
+  __u32 fresh;      // new bytes after them
+  __u8 is_resp;
+  __u8 verdict;
+  __u8 pad[6];
+};
+
+// Per-CPU working state of one syscall's capture (task context only). The
+// verifier allows 512 bytes of stack across a whole call chain, so frames keep
+// pointers to this instead of structs of their own.
+struct io_scratch {
+  struct {
+    __u64 sk;  // the connection's key: its struct sock address
+    __u64 now;
+    __u32 ino; // socket inode number
+    __u32 dir; // DIR_IN (read) or DIR_OUT (written)
+  } io;        // the syscall being captured
+  struct feed_state feed;
+  struct scan_state scan;
+  struct iovec iov;        // the iovec element being fed (or a msghdr's msg_iov, msg_iovlen)
+  __u8 buf[SCAN_BUF + 16]; // scanned lines; the slack allows 8-byte loads at the end
 };
 
 // Per-CPU counters (capture_counters), summed by user space.
