@@ -164,7 +164,8 @@ static __always_inline void header_line(struct io_scratch *w, struct msg_parser 
     if ((load64(w, start + 8) | LOWER8) != B8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n')) return;
     if (((at(w, start + 16) | 0x20) != 'g') || at(w, start + 17) != ':') return;
     // The last coding decides the framing: "…chunked" at the end of the value.
-    if (((load64(w, start + len - 8) >> 8) | LOWER8) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
+    // (The shift leaves the top byte 0, so it is masked after lower-casing.)
+    if ((((load64(w, start + len - 8) >> 8) | LOWER8) & LOW7) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
       p->flags |= PF_CHUNKED;
   }
 }
