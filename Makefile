@@ -10,12 +10,18 @@ VMLINUX_H := $(OUT)/include/vmlinux.h
 
 SOURCES := $(shell find bpf -name '*.bpf.c')
 OBJECTS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(SOURCES))
+# Every object is also compiled for the other architecture (not loaded here):
+# C that only builds for one architecture (register names, arch-only types)
+# fails the build instead of failing on a user's machine.
+OTHER_ARCH := $(if $(filter arm64,$(ARCH)),x86,arm64)
+OUT_OTHER := dist/bpf-$(OTHER_ARCH)
+OBJECTS_OTHER := $(patsubst bpf/%.bpf.c,$(OUT_OTHER)/%.bpf.o,$(SOURCES))
 
 CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
 	-I$(OUT)/include -Ibpf/include -MMD -MP
 
 .PHONY: bpf clean-bpf
-bpf: $(OBJECTS)
+bpf: $(OBJECTS) $(OBJECTS_OTHER)
 
 $(VMLINUX_H):
 	@mkdir -p $(dir $@)
@@ -26,7 +32,11 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
-clean-bpf:
-	rm -rf $(OUT)
+$(OUT_OTHER)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(subst -D__TARGET_ARCH_$(ARCH),-D__TARGET_ARCH_$(OTHER_ARCH) -DWAGGLE_FOREIGN_VMLINUX,$(CFLAGS)) -c $< -o $@
 
--include $(OBJECTS:.o=.d)
+clean-bpf:
+	rm -rf $(OUT) $(OUT_OTHER)
+
+-include $(OBJECTS:.o=.d) $(OBJECTS_OTHER:.o=.d)

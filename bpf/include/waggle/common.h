@@ -10,6 +10,18 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+// The build also compiles every object for arm64 against this host's vmlinux.h
+// (a portability check: CO-RE relocates by name at load time). That header has
+// no arm64 register layout, so declare the one libbpf's PT_REGS_* macros use.
+#if defined(__TARGET_ARCH_arm64) && defined(WAGGLE_FOREIGN_VMLINUX)
+struct user_pt_regs {
+  __u64 regs[31];
+  __u64 sp;
+  __u64 pc;
+  __u64 pstate;
+} __attribute__((preserve_access_index));
+#endif
+
 #define WAGGLE_LICENSE char LICENSE[] SEC("license") = "GPL"
 
 // Per-CPU u64 counters read (and summed) by user space; index with an enum.
