@@ -2,6 +2,7 @@
 // errno, the failed operation and libbpf's output; toWaggleError() turns them into
 // one of these, with a message that names what is missing or not permitted.
 import { describeMissingCapabilities } from './capabilities.js';
+import { missingHelperReason } from './helpers.js';
 
 export type ErrorCode =
   | 'WAGGLE_ERR_PERMISSION'
@@ -130,7 +131,8 @@ export function toWaggleError(e: unknown, ctx: ErrorContext): WaggleError {
   const verifierLog = extractVerifierLog(log);
   if (verifierLog !== undefined && errno !== EPERM) {
     const program = failedProgram(log);
-    const reason = tail(verifierLog, 3);
+    // A helper this kernel does not have is named with the release that added it.
+    const reason = missingHelperReason(verifierLog) ?? tail(verifierLog, 3);
     return new VerifierError(
       `${ctx.action}: the verifier rejected program${program ? ` '${program}'` : ''}: ${reason}`,
       verifierLog,
