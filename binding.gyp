@@ -9,7 +9,8 @@
         "native/maps.c",
         "native/attach.c",
         "native/ringbuf.c",
-        "native/system.c"
+        "native/system.c",
+        "native/prog_code.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "libraries": ["-lbpf", "-lelf", "-lz"]

@@ -8,6 +8,7 @@ static napi_value init(napi_env env, napi_value exports) {
   init_attach(env, exports);
   init_ringbuf(env, exports);
   init_system(env, exports);
+  init_prog_code(env, exports);
   return exports;
 }
 

@@ -73,5 +73,6 @@ napi_value init_maps(napi_env env, napi_value exports);
 napi_value init_attach(napi_env env, napi_value exports);
 napi_value init_ringbuf(napi_env env, napi_value exports);
 napi_value init_system(napi_env env, napi_value exports);
+napi_value init_prog_code(napi_env env, napi_value exports);
 
 #endif

@@ -5,29 +5,56 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+// A verifier log buffer given to libbpf for one program; the handle owns it
+// because libbpf only borrows it (it must outlive every load attempt).
+typedef struct log_buffer {
+  struct bpf_program *prog;
+  char *buf;
+  size_t size;
+  struct log_buffer *next;
+} log_buffer;
+
 typedef struct {
   struct bpf_object *obj;
+  log_buffer *logs;
 } object_handle;
+
+static void release(object_handle *h) {
+  if (h->obj) bpf_object__close(h->obj);
+  h->obj = NULL;
+  while (h->logs) {
+    log_buffer *next = h->logs->next;
+    free(h->logs->buf);
+    free(h->logs);
+    h->logs = next;
+  }
+}
 
 static void object_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   object_handle *h = data;
   // A handle collected without close() still releases its kernel objects.
-  if (h->obj) bpf_object__close(h->obj);
+  release(h);
   free(h);
+}
+
+static bool get_handle(napi_env env, napi_value v, object_handle **out) {
+  if (!arg_external(env, v, "object", (void **)out)) return false;
+  if (!(*out)->obj) {
+    throw_code(env, "WAGGLE_ERR_CLOSED", "the BPF object was already closed");
+    return false;
+  }
+  return true;
 }
 
 static bool get_object(napi_env env, napi_value v, struct bpf_object **out) {
   object_handle *h;
-  if (!arg_external(env, v, "object", (void **)&h)) return false;
-  if (!h->obj) {
-    throw_code(env, "WAGGLE_ERR_CLOSED", "the BPF object was already closed");
-    return false;
-  }
+  if (!get_handle(env, v, &h)) return false;
   *out = h->obj;
   return true;
 }
@@ -228,9 +255,93 @@ static napi_value object_close(napi_env env, napi_callback_info info) {
   call_args a;
   object_handle *h;
   if (!get_args(env, info, 1, &a) || !arg_external(env, a.argv[0], "object", (void **)&h)) return NULL;
-  if (h->obj) bpf_object__close(h->obj);
-  h->obj = NULL;
+  release(h);
   return NULL;
+}
+
+// The kernel's limits on a verifier log buffer (kernel/bpf/log.c: at least 128
+// bytes, at most UINT_MAX >> 2).
+#define LOG_SIZE_MIN 128u
+#define LOG_SIZE_MAX (UINT32_MAX >> 2)
+
+// programSetLog(obj, name, level, size): the program's next load runs with this
+// verifier log level (BPF_LOG_LEVEL1 = 1, LEVEL2 = 2, STATS = 4) into a buffer of
+// `size` bytes kept by the handle. A log that does not fit fails the load (ENOSPC).
+static napi_value program_set_log(napi_env env, napi_callback_info info) {
+  call_args a;
+  object_handle *h;
+  struct bpf_program *prog;
+  uint32_t level, size;
+  if (!get_args(env, info, 4, &a) || !get_handle(env, a.argv[0], &h) || !get_program(env, a.argv[0], a.argv[1], &prog) ||
+      !arg_uint32(env, a.argv[2], "log level", &level) || !arg_uint32(env, a.argv[3], "log size", &size))
+    return NULL;
+  if (size < LOG_SIZE_MIN || size > LOG_SIZE_MAX) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "verifier log size must be %u..%u bytes, got %u", LOG_SIZE_MIN, LOG_SIZE_MAX, size);
+    throw_code(env, "WAGGLE_ERR_INVALID_ARGUMENT", msg);
+    return NULL;
+  }
+  log_buffer *l = h->logs;
+  while (l && l->prog != prog) l = l->next;
+  if (!l) {
+    l = calloc(1, sizeof *l);
+    if (!l) {
+      throw_errno(env, "calloc", ENOMEM);
+      return NULL;
+    }
+    l->prog = prog;
+    l->next = h->logs;
+    h->logs = l;
+  }
+  if (l->size != size) {
+    char *buf = calloc(1, size);
+    if (!buf) {
+      throw_errno(env, "calloc", ENOMEM);
+      return NULL;
+    }
+    free(l->buf);
+    l->buf = buf;
+    l->size = size;
+  }
+  l->buf[0] = '\0';
+  int err = bpf_program__set_log_buf(prog, l->buf, l->size);
+  if (!err) err = bpf_program__set_log_level(prog, level);
+  if (err) throw_errno(env, "bpf_program__set_log_level", err);
+  return NULL;
+}
+
+// programVerifierLog(obj, name) -> the log of the program's last load attempt, or
+// null when no log was requested with programSetLog.
+static napi_value program_verifier_log(napi_env env, napi_callback_info info) {
+  call_args a;
+  object_handle *h;
+  struct bpf_program *prog;
+  if (!get_args(env, info, 2, &a) || !get_handle(env, a.argv[0], &h) || !get_program(env, a.argv[0], a.argv[1], &prog))
+    return NULL;
+  for (log_buffer *l = h->logs; l; l = l->next) {
+    if (l->prog != prog) continue;
+    napi_value s;
+    // The kernel NUL-terminates within the buffer; strnlen guards a buffer it never wrote.
+    NAPI_CALL(env, napi_create_string_utf8(env, l->buf, strnlen(l->buf, l->size), &s));
+    return s;
+  }
+  napi_value n;
+  napi_get_null(env, &n);
+  return n;
+}
+
+// programInstructions(obj, name) -> the program's instructions as libbpf holds them:
+// after a load attempt, relocated with its subprograms appended, as the kernel got them.
+static napi_value program_instructions(napi_env env, napi_callback_info info) {
+  call_args a;
+  struct bpf_program *prog;
+  if (!get_args(env, info, 2, &a) || !get_program(env, a.argv[0], a.argv[1], &prog)) return NULL;
+  const struct bpf_insn *insns = bpf_program__insns(prog);
+  size_t n = bpf_program__insn_cnt(prog);
+  napi_value result;
+  void *copy;
+  NAPI_CALL(env, napi_create_buffer_copy(env, n * sizeof *insns, insns, &copy, &result));
+  return result;
 }
 
 // Kernel-side facts about a loaded program: id, run counters (when bpf_stats is on).
@@ -307,6 +418,9 @@ napi_value init_object(napi_env env, napi_value exports) {
       {"programInfo", program_info},
       {"enableStats", enable_stats},
       {"programTestRun", program_test_run},
+      {"programSetLog", program_set_log},
+      {"programVerifierLog", program_verifier_log},
+      {"programInstructions", program_instructions},
   };
   export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
   return exports;

@@ -85,6 +85,8 @@ interface NativeErrorShape {
   errno?: number;
   syscall?: string;
   libbpfLog?: string;
+  /** The failed program's log when it was loaded into its own buffer (ProgramSpec.logLevel). */
+  verifierLog?: string;
 }
 
 function isNativeError(e: unknown): e is Error & NativeErrorShape {
@@ -101,7 +103,7 @@ export function extractVerifierLog(libbpfLog: string): string | undefined {
 }
 
 /** The program libbpf was loading when it failed, from its "prog 'name': ..." lines. */
-function failedProgram(libbpfLog: string): string | undefined {
+export function failedProgram(libbpfLog: string): string | undefined {
   return /prog '([^']+)': (?:BPF program load failed|-- BEGIN PROG LOAD LOG)/.exec(libbpfLog)?.[1];
 }
 
@@ -128,7 +130,7 @@ export function toWaggleError(e: unknown, ctx: ErrorContext): WaggleError {
   const errno = e.errno;
   const log = e.libbpfLog ?? '';
   const extra = { errno, syscall: e.syscall, libbpfLog: log, cause: e };
-  const verifierLog = extractVerifierLog(log);
+  const verifierLog = e.verifierLog ?? extractVerifierLog(log);
   if (verifierLog !== undefined && errno !== EPERM) {
     const program = failedProgram(log);
     // A helper this kernel does not have is named with the release that added it.

@@ -52,6 +52,14 @@ export interface NativeProgramRuntimeInfo {
   verifiedInstructions: number;
 }
 
+export interface NativeProgramCode {
+  /** Translated instructions (struct bpf_insn, 8 bytes each) as the kernel keeps them. */
+  instructions: Buffer;
+  /** One record per subprogram: insnOff is where it starts in `instructions`. */
+  funcInfo: { insnOff: number; typeId: number }[];
+  btfId: number;
+}
+
 export type RingbufCallback = (batch: Buffer | null, count: number, error?: Error & { errno?: number }) => void;
 
 export interface NativeBinding {
@@ -68,6 +76,10 @@ export interface NativeBinding {
   objectClose(obj: Handle<'object'>): void;
   programInfo(fd: number): NativeProgramRuntimeInfo;
   enableStats(): number;
+  programSetLog(obj: Handle<'object'>, program: string, level: number, size: number): void;
+  programVerifierLog(obj: Handle<'object'>, program: string): string | null;
+  programInstructions(obj: Handle<'object'>, program: string): Buffer;
+  programCode(fd: number): NativeProgramCode;
 
   mapOpen(fd: number): NativeMapInfo;
   mapLookup(map: Handle<'map'>, key: Uint8Array | null, value: Uint8Array): boolean;

@@ -4,10 +4,17 @@ import { existsSync } from 'node:fs';
 import { Btf } from './btf/parse.js';
 import { btfCodec } from './btf/codec.js';
 import { Collection } from './collection.js';
-import { WaggleError, toWaggleError } from './errors.js';
+import { WaggleError, failedProgram, toWaggleError } from './errors.js';
 import { type Handle, type NativeMapSpecInfo, type NativeProgramInfo, native } from './native.js';
+import { BPF_LOG_LEVEL1, BPF_LOG_LEVEL2 } from './verifier-stats.js';
+
+// Stats alone are a few lines; instruction-level logs of real programs run to megabytes.
+const STATS_LOG_BYTES = 64 << 10;
+const FULL_LOG_BYTES = 16 << 20;
 
 export class ProgramSpec {
+  private log: { level: number; size: number | undefined } = { level: 0, size: undefined };
+
   constructor(
     private readonly spec: ObjectSpec,
     private readonly info: NativeProgramInfo,
@@ -33,6 +40,56 @@ export class ProgramSpec {
   set autoload(on: boolean) {
     native().programSetAutoload(this.spec.handle(), this.info.name, on);
     this.info.autoload = on;
+  }
+
+  get logLevel(): number {
+    return this.log.level;
+  }
+  /**
+   * Verifier log level of this program's load (BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 |
+   * BPF_LOG_STATS); the log lands in a buffer of its own, read back as
+   * Program.verifierLog after load, or VerifierError.verifierLog on failure.
+   */
+  set logLevel(level: number) {
+    if (!Number.isInteger(level) || level < 0 || level > 0x1f) {
+      throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `log level of program '${this.name}' must be an integer 0..31 (BPF_LOG_* bits), got ${level}`);
+    }
+    this.log.level = level;
+    this.applyLog();
+  }
+
+  /** Bytes of the log buffer; a log that does not fit fails the load. Default: 64 KiB for stats, 16 MiB otherwise. */
+  get logSize(): number {
+    return this.log.size ?? (this.log.level & (BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2) ? FULL_LOG_BYTES : STATS_LOG_BYTES);
+  }
+  set logSize(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes <= 0) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `log size of program '${this.name}' must be a positive integer, got ${bytes}`);
+    this.log.size = bytes;
+    if (this.log.level) this.applyLog();
+  }
+
+  private applyLog(): void {
+    try {
+      native().programSetLog(this.spec.handle(), this.info.name, this.log.level, this.logSize);
+    } catch (e) {
+      throw toWaggleError(e, { action: `setting the verifier log of program '${this.name}'` });
+    }
+  }
+
+  /** The log of the last load attempt (e.g. a failed one), when logLevel was set. */
+  get verifierLog(): string | undefined {
+    const obj = this.spec.rawHandle();
+    return obj && this.log.level ? (native().programVerifierLog(obj, this.info.name) ?? undefined) : undefined;
+  }
+
+  /**
+   * The instructions as libbpf last passed them to the kernel: after a load attempt,
+   * relocated, with subprograms appended (before it, the ELF section's own code).
+   */
+  loadedInstructions(): Buffer {
+    const obj = this.spec.rawHandle();
+    if (!obj) throw new WaggleError('WAGGLE_ERR_CLOSED', `BPF object ${this.spec.path} was closed`);
+    return native().programInstructions(obj, this.info.name);
   }
 }
 
@@ -187,6 +244,10 @@ export class ObjectSpec {
           : types.some((t) => /sched_cls|sock_ops|cgroup|socket/.test(t))
             ? 'load-networking'
             : 'load';
+      // libbpf prints no log for a program that has its own log buffer: take it from there.
+      const failed = failedProgram(String((e as { libbpfLog?: string }).libbpfLog ?? ''));
+      const log = failed ? this.programs.get(failed)?.verifierLog : undefined;
+      if (log !== undefined && e instanceof Error) Object.assign(e, { verifierLog: log });
       throw toWaggleError(e, { action: `loading ${this.path}`, privilege });
     }
     this.loaded = true;

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { WaggleError, toWaggleError } from './errors.js';
 import { Link, detachOnExit } from './link.js';
 import { cgroup2Path, ensureTracefs } from './mounts.js';
-import { type Handle, type NativeProgramRuntimeInfo, native } from './native.js';
+import { type StackChain, callGraph, deepestStackChain, type Subprogram } from './call-graph.js';
+import { type Handle, type NativeProgramCode, type NativeProgramRuntimeInfo, native } from './native.js';
 import { interfaceIndex } from './net.js';
+import { type VerifierStats, parseVerifierStats } from './verifier-stats.js';
 
 export const PERF_TYPE_HARDWARE = 0;
 export const PERF_TYPE_SOFTWARE = 1;
@@ -55,9 +57,49 @@ export class Program {
     return native().programFd(this.owner.handle(), this.name);
   }
 
-  /** Kernel facts: id, and run time/count while bpf_stats is enabled. */
-  info(): NativeProgramRuntimeInfo {
-    return native().programInfo(this.fd);
+  /**
+   * Kernel facts: id, and run time/count while bpf_stats is enabled; with
+   * `{ code: true }` also the translated instructions and func_info.
+   */
+  info(): NativeProgramRuntimeInfo;
+  info(opts: { code: true }): NativeProgramRuntimeInfo & { code: NativeProgramCode };
+  info(opts: { code?: boolean } = {}): NativeProgramRuntimeInfo & { code?: NativeProgramCode } {
+    const fd = this.fd;
+    try {
+      const facts = native().programInfo(fd);
+      return opts.code ? { ...facts, code: native().programCode(fd) } : facts;
+    } catch (e) {
+      throw toWaggleError(e, { action: `reading the info of program ${this.name}`, privilege: 'load' });
+    }
+  }
+
+  /** The verifier's log of this program's load, when its spec's logLevel was set. */
+  get verifierLog(): string | undefined {
+    return native().programVerifierLog(this.owner.handle(), this.name) ?? undefined;
+  }
+
+  /** Processed instructions and stack depths from the verifier log (stack depths need BPF_LOG_STATS). */
+  get verifierStats(): VerifierStats | undefined {
+    const log = this.verifierLog;
+    return log === undefined ? undefined : parseVerifierStats(log);
+  }
+
+  /** Subprograms of the loaded program and their calls, from the kernel's own copy of the code. */
+  callGraph(): Subprogram[] {
+    const { code } = this.info({ code: true });
+    return callGraph(code.instructions, code.funcInfo.map((f) => f.insnOff), 'xlated');
+  }
+
+  /**
+   * The deepest chain of calls by stack use, the verifier's way; needs the
+   * per-subprogram depths of BPF_LOG_STATS (spec.program(name).logLevel = 4).
+   */
+  stackChain(): StackChain {
+    const depths = this.verifierStats?.stackDepths ?? [];
+    if (depths.length === 0) {
+      throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `program ${this.name} was loaded without BPF_LOG_STATS (logLevel 4); its stack depths are unknown`);
+    }
+    return deepestStackChain(this.callGraph(), depths);
   }
 
   private link(description: string, attach: () => Handle<'link'>, ctx: Parameters<typeof toWaggleError>[1]): Link {

@@ -1,0 +1,151 @@
+// The call graph of a BPF program, from its instructions, and its deepest stack
+// chain by the verifier's rule (kernel/bpf/verifier.c, check_max_stack_depth):
+// along every chain of bpf-to-bpf calls from the entry, the subprograms' stack
+// depths, each rounded up, must add up to at most 512 bytes (MAX_BPF_STACK).
+// Callbacks (bpf_loop, bpf_for_each_map_elem, … referenced by an ld_imm64 of a
+// function) count as calls, as the kernel counts them; global functions too.
+import { WaggleError } from './errors.js';
+
+const INSN_BYTES = 8;
+const BPF_JMP_CALL = 0x85; // BPF_JMP | BPF_CALL
+const BPF_LD_IMM64 = 0x18; // BPF_LD | BPF_IMM | BPF_DW
+const BPF_PSEUDO_CALL = 1;
+const BPF_PSEUDO_FUNC = 4;
+
+/** The kernel's limit on a program's combined stack (MAX_BPF_STACK). */
+export const MAX_BPF_STACK = 512;
+
+/**
+ * Where the instructions come from, which decides where a call keeps its target:
+ * `elf` — as given to the kernel (libbpf's relocated program): imm is the offset;
+ * `xlated` — as the kernel reports a loaded program: after JIT the kernel moves
+ * the offset to `off` and puts the callee's subprogram index in imm.
+ */
+export type InstructionSource = 'elf' | 'xlated';
+
+export interface Subprogram {
+  index: number;
+  /** First instruction (index into the program's instructions). */
+  start: number;
+  /** One past the last instruction. */
+  end: number;
+  /** Subprograms called directly (bpf-to-bpf calls), ascending, no repeats. */
+  calls: number[];
+  /** Subprograms passed as callbacks (ld_imm64 of a function), ascending, no repeats. */
+  callbacks: number[];
+}
+
+interface Reference {
+  at: number;
+  target: number;
+  kind: 'call' | 'callback';
+}
+
+function references(insns: Uint8Array, source: InstructionSource): Reference[] {
+  if (insns.length % INSN_BYTES !== 0) {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `BPF instructions must be a multiple of ${INSN_BYTES} bytes, got ${insns.length}`);
+  }
+  const view = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  const count = insns.length / INSN_BYTES;
+  const refs: Reference[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = i * INSN_BYTES;
+    const code = view.getUint8(at);
+    const src = view.getUint8(at + 1) >> 4;
+    const off = view.getInt16(at + 2, true);
+    const imm = view.getInt32(at + 4, true);
+    if (code === BPF_JMP_CALL && src === BPF_PSEUDO_CALL) {
+      refs.push({ at: i, target: i + 1 + (source === 'xlated' ? off : imm), kind: 'call' });
+    } else if (code === BPF_LD_IMM64 && src === BPF_PSEUDO_FUNC) {
+      refs.push({ at: i, target: i + 1 + imm, kind: 'callback' });
+    }
+    if (code === BPF_LD_IMM64) i++; // the second half of a 16-byte instruction
+  }
+  return refs;
+}
+
+/**
+ * Subprogram starts as the kernel finds them (add_subprog): the entry, then every
+ * target of a call or callback reference. For `elf` instructions, which carry no
+ * func_info; a loaded program's func_info gives the same starts.
+ */
+export function subprogramStarts(insns: Uint8Array): number[] {
+  const starts = new Set([0, ...references(insns, 'elf').map((r) => r.target)]);
+  return [...starts].sort((a, b) => a - b);
+}
+
+/** Splits the program at `starts` and records who calls whom. */
+export function callGraph(insns: Uint8Array, starts: readonly number[], source: InstructionSource): Subprogram[] {
+  const count = insns.length / INSN_BYTES;
+  if (starts[0] !== 0 || starts.some((s, i) => i > 0 && s <= starts[i - 1]!) || starts.some((s) => s >= count)) {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `subprogram starts must ascend from 0 within ${count} instructions, got ${starts.join(', ')}`);
+  }
+  const subprogs: Subprogram[] = starts.map((start, index) => ({ index, start, end: starts[index + 1] ?? count, calls: [], callbacks: [] }));
+  const indexOf = new Map(starts.map((s, i) => [s, i]));
+  const owner = (insn: number): Subprogram => {
+    let lo = 0;
+    let hi = subprogs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (subprogs[mid]!.start <= insn) lo = mid;
+      else hi = mid - 1;
+    }
+    return subprogs[lo]!;
+  };
+  for (const r of references(insns, source)) {
+    const callee = indexOf.get(r.target);
+    if (callee === undefined) {
+      throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${r.kind} at instruction ${r.at} targets instruction ${r.target}, which starts no subprogram`);
+    }
+    const list = r.kind === 'call' ? owner(r.at).calls : owner(r.at).callbacks;
+    if (!list.includes(callee)) list.push(callee);
+  }
+  for (const s of subprogs) {
+    s.calls.sort((a, b) => a - b);
+    s.callbacks.sort((a, b) => a - b);
+  }
+  return subprogs;
+}
+
+/**
+ * A subprogram's stack as the verifier counts it (round_up_stack_depth): rounded
+ * up to 32 bytes, at least 32 — the interpreter's granularity. Kernels since 6.9
+ * round JIT-compiled programs to 16 only, so 32 never under-counts.
+ */
+export function roundStackDepth(depth: number): number {
+  return Math.ceil(Math.max(depth, 1) / 32) * 32;
+}
+
+export interface StackChain {
+  /** Sum of the rounded stack depths along the chain. */
+  bytes: number;
+  /** Subprogram indices from the entry (0) to the deepest callee. */
+  chain: number[];
+}
+
+/** The call chain from subprogram 0 whose rounded stack depths add up the most. */
+export function deepestStackChain(graph: readonly Subprogram[], depths: readonly number[], round: (depth: number) => number = roundStackDepth): StackChain {
+  if (depths.length !== graph.length) {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${depths.length} stack depths for ${graph.length} subprograms`);
+  }
+  const best = new Map<number, StackChain>();
+  const onPath = new Set<number>();
+  const visit = (i: number): StackChain => {
+    const known = best.get(i);
+    if (known) return known;
+    // The verifier refuses recursion; meeting it here means the graph is wrong.
+    if (onPath.has(i)) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `subprogram ${i} calls itself through ${[...onPath].join(' → ')}`);
+    onPath.add(i);
+    let deepest: StackChain = { bytes: 0, chain: [] };
+    const s = graph[i]!;
+    for (const callee of [...s.calls, ...s.callbacks]) {
+      const c = visit(callee);
+      if (c.bytes > deepest.bytes) deepest = c;
+    }
+    onPath.delete(i);
+    const result = { bytes: round(depths[i]!) + deepest.bytes, chain: [i, ...deepest.chain] };
+    best.set(i, result);
+    return result;
+  };
+  return visit(0);
+}
