@@ -33,6 +33,8 @@ export interface Subprogram {
   calls: number[];
   /** Subprograms passed as callbacks (ld_imm64 of a function), ascending, no repeats. */
   callbacks: number[];
+  /** Calls and callbacks together, in instruction order (the order the kernel walks them), no repeats. */
+  callees: number[];
 }
 
 interface Reference {
@@ -80,7 +82,14 @@ export function callGraph(insns: Uint8Array, starts: readonly number[], source: 
   if (starts[0] !== 0 || starts.some((s, i) => i > 0 && s <= starts[i - 1]!) || starts.some((s) => s >= count)) {
     throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `subprogram starts must ascend from 0 within ${count} instructions, got ${starts.join(', ')}`);
   }
-  const subprogs: Subprogram[] = starts.map((start, index) => ({ index, start, end: starts[index + 1] ?? count, calls: [], callbacks: [] }));
+  const subprogs: Subprogram[] = starts.map((start, index) => ({
+    index,
+    start,
+    end: starts[index + 1] ?? count,
+    calls: [],
+    callbacks: [],
+    callees: [],
+  }));
   const indexOf = new Map(starts.map((s, i) => [s, i]));
   const owner = (insn: number): Subprogram => {
     let lo = 0;
@@ -97,8 +106,10 @@ export function callGraph(insns: Uint8Array, starts: readonly number[], source: 
     if (callee === undefined) {
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${r.kind} at instruction ${r.at} targets instruction ${r.target}, which starts no subprogram`);
     }
-    const list = r.kind === 'call' ? owner(r.at).calls : owner(r.at).callbacks;
+    const caller = owner(r.at);
+    const list = r.kind === 'call' ? caller.calls : caller.callbacks;
     if (!list.includes(callee)) list.push(callee);
+    if (!caller.callees.includes(callee)) caller.callees.push(callee);
   }
   for (const s of subprogs) {
     s.calls.sort((a, b) => a - b);
@@ -108,12 +119,13 @@ export function callGraph(insns: Uint8Array, starts: readonly number[], source: 
 }
 
 /**
- * A subprogram's stack as the verifier counts it (round_up_stack_depth): rounded
- * up to 32 bytes, at least 32 — the interpreter's granularity. Kernels since 6.9
- * round JIT-compiled programs to 16 only, so 32 never under-counts.
+ * A subprogram's stack as the verifier counts it (round_up_stack_depth).
+ * 32: the interpreter's granularity, and every program's before Linux 6.9
+ * (round_up(max(depth, 1), 32)); 16: JIT-compiled programs since 6.9
+ * (round_up(depth, 16)). 32 never counts less, so it is the portable figure.
  */
-export function roundStackDepth(depth: number): number {
-  return Math.ceil(Math.max(depth, 1) / 32) * 32;
+export function roundStackDepth(depth: number, granularity: 16 | 32 = 32): number {
+  return granularity === 32 ? Math.ceil(Math.max(depth, 1) / 32) * 32 : Math.ceil(depth / 16) * 16;
 }
 
 export interface StackChain {
@@ -124,10 +136,9 @@ export interface StackChain {
 }
 
 /** The call chain from subprogram 0 whose rounded stack depths add up the most. */
-export function deepestStackChain(graph: readonly Subprogram[], depths: readonly number[], round: (depth: number) => number = roundStackDepth): StackChain {
-  if (depths.length !== graph.length) {
-    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${depths.length} stack depths for ${graph.length} subprograms`);
-  }
+export function deepestStackChain(graph: readonly Subprogram[], depths: readonly number[], granularity: 16 | 32 = 32): StackChain {
+  checkDepths(graph, depths);
+  const round = (d: number): number => roundStackDepth(d, granularity);
   const best = new Map<number, StackChain>();
   const onPath = new Set<number>();
   const visit = (i: number): StackChain => {
@@ -138,7 +149,7 @@ export function deepestStackChain(graph: readonly Subprogram[], depths: readonly
     onPath.add(i);
     let deepest: StackChain = { bytes: 0, chain: [] };
     const s = graph[i]!;
-    for (const callee of [...s.calls, ...s.callbacks]) {
+    for (const callee of s.callees) {
       const c = visit(callee);
       if (c.bytes > deepest.bytes) deepest = c;
     }
@@ -148,4 +159,38 @@ export function deepestStackChain(graph: readonly Subprogram[], depths: readonly
     return result;
   };
   return visit(0);
+}
+
+function checkDepths(graph: readonly Subprogram[], depths: readonly number[]): void {
+  if (depths.length !== graph.length) {
+    throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `${depths.length} stack depths for ${graph.length} subprograms`);
+  }
+}
+
+/**
+ * The verifier's own walk (check_max_stack_depth_subprog): depth first from the
+ * entry, callees in instruction order, the first chain whose sum exceeds `limit`.
+ * Its result is what the kernel reports as "combined stack size of <frames>
+ * calls is <bytes>"; undefined when no chain exceeds. (Kernels with private
+ * stacks for tracing programs, x86-64 JIT since 6.14 where enabled, leave
+ * subprograms of 64 bytes or more out of the sum; this walk does not.)
+ */
+export function firstStackOverflow(
+  graph: readonly Subprogram[],
+  depths: readonly number[],
+  granularity: 16 | 32,
+  limit = MAX_BPF_STACK,
+): { frames: number; bytes: number } | undefined {
+  checkDepths(graph, depths);
+  const walk = (i: number, above: number, frames: number): { frames: number; bytes: number } | undefined => {
+    if (frames > graph.length) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `the calls from subprogram 0 loop`);
+    const bytes = above + roundStackDepth(depths[i]!, granularity);
+    if (bytes > limit) return { frames, bytes };
+    for (const callee of graph[i]!.callees) {
+      const over = walk(callee, bytes, frames + 1);
+      if (over) return over;
+    }
+    return undefined;
+  };
+  return walk(0, 0, 1);
 }

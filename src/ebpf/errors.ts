@@ -107,6 +107,9 @@ export function failedProgram(libbpfLog: string): string | undefined {
   return /prog '([^']+)': (?:BPF program load failed|-- BEGIN PROG LOAD LOG)/.exec(libbpfLog)?.[1];
 }
 
+// BPF_LOG_STATS lines, which end every log and say nothing of the refusal.
+const STATS_LINE = /^(processed \d+ insns|verification time \d+|stack depth \d)/;
+
 function tail(text: string, lines: number): string {
   const all = text.split('\n').filter((l) => l.trim() !== '');
   return all.slice(-lines).join('\n');
@@ -134,7 +137,7 @@ export function toWaggleError(e: unknown, ctx: ErrorContext): WaggleError {
   if (verifierLog !== undefined && errno !== EPERM) {
     const program = failedProgram(log);
     // A helper this kernel does not have is named with the release that added it.
-    const reason = missingHelperReason(verifierLog) ?? tail(verifierLog, 3);
+    const reason = missingHelperReason(verifierLog) ?? tail(verifierLog.split('\n').filter((l) => !STATS_LINE.test(l)).join('\n'), 3);
     return new VerifierError(
       `${ctx.action}: the verifier rejected program${program ? ` '${program}'` : ''}: ${reason}`,
       verifierLog,

@@ -93,13 +93,14 @@ export class Program {
   /**
    * The deepest chain of calls by stack use, the verifier's way; needs the
    * per-subprogram depths of BPF_LOG_STATS (spec.program(name).logLevel = 4).
+   * Rounding: see roundStackDepth (32, the portable figure, by default).
    */
-  stackChain(): StackChain {
+  stackChain(granularity: 16 | 32 = 32): StackChain {
     const depths = this.verifierStats?.stackDepths ?? [];
     if (depths.length === 0) {
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `program ${this.name} was loaded without BPF_LOG_STATS (logLevel 4); its stack depths are unknown`);
     }
-    return deepestStackChain(this.callGraph(), depths);
+    return deepestStackChain(this.callGraph(), depths, granularity);
   }
 
   private link(description: string, attach: () => Handle<'link'>, ctx: Parameters<typeof toWaggleError>[1]): Link {

@@ -91,6 +91,25 @@ function kernelConfig(set: CompiledPolicySet): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Sizes and load-time constants of the security object for a compiled policy
+ * set; the verifier prunes every check the set does not use. (Also used by
+ * scripts/bpf-budget.ts to verify the programs as the agent loads them.)
+ */
+export function configureSecuritySpec(spec: ObjectSpec, set: CompiledPolicySet, opts: KernelOptions = {}): void {
+  spec.map('events').maxEntries = opts.ringBufferBytes ?? 1 << 23;
+  spec.map('procs').maxEntries = opts.processTableSize ?? 32768;
+  spec.setVariable('cfg', kernelConfig(set));
+  spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? 65536);
+  spec.setVariable(
+    'sels',
+    Array.from({ length: set.config.hook[0]!.length * 32 }, (_, i) => {
+      const s = set.sels[i];
+      return s ? { ...s, later: maskValue(s.later), pad: 0 } : undefined;
+    }),
+  );
+}
+
 const sum = (v: number[] | undefined): number => (v ?? []).reduce((a, b) => a + b, 0);
 
 export class SecurityKernel {
@@ -120,17 +139,7 @@ export class SecurityKernel {
         hookPrograms.set(hook, programs);
       }
       spec.selectPrograms([...LIFECYCLE_PROGRAMS, ...[...hookPrograms.values()].flat()]);
-      spec.map('events').maxEntries = opts.ringBufferBytes ?? 1 << 23;
-      spec.map('procs').maxEntries = opts.processTableSize ?? 32768;
-      spec.setVariable('cfg', kernelConfig(set));
-      spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? 65536);
-      spec.setVariable(
-        'sels',
-        Array.from({ length: set.config.hook[0]!.length * 32 }, (_, i) => {
-          const s = set.sels[i];
-          return s ? { ...s, later: maskValue(s.later), pad: 0 } : undefined;
-        }),
-      );
+      configureSecuritySpec(spec, set, opts);
       const coll = spec.load();
       const kernel = new SecurityKernel(coll, layout, hookPrograms);
       try {

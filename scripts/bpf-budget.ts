@@ -1,0 +1,63 @@
+// npm run bpf:budget [-- --json]: loads every BPF program of the project with
+// BPF_LOG_STATS and checks its verifier budget: combined stack (deepest call
+// chain, 32-byte rounding) ≤ 384 B and processed instructions ≤ 250,000. Exits
+// 1 naming each offender; a program of the agent that fails to load offends too.
+// --json prints only a JSON array of rows on stdout.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { packageRoot } from '../src/paths.js';
+import { ObjectSpec } from '../src/ebpf/index.js';
+import { measureProgram, worst } from './budget/measure.js';
+import { profilesFor } from './budget/profiles.js';
+import { INSN_BUDGET, STACK_BUDGET, type Row, offence, table } from './budget/report.js';
+
+const BPF_DIR = join(packageRoot, 'dist', 'bpf');
+// Test objects the verifier is meant to refuse.
+const MEANT_TO_FAIL = /^testdata\/verifier_reject/;
+// Feature probes find out what this kernel supports: refusals are findings.
+const PROBES = /^probes\//;
+
+function objects(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? objects(p) : name.endsWith('.bpf.o') ? [p] : [];
+    })
+    .sort();
+}
+
+function measureAll(): Row[] {
+  const rows: Row[] = [];
+  for (const path of objects(BPF_DIR)) {
+    const object = relative(BPF_DIR, path);
+    const id = object.replace(/\.bpf\.o$/, '');
+    if (MEANT_TO_FAIL.test(id)) continue;
+    const spec = ObjectSpec.open(path);
+    const programs = [...spec.programs.keys()];
+    spec.close();
+    const profiles = profilesFor(id);
+    for (const program of programs) {
+      const m = worst(profiles.map((p) => measureProgram(path, program, p, PROBES.test(id))));
+      rows.push({ object, program, profiles: profiles.map((p) => p.name), ...m });
+    }
+  }
+  return rows;
+}
+
+function main(): number {
+  const json = process.argv.includes('--json');
+  const rows = measureAll();
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${table(rows)}\n\nbudget: combined stack ≤ ${STACK_BUDGET} B (32-byte rounding), processed insns ≤ ${INSN_BUDGET}\n`);
+  }
+  const offenders = rows.flatMap((r) => {
+    const why = offence(r);
+    return why ? [`${r.object} ${r.program}: ${why}`] : [];
+  });
+  for (const o of offenders) process.stderr.write(`bpf:budget: ${o}\n`);
+  return offenders.length ? 1 : 0;
+}
+
+process.exitCode = main();
