@@ -2,7 +2,8 @@
 // BPF_LOG_STATS and checks its verifier budget: combined stack (deepest call
 // chain, 32-byte rounding) ≤ 384 B and processed instructions ≤ 250,000. Exits
 // 1 naming each offender; a program of the agent that fails to load offends too.
-// --json prints only a JSON array of rows on stdout.
+// --json prints only a JSON array of rows on stdout. Other arguments keep only
+// the objects whose path under dist/bpf contains one of them (e.g. "security/").
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -26,12 +27,12 @@ function objects(dir: string): string[] {
     .sort();
 }
 
-function measureAll(): Row[] {
+function measureAll(filters: readonly string[]): Row[] {
   const rows: Row[] = [];
   for (const path of objects(BPF_DIR)) {
     const object = relative(BPF_DIR, path);
     const id = object.replace(/\.bpf\.o$/, '');
-    if (MEANT_TO_FAIL.test(id)) continue;
+    if (MEANT_TO_FAIL.test(id) || (filters.length > 0 && !filters.some((f) => object.includes(f)))) continue;
     const spec = ObjectSpec.open(path);
     const programs = [...spec.programs.keys()];
     spec.close();
@@ -45,8 +46,13 @@ function measureAll(): Row[] {
 }
 
 function main(): number {
-  const json = process.argv.includes('--json');
-  const rows = measureAll();
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const rows = measureAll(args.filter((a) => !a.startsWith('--')));
+  if (rows.length === 0) {
+    process.stderr.write(`bpf:budget: no BPF objects under ${BPF_DIR} match (was "npm run build" run?)\n`);
+    return 1;
+  }
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {

@@ -7,6 +7,11 @@
 //                      └─ bpf_for_each_map_elem → each_cb (16 B) ── global_fn (200 B, global)
 //
 // Deepest chain: chain_main → each_cb → global_fn.
+//
+//   loop_main (40 B) ── bpf_loop → loop_cb (16 B)
+//
+// The kernel (JIT, ≥ 5.19) inlines that bpf_loop, which gives loop_main 24 more
+// bytes after the stack check: its BPF_LOG_STATS depth reads 64.
 #include "waggle/common.h"
 
 struct {
@@ -53,6 +58,18 @@ int chain_main(struct __sk_buff *skb) {
   __u64 sum = mid(b[1]) + leaf_big(b[2]) + b[4];
   bpf_for_each_map_elem(&values, each_cb, NULL, 0);
   return sum & 1;
+}
+
+static long loop_cb(__u64 index, void *ctx) {
+  FILL(b, 2, index);
+  return b[1] > 100;
+}
+
+SEC("socket")
+int loop_main(struct __sk_buff *skb) {
+  FILL(b, 5, skb->len);
+  bpf_loop(4, loop_cb, NULL, 0);
+  return b[4] & 1;
 }
 
 WAGGLE_LICENSE;

@@ -1,7 +1,8 @@
 // Loads one program of an object with BPF_LOG_STATS and reads what the verifier
 // spent on it: processed instructions, and the deepest chain of calls by stack
 // (from the kernel's copy of the code when it loads; from libbpf's copy, the
-// one the kernel was given, when the kernel refuses it).
+// one the kernel was given, when the kernel refuses it: the check failed before
+// any bpf_loop inlining, so the log's depths are the ones it summed).
 import {
   BPF_LOG_STATS,
   type Btf,
@@ -53,9 +54,10 @@ function figures(
   log: string | undefined,
   name: (index: number) => string,
   reason?: string,
+  depths?: number[],
 ): Measurement {
   const stats = log === undefined ? undefined : parseVerifierStats(log);
-  const c = graph && stats ? chains(graph, stats.stackDepths) : undefined;
+  const c = graph && stats ? chains(graph, depths ?? stats.stackDepths) : undefined;
   return {
     status,
     stackBytes: c ? c[0].bytes : null,
@@ -102,10 +104,10 @@ export function measureProgram(path: string, program: string, profile: Profile, 
     }
     const prog = coll.program(program);
     const { code } = prog.info({ code: true });
-    const graph = callGraph(code.instructions, code.funcInfo.map((f) => f.insnOff), 'xlated');
     const btf = spec.btf;
     const name = (i: number): string => funcName(btf, code.funcInfo[i]?.typeId) ?? (i === 0 ? program : `#${i}`);
-    return figures('ok', graph, prog.verifierLog, name);
+    // Depths as the stack check saw them: a refused program's log has them so; a loaded one's after bpf_loop inlining.
+    return figures('ok', prog.callGraph(), prog.verifierLog, name, undefined, prog.stackDepths());
   } finally {
     if (coll) coll.close();
     else spec.close();

@@ -194,3 +194,26 @@ export function firstStackOverflow(
   };
   return walk(0, 0, 1);
 }
+
+/** Stack bpf_loop inlining (Linux ≥ 5.19, JIT) gives the calling subprogram: three spilled registers. */
+export const BPF_LOOP_INLINE_STACK = 24;
+
+/**
+ * The depths the verifier's stack check saw, from BPF_LOG_STATS depths of a
+ * loaded program. The stats are printed after the kernel inlined bpf_loop calls,
+ * which added 24 bytes to each subprogram that had one inlined (optimize_bpf_loop);
+ * the check (check_max_stack_depth) ran before. An inlined loop shows in the
+ * kernel's code (`xlated`) as a direct call to a callback that the code given to
+ * the kernel (`given`, libbpf's) only passed as an argument. The result is exact
+ * to within the 8-byte alignment the kernel also adds, which any rounding to
+ * 16 or 32 absorbs. When the two graphs do not match, the depths are returned as
+ * they are (an over-estimate, never an under-estimate).
+ */
+export function depthsBeforeLoopInlining(depths: readonly number[], xlated: readonly Subprogram[], given: readonly Subprogram[]): number[] {
+  if (xlated.length !== depths.length || given.length !== depths.length) return [...depths];
+  return depths.map((d, i) => {
+    const g = given[i]!;
+    const inlined = xlated[i]!.calls.some((c) => g.callbacks.includes(c) && !g.calls.includes(c));
+    return inlined ? Math.max(0, d - BPF_LOOP_INLINE_STACK) : d;
+  });
+}

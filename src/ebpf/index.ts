@@ -21,6 +21,6 @@ export { ensureTracefs, ensureBpffs, ensureSecurityfs, cgroup2Path } from './mou
 export { enableStats } from './stats.js';
 export { BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS, parseVerifierStats } from './verifier-stats.js';
 export type { VerifierStats } from './verifier-stats.js';
-export { MAX_BPF_STACK, callGraph, subprogramStarts, deepestStackChain, firstStackOverflow, roundStackDepth } from './call-graph.js';
+export { MAX_BPF_STACK, callGraph, subprogramStarts, deepestStackChain, depthsBeforeLoopInlining, firstStackOverflow, roundStackDepth, BPF_LOOP_INLINE_STACK } from './call-graph.js';
 export type { Subprogram, StackChain, InstructionSource } from './call-graph.js';
 export { interfaceIndex } from './net.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WaggleError, toWaggleError } from './errors.js';
 import { Link, detachOnExit } from './link.js';
 import { cgroup2Path, ensureTracefs } from './mounts.js';
-import { type StackChain, callGraph, deepestStackChain, type Subprogram } from './call-graph.js';
+import { type StackChain, callGraph, deepestStackChain, depthsBeforeLoopInlining, subprogramStarts, type Subprogram } from './call-graph.js';
 import { type Handle, type NativeProgramCode, type NativeProgramRuntimeInfo, native } from './native.js';
 import { interfaceIndex } from './net.js';
 import { type VerifierStats, parseVerifierStats } from './verifier-stats.js';
@@ -91,16 +91,25 @@ export class Program {
   }
 
   /**
-   * The deepest chain of calls by stack use, the verifier's way; needs the
-   * per-subprogram depths of BPF_LOG_STATS (spec.program(name).logLevel = 4).
-   * Rounding: see roundStackDepth (32, the portable figure, by default).
+   * Stack bytes of each subprogram as the verifier's stack check counted them
+   * (BPF_LOG_STATS depths less what bpf_loop inlining added afterwards); needs
+   * spec.program(name).logLevel = BPF_LOG_STATS (4).
    */
-  stackChain(granularity: 16 | 32 = 32): StackChain {
+  stackDepths(): number[] {
     const depths = this.verifierStats?.stackDepths ?? [];
     if (depths.length === 0) {
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `program ${this.name} was loaded without BPF_LOG_STATS (logLevel 4); its stack depths are unknown`);
     }
-    return deepestStackChain(this.callGraph(), depths, granularity);
+    const given = native().programInstructions(this.owner.handle(), this.name);
+    return depthsBeforeLoopInlining(depths, this.callGraph(), callGraph(given, subprogramStarts(given), 'elf'));
+  }
+
+  /**
+   * The deepest chain of calls by stack use, the verifier's way (see
+   * deepestStackChain; rounding 32, the portable figure, by default).
+   */
+  stackChain(granularity: 16 | 32 = 32): StackChain {
+    return deepestStackChain(this.callGraph(), this.stackDepths(), granularity);
   }
 
   private link(description: string, attach: () => Handle<'link'>, ctx: Parameters<typeof toWaggleError>[1]): Link {
