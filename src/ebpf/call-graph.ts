@@ -4,6 +4,8 @@
 // depths, each rounded up, must add up to at most 512 bytes (MAX_BPF_STACK).
 // Callbacks (bpf_loop, bpf_for_each_map_elem, … referenced by an ld_imm64 of a
 // function) count as calls, as the kernel counts them; global functions too.
+// Async callbacks (bpf_timer, bpf_wq) run on a stack of their own, which the
+// kernel does not add to their caller's; counted here too, they can only over-count.
 import { WaggleError } from './errors.js';
 
 const INSN_BYTES = 8;
@@ -171,9 +173,9 @@ function checkDepths(graph: readonly Subprogram[], depths: readonly number[]): v
  * The verifier's own walk (check_max_stack_depth_subprog): depth first from the
  * entry, callees in instruction order, the first chain whose sum exceeds `limit`.
  * Its result is what the kernel reports as "combined stack size of <frames>
- * calls is <bytes>"; undefined when no chain exceeds. (Kernels with private
- * stacks for tracing programs, x86-64 JIT since 6.14 where enabled, leave
- * subprograms of 64 bytes or more out of the sum; this walk does not.)
+ * calls is <bytes>"; undefined when no chain exceeds. (A kernel that gives a
+ * program's large subprograms private stacks leaves them out of the sum; this
+ * walk never does, so it can only over-count.)
  */
 export function firstStackOverflow(
   graph: readonly Subprogram[],
