@@ -9,13 +9,16 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 VMLINUX_H := $(OUT)/include/vmlinux.h
 
 SOURCES := $(shell find bpf -name '*.bpf.c')
-OBJECTS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(SOURCES))
+# Builds of one source with another define: capture with the bpf_rdonly_cast
+# kfunc (6.2+), loaded first, the plain build being the fallback.
+VARIANTS := capture/socket_capture_kfunc
+OBJECTS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(SOURCES)) $(VARIANTS:%=$(OUT)/%.bpf.o)
 # Every object is also compiled for the other architecture (not loaded here):
 # C that only builds for one architecture (register names, arch-only types)
 # fails the build instead of failing on a user's machine.
 OTHER_ARCH := $(if $(filter arm64,$(ARCH)),x86,arm64)
 OUT_OTHER := dist/bpf-$(OTHER_ARCH)
-OBJECTS_OTHER := $(patsubst bpf/%.bpf.c,$(OUT_OTHER)/%.bpf.o,$(SOURCES))
+OBJECTS_OTHER := $(patsubst bpf/%.bpf.c,$(OUT_OTHER)/%.bpf.o,$(SOURCES)) $(VARIANTS:%=$(OUT_OTHER)/%.bpf.o)
 
 CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
 	-I$(OUT)/include -Ibpf/include -MMD -MP
@@ -31,6 +34,14 @@ $(VMLINUX_H):
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CFLAGS) -c $< -o $@
+
+$(OUT)/capture/socket_capture_kfunc.bpf.o: bpf/capture/socket_capture.bpf.c $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) -DWAGGLE_CAPTURE_KFUNC -c $< -o $@
+
+$(OUT_OTHER)/capture/socket_capture_kfunc.bpf.o: bpf/capture/socket_capture.bpf.c $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(subst -D__TARGET_ARCH_$(ARCH),-D__TARGET_ARCH_$(OTHER_ARCH) -DWAGGLE_FOREIGN_VMLINUX,$(CFLAGS)) -DWAGGLE_CAPTURE_KFUNC -c $< -o $@
 
 $(OUT_OTHER)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	@mkdir -p $(dir $@)

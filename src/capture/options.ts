@@ -43,6 +43,7 @@ const schema = z.strictObject({
   flushIntervalMs: z.number().int().min(1).default(CAPTURE_DEFAULTS.flushIntervalMs),
   wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
   reuseExchange: z.boolean().default(false),
+  kernelReads: z.enum(['auto', 'core']).default('auto'),
 });
 
 export interface SocketCaptureOptions {
@@ -58,6 +59,12 @@ export interface SocketCaptureOptions {
   maxConnections?: number;
   /** Ring buffer size in bytes (a power of two). */
   ringBufferBytes?: number;
+  /**
+   * How the programs read kernel structs: 'auto' uses the bpf_rdonly_cast kfunc
+   * where the kernel has it (6.2+) and CO-RE helper reads elsewhere; 'core' always
+   * uses the CO-RE build (what 6.1 runs; for tests and comparisons).
+   */
+  kernelReads?: 'auto' | 'core';
   /** An exchange idle this long is reported as incomplete ('timeout'). */
   idleTimeoutMs?: number;
   /** How often idle exchanges are looked for. */

@@ -14,6 +14,8 @@ import { ExchangeDecoder, reusableExchange } from './exchange-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 
 export const CAPTURE_OBJECT = 'capture/socket_capture';
+/** The same programs reading kernel structs through the bpf_rdonly_cast kfunc (6.2+): cheaper, tried first. */
+export const CAPTURE_OBJECT_KFUNC = 'capture/socket_capture_kfunc';
 /** Run on demand (BPF_PROG_TEST_RUN), never attached. */
 const SWEEP_PROGRAM = 'cap_sweep';
 const WATCHED_BY_USER = 1;
@@ -41,6 +43,8 @@ export class SocketCapture {
     private readonly onExchange: SocketCaptureOptions['onExchange'],
     private readonly onError: (error: unknown) => void,
     readonly options: ResolvedCaptureOptions,
+    /** The object that loaded: CAPTURE_OBJECT_KFUNC, or CAPTURE_OBJECT where the kernel lacks the kfunc. */
+    readonly object: string,
   ) {
     this.watched = coll.map<number, number>('watched');
     this.excluded = coll.map<number, number>('excluded');
@@ -93,27 +97,13 @@ export class SocketCapture {
   /** Loads and attaches the capture programs. Nothing is captured until watch() or watchAllExcept(). */
   static async start(opts: SocketCaptureOptions): Promise<SocketCapture> {
     const options = resolveCaptureOptions(opts);
-    const spec = ObjectSpec.open(bpfObjectPath(CAPTURE_OBJECT));
-    let coll: Collection;
-    try {
-      spec.setVariable('request_capture', options.requestCaptureBytes);
-      spec.setVariable('response_capture', options.responseCaptureBytes);
-      spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);
-      spec.setVariable('wakeup_bytes', Math.min(options.wakeupBytes, options.ringBufferBytes / 4));
-      spec.map('conns').maxEntries = options.maxConnections;
-      spec.map('exchanges').maxEntries = options.ringBufferBytes;
-      spec.map('watched').maxEntries = options.maxWatchedPids;
-      coll = spec.load();
-    } catch (e) {
-      spec.close();
-      throw e;
-    }
+    const { coll, object } = loadCapture(options);
     try {
       for (const p of coll.spec.programs.values()) {
         if (p.name !== SWEEP_PROGRAM) coll.program(p.name).attach();
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      return new SocketCapture(coll, opts.onExchange, onError, options);
+      return new SocketCapture(coll, opts.onExchange, onError, options, object);
     } catch (e) {
       coll.close();
       throw e;
@@ -209,5 +199,37 @@ export class SocketCapture {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+/**
+ * The kfunc build when this kernel has bpf_rdonly_cast, else the build with CO-RE
+ * reads (6.1 and older). When both fail, the plain build's error is the reason.
+ */
+function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string } {
+  if (options.kernelReads === 'auto') {
+    try {
+      return { coll: loadCaptureObject(CAPTURE_OBJECT_KFUNC, options), object: CAPTURE_OBJECT_KFUNC };
+    } catch {
+      // e.g. 6.1: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
+    }
+  }
+  return { coll: loadCaptureObject(CAPTURE_OBJECT, options), object: CAPTURE_OBJECT };
+}
+
+function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Collection {
+  const spec = ObjectSpec.open(bpfObjectPath(name));
+  try {
+    spec.setVariable('request_capture', options.requestCaptureBytes);
+    spec.setVariable('response_capture', options.responseCaptureBytes);
+    spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);
+    spec.setVariable('wakeup_bytes', Math.min(options.wakeupBytes, options.ringBufferBytes / 4));
+    spec.map('conns').maxEntries = options.maxConnections;
+    spec.map('exchanges').maxEntries = options.ringBufferBytes;
+    spec.map('watched').maxEntries = options.maxWatchedPids;
+    return spec.load();
+  } catch (e) {
+    spec.close();
+    throw e;
   }
 }
