@@ -1,14 +1,17 @@
-// The agent's health as the UI's health page shows it: watched processes and the
-// pipeline's counters, read from the components that own them.
+// The agent's health as the UI's health page shows it: which features run (and
+// why not), watched processes and the pipeline's counters, read from the
+// components that own them.
 import type { SocketCapture } from '../capture/index.js';
 import type { Discovery } from '../discovery/index.js';
-import type { HealthSources, WatchedProcess } from '../store/index.js';
+import type { FeatureHealth, HealthSources, WatchedProcess } from '../store/index.js';
 import type { HttpTelemetry } from '../telemetry/index.js';
 
 export interface HealthParts {
   discovery: Discovery;
-  capture: SocketCapture;
+  /** Absent when the `http` feature could not start. */
+  capture: SocketCapture | undefined;
   telemetry: HttpTelemetry;
+  features: () => FeatureHealth[];
   unidentified: () => number;
 }
 
@@ -21,15 +24,20 @@ export function agentHealthSources(parts: HealthParts): HealthSources {
         executable: w.info.exePath,
         reason: w.reason.kind === 'selector' ? 'selected' : w.reason.kind === 'child' ? `child of ${w.reason.parent}` : 'all processes',
       })),
+    features: parts.features,
     counters: () => {
-      const c = parts.capture.stats();
       const t = parts.telemetry.stats();
+      const c = parts.capture?.stats();
       return {
-        'records.received': c.delivered,
-        'records.dropped.kernel': c.ringBufferDrops,
-        'exchanges.lost.evicted': c.evicted,
-        'exchanges.incomplete': c.incomplete,
-        'exchanges.unidentified': parts.unidentified(),
+        ...(c
+          ? {
+              'records.received': c.delivered,
+              'records.dropped.kernel': c.ringBufferDrops,
+              'exchanges.lost.evicted': c.evicted,
+              'exchanges.incomplete': c.incomplete,
+              'exchanges.unidentified': parts.unidentified(),
+            }
+          : {}),
         'requests.parsed': t.requests,
         'parse.failures': t.parseFailures.reduce((a, f) => a + f.count, 0),
       };

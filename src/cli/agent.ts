@@ -6,8 +6,8 @@
 //   agent.url                                  // http://127.0.0.1:9400
 //   await agent.close();                       // detaches everything
 import { Registry } from 'prom-client';
-import { SocketCapture } from '../capture/index.js';
-import { Discovery } from '../discovery/index.js';
+import type { SocketCapture } from '../capture/index.js';
+import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry } from '../telemetry/index.js';
@@ -15,8 +15,21 @@ import { startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
 import { agentHealthSources } from './agent-health.js';
-import { type SecurityPart, startSecurity, wantsSecurity } from './agent-security.js';
-import { type AgentConfig, discoveryOptions } from './config/index.js';
+import type { AgentConfig } from './config/index.js';
+import {
+  type AgentFeatureName,
+  FeatureBoard,
+  type FeatureStatus,
+  NOT_WANTED,
+  type SecurityPart,
+  checkFeatures,
+  featureFailureReason,
+  readinessText,
+  registerFeatureMetrics,
+  startDiscoveryFeature,
+  startHttpFeature,
+  startSecurityFeatures,
+} from './features/index.js';
 import { type Logger, createLogger } from './logger.js';
 
 export interface Agent {
@@ -31,7 +44,10 @@ export interface Agent {
   readonly registry: Registry;
   readonly telemetry: HttpTelemetry;
   readonly discovery: Discovery;
-  readonly capture: SocketCapture;
+  /** The socket capture, unless the `http` feature could not start. */
+  readonly capture: SocketCapture | undefined;
+  /** Every feature: up, off (with the kernel's reason) or disabled by the configuration. */
+  readonly features: readonly FeatureStatus[];
   /** Policies and process events, when configured. */
   readonly security: SecurityPart | undefined;
   /** Exchanges whose process was gone before it could be identified. */
@@ -98,38 +114,47 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => new Promise<void>((resolve) => stream.end(resolve)));
     }
 
-    // Discovery is created first so that capture can ask it who a pid is; it starts
-    // scanning only once capture is attached, so no selected process is missed.
-    const discovery = new Discovery(discoveryOptions(config));
-    discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
-    let unidentified = 0;
-    const capture = await SocketCapture.start({
-      requestCaptureBytes: config.capture.request_bytes,
-      responseCaptureBytes: config.capture.response_bytes,
-      ringBufferBytes: config.capture.ring_buffer_bytes,
-      maxConnections: config.capture.max_connections,
-      // One Exchange object overwritten record after record: telemetry reads it during the call only.
-      reuseExchange: true,
-      onExchange: (exchange) => {
-        const identity = discovery.identity(exchange.pid);
-        if (identity) telemetry.handleExchange(exchange, identity);
-        else unidentified++;
-      },
-      onError: (e) => log.warn({ err: e }, 'capture error'),
-    });
-    closers.push(() => capture.close());
-    registerCaptureMetrics(self, capture, discovery, () => unidentified);
-    registerBpfProgramMetrics(self, capture);
+    const board = new FeatureBoard(NOT_WANTED);
+    registerFeatureMetrics(self, board);
+    const featureOff = (feature: AgentFeatureName) => log.warn({ feature, reason: board.get(feature).reason }, `feature ${feature} is off`);
 
-    discovery.on('added', (proc) => capture.watch(proc.pid));
-    discovery.on('removed', (pid, identity) => {
-      capture.unwatch(pid);
-      telemetry.forgetService(identity);
-      otlp.forgetService(identity);
+    // Capture is attached before discovery's first scan, so no selected process is
+    // missed; it asks discovery who a pid is once both run.
+    let discovery: Discovery | undefined;
+    let unidentified = 0;
+    let capture: SocketCapture | undefined;
+    try {
+      capture = await startHttpFeature(config, {
+        onExchange: (exchange) => {
+          const identity = discovery?.identity(exchange.pid);
+          if (identity) telemetry.handleExchange(exchange, identity);
+          else unidentified++;
+        },
+        onError: (e) => log.warn({ err: e }, 'capture error'),
+      });
+      closers.push(() => capture!.close());
+      board.up('http');
+      registerCaptureMetrics(self, capture, () => unidentified);
+      registerBpfProgramMetrics(self, capture);
+    } catch (e) {
+      board.off('http', featureFailureReason(e));
+      featureOff('http');
+    }
+
+    discovery = await startDiscoveryFeature(config, board, (d) => {
+      d.on('error', (e) => log.warn({ err: e }, 'discovery error'));
+      d.on('added', (proc) => capture?.watch(proc.pid));
+      d.on('removed', (pid, identity) => {
+        capture?.unwatch(pid);
+        telemetry.forgetService(identity);
+        otlp.forgetService(identity);
+      });
     });
-    closers.push(() => discovery.close());
-    await discovery.start();
-    if (discovery.mode === 'all') capture.watchAllExcept(discovery.excludedPids());
+    const started = discovery;
+    closers.push(() => started.close());
+    if (board.get('discovery').state === 'off') featureOff('discovery');
+    if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
+    self.gauge('watched_processes', 'Processes selected by discovery.', () => started.watched().size);
 
     const server: AgentHttpServer = createHttpServer({
       host: config.listen.host,
@@ -142,7 +167,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       res.writeHead(200, { 'content-type': prometheus.contentType });
       res.end(body);
     });
-    server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'starting\n'));
+    server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, readinessText(ready, board)));
     let ui: AttachedUi | undefined;
     if (config.ui.enabled) {
       // Per request, the store aggregates a summary and builds a Span only for the
@@ -150,24 +175,29 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const attached = attachUi(server, {
         onRequest: (listener) => telemetry.onRequest(listener),
         registry,
-        features: () => ({ security: wantsSecurity(config), profiling: false }),
+        features: () => ({ security: board.get('process-events').state === 'up', profiling: false }),
       });
-      const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, unidentified: () => unidentified }));
+      const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
       closers.push(() => {
         sampler.stop();
         attached.close();
       });
       ui = attached;
     }
-    let security: SecurityPart | undefined;
-    if (wantsSecurity(config)) {
-      security = await startSecurity(config, { registry, store: ui?.store, log });
-      closers.push(() => security!.close());
-    }
+    const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log });
+    if (security) closers.push(() => security.close());
+    else if (board.get('process-events').state === 'off') featureOff('process-events');
+
+    // kernel_events: on is the older way of requiring discovery's kernel events.
+    const required = [...config.require, ...(config.discovery.kernel_events === 'on' ? (['discovery'] as const) : [])];
+    const refusal = checkFeatures(board, required);
+    if (refusal) throw refusal;
     await server.listen();
     closers.push(() => server.close());
     ready = true;
-    log.info({ url: server.url, mode: discovery.mode, watched: discovery.watched().size }, 'waggle agent ready');
+    const running = board.list().filter((f) => f.state === 'up').map((f) => f.name);
+    const off = board.list().filter((f) => f.state === 'off').map((f) => f.name);
+    log.info({ url: server.url, mode: discovery.mode, watched: discovery.watched().size, features: running, off }, 'waggle agent ready');
 
     return {
       url: server.url,
@@ -179,6 +209,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       telemetry,
       discovery,
       capture,
+      features: board.list(),
       unidentified: () => unidentified,
       close: closeAll,
     };
@@ -188,7 +219,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   }
 }
 
-function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, discovery: Discovery, unidentified: () => number): void {
+function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unidentified: () => number): void {
   // stats() walks kernel maps; read it once per scrape, not once per metric.
   let cached: { at: number; stats: ReturnType<SocketCapture['stats']> } | undefined;
   const stats = () => {
@@ -205,7 +236,6 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, disco
   self.gauge('capture_in_flight', 'Exchanges in flight (requests seen, responses not yet complete).', () => stats().inFlight);
   self.gauge('capture_connections', 'TCP connections whose state the kernel tracks.', () => stats().connections);
   self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
-  self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
 }
 
 /**

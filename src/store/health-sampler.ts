@@ -1,10 +1,12 @@
 // Feeds the store's health history every few seconds: the agent process's CPU
 // and memory, plus whatever the agent reports through `sources` (watched
 // processes, pipeline counters such as records received and dropped).
-import type { HealthSnapshot, WatchedProcess } from './health.js';
+import type { FeatureHealth, HealthSnapshot, WatchedProcess } from './health.js';
 import type { LiveStore } from './live-store.js';
 
 export interface HealthSources {
+  /** The agent's features: up, off with the reason, or disabled. */
+  features?: () => FeatureHealth[];
   watched?: () => WatchedProcess[];
   /** Monotonic totals, e.g. { 'records.received': n, 'records.dropped.kernel': m }. */
   counters?: () => Record<string, number>;
@@ -23,6 +25,7 @@ export function startHealthSampler(store: LiveStore, sources: HealthSources = {}
     const mem = process.memoryUsage();
     const snapshot: HealthSnapshot = {
       timeMs: Date.now(),
+      features: safe(sources.features, []),
       watched: safe(sources.watched, []),
       counters: {
         ...safe(sources.counters, {}),

@@ -10,8 +10,21 @@ export interface WatchedProcess {
   reason?: string;
 }
 
+/** One agent feature as the health page shows it (the agent's FeatureStatus). */
+export interface FeatureHealth {
+  name: string;
+  title: string;
+  /** up: running; off: could not start (reason says why); disabled: not asked for. */
+  state: 'up' | 'off' | 'disabled';
+  reason?: string;
+  /** Partial degradation of a feature that is up. */
+  note?: string;
+}
+
 export interface HealthSnapshot {
   timeMs: number;
+  /** Which features run and why the others do not. */
+  features: FeatureHealth[];
   watched: WatchedProcess[];
   /**
    * Monotonic totals by name, e.g. "records.received", "records.dropped.kernel",
@@ -44,6 +57,7 @@ export interface HealthView {
 
 const MAX_COUNTERS = 64;
 const MAX_WATCHED = 2_000;
+const MAX_FEATURES = 32;
 
 export class HealthStore {
   private readonly ring: Array<HealthSnapshot | undefined>;
@@ -59,6 +73,7 @@ export class HealthStore {
     const s: HealthSnapshot = {
       ...snapshot,
       watched: snapshot.watched.slice(0, MAX_WATCHED),
+      features: snapshot.features.slice(0, MAX_FEATURES),
       counters: Object.fromEntries(Object.entries(snapshot.counters).slice(0, MAX_COUNTERS)),
       gauges: Object.fromEntries(Object.entries(snapshot.gauges).slice(0, MAX_COUNTERS)),
     };

@@ -6,7 +6,7 @@ export type { LiveStoreOptions, SpanQuery } from './live-store.js';
 export { registerStoreMetrics } from './metrics.js';
 export { startHealthSampler } from './health-sampler.js';
 export type { HealthSampler, HealthSources } from './health-sampler.js';
-export type { HealthSnapshot, HealthView, WatchedProcess } from './health.js';
+export type { FeatureHealth, HealthSnapshot, HealthView, WatchedProcess } from './health.js';
 export type { SecurityEventRecord, SecurityEventView } from './security-events.js';
 export { LOCAL_CALLERS_LABEL } from './service-map.js';
 export { LogHistogram } from './log-histogram.js';

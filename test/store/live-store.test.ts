@@ -231,10 +231,15 @@ describe('live store', () => {
     assert.equal(store.security.list({ afterSeq: 2497 }).length, 2);
     assert.equal(store.security.list({ type: 'policy', limit: 3 }).every((e) => e.type === 'policy'), true);
 
-    store.health.record({ timeMs: T0, watched: [{ pid: 1, service: 'a' }], counters: { 'records.received': 100, 'records.dropped.kernel': 0 }, gauges: {}, cpuSeconds: 1, rssBytes: 50e6, heapUsedBytes: 20e6 });
-    store.health.record({ timeMs: T0 + 5000, watched: [{ pid: 1, service: 'a' }], counters: { 'records.received': 600, 'records.dropped.kernel': 5 }, gauges: {}, cpuSeconds: 1.5, rssBytes: 51e6, heapUsedBytes: 21e6 });
+    const features = [
+      { name: 'http', title: 'RED metrics', state: 'off' as const, reason: "the verifier rejected program 'cap_read': too large" },
+      { name: 'discovery', title: 'kernel events', state: 'up' as const },
+    ];
+    store.health.record({ timeMs: T0, features, watched: [{ pid: 1, service: 'a' }], counters: { 'records.received': 100, 'records.dropped.kernel': 0 }, gauges: {}, cpuSeconds: 1, rssBytes: 50e6, heapUsedBytes: 20e6 });
+    store.health.record({ timeMs: T0 + 5000, features, watched: [{ pid: 1, service: 'a' }], counters: { 'records.received': 600, 'records.dropped.kernel': 5 }, gauges: {}, cpuSeconds: 1.5, rssBytes: 51e6, heapUsedBytes: 21e6 });
     const h = store.health.view(T0 + 5000);
     assert.equal(h.cpuPercent, 10);
+    assert.deepEqual(h.latest?.features, features, 'the latest snapshot carries every feature with its reason');
     assert.deepEqual(
       h.counters.map((x) => [x.name, x.total, x.rate, x.drop]),
       [

@@ -10,6 +10,7 @@ import { WaggleError } from '../../ebpf/index.js';
 import { parseListenAddress } from '../../ui/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { FeatureError, type FeatureStatus, featureLine } from '../features/index.js';
 import { createLogger } from '../logger.js';
 import { untilSignal } from '../until-signal.js';
 import { DEFAULT_DEMO_PORT, type DemoWorkload, startDemoWorkload } from './demo-workload.js';
@@ -67,6 +68,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       agentUi = await startAgentOn(workload, listen, flags);
       out.write(`\n  Open the UI:  ${agentUi.browserUrl}\n`);
       if (agentUi.token) out.write(`  (token ${agentUi.token}; the link above carries it)\n`);
+      const off = agentUi.features.filter((f) => f.state === 'off');
+      if (off.length > 0) out.write(`\n  Running without:\n${off.map((f) => `    ${featureLine(f)}\n`).join('')}  (the UI's health page says the same)\n`);
       out.write('  The service map fills within a few seconds. Ctrl-C stops everything.\n\n');
     } else {
       out.write(`\n  Watch it with:  waggle run --pid ${workload.processes.map((p) => p.pid).join(',')}\n  Ctrl-C stops it.\n\n`);
@@ -75,7 +78,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) process.stderr.write(`waggle demo: ${e.message}\n`);
-    else if (e instanceof WaggleError) process.stderr.write(`waggle demo: cannot start the agent: ${e.message}\n`);
+    else if (e instanceof WaggleError || e instanceof FeatureError) process.stderr.write(`waggle demo: cannot start the agent: ${e.message}\n`);
     else process.stderr.write(`waggle demo: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   } finally {
@@ -87,6 +90,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
 interface AgentUi {
   browserUrl: string;
   token: string | undefined;
+  features: readonly FeatureStatus[];
   close(): Promise<void>;
 }
 
@@ -100,7 +104,7 @@ async function startAgentOn(workload: DemoWorkload, listen: { host: string; port
   // the demo's config selects them by pid (see writeDemoConfig).
   const config = loadConfig({ configPath: writeDemoConfig(workload, listen, flags), env: process.env });
   const agent: Agent = await startAgent(config, { logger: createLogger(config.log_level) });
-  return { browserUrl: agent.browserUrl, token: agent.token, close: () => agent.close() };
+  return { browserUrl: agent.browserUrl, token: agent.token, features: agent.features, close: () => agent.close() };
 }
 
 /** The agent's configuration for the demo, as a YAML file in the workload's directory (readable by the curious). */

@@ -5,6 +5,7 @@ import { WaggleError } from '../../ebpf/index.js';
 import { PolicyError } from '../../security/index.js';
 import { type Agent, startAgent } from '../agent.js';
 import { ConfigError, addRunOptions, loadConfig } from '../config/index.js';
+import { FeatureError } from '../features/index.js';
 import { createLogger } from '../logger.js';
 import { untilSignal } from '../until-signal.js';
 
@@ -29,6 +30,11 @@ export function registerRun(program: Command): Command {
       if (e instanceof PolicyError) {
         process.stderr.write(`waggle: invalid policy\n  ${e.issues.join('\n  ')}\n`);
         process.exitCode = 2;
+        return;
+      }
+      if (e instanceof FeatureError) {
+        process.stderr.write(`waggle: cannot start: ${e.message}\n`);
+        process.exitCode = e.exitCode;
         return;
       }
       if (e instanceof WaggleError) {

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX } from '../../capture/options.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
-import { bool, glob, globList, int, keyValues, listenAddress, oneOf, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
+import { FEATURE_NAMES } from '../features/names.js';
+import { bool, glob, globList, int, keyValues, listenAddress, oneOf, oneOfList, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const KERNEL_EVENTS_MODES = ['auto', 'on', 'off'] as const;
@@ -123,6 +124,8 @@ export const configSchema = z.strictObject({
   traces,
   ui,
   security,
+  // Features the agent must run, else it exits with status 3 (see src/cli/features).
+  require: oneOfList(FEATURE_NAMES).default([]),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

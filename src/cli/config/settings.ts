@@ -57,6 +57,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['security', 'dry_run'], env: 'WAGGLE_POLICY_DRY_RUN', flag: '--policy-dry-run', description: 'report policy actions without enforcing them' },
   { path: ['security', 'events_file'], env: 'WAGGLE_EVENTS_FILE', flag: '--events-file <path>', description: 'write security events as JSON lines' },
   { path: ['security', 'print_events'], env: 'WAGGLE_PRINT_EVENTS', flag: '--print-events', description: 'print security events' },
+  // features
+  { path: ['require'], env: 'WAGGLE_REQUIRE', flag: '--require <feature>', repeatable: true, description: 'exit with status 3 unless these features run: http, discovery, process-events, policies (comma-separated or repeated)' },
   // OTLP (standard variables)
   { otel: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: ['otlp', 'endpoint'], env: 'OTEL_EXPORTER_OTLP_ENDPOINT', flag: '--otlp-endpoint <url>', description: 'OTLP/HTTP base URL, e.g. http://localhost:4318' },
   { otel: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['otlp', 'traces_endpoint'], env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', description: 'full URL for traces' },

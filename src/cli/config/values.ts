@@ -84,6 +84,18 @@ export const oneOf = <T extends string>(allowed: readonly T[]) =>
     return fail(ctx, `${show(v)} is not one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
   });
 
+/** Names from a fixed set, as a list or comma-separated ("http,policies"); duplicates dropped. */
+export const oneOfList = <T extends string>(allowed: readonly T[]) =>
+  leaf((v, ctx): T[] => {
+    const out = new Set<T>();
+    items(v, true).forEach((item, i) => {
+      const s = typeof item === 'string' ? item.trim().toLowerCase() : item;
+      if (typeof s === 'string' && (allowed as readonly string[]).includes(s)) out.add(s as T);
+      else fail(ctx, `${show(item)} is not one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, [i]);
+    });
+    return [...out];
+  });
+
 /** "80,443,8000-8999", 80, or a list of those. */
 export const portList = () =>
   leaf((v, ctx): PortSet => {

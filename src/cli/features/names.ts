@@ -1,0 +1,18 @@
+// The agent's features: what a person can expect from `waggle run`, each backed
+// by BPF objects that may or may not load on a given kernel. Defined once here;
+// the agent, `--require`, /readyz, /metrics, the UI and `waggle doctor` all use
+// these names.
+
+export const FEATURE_NAMES = ['http', 'discovery', 'process-events', 'policies'] as const;
+export type AgentFeatureName = (typeof FEATURE_NAMES)[number];
+
+export const FEATURE_TITLES: Record<AgentFeatureName, string> = {
+  http: 'RED metrics and traces from HTTP traffic (syscall capture)',
+  discovery: 'new processes and listening sockets seen at once (kernel events; else /proc rescans)',
+  'process-events': 'exec/exit events with ancestry (kernel process table)',
+  policies: 'file/exec/connect policies filtered in the kernel',
+};
+
+export function isFeatureName(name: string): name is AgentFeatureName {
+  return (FEATURE_NAMES as readonly string[]).includes(name);
+}

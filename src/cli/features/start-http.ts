@@ -1,0 +1,23 @@
+// The `http` feature: the socket capture, sized by the configuration. Used by the
+// agent and by `waggle doctor` (which starts it and closes it again).
+import { type Exchange, SocketCapture } from '../../capture/index.js';
+import type { AgentConfig } from '../config/index.js';
+
+export interface HttpFeatureHooks {
+  onExchange: (exchange: Exchange) => void;
+  onError: (error: unknown) => void;
+}
+
+/** Loads and attaches the capture; throws the kernel's refusal when it cannot. */
+export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): Promise<SocketCapture> {
+  return SocketCapture.start({
+    requestCaptureBytes: config.capture.request_bytes,
+    responseCaptureBytes: config.capture.response_bytes,
+    ringBufferBytes: config.capture.ring_buffer_bytes,
+    maxConnections: config.capture.max_connections,
+    // One Exchange object overwritten record after record: telemetry reads it during the call only.
+    reuseExchange: true,
+    onExchange: hooks.onExchange,
+    onError: hooks.onError,
+  });
+}
