@@ -17,7 +17,6 @@ import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-ser
 import { agentHealthSources } from './agent-health.js';
 import type { AgentConfig } from './config/index.js';
 import {
-  type AgentFeatureName,
   FeatureBoard,
   type FeatureStatus,
   NOT_WANTED,
@@ -116,7 +115,6 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
     const board = new FeatureBoard(NOT_WANTED);
     registerFeatureMetrics(self, board);
-    const featureOff = (feature: AgentFeatureName) => log.warn({ feature, reason: board.get(feature).reason }, `feature ${feature} is off`);
 
     // Capture is attached before discovery's first scan, so no selected process is
     // missed; it asks discovery who a pid is once both run.
@@ -138,7 +136,6 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       registerBpfProgramMetrics(self, capture);
     } catch (e) {
       board.off('http', featureFailureReason(e));
-      featureOff('http');
     }
 
     discovery = await startDiscoveryFeature(config, board, (d) => {
@@ -152,7 +149,6 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     });
     const started = discovery;
     closers.push(() => started.close());
-    if (board.get('discovery').state === 'off') featureOff('discovery');
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => started.watched().size);
 
@@ -186,7 +182,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     }
     const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log });
     if (security) closers.push(() => security.close());
-    else if (board.get('process-events').state === 'off') featureOff('process-events');
+    for (const f of board.list()) if (f.state === 'off') log.warn({ feature: f.name, reason: f.reason }, `feature ${f.name} is off`);
 
     // kernel_events: on is the older way of requiring discovery's kernel events.
     const required = [...config.require, ...(config.discovery.kernel_events === 'on' ? (['discovery'] as const) : [])];

@@ -88,20 +88,27 @@ export async function startSecurityFeatures(
   deps: Parameters<typeof startSecurity>[1],
 ): Promise<SecurityPart | undefined> {
   if (!wantsSecurity(config)) return undefined;
-  let part: SecurityPart;
+  const wantsPolicies = config.security.policies.length > 0;
   try {
-    part = await startSecurity(config, deps);
+    const part = await startSecurity(config, deps);
+    board.up('process-events');
+    if (wantsPolicies) recordPolicies(board, part.agent);
+    return part;
   } catch (e) {
     if (e instanceof PolicyError) throw e;
     const reason = featureFailureReason(e);
     board.off('process-events', reason);
-    if (config.security.policies.length > 0) board.off('policies', reason);
-    deps.log.warn({ feature: 'process-events', reason }, 'feature off');
-    return undefined;
+    if (!wantsPolicies) return undefined;
+    board.off('policies', reason);
   }
-  board.up('process-events');
-  if (config.security.policies.length > 0) recordPolicies(board, part.agent);
-  return part;
+  // The policy hooks may be what failed (a tracepoint, tracefs): the process table alone may still load.
+  try {
+    const part = await startSecurity({ ...config, security: { ...config.security, policies: [] } }, deps);
+    board.up('process-events', 'without policies');
+    return part;
+  } catch {
+    return undefined; // the first reason stands: it is the one with the policies asked for
+  }
 }
 
 /** Policies run when at least one of them can; the others are named with their hook's reason. */

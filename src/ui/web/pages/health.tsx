@@ -1,7 +1,8 @@
-// The agent's own health: what it watches, how many records flow and are
-// dropped, and what it costs in CPU and memory.
+// The agent's own health: which features run (and why the others do not), what
+// it watches, how many records flow and are dropped, and what it costs in CPU
+// and memory.
 import { useMemo } from 'preact/hooks';
-import type { HealthView, WatchedProcess } from '../../../store/health.js';
+import type { FeatureHealth, HealthView, WatchedProcess } from '../../../store/health.js';
 import { type Line, TimeChart } from '../components/charts.js';
 import { Empty, PageHeader, Stat } from '../components/layout.js';
 import { type Column, SortTable } from '../components/sort-table.js';
@@ -14,6 +15,36 @@ const WATCHED: Array<Column<WatchedProcess>> = [
   { key: 'exe', label: 'Executable', value: (p) => p.executable ?? null, render: (p) => <span class="mono">{p.executable ?? '–'}</span> },
   { key: 'reason', label: 'Watched because', value: (p) => p.reason ?? null },
 ];
+
+const STATE_CLASS: Record<FeatureHealth['state'], string> = { up: 'ok', off: 'bad', disabled: 'muted' };
+
+/** Every feature with its state and, when it is not up, the reason. */
+function FeaturesTable(props: { features: FeatureHealth[] }) {
+  return (
+    <table class="data" id="features-table">
+      <thead>
+        <tr>
+          <th>Feature</th>
+          <th>State</th>
+          <th>What it gives</th>
+          <th>Why not / note</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.features.map((f) => (
+          <tr key={f.name} data-feature={f.name} class={f.state === 'off' ? 'error-row' : ''}>
+            <td class="mono">{f.name}</td>
+            <td>
+              <span class={`status ${STATE_CLASS[f.state]}`}>{f.state}</span>
+            </td>
+            <td>{f.title}</td>
+            <td class="mono feature-reason">{(f.state === 'up' ? f.note : f.reason) ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /** Counters that matter most first; the rest alphabetically. */
 function records(h: HealthView) {
@@ -46,10 +77,19 @@ export function HealthPage() {
   const { received, drops } = records(h);
   const dropTotal = drops.reduce((a, d) => a + d.total, 0);
   const latest = h.latest;
+  const features = latest.features ?? [];
+  const off = features.filter((f) => f.state === 'off');
+  const up = features.filter((f) => f.state === 'up');
   return (
     <>
       <PageHeader title="Agent health" subtitle={`The waggle agent itself · snapshot ${new Date(latest.timeMs).toLocaleTimeString()}`} />
+      {off.length > 0 && (
+        <div class="notice bad" role="status" id="features-off">
+          Running without {off.map((f) => f.name).join(', ')}: {off.map((f) => `${f.name}: ${f.reason ?? 'no reason given'}`).join(' · ')}
+        </div>
+      )}
       <div class="stats">
+        <Stat label="Features" value={`${up.length} of ${up.length + off.length}`} sub={off.length ? `${off.length} off` : 'all running'} tone={off.length ? 'bad' : ''} />
         <Stat label="Watched processes" value={fmtCount(latest.watched.length)} />
         <Stat label="Records" value={received ? `${fmtNumber(received.rate)}/s` : '–'} sub={received ? `${fmtCount(received.total)} total` : 'no capture running'} />
         <Stat label="Dropped" value={fmtCount(dropTotal)} sub={drops.length ? `${fmtNumber(drops.reduce((a, d) => a + d.rate, 0))}/s now` : 'none counted'} tone={dropTotal > 0 ? 'bad' : ''} />
@@ -70,6 +110,16 @@ export function HealthPage() {
             <TimeChart title="Memory" t={h.history.t} lines={charts.mem} format={(x) => `${fmtNumber(x)} MiB`} />
           </div>
         </div>
+      )}
+      {features.length > 0 && (
+        <section>
+          <div class="section-head">
+            <h2>Features</h2>
+          </div>
+          <div class="card flush">
+            <FeaturesTable features={features} />
+          </div>
+        </section>
       )}
       <div class="grid2">
         <section>
