@@ -11,7 +11,7 @@ import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry } from '../telemetry/index.js';
-import { startHealthSampler } from '../store/index.js';
+import { type HealthSampler, startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
 import { agentHealthSources } from './agent-health.js';
@@ -165,6 +165,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     });
     server.route('GET', '/readyz', (_req, res) => sendText(res, ready ? 200 : 503, readinessText(ready, board)));
     let ui: AttachedUi | undefined;
+    let sampler: HealthSampler | undefined;
     if (config.ui.enabled) {
       // Per request, the store aggregates a summary and builds a Span only for the
       // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
@@ -173,9 +174,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         registry,
         features: () => ({ security: board.get('process-events').state === 'up', profiling: false }),
       });
-      const sampler = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
+      const started = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
+      sampler = started;
       closers.push(() => {
-        sampler.stop();
+        started.stop();
         attached.close();
       });
       ui = attached;
@@ -188,6 +190,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     const required = [...config.require, ...(config.discovery.kernel_events === 'on' ? (['discovery'] as const) : [])];
     const refusal = checkFeatures(board, required);
     if (refusal) throw refusal;
+    sampler?.sample(); // the health page shows every feature's final state from the first load
     await server.listen();
     closers.push(() => server.close());
     ready = true;

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { FEATURE_NAMES as AGENT_FEATURE_NAMES, featureFailureReason } from '../../src/cli/features/index.js';
+import { SocketCapture } from '../../src/capture/index.js';
 import { FEATURE_NAMES } from '../../src/ebpf/features.js';
 import { ObjectSpec, WaggleError } from '../../src/ebpf/index.js';
 import { bpfObjectPath, packageRoot } from '../../src/paths.js';
@@ -11,7 +13,7 @@ import { bpfObjectPath, packageRoot } from '../../src/paths.js';
 interface Report {
   host: { kernelRelease: string; btf: boolean; capabilities: string[] };
   features: Record<string, { ok: boolean; reason?: string }>;
-  waggle: Record<string, { ok: boolean; reason?: string; needs: string[] }>;
+  waggle: Record<string, { ok: boolean; state: string; title: string; reason?: string }>;
 }
 
 function doctor(): Report {
@@ -73,6 +75,15 @@ function observeKprobe(): { ok: boolean; error?: WaggleError } {
   }
 }
 
+async function observeCapture(): Promise<{ ok: boolean; error?: string }> {
+  try {
+    (await SocketCapture.start({ onExchange: () => {} })).close();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
 describe('waggle doctor --json', () => {
   const report = doctor();
 
@@ -93,9 +104,16 @@ describe('waggle doctor --json', () => {
     assert.equal(report.features.kprobe!.ok, kprobe.ok, kprobe.error?.message);
   });
 
-  test('derives waggle features from the probes', () => {
-    for (const w of Object.values(report.waggle)) {
-      assert.equal(w.ok, w.needs.every((n) => report.features[n]!.ok));
+  test("reports every agent feature from starting it, with the kernel's reason when off", async () => {
+    assert.deepEqual(Object.keys(report.waggle), [...AGENT_FEATURE_NAMES]);
+    for (const [name, w] of Object.entries(report.waggle)) {
+      assert.equal(w.ok, w.state === 'up', name);
+      assert.ok(w.title.length > 0, name);
+      if (!w.ok) assert.ok((w.reason ?? '').length > 0, `${name} says why not`);
     }
+    // The capture, started here directly, agrees (whether or not it loads on this kernel).
+    const capture = await observeCapture();
+    assert.equal(report.waggle.http!.ok, capture.ok, capture.error);
+    if (!capture.ok) assert.equal(report.waggle.http!.reason, featureFailureReason(capture.error));
   });
 });

@@ -39,26 +39,39 @@ export function parseSeries(text: string): { name: string; labels: Record<string
   return out;
 }
 
-export async function startAgentProcess(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
+export interface AgentProcessOptions {
+  /** Command the agent runs under, e.g. ['unshare', '-m', 'sh', '-c', 'umount …; exec "$0" "$@"']. */
+  prefix?: string[];
+}
+
+export async function startAgentProcess(args: string[], env: Record<string, string> = {}, opts: AgentProcessOptions = {}): Promise<AgentProcess> {
   const port = await freePort();
-  const child = startChild(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'run', '--listen', `127.0.0.1:${port}`, ...args], {
+  const command = [...(opts.prefix ?? []), process.execPath, join(packageRoot, 'bin', 'waggle.js'), 'run', '--listen', `127.0.0.1:${port}`, ...args];
+  const child = startChild(command[0]!, command.slice(1), {
     env: { ...process.env, ...env },
   });
   let stderr = '';
   child.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.proc.exitCode !== null) throw new Error(`waggle run exited with ${child.proc.exitCode}: ${stderr}`);
-      try {
-        return (await fetch(`${url}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    },
-    60_000,
-    100,
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (child.proc.exitCode !== null) throw new Error(`waggle run exited with ${child.proc.exitCode}: ${stderr}`);
+        try {
+          return (await fetch(`${url}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      100,
+    );
+  } catch (e) {
+    // Never leave an agent behind (nor a test waiting on its pipes).
+    child.kill('SIGKILL');
+    await child.exited;
+    throw e;
+  }
   const metrics = async () => (await fetch(`${url}/metrics`)).text();
   return {
     child,

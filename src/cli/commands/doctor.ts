@@ -1,40 +1,26 @@
 // `waggle doctor`: what this host can do, found by loading and firing tiny
-// programs, and which waggle features that allows.
+// programs, and which waggle features run, found by starting each of them from
+// the agent's own objects (and closing it again).
 import type { Command } from 'commander';
 import { FEATURE_NAMES, type FeatureName, type FeatureResult, probeAllFeatures } from '../../ebpf/features.js';
 import { type HostFacts, readHostFacts } from '../../ebpf/host.js';
-
-interface WaggleFeature {
-  name: string;
-  title: string;
-  /** Every one of these is needed. */
-  needs: FeatureName[];
-}
-
-export const WAGGLE_FEATURES: WaggleFeature[] = [
-  { name: 'application-telemetry', title: 'RED metrics and traces from plaintext traffic (syscall capture)', needs: ['tracepoint', 'ringbuf'] },
-  { name: 'tls-telemetry', title: 'TLS plaintext through OpenSSL uprobes', needs: ['uprobe', 'ringbuf'] },
-  { name: 'process-events', title: 'exec/exit events with ancestry', needs: ['tracepoint', 'ringbuf'] },
-  { name: 'security-policies', title: 'file/exec/connect policies filtered in the kernel', needs: ['tracepoint', 'ringbuf'] },
-  { name: 'security-enforcement-kill', title: 'policy action sigkill (bpf_send_signal)', needs: ['tracepoint', 'send_signal'] },
-  { name: 'security-enforcement-deny', title: 'denying an operation before it happens (BPF LSM)', needs: ['lsm'] },
-  { name: 'cpu-profiling', title: 'CPU profiles (perf_event sampling)', needs: ['perf_event', 'ringbuf'] },
-];
+import { debugfsPath } from '../../ebpf/mounts.js';
+import type { FeatureStatus } from '../features/index.js';
+import { probeAgentFeatures } from '../features/probe.js';
 
 export interface DoctorReport {
-  host: HostFacts;
+  host: HostFacts & { debugfs: string | undefined };
+  /** Program types, each loaded, attached and made to fire. */
   features: Record<FeatureName, FeatureResult>;
-  waggle: Record<string, FeatureResult & { needs: FeatureName[] }>;
+  /** The agent's features, each started from its real objects and closed. */
+  waggle: Record<string, FeatureResult & Omit<FeatureStatus, 'name'>>;
 }
 
 export async function runDoctor(): Promise<DoctorReport> {
-  const host = readHostFacts();
+  const host = { ...readHostFacts(), debugfs: debugfsPath() };
   const features = await probeAllFeatures();
   const waggle: DoctorReport['waggle'] = {};
-  for (const f of WAGGLE_FEATURES) {
-    const missing = f.needs.filter((n) => !features[n].ok);
-    waggle[f.name] = missing.length === 0 ? { ok: true, needs: f.needs } : { ok: false, needs: f.needs, reason: `needs ${missing.join(', ')}` };
-  }
+  for (const { name, ...f } of await probeAgentFeatures()) waggle[name] = { ok: f.state === 'up', ...f };
   return { host, features, waggle };
 }
 
@@ -54,7 +40,7 @@ export function formatDoctor(r: DoctorReport, color: boolean): string {
   lines.push(`kernel        ${h.kernelRelease}   BTF ${h.btf ? 'yes' : 'NO (CO-RE needs /sys/kernel/btf/vmlinux)'}   lockdown ${h.lockdown ?? 'unknown'}`);
   lines.push(`LSMs          ${h.lsm.join(',') || 'unknown'}`);
   lines.push(`capabilities  ${WANTED_CAPS.map((c) => `${c}${held.has(c) ? '' : ' (missing)'}`).join('  ')}`);
-  lines.push(`mounts        tracefs ${h.tracefs ?? 'MISSING'}   bpffs ${h.bpffs ?? 'MISSING'}   cgroup2 ${h.cgroup2 ?? 'MISSING'}`);
+  lines.push(`mounts        tracefs ${h.tracefs ?? 'MISSING'}   bpffs ${h.bpffs ?? 'MISSING'}   cgroup2 ${h.cgroup2 ?? 'MISSING'}   debugfs ${h.debugfs ?? 'not mounted (not needed here)'}`);
   lines.push(`runtime       libbpf ${h.libbpf}   ${h.possibleCpus} CPUs   JIT ${h.jitEnabled === undefined ? 'unknown' : h.jitEnabled ? 'on' : 'off'}   perf_event_paranoid ${h.perfEventParanoid ?? '?'}`);
   lines.push('');
   lines.push('BPF features (each loaded, attached and made to fire):');
@@ -64,11 +50,13 @@ export function formatDoctor(r: DoctorReport, color: boolean): string {
     lines.push(`  ${mark(f.ok, color)} ${n.padEnd(width)}${f.ok ? '' : `  ${f.reason ?? ''}`}`);
   }
   lines.push('');
-  lines.push('waggle features:');
-  for (const f of WAGGLE_FEATURES) {
-    const w = r.waggle[f.name]!;
-    lines.push(`  ${mark(w.ok, color)} ${f.title}${w.ok ? '' : `  (${w.reason})`}`);
+  lines.push("waggle features (each started from the agent's own objects, then closed):");
+  const nameWidth = Math.max(...Object.keys(r.waggle).map((n) => n.length));
+  for (const [name, w] of Object.entries(r.waggle)) {
+    const why = w.ok ? w.note : w.reason;
+    lines.push(`  ${mark(w.ok, color)} ${name.padEnd(nameWidth)}  ${w.title}${why ? `\n      ${w.ok ? 'note' : w.state}: ${why}` : ''}`);
   }
+  lines.push('  not built yet: TLS plaintext (uprobe), CPU profiling (perf_event), denying operations (lsm); see BPF features above');
   return lines.join('\n');
 }
 

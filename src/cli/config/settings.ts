@@ -84,5 +84,9 @@ export const SETTINGS: readonly Setting[] = [
 /** The variable naming the config file. */
 export const CONFIG_ENV = 'WAGGLE_CONFIG';
 
-/** WAGGLE_* variables that belong to other tools (scripts/setup.sh), not to the agent. */
-export const FOREIGN_WAGGLE_ENV: ReadonlySet<string> = new Set(['WAGGLE_EXTRA_PACKAGES']);
+/**
+ * WAGGLE_* variables that are not configuration keys: WAGGLE_EXTRA_PACKAGES
+ * belongs to scripts/setup.sh; WAGGLE_BPF_DIR says where the compiled BPF
+ * objects are (src/paths.ts).
+ */
+export const FOREIGN_WAGGLE_ENV: ReadonlySet<string> = new Set(['WAGGLE_EXTRA_PACKAGES', 'WAGGLE_BPF_DIR']);

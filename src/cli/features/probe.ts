@@ -1,0 +1,45 @@
+// `waggle doctor`'s feature check: every feature started with the agent's own
+// start code and objects (capture, discovery's kernel events, the security
+// object with the bundled policy pack in dry run), then closed. What it says is
+// what `waggle run` would get, with the kernel's reason when a feature is off.
+import { Registry } from 'prom-client';
+import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
+import { createLogger } from '../logger.js';
+import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
+import { startDiscoveryFeature } from './start-discovery.js';
+import { startHttpFeature } from './start-http.js';
+import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
+
+/** The agent's configuration from the environment (as `waggle run` would read it), plus every feature asked for. */
+function doctorConfig(): AgentConfig {
+  // Dry run: the bundled pack has sigkill actions, and doctor must never kill anything.
+  const flags = { policy: ['default'], policyDryRun: true, logLevel: 'silent' };
+  try {
+    return loadConfig({ flags });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return loadConfig({ flags, env: {} }); // a bad environment is `waggle run`'s to report
+  }
+}
+
+/** Starts and closes each feature in turn; statuses in FEATURE_NAMES order. */
+export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
+  const config = doctorConfig();
+  const board = new FeatureBoard(NOT_WANTED);
+  try {
+    const capture = await startHttpFeature(config, { onExchange: () => {}, onError: () => {} });
+    capture.close();
+    board.up('http');
+  } catch (e) {
+    board.off('http', featureFailureReason(e));
+  }
+  try {
+    const discovery = await startDiscoveryFeature(config, board, () => {});
+    discovery.close();
+  } catch (e) {
+    board.off('discovery', featureFailureReason(e));
+  }
+  const security = await startSecurityFeatures(config, board, { registry: new Registry(), store: undefined, log: createLogger('silent') });
+  await security?.close();
+  return board.list();
+}
