@@ -70,7 +70,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       if (agentUi.token) out.write(`  (token ${agentUi.token}; the link above carries it)\n`);
       const off = agentUi.features.filter((f) => f.state === 'off');
       if (off.length > 0) out.write(`\n  Running without:\n${off.map((f) => `    ${featureLine(f)}\n`).join('')}  (the UI's health page says the same)\n`);
-      out.write('  The service map fills within a few seconds. Ctrl-C stops everything.\n\n');
+      const capturing = agentUi.features.some((f) => f.name === 'http' && f.state === 'up');
+      out.write(`  ${capturing ? 'The service map fills within a few seconds. ' : ''}Ctrl-C stops everything.\n\n`);
     } else {
       out.write(`\n  Watch it with:  waggle run --pid ${workload.processes.map((p) => p.pid).join(',')}\n  Ctrl-C stops it.\n\n`);
     }
