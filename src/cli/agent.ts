@@ -25,6 +25,7 @@ import {
   featureFailureReason,
   readinessText,
   registerFeatureMetrics,
+  createDiscovery,
   startDiscoveryFeature,
   startHttpFeature,
   startSecurityFeatures,
@@ -116,41 +117,39 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     const board = new FeatureBoard(NOT_WANTED);
     registerFeatureMetrics(self, board);
 
-    // Capture is attached before discovery's first scan, so no selected process is
-    // missed; it asks discovery who a pid is once both run.
-    let discovery: Discovery | undefined;
+    // Discovery is created first so that capture can ask it who a pid is; it starts
+    // scanning only once capture is attached, so no selected process is missed.
+    const discovery = createDiscovery(config);
+    closers.push(() => discovery.close());
+    discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
     let unidentified = 0;
     let capture: SocketCapture | undefined;
     try {
       capture = await startHttpFeature(config, {
         onExchange: (exchange) => {
-          const identity = discovery?.identity(exchange.pid);
+          const identity = discovery.identity(exchange.pid);
           if (identity) telemetry.handleExchange(exchange, identity);
           else unidentified++;
         },
         onError: (e) => log.warn({ err: e }, 'capture error'),
       });
-      closers.push(() => capture!.close());
+      const attached = capture;
+      closers.push(() => attached.close());
       board.up('http');
-      registerCaptureMetrics(self, capture, () => unidentified);
-      registerBpfProgramMetrics(self, capture);
+      registerCaptureMetrics(self, attached, () => unidentified);
+      registerBpfProgramMetrics(self, attached);
+      discovery.on('added', (proc) => attached.watch(proc.pid));
+      discovery.on('removed', (pid) => attached.unwatch(pid));
     } catch (e) {
       board.off('http', featureFailureReason(e));
     }
-
-    discovery = await startDiscoveryFeature(config, board, (d) => {
-      d.on('error', (e) => log.warn({ err: e }, 'discovery error'));
-      d.on('added', (proc) => capture?.watch(proc.pid));
-      d.on('removed', (pid, identity) => {
-        capture?.unwatch(pid);
-        telemetry.forgetService(identity);
-        otlp.forgetService(identity);
-      });
+    discovery.on('removed', (_pid, identity) => {
+      telemetry.forgetService(identity);
+      otlp.forgetService(identity);
     });
-    const started = discovery;
-    closers.push(() => started.close());
+    await startDiscoveryFeature(discovery, config, board);
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
-    self.gauge('watched_processes', 'Processes selected by discovery.', () => started.watched().size);
+    self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
 
     const server: AgentHttpServer = createHttpServer({
       host: config.listen.host,
@@ -174,10 +173,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
         registry,
         features: () => ({ security: board.get('process-events').state === 'up', profiling: false }),
       });
-      const started = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
-      sampler = started;
+      const health = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
+      sampler = health;
       closers.push(() => {
-        started.stop();
+        health.stop();
         attached.close();
       });
       ui = attached;

@@ -5,5 +5,5 @@ export { FeatureBoard, type FeatureState, type FeatureStatus, featureFailureReas
 export { FeatureError, checkFeatures, EXIT_REQUIRED_FEATURE_OFF, EXIT_NOTHING_RUNS } from './check.js';
 export { featureLine, readinessText, registerFeatureMetrics } from './report.js';
 export { startHttpFeature } from './start-http.js';
-export { startDiscoveryFeature } from './start-discovery.js';
+export { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
 export { NOT_WANTED, type SecurityPart, startSecurity, startSecurityFeatures, wantsSecurity } from './start-security.js';

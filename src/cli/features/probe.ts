@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
-import { startDiscoveryFeature } from './start-discovery.js';
+import { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
 import { startHttpFeature } from './start-http.js';
 import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
 
@@ -33,11 +33,13 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   } catch (e) {
     board.off('http', featureFailureReason(e));
   }
+  const discovery = createDiscovery(config);
   try {
-    const discovery = await startDiscoveryFeature(config, board, () => {});
-    discovery.close();
+    await startDiscoveryFeature(discovery, config, board);
   } catch (e) {
     board.off('discovery', featureFailureReason(e));
+  } finally {
+    discovery.close();
   }
   const security = await startSecurityFeatures(config, board, { registry: new Registry(), store: undefined, log: createLogger('silent') });
   await security?.close();
