@@ -19,6 +19,7 @@ declare const document: any;
 
 const DIST_BPF = join(packageRoot, 'dist', 'bpf');
 const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(packageRoot, 'artifacts', 'ui');
 const dir = mkdtempSync(join(tmpdir(), 'waggle-degrade-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,6 +80,8 @@ async function healthPage(url: string): Promise<{ httpState: string; httpReason:
     const page = await browser.newPage();
     await page.goto(`${url}/#/health`);
     await page.waitForSelector('#features-table tr[data-feature="http"]', { timeout: 20_000 });
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'health-http-off.png'), fullPage: true });
     return await page.evaluate(() => {
       const row = document.querySelector('#features-table tr[data-feature="http"]');
       return {
@@ -130,7 +133,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     );
     if (seen.page) {
       assert.deepEqual([seen.page.httpState, seen.page.httpReason], ['off', reason]);
-      assert.equal(seen.page.banner, `Running without http: http: ${reason}`);
+      assert.equal(seen.page.banner, `Running without http: ${reason}`);
     }
 
     assert.ok(seen.exec, `an exec event for ${marker} arrived`);

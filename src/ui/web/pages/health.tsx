@@ -33,7 +33,7 @@ function FeaturesTable(props: { features: FeatureHealth[] }) {
       <tbody>
         {props.features.map((f) => (
           <tr key={f.name} data-feature={f.name} class={f.state === 'off' ? 'error-row' : ''}>
-            <td class="mono">{f.name}</td>
+            <td class="mono nowrap">{f.name}</td>
             <td>
               <span class={`status ${STATE_CLASS[f.state]}`}>{f.state}</span>
             </td>
@@ -85,7 +85,9 @@ export function HealthPage() {
       <PageHeader title="Agent health" subtitle={`The waggle agent itself · snapshot ${new Date(latest.timeMs).toLocaleTimeString()}`} />
       {off.length > 0 && (
         <div class="notice bad" role="status" id="features-off">
-          Running without {off.map((f) => f.name).join(', ')}: {off.map((f) => `${f.name}: ${f.reason ?? 'no reason given'}`).join(' · ')}
+          {off.length === 1
+            ? `Running without ${off[0]!.name}: ${off[0]!.reason ?? 'no reason given'}`
+            : `Running without ${off.map((f) => f.name).join(', ')}. ${off.map((f) => `${f.name}: ${f.reason ?? 'no reason given'}`).join(' · ')}`}
         </div>
       )}
       <div class="stats">
