@@ -305,6 +305,7 @@ describe('invalid configuration names the source, the key and the reason', () =>
     ['a malformed glob', 'discovery:\n  exe_path: ["*/ok", "/usr/[bin"]\n', {}, [], (f) => [`${f}: discovery.exe_path[1]: "/usr/[bin" has an unclosed "["`]],
     ['a bad listen address', 'listen: 9400x\n', {}, [], (f) => [`${f}: listen: "9400x" is not HOST:PORT (e.g. 127.0.0.1:9400, [::1]:9400, :9400)`]],
     ['a bad enum', 'log_level: loud\n', {}, [], (f) => [`${f}: log_level: "loud" is not one of "fatal", "error", "warn", "info", "debug", "trace", "silent"`]],
+    ['an unknown feature to require', 'require: [http, profiling]\n', {}, [], (f) => [`${f}: require[1]: "profiling" is not one of "http", "discovery", "process-events", "policies"`]],
     ['a bad boolean', 'print_traces: maybe\n', {}, [], (f) => [`${f}: print_traces: "maybe" is not a boolean (true/false)`]],
     ['a bad integer', 'capture:\n  request_bytes: 8\n', {}, [], (f) => [`${f}: capture.request_bytes: 8 is not an integer between 16 and 1024 (bytes)`]],
     ['a ring buffer size that is not a power of two', 'capture:\n  ring_buffer_bytes: 3000000\n', {}, [], (f) => [`${f}: capture.ring_buffer_bytes: 3000000 is not a power of two between 65536 and 1073741824 (bytes)`]],
@@ -346,5 +347,14 @@ describe('invalid configuration names the source, the key and the reason', () =>
     assert.deepEqual(problems(() => loadConfig({ env: {}, configPath: missing })), [
       `${missing}: cannot read the file (ENOENT: no such file or directory, open '${missing}')`,
     ]);
+  });
+});
+
+describe('require: features the agent must run', () => {
+  test('a list in the file, comma-separated in the environment, repeated flags; duplicates dropped', () => {
+    assert.deepEqual(loadConfig({ env: {}, configPath: file('require: [http, policies]\n') }).require, ['http', 'policies']);
+    assert.deepEqual(loadConfig({ env: { WAGGLE_REQUIRE: 'process-events, HTTP,http' } }).require, ['process-events', 'http']);
+    assert.deepEqual(loadConfig({ env: {}, flags: flagsOf(['--require', 'discovery', '--require', 'http,discovery']) }).require, ['discovery', 'http']);
+    assert.deepEqual(loadConfig({ env: {} }).require, []);
   });
 });
