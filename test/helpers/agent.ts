@@ -82,9 +82,15 @@ export async function startAgentProcess(args: string[], env: Record<string, stri
       return series.reduce((a, s) => a + s.value, 0);
     },
     stderr: () => stderr,
+    /** SIGTERM; an agent still running after 20 s is killed (the exit then says SIGKILL) so no test hangs. */
     async stop() {
       child.kill('SIGTERM');
-      return child.exited;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      try {
+        return await child.exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
