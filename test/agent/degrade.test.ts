@@ -1,7 +1,7 @@
 // Degrade, don't die: a feature the kernel refuses is off with the kernel's
 // reason, and the agent runs with the rest. The capture is made to fail for
 // real: WAGGLE_BPF_DIR points at a copy of dist/bpf (symlinks) whose capture
-// object is bpf/testdata/capture_rejected.bpf.c — the real capture plus one
+// object is bpf/testdata/verifier_reject_capture.bpf.c — the real capture plus one
 // program the verifier always refuses. Every agent is stopped before asserting.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -43,7 +43,7 @@ function bpfDirWith(name: string, replace: Record<string, string>): string {
   return root;
 }
 
-const captureRejected = bpfDirWith('capture-rejected', { 'capture/socket_capture.bpf.o': 'testdata/capture_rejected' });
+const captureRejected = bpfDirWith('capture-rejected', { 'capture/socket_capture.bpf.o': 'testdata/verifier_reject_capture' });
 /** How the capture's refusal reads, wherever it is reported (which program fails first depends on the capture). */
 const HTTP_REASON = /^loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': \S.*$/;
 
@@ -167,7 +167,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
 
   test('nothing can load: exit 1 naming every feature', () => {
     const nothing = bpfDirWith('nothing', {
-      'capture/socket_capture.bpf.o': 'testdata/capture_rejected',
+      'capture/socket_capture.bpf.o': 'testdata/verifier_reject_capture',
       'discovery.bpf.o': 'testdata/verifier_reject',
       'security/security.bpf.o': 'testdata/verifier_reject',
     });

@@ -3,6 +3,7 @@
 // capture/socket_capture.bpf.o in a WAGGLE_BPF_DIR tree, so that the agent's
 // capture fails in the kernel exactly as a capture that does not verify on some
 // kernel would, while every other object loads (test/agent/degrade.test.ts).
+// Its name puts it among the refusals bpf:budget expects (testdata/verifier_reject*).
 #include "../capture/socket_capture.bpf.c"
 
 SEC("tracepoint/syscalls/sys_exit_getppid")
