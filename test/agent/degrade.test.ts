@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { bpfObjectPath, packageRoot } from '../../src/paths.js';
-import { type AgentProcess, parseSeries, startAgentProcess } from '../helpers/agent.js';
-import { waitFor } from '../helpers/process.js';
+import { type AgentProcess, freePort, parseSeries, startAgentProcess } from '../helpers/agent.js';
+import { startChild, waitFor } from '../helpers/process.js';
 
 // Browser globals, used only inside page callbacks (compiled without the DOM lib).
 declare const document: any;
@@ -163,6 +163,33 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(byEnv.stderr, byFlag.stderr, 'discovery is up, so only http is named');
     assert.equal(disabled.status, 3, disabled.stderr);
     assert.equal(disabled.stderr, 'waggle: cannot start: required feature not running:\n  policies is disabled: no --policy given\n');
+  });
+
+  test('waggle demo comes up without http capture and says so', async () => {
+    const port = await freePort();
+    const demo = startChild(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'demo', '--listen', `127.0.0.1:${port}`, '--port', String(30000 + (process.pid % 20000)), '--rate', '5'], {
+      env: { ...process.env, WAGGLE_BPF_DIR: captureRejected },
+    });
+    let readyz = '';
+    let failure: unknown;
+    let exit: { code: number | null; signal: NodeJS.Signals | null };
+    try {
+      await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
+      readyz = await (await fetch(`http://127.0.0.1:${port}/readyz`)).text();
+    } catch (e) {
+      failure = e;
+    } finally {
+      demo.kill('SIGINT');
+      const timer = setTimeout(() => demo.kill('SIGKILL'), 30_000);
+      exit = await demo.exited;
+      clearTimeout(timer);
+    }
+
+    assert.equal(failure, undefined);
+    assert.deepEqual(exit, { code: 0, signal: null }, demo.output().slice(-400));
+    assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
+    assert.doesNotMatch(demo.output(), /service map fills/, 'no service map is promised without capture');
+    assert.match(readyz, /^ready\nhttp off: .+\ndiscovery up\n/);
   });
 
   test('nothing can load: exit 1 naming every feature', () => {
