@@ -8,9 +8,11 @@ import { ObjectSpec } from '../../src/ebpf/index.js';
 import { bpfObjectPath } from '../../src/paths.js';
 
 function refusal(): Error {
+  const spec = ObjectSpec.open(bpfObjectPath('testdata/verifier_reject'));
   try {
-    ObjectSpec.open(bpfObjectPath('testdata/verifier_reject')).load().close();
+    spec.load().close();
   } catch (e) {
+    spec.close();
     return e as Error;
   }
   assert.fail('the verifier accepted testdata/verifier_reject');
