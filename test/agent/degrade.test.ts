@@ -165,6 +165,22 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(disabled.stderr, 'waggle: cannot start: required feature not running:\n  policies is disabled: no --policy given\n');
   });
 
+  test('waggle doctor reports the same from the same objects', () => {
+    const r = waggle(['doctor', '--json'], { WAGGLE_BPF_DIR: captureRejected });
+    assert.equal(r.status, 0, r.stderr);
+    const waggleFeatures = (JSON.parse(r.stdout) as { waggle: Record<string, { ok: boolean; state: string; reason?: string }> }).waggle;
+    assert.deepEqual(
+      Object.entries(waggleFeatures).map(([name, f]) => [name, f.ok, f.state]),
+      [
+        ['http', false, 'off'],
+        ['discovery', true, 'up'],
+        ['process-events', true, 'up'],
+        ['policies', true, 'up'],
+      ],
+    );
+    assert.match(waggleFeatures.http!.reason ?? '', HTTP_REASON);
+  });
+
   test('waggle demo comes up without http capture and says so', async () => {
     const port = await freePort();
     const demo = startChild(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'demo', '--listen', `127.0.0.1:${port}`, '--port', String(30000 + (process.pid % 20000)), '--rate', '5'], {
