@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type Nginx, nginxAvailable, startNginx } from '../capture/helpers/servers.js';
 import { type AgentProcess, freePort, startAgentProcess } from '../helpers/agent.js';
-import { startChild, waitFor } from '../helpers/process.js';
+import { startChild, waitFor, within } from '../helpers/process.js';
 import { type TestServer, startNode, startPython } from './servers.js';
 
 const SECRET_AUTH = 'Bearer s3cr3t-t0ken-7f2a';
@@ -17,11 +17,12 @@ const DURATION = 'http_server_request_duration_seconds_count';
 const CLIENT_DURATION = 'http_client_request_duration_seconds_count';
 
 function curl(...args: string[]): string {
-  return execFileSync('curl', ['-s', '-S', '--max-time', '10', ...args], { encoding: 'utf8' });
+  return execFileSync('curl', ['-s', '-S', '--max-time', '10', ...args], { encoding: 'utf8', timeout: 15_000 });
 }
 
 function ab(args: string[]): number {
-  const out = execFileSync('ab', ['-q', ...args], { encoding: 'utf8' });
+  // -s: ab's own per-request timeout; `timeout`: the whole run, so ab never hangs the file.
+  const out = execFileSync('ab', ['-q', '-s', '10', ...args], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(Number(/Failed requests:\s+(\d+)/.exec(out)![1]), 0, out);
   return Number(/Complete requests:\s+(\d+)/.exec(out)![1]);
 }
@@ -75,7 +76,7 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
     latePort = await freePort();
     receiver = await otlpReceiver();
     // A shell that will run curl as a client once told to: curl is its child, so it is watched too.
-    shell = startChild('/bin/sh', ['-c', 'read url; exec curl -s -o /dev/null "$url"']);
+    shell = startChild('/bin/sh', ['-c', 'read url; exec curl -s --max-time 10 -o /dev/null "$url"']);
     const ports = [py.port, node.port, latePort, ...(nginx ? [nginx.port] : [])].join(',');
     agent = await startAgentProcess(['--open-port', ports, '--pid', String(shell.pid), '--print-traces'], {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`,
@@ -85,13 +86,20 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
   });
 
   after(async () => {
-    const exit = await agent?.stop();
-    assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM stops the agent cleanly with status 0');
-    py?.stop();
-    node?.stop();
-    nginx?.stop();
-    shell?.kill();
-    receiver?.server.close();
+    // Everything stops before anything is asserted: a failed assertion here must
+    // not leave servers running (the file would never end).
+    let exit: Awaited<ReturnType<AgentProcess['stop']>> | undefined;
+    try {
+      exit = await agent?.stop();
+    } finally {
+      py?.stop();
+      node?.stop();
+      nginx?.stop();
+      shell?.kill();
+      receiver?.server.closeAllConnections();
+      receiver?.server.close();
+    }
+    if (agent) assert.deepEqual(exit, { code: 0, signal: null }, `SIGTERM stops the agent cleanly with status 0; stderr: ${agent.stderr().slice(-1000)}`);
   });
 
   test('Python http.server: N requests → exactly N, per route and status', async () => {
@@ -116,7 +124,7 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
 
   test('pipelined requests in one write each count once, in order', async () => {
     const sock = connect(node.port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
+    await within(new Promise((resolve, reject) => sock.once('connect', resolve).once('error', reject)), 5000, 'a connection to the Node server');
     let got = '';
     sock.on('data', (d) => (got += d.toString()));
     sock.write(['/p1', '/p2', '/p3'].map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
@@ -151,7 +159,7 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
     assert.equal(await agent.value(CLIENT_DURATION, fromNode), 4);
 
     shell.write(`http://127.0.0.1:${py.port}/status/204\n`);
-    await shell.exited;
+    assert.deepEqual(await within(shell.exited, 15_000, 'the shell running curl'), { code: 0, signal: null });
     const fromCurl = { server_port: String(py.port), http_response_status_code: '204' };
     await waitFor(async () => (await agent.value(CLIENT_DURATION, fromCurl)) >= 1, 10_000);
     assert.equal(await agent.value(CLIENT_DURATION, fromCurl), 1);

@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { type Child, startChild, waitFor } from './process.js';
+import { type Child, type ExitStatus, startChild, waitFor } from './process.js';
 
 export interface AgentProcess {
   child: Child;
@@ -12,8 +12,12 @@ export interface AgentProcess {
   /** Value of the series `name{labels}` whose labels include all of `labels` (summed over matches). */
   value(name: string, labels?: Record<string, string>): Promise<number>;
   stderr(): string;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL if the agent has not exited within 20 s (then the status shows SIGKILL). */
+  stop(): Promise<ExitStatus>;
 }
+
+/** Every request to the agent is bounded: a stuck agent fails the test, it does not hang it. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -58,7 +62,7 @@ export async function startAgentProcess(args: string[], env: Record<string, stri
       async () => {
         if (child.proc.exitCode !== null) throw new Error(`waggle run exited with ${child.proc.exitCode}: ${stderr}`);
         try {
-          return (await fetch(`${url}/readyz`)).status === 200;
+          return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
         } catch {
           return false;
         }
@@ -67,12 +71,11 @@ export async function startAgentProcess(args: string[], env: Record<string, stri
       100,
     );
   } catch (e) {
-    // Never leave an agent behind (nor a test waiting on its pipes).
-    child.kill('SIGKILL');
-    await child.exited;
-    throw e;
+    // Not ready: the caller never gets a handle to stop it, so stop it here.
+    await child.stop('SIGKILL').catch(() => undefined);
+    throw new Error(`waggle run did not become ready: ${e instanceof Error ? e.message : String(e)}; stderr: ${stderr.slice(-2000)}`);
   }
-  const metrics = async () => (await fetch(`${url}/metrics`)).text();
+  const metrics = async () => (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).text();
   return {
     child,
     url,
@@ -83,14 +86,6 @@ export async function startAgentProcess(args: string[], env: Record<string, stri
     },
     stderr: () => stderr,
     /** SIGTERM; an agent still running after 20 s is killed (the exit then says SIGKILL) so no test hangs. */
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      try {
-        return await child.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    stop: () => child.stop('SIGTERM', 20_000),
   };
 }
