@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FEATURE_NAMES as AGENT_FEATURE_NAMES, featureFailureReason } from '../../src/cli/features/index.js';
 import { SocketCapture } from '../../src/capture/index.js';
-import { FEATURE_NAMES } from '../../src/ebpf/features.js';
+import { FEATURE_NAMES, probeAllFeatures, probeSendSignal } from '../../src/ebpf/features.js';
 import { ObjectSpec, WaggleError } from '../../src/ebpf/index.js';
 import { bpfObjectPath, packageRoot } from '../../src/paths.js';
 
@@ -17,7 +17,8 @@ interface Report {
 }
 
 function doctor(): Report {
-  const out = execFileSync(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'doctor', '--json'], { encoding: 'utf8' });
+  // Bounded: a doctor that hangs fails this file instead of hanging it.
+  const out = execFileSync(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), 'doctor', '--json'], { encoding: 'utf8', timeout: 120_000 });
   return JSON.parse(out) as Report;
 }
 
@@ -115,5 +116,71 @@ describe('waggle doctor --json', () => {
     const capture = await observeCapture();
     assert.equal(report.waggle.http!.ok, capture.ok, capture.error);
     if (!capture.ok) assert.equal(report.waggle.http!.reason, featureFailureReason(capture.error));
+  });
+});
+
+describe('doctor probes never crash and always give the same answer', () => {
+  /** Errors nothing handled while the probes ran (an EPIPE on a child's stdin, a socket error…). */
+  function unhandled(): { errors: unknown[]; stop(): void } {
+    const errors: unknown[] = [];
+    const onError = (e: unknown) => errors.push(e);
+    process.on('uncaughtException', onError);
+    process.on('unhandledRejection', onError);
+    return {
+      errors,
+      stop() {
+        process.off('uncaughtException', onError);
+        process.off('unhandledRejection', onError);
+      },
+    };
+  }
+
+  test('20 runs of every probe in this process: identical results, nothing unhandled', async () => {
+    const seen = unhandled();
+    try {
+      const first = await probeAllFeatures();
+      assert.deepEqual(Object.keys(first), [...FEATURE_NAMES]);
+      for (let i = 1; i < 20; i++) assert.deepEqual(await probeAllFeatures(), first, `run ${i + 1} differs from run 1`);
+      // Let anything emitted late (a child's stdin error after its exit) surface.
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(seen.errors, []);
+  });
+
+  test('send_signal: a target that cannot be started is a reason, not a crash', async () => {
+    assert.deepEqual(await probeSendSignal(['/nonexistent/waggle-probe-target']), {
+      ok: false,
+      reason: "could not start the probe's target process: spawn /nonexistent/waggle-probe-target ENOENT",
+    });
+  });
+
+  test('send_signal: a target that exits at once is a reason, not a crash (EPIPE on its stdin included)', async () => {
+    const seen = unhandled();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await probeSendSignal(['/bin/true']);
+        assert.equal(r.ok, false);
+        // Which one depends on whether the exit was seen before the attach.
+        assert.match(r.reason!, /^the target (exited before the program was attached|ended with an exit code, not SIGKILL)$/);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(seen.errors, []);
+  });
+
+  test('send_signal: a target that closed its stdin (the line written to it fails with EPIPE) is still killed', async () => {
+    const seen = unhandled();
+    try {
+      // The shell closes stdin, then makes system calls (sleep) until the program kills it.
+      for (let i = 0; i < 5; i++) assert.deepEqual(await probeSendSignal(['/bin/sh', '-c', 'exec 0<&-; while :; do sleep 0.01; done']), { ok: true });
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(seen.errors, []);
   });
 });
