@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Agent configuration: defaults, every source (file, environment, flags) and
 // their precedence, the standard OTEL_* variables, and bad input giving an
 // error that names the source, the key and the reason.

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The pure pieces of discovery: port lists, exe globs, command-line scrubbing,
 // OTEL_RESOURCE_ATTRIBUTES, cgroup container ids, /proc/PID/stat, UUID v5,
 // and the identity precedence rules.

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // service.name derivation from executable and command line: every rule of
 // src/discovery/service-name.ts, as a table.
 import assert from 'node:assert/strict';

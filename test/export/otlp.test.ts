@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // OTLP/HTTP export to a real local HTTP receiver: traces and metrics, JSON and
 // protobuf, exact counts and attributes, failures counted, bounded queue.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Prometheus exposition of HTTP telemetry, read through real scrapes over HTTP.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

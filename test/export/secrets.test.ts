@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Authorization, Proxy-Authorization, Cookie and Set-Cookie values, and query
 // values, never appear in any output: spans, Prometheus text, console lines, JSON
 // lines, OTLP payloads (JSON and protobuf, traces and metrics).

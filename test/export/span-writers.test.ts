@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // --print-traces lines and JSON lines, written to real streams.
 import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Total parsers: no input makes them throw. Random bytes, random mutations of
 // valid messages and every truncation of valid messages.
 import assert from 'node:assert/strict';

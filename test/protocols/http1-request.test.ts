@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_KEPT_HEADERS, parseRequest } from '../../src/protocols/http1/index.js';

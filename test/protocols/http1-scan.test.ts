@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The offset scans behind the agent's per-request path agree with the decoded
 // parsers and with the string-based rules they replace (Transfer-Encoding's
 // last coding, splitHostPort's port), on fixed and random inputs.

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The compiled form (tries closed over prefixes, masks for unconstrained
 // dimensions, first-match-per-policy) must decide exactly as the policies read:
 // checked against a direct reading of the policies on many generated operations.

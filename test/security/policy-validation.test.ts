@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Every invalid policy is refused with the file, the field and the reason.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';

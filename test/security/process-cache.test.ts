@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The process cache on its own: reference counting keeps ancestors of live
 // processes, the grace period, the bound and its evictions, pid reuse.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The live store: exact RED counts, windows and timelines, the service map,
 // spans kept under a flood, caps, forgetting, and its self-metrics.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The latency sketch: bounded relative error, exact counts, merge = union.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Two million spans through the store (the demo's shape plus a high-cardinality
 // route and many peers) over two hours of simulated time, so every ring wraps:
 // the heap after the first quarter and at the end must be about the same.

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Which spans the store keeps: about N per second per service, whole traces
 // across services, bursts bounded from the first second, errors rate-limited.
 import assert from 'node:assert/strict';

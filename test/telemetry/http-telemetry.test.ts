@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpTelemetry, type HttpObservation, type Span } from '../../src/telemetry/index.js';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FANOUT_PLACEHOLDER, ID_PLACEHOLDER, RoutePatternError, RouteResolver, WILDCARD_ROUTE, isIdSegment } from '../../src/telemetry/index.js';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The UI's JSON API, live stream and static files over a real socket, fed by a
 // store of demo-shaped spans.
 import assert from 'node:assert/strict';

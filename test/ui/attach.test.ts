@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // attachUi: how the agent mounts the UI on its one listener, beside /metrics,
 // and feeds the live store from its request listeners.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // The agent's listener: route table, loopback default, token on other binds.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
