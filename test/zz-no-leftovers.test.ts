@@ -8,7 +8,7 @@ import { waitFor } from './helpers/process.js';
 const OURS = /^(tracepoint|raw_tracepoint|tracing|perf_event|sched_cls|sock_ops|socket_filter|kprobe|lsm)$/;
 
 function leftovers(): string[] {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; type: string; name?: string }[];
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', timeout: 60_000 })) as { id: number; type: string; name?: string }[];
   return progs.filter((p) => OURS.test(p.type)).map((p) => `${p.id} ${p.type} ${p.name ?? ''}`);
 }
 

@@ -2,7 +2,7 @@
 // events file, /metrics counters and the UI's event API all see the same events.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,22 +45,24 @@ describe('waggle run --policy', () => {
   const eventsFile = join(dir, 'events.jsonl');
 
   before(async () => {
-    spawnSync('mkdir', ['-p', guarded]);
+    spawnSync('mkdir', ['-p', guarded], { timeout: 60_000 });
     writeFileSync(join(guarded, 'secret.txt'), 'top secret\n');
     writeFileSync(policyFile, POLICY);
     agent = await startAgentProcess(['--pid', String(process.pid), '--policy', policyFile, '--events-file', eventsFile]);
   });
 
   after(async () => {
+    // stop() never hangs (SIGKILL after 15 s) and never throws: the assertion comes after cleanup.
     const exit = await agent?.stop();
-    assert.deepEqual(exit, { code: 0, signal: null });
+    rmSync(dir, { recursive: true, force: true });
+    if (agent) assert.deepEqual(exit, { code: 0, signal: null }, agent.stderr().slice(-1000));
   });
 
   test('cat of a guarded file is killed; head is only reported; every output agrees', async () => {
-    const cat = spawnSync('/bin/sh', ['-c', `cat ${guarded}/secret.txt`], { encoding: 'utf8' });
+    const cat = spawnSync('/bin/sh', ['-c', `cat ${guarded}/secret.txt`], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(cat.stdout, '', 'cat printed nothing: it died before its first read');
     assert.equal(cat.status, 128 + 9, 'the shell reports its child killed by SIGKILL');
-    const head = spawnSync('head', ['-c', '3', join(guarded, 'secret.txt')], { encoding: 'utf8' });
+    const head = spawnSync('head', ['-c', '3', join(guarded, 'secret.txt')], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(head.stdout, 'top');
 
     const policyEvents = () =>
@@ -80,7 +82,7 @@ describe('waggle run --policy', () => {
 
     assert.equal(await agent.value('waggle_security_policy_events_total', { policy: 'guard-secret', action: 'sigkill' }), 1);
     assert.equal(await agent.value('waggle_security_policy_events_total', { policy: 'guard-secret', action: 'post' }), 1);
-    const api = (await (await fetch(`${agent.url}/api/security/events`)).json()) as { events: JsonEvent[] };
+    const api = (await (await fetch(`${agent.url}/api/security/events`, { signal: AbortSignal.timeout(10_000) })).json()) as { events: JsonEvent[] };
     assert.equal(api.events.filter((e) => e.policy === 'guard-secret').length, 2, 'the UI lists both events');
   });
 

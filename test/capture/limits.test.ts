@@ -44,7 +44,7 @@ describe('capture limits', () => {
     try {
       cap.capture.watch(server.child.pid);
       // execFileSync blocks this event loop: nothing is consumed while ab runs.
-      const out = execFileSync('ab', ['-q', '-k', '-n', '2000', '-c', '4', `http://127.0.0.1:${server.port}/flood`], { encoding: 'utf8' });
+      const out = execFileSync('ab', ['-q', '-k', '-n', '2000', '-c', '4', `http://127.0.0.1:${server.port}/flood`], { timeout: 60_000, encoding: 'utf8' });
       const completed = Number(/Complete requests:\s+(\d+)/.exec(out)![1]);
       assert.equal(completed, 2000);
       await sleep(200);

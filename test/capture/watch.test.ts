@@ -10,7 +10,7 @@ import { type Collected, collect } from './helpers/capture.js';
 import { requestLine } from './helpers/http-lite.js';
 import { type Server, startNodeServer, startPythonServer } from './helpers/servers.js';
 
-const curl = (url: string) => execFileSync('curl', ['-s', '-o', '/dev/null', url]);
+const curl = (url: string) => execFileSync('curl', ['-s', '-o', '/dev/null', url], { timeout: 60_000 });
 
 describe('watching', () => {
   let server: Server;
@@ -20,8 +20,12 @@ describe('watching', () => {
     cap = await collect();
   });
   after(async () => {
-    await cap?.close();
-    server?.stop();
+    // close() asserts that no program stayed loaded: what else the file started stops anyway.
+    try {
+      await cap?.close();
+    } finally {
+      server?.stop();
+    }
   });
 
   test('an unwatched server is not captured; watched, it is; unwatched again, it is not', async () => {

@@ -68,6 +68,7 @@ await program.parseAsync(process.argv.slice(1), { from: 'user' });
 function waggleConfig(args: string[], env: Record<string, string> = {}) {
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WAGGLE_') && !k.startsWith('OTEL_')));
   return spawnSync(process.execPath, ['--input-type=module', '-e', CLI, '--', 'config', ...args], {
+    timeout: 60_000,
     cwd: packageRoot,
     env: { ...cleanEnv, ...env },
     encoding: 'utf8',

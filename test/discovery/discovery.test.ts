@@ -9,7 +9,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import { Discovery, type DiscoveryOptions } from '../../src/discovery/index.js';
 import { execFileSync } from 'node:child_process';
 import { loadedProgramIds } from '../helpers/bpftool.js';
-import { waitFor } from '../helpers/process.js';
+import { waitFor, within } from '../helpers/process.js';
 import { ACTIVATOR_PY, APP_PY, Children, SERVER_JS, WORKERS_PY, Workdir, freePort, record } from './fixtures.js';
 
 const work = new Workdir();
@@ -20,7 +20,7 @@ const serverJs = work.file('server.js', SERVER_JS);
 const apiIndexJs = work.file('srv/api/index.js', SERVER_JS);
 const programsBefore = loadedProgramIds();
 const loadedPrograms = (): { id: number; name: string }[] =>
-  (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name?: string }[]).map((p) => ({ id: p.id, name: p.name ?? '' }));
+  (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { timeout: 60_000, encoding: 'utf8' })) as { id: number; name?: string }[]).map((p) => ({ id: p.id, name: p.name ?? '' }));
 const children = new Children();
 let open: Discovery[] = [];
 
@@ -32,9 +32,13 @@ function discovery(opts: DiscoveryOptions): Discovery {
 }
 
 afterEach(async () => {
-  for (const d of open) d.close();
-  open = [];
-  await children.killAll();
+  // The workloads die even if a close() throws.
+  try {
+    for (const d of open) d.close();
+  } finally {
+    open = [];
+    await children.killAll();
+  }
 });
 
 after(async () => {
@@ -212,7 +216,7 @@ for (const mode of MODES) {
       assert.ok(r.added.get(s.pid)!.at - startedAt < bound, `selected after ${(r.added.get(s.pid)!.at - startedAt).toFixed(1)} ms`);
       assert.equal(r.added.get(s.pid)!.identity.name, 'late-sleeper');
       s.kill();
-      await s.exited;
+      await within(s.exited, 10_000, 'sleep to exit');
       const exitedAt = performance.now();
       await waitFor(() => r.removed.has(s.pid), 5000, 5);
       t.diagnostic(`removed ${(r.removed.get(s.pid)! - exitedAt).toFixed(1)} ms after exit`);
@@ -275,7 +279,7 @@ test('exact: N processes started after discovery give exactly N added and, after
   const started = Array.from({ length: N }, (_, i) => children.start(mySleep, [String(30 + i)]));
   await waitFor(() => started.every((c) => r.added.has(c.pid)), 5000, 5);
   for (const c of started) c.kill();
-  await Promise.all(started.map((c) => c.exited));
+  await within(Promise.all(started.map((c) => c.exited)), 10_000, 'the sleepers to exit');
   await waitFor(() => started.every((c) => r.removed.has(c.pid)), 5000, 5);
   await d.rescan();
   assert.equal(r.added.size, N, r.log.join(' '));

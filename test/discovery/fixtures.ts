@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Discovery, SelectionReason } from '../../src/discovery/index.js';
 import type { ServiceIdentity } from '../../src/telemetry/span.js';
-import { type Child, python3, startChild } from '../helpers/process.js';
+import { type Child, python3, startChild, within } from '../helpers/process.js';
 
 export const APP_PY = `
 import http.server, sys, time
@@ -111,7 +111,7 @@ export class Children {
         // group already gone
       }
     }
-    await Promise.all(this.all.map((c) => c.exited));
+    await within(Promise.all(this.all.map((c) => c.exited)), 10_000, 'test processes to exit after SIGKILL');
     this.all.length = 0;
   }
 }

@@ -34,13 +34,12 @@ describe('tracepoint', () => {
       '-c',
       `import os, sys\nsys.stdin.readline()\nfor _ in range(${calls}): os.getppid()\nprint("done", flush=True)\nsys.stdin.readline()`,
     ]);
+    // The child goes even if loading fails below; the collection once it exists.
+    after(() => child.kill());
     const spec = ObjectSpec.open(bpfObjectPath('testdata/count_syscalls'));
     spec.setVariable('target_tgid', child.pid);
     const coll = spec.load();
-    after(() => {
-      coll.close();
-      child.kill();
-    });
+    after(() => coll.close());
     const link = coll.program('count_getppid').attach();
     assert.match(link.description, /tracepoint syscalls\/sys_enter_getppid/);
     assert.equal(coll.map<number, number>('calls').lookup(0), 0);
@@ -81,12 +80,10 @@ describe('uprobe', () => {
         'sys.stdin.readline()',
       ].join('\n'),
     ]);
+    after(() => child.kill());
     await child.waitForOutput('ready');
     const coll = ObjectSpec.open(bpfObjectPath('testdata/uprobe_count')).load();
-    after(() => {
-      coll.close();
-      child.kill();
-    });
+    after(() => coll.close());
     const libc = libcOf(child.pid);
     coll.program('on_entry').attachUprobe({ binary: libc, symbol: 'labs', pid: child.pid });
     coll.program('on_return').attachUprobe({ binary: libc, symbol: 'labs', pid: child.pid, retprobe: true });
@@ -126,7 +123,7 @@ describe('networking attachments', () => {
       await sendUdp();
       await waitFor(() => hits() > 0, 2000);
       if (link.description.includes('tcx')) {
-        const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[];
+        const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { timeout: 60_000, encoding: 'utf8' })) as { prog_id: number }[];
         assert.ok(links.some((l) => l.prog_id === id), 'bpftool link show lists the tcx link');
       }
       link.close();

@@ -45,6 +45,7 @@ describe('errors', () => {
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const r = spawnSync('/usr/sbin/capsh', ['--drop=cap_bpf,cap_perfmon,cap_sys_admin', '--', '-c', `${process.execPath} --input-type=module -e "${script.replace(/"/g, '\\"')}"`], {
       encoding: 'utf8',
+      timeout: 60_000,
     });
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { code?: string; message?: string };
     assert.equal(out.code, 'WAGGLE_ERR_PERMISSION', r.stdout + r.stderr);
@@ -61,7 +62,7 @@ describe('errors', () => {
       import { ObjectSpec } from '${packageRoot}/dist/src/ebpf/index.js';
       try { ObjectSpec.open('${bpfObjectPath('capture/socket_capture')}').load(); console.log('LOADED'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }"`;
-    const r = spawnSync('/usr/bin/unshare', ['-m', '/bin/sh', '-c', script], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/unshare', ['-m', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { code?: string; message?: string };
     assert.equal(out.code, 'WAGGLE_ERR_NOT_SUPPORTED', r.stdout + r.stderr);
     assert.match(out.message ?? '', /\/sys\/kernel\/btf\/vmlinux is missing.*CONFIG_DEBUG_INFO_BTF/);

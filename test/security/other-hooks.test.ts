@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startChild } from '../helpers/process.js';
+import { startChild, within } from '../helpers/process.js';
 import type { ExecPolicyEvent, MountEvent, PtraceEvent, SecurityEvent, SetuidEvent } from '../../src/security/index.js';
 import { PYTHON, policies, policy, run, startAgent } from './harness.js';
 
@@ -144,7 +144,7 @@ describe('ptrace', () => {
     const h = await startAgent({ policies: policies(policy('no-poke', 'ptrace', '- binary: {equal: [/usr/bin/python3.11]}\n  action: sigkill')) });
     try {
       tracer.write('go\n');
-      assert.equal((await tracer.exited).signal, 'SIGKILL');
+      assert.equal((await within(tracer.exited, 10_000, 'the tracer to be killed')).signal, 'SIGKILL');
       assert.equal(tracer.output(), 'attach 0\n');
       const [ev] = await h.waitFor<PtraceEvent>(1, (e) => e.type === 'ptrace' && e.process.pid === tracer.pid);
       assert.deepEqual(ev!.ptrace, { request: 'PTRACE_POKEDATA', target_pid: tracee.pid });

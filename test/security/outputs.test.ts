@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { packageRoot } from '../../src/paths.js';
 import { type FileOpenEvent, type SecurityEvent, RecentEvents, formatCompact, registerSecurityMetrics } from '../../src/security/index.js';
 import { policies, policy, run, startAgent } from './harness.js';
+import { within } from '../helpers/process.js';
 
 let dir: string;
 let policyFile: string;
@@ -70,7 +71,7 @@ describe('waggle events', () => {
       for (const key of ['pid', 'exec_id', 'binary', 'arguments', 'cwd', 'uid', 'parent']) assert.ok(key in ev.process, key);
       await cli.waitFor('stdout', new RegExp(`"type":"process_exit".*"pid":${ev.process.pid},.*"signal":"SIGKILL"`));
       cli.proc.kill('SIGINT');
-      assert.equal(await cli.exited, 0);
+      assert.equal(await within(cli.exited, 30_000, 'waggle events to exit after SIGINT'), 0);
       assert.match(cli.stderr(), /waggle events: \d+ events, 0 lost in the kernel, \d+ written to /);
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       const parsed = lines.map((l) => JSON.parse(l) as SecurityEvent);
@@ -99,7 +100,7 @@ describe('waggle events', () => {
         ],
       );
       cli.proc.kill('SIGINT');
-      assert.equal(await cli.exited, 0);
+      assert.equal(await within(cli.exited, 30_000, 'waggle events to exit after SIGINT'), 0);
     } finally {
       cli.proc.kill('SIGKILL');
     }
@@ -109,7 +110,11 @@ describe('waggle events', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, policy('bad', 'file_open', '- paths: {prefix: [etc/]}'));
     const cli = waggle(['events', '--policy', bad]);
-    assert.equal(await cli.exited, 2);
+    try {
+      assert.equal(await within(cli.exited, 30_000, 'waggle events to refuse the policy'), 2);
+    } finally {
+      cli.proc.kill('SIGKILL');
+    }
     assert.equal(cli.stderr(), `waggle events: invalid policy\n  ${bad}: spec.selectors[0].paths.prefix[0]: must start with /\n`);
   });
 });

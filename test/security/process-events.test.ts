@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { sleep, startChild, waitFor } from '../helpers/process.js';
+import { sleep, startChild, waitFor, within } from '../helpers/process.js';
 import type { ProcessExecEvent, ProcessExitEvent, ProcessForkEvent, SecurityEvent } from '../../src/security/index.js';
 import { PYTHON, type Harness, run, startAgent } from './harness.js';
 
@@ -97,7 +97,7 @@ describe('exec', () => {
         assert.equal(own!.process.parent!.pid, process.pid);
         assert.equal(own!.process.parent!.binary, realpathSync(process.execPath));
         assert.deepEqual(own!.process.parent!.flags, ['procFS']);
-        await child.exited;
+        await within(child.exited, 10_000, 'the sleeper to exit');
         const [exit] = await h2.waitFor<ProcessExitEvent>(1, exitOf(child.pid));
         assert.equal(exit!.process.exec_id, own!.process.exec_id);
       } finally {

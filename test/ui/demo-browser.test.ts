@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { packageRoot } from '../../src/paths.js';
 import { UI_DIST } from '../../src/ui/static-files.js';
-import { type Child, startChild, waitFor } from '../helpers/process.js';
+import { type Child, startChild, waitFor, within } from '../helpers/process.js';
 
 // Browser globals, used only inside page.evaluate/waitForFunction callbacks (this file is compiled without the DOM lib).
 declare const window: { noReload?: boolean };
@@ -55,7 +55,7 @@ describe('waggle demo in a real browser', { skip: whyNot() }, () => {
     // Every demo service has had traffic in the last minute.
     await waitFor(
       async () => {
-        const r = await fetch(`${base}/api/overview`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+        const r = await fetch(`${base}/api/overview`, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) });
         const o = (await r.json()) as { services: Array<{ name: string; server: { rate: number } | null; client: { rate: number } | null }> };
         return DEMO_SERVICES.every((n) => o.services.some((s) => s.name === n && (s.server?.rate ?? s.client?.rate ?? 0) > 0));
       },
@@ -72,14 +72,16 @@ describe('waggle demo in a real browser', { skip: whyNot() }, () => {
   });
 
   after(async () => {
-    await browser?.close();
-    if (demo) {
-      demo.kill('SIGINT');
-      const { code } = await demo.exited;
-      assert.equal(code, 0, `waggle demo exited with ${code}: ${demo.output().slice(-400)}`);
+    // The demo stops whatever happens to the browser; assertions come once both are down.
+    const closing = browser ? within(browser.close(), 15_000, 'Chromium to close').then(() => undefined, (e: unknown) => e) : undefined;
+    const exit = demo ? await demo.stop('SIGINT', 20_000) : undefined;
+    const browserError = await closing;
+    if (exit) {
+      assert.deepEqual(exit, { code: 0, signal: null }, `waggle demo ended with ${JSON.stringify(exit)}: ${demo.output().slice(-400)}`);
       // The workload went with it.
       for (const pid of pids) assert.throws(() => process.kill(pid, 0), `pid ${pid} still running`);
     }
+    if (browserError) throw browserError;
   });
 
   test('the wrong token, or none, gets 401 everywhere, the live stream included', async () => {

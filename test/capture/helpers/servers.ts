@@ -108,7 +108,7 @@ export interface Nginx extends Server {
 
 export function nginxAvailable(): boolean {
   try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+    execFileSync('nginx', ['-v'], { timeout: 60_000, stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -142,7 +142,7 @@ export async function startNginx(files: Record<string, Buffer | string>, workers
   const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-'));
   chmodSync(dir, 0o755); // workers run as an unprivileged user
   const root = join(dir, 'www');
-  execFileSync('mkdir', ['-p', root, join(dir, 'tmp')]);
+  execFileSync('mkdir', ['-p', root, join(dir, 'tmp')], { timeout: 60_000 });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, name), content);
   const port = await freePort();
   const conf = `
