@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test (dist/test/**/*.test.js) with node:test, one file at a
-// time and each in its own `node --test` child: tests load real programs into the
-// real kernel and some measure exact counts, so files must not compete for the
-// same hooks.
+// time and each in its own node process (spec reporter): tests load real programs
+// into the real kernel and some measure exact counts, so files must not compete
+// for the same hooks.
 //
 // Two tiers. Files whose leading comment carries `// waggle-test: no-kernel` run
 // first, as an unprivileged user (uid/gid 65534 through setpriv, when we are
@@ -175,21 +175,23 @@ async function runFile({ file, tier }, index) {
   const events = join(work, `${index}.jsonl`);
   writeFileSync(events, '');
   if (asNobody) chownSync(events, NOBODY, NOBODY);
+  // The file runs directly (not under `node --test`): node 20's --test parent
+  // re-parses each child's serialized report, and a failure carrying a large
+  // error (a verifier log of a few MB) kept that parent busy for minutes.
   const nodeArgs = [
-    '--test',
     // Once its tests are done the file exits even with a handle left open; what it
     // left running in its process group is reported below.
     '--test-force-exit',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`,
-    `--test-reporter-destination=${events}`,
+    '--test-reporter-destination=stderr', // it writes nothing there: see test-events.mjs
     file,
   ];
   const [cmd, argv] = asNobody
     ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
-  const env = asNobody ? { ...process.env, HOME: work, USER: 'nobody', LOGNAME: 'nobody' } : process.env;
+  const env = { ...process.env, WAGGLE_TEST_EVENTS: events, ...(asNobody ? { HOME: work, USER: 'nobody', LOGNAME: 'nobody' } : {}) };
   console.log(`\n── ${display(file)} (${tier}, as ${asNobody ? 'nobody' : isRoot ? 'root' : 'this user'})`);
   const started = Date.now();
   // detached: a new session and process group (pgid = pid), killable as a whole.
