@@ -24,7 +24,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const testRoot = join(root, 'dist', 'test');
+// WAGGLE_TEST_ROOT: another tree of compiled tests (the runner's own test uses it).
+const testRoot = process.env.WAGGLE_TEST_ROOT ?? join(root, 'dist', 'test');
 const reporter = pathToFileURL(join(root, 'scripts', 'test-events.mjs')).href;
 const NOBODY = 65534;
 const MARKER = 'waggle-test: no-kernel';
