@@ -59,12 +59,12 @@ interface JsonEvent {
 
 /** Everything an agent showed while it ran, gathered before it is stopped. */
 async function observe(agent: AgentProcess, eventsFile: string, marker: string) {
-  const readyz = await fetch(`${agent.url}/readyz`);
+  const readyz = await fetch(`${agent.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
   const readyzBody = await readyz.text();
   const gauge = parseSeries(await agent.metrics()).filter((s) => s.name === 'waggle_feature_up');
-  const health = (await (await fetch(`${agent.url}/api/health`)).json()) as { latest: { features: Array<{ name: string; state: string; reason?: string }> } };
+  const health = (await (await fetch(`${agent.url}/api/health`, { signal: AbortSignal.timeout(10_000) })).json()) as { latest: { features: Array<{ name: string; state: string; reason?: string }> } };
   // A process the agent did not start, exec'd by a shell: its exec event names the shell as parent.
-  spawnSync('/bin/sh', ['-c', `/usr/bin/true ${marker}; :`]);
+  spawnSync('/bin/sh', ['-c', `/usr/bin/true ${marker}; :`], { timeout: 60_000 });
   const events = () =>
     (existsSync(eventsFile) ? readFileSync(eventsFile, 'utf8') : '')
       .split('\n')
@@ -193,7 +193,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     let exit: { code: number | null; signal: NodeJS.Signals | null };
     try {
       await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
-      readyz = await (await fetch(`http://127.0.0.1:${port}/readyz`)).text();
+      readyz = await (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(10_000) })).text();
     } catch (e) {
       failure = e;
     } finally {

@@ -25,7 +25,7 @@ async function run(prefix: string[]): Promise<{ features: Map<string, string>; m
   let mounts: string[] = [];
   let exit: Awaited<ReturnType<AgentProcess['stop']>>;
   try {
-    body = await (await fetch(`${agent.url}/readyz`)).text();
+    body = await (await fetch(`${agent.url}/readyz`, { signal: AbortSignal.timeout(10_000) })).text();
     mounts = readFileSync(`/proc/${agent.child.pid}/mounts`, 'utf8')
       .split('\n')
       .filter((l) => /^\S+ \S+ (tracefs|debugfs|bpf) /.test(l))

@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // Helper ids in verifier refusals are named with the release that added them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -58,7 +58,7 @@ describe('bpf:budget', () => {
   });
 
   test('--json prints only JSON, one row per program, and exits 0 within budget', () => {
-    const r = spawnSync(process.execPath, [join(packageRoot, 'dist', 'scripts', 'bpf-budget.js'), '--json', 'testdata/call_chain'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(packageRoot, 'dist', 'scripts', 'bpf-budget.js'), '--json', 'testdata/call_chain'], { timeout: 60_000, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as Row[];
     assert.deepEqual(
