@@ -1,0 +1,96 @@
+// What the guest checks share: feature results, child processes that are
+// always killed, waiting for output, and a tiny HTTP GET.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+
+/** @typedef {{ ok: boolean, status: 'ok' | 'off' | 'fail', reason?: string }} Feature */
+
+export const ok = () => ({ ok: true, status: 'ok' });
+/** The kernel lacks what the feature needs: reported, not a failure. */
+export const off = (reason) => ({ ok: false, status: 'off', reason });
+/** waggle should have worked here and did not. */
+export const fail = (reason) => ({ ok: false, status: 'fail', reason });
+
+/** Debian's python3 (the PATH one may be a pyenv build without Debian's modules). */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const WAGGLE = ['bin/waggle.js'];
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** A child with its stdout/stderr kept (tail-capped), killed at the latest when the runner exits. */
+export function start(cmd, args, opts = {}) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  children.add(proc);
+  const c = { proc, pid: proc.pid, out: '', err: '' };
+  const cap = (s) => (s.length > 200_000 ? s.slice(-100_000) : s);
+  proc.stdout.on('data', (d) => (c.out = cap(c.out + d)));
+  // Also to our stderr: in the guest that is the console, kept by the host as the run's log.
+  proc.stderr.on('data', (d) => {
+    c.err = cap(c.err + d);
+    process.stderr.write(d);
+  });
+  c.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  c.exited.then(() => children.delete(proc));
+  /** Stops it politely (SIGTERM: the agent detaches its programs), then for sure. */
+  c.stop = async (graceMs = 15_000) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return c.exited;
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    const r = await c.exited;
+    clearTimeout(t);
+    return r;
+  };
+  return c;
+}
+
+/** Runs to completion; resolves with code, signal and output (killed after timeoutMs). */
+export async function run(cmd, args, timeoutMs = 60_000, opts = {}) {
+  const c = start(cmd, args, opts);
+  const t = setTimeout(() => c.proc.kill('SIGKILL'), timeoutMs);
+  const r = await c.exited;
+  clearTimeout(t);
+  return { ...r, out: c.out, err: c.err };
+}
+
+/** Polls `probe` until it returns a truthy value; throws `what` with the last error after timeoutMs. */
+export async function until(what, probe, timeoutMs, everyMs = 250) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`${what} (waited ${Math.round(timeoutMs / 1000)} s${last ? `; last error: ${last.message ?? last}` : ''})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** GET a URL on loopback: { status, body }. */
+export function get(url, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The last lines of a process's stderr, for a reason. */
+export const tail = (s, n = 6) => s.trim().split('\n').slice(-n).join(' | ');
+
+/** Whether doctor (when it ran) says this waggle feature cannot work here; its reason if so. */
+export function doctorSaysOff(ctx, waggleFeature) {
+  const f = ctx.doctor?.waggle?.[waggleFeature];
+  return f && !f.ok ? (f.reason ?? 'doctor reports it unavailable') : undefined;
+}
