@@ -23,6 +23,7 @@ const { values } = parseArgs({
     checks: { type: 'string' },
     json: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '900' },
+    append: { type: 'string', default: '' },
     memory: { type: 'string', default: '2048' },
     cpus: { type: 'string', default: '2' },
     console: { type: 'boolean', default: false },
@@ -44,12 +45,13 @@ for (const f of ['dist/bpf/discovery.bpf.o', 'build/Release/waggle_bpf.node', 'd
 
 const kernels = selectKernels(list(values.kernels));
 const checks = list(values.checks);
-const unknownChecks = checks.filter((c) => !CHECKS.some((k) => k.name === c));
+// `--checks none`: boot and power off only (the guest runs no check).
+const unknownChecks = checks.filter((c) => c !== 'none' && !CHECKS.some((k) => k.name === c));
 if (unknownChecks.length) {
   log(`unknown check ${unknownChecks.join(', ')} (known: ${CHECKS.map((c) => c.name).join(', ')})`);
   process.exit(2);
 }
-const expected = checks.length ? checks : CHECKS.map((c) => c.name);
+const expected = checks.length ? checks.filter((c) => c !== 'none') : CHECKS.map((c) => c.name);
 
 const results = [];
 for (const spec of kernels) {
@@ -72,10 +74,21 @@ for (const spec of kernels) {
     timeoutMs: Number(values.timeout) * 1000,
     memoryMb: Number(values.memory),
     cpus: Number(values.cpus),
+    onResult(line) {
+      try {
+        const m = JSON.parse(line);
+        if (m.type === 'start') log(`${spec.name}: guest ${m.kernel} is up, running checks`);
+        if (m.type !== 'check') return;
+        const counts = {};
+        for (const f of Object.values(m.features)) counts[f.status] = (counts[f.status] ?? 0) + 1;
+        log(`${spec.name}: ${m.check} in ${Math.round(m.ms / 1000)} s: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+      } catch {}
+    },
     append: [
       'console=ttyS0', 'loglevel=4', 'panic=-1', 'random.trust_cpu=on',
       `waggle.init=${join(REPO, 'scripts/kernels/guest/init.sh')}`, `waggle.repo=${REPO}`, `waggle.kdir=${kernel.root}`,
       ...(checks.length ? [`waggle.checks=${checks.join(',')}`] : []),
+      ...list(values.append.replace(/ /g, ',')),
     ],
   });
   if (values.console) process.stderr.write(vm.console);

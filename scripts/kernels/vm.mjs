@@ -48,6 +48,7 @@ export async function runVm(opts) {
   const started = Date.now();
   const procs = [];
   let timer;
+  let poller;
   try {
     // Debian 12's C virtiofsd: sandbox=chroot because namespaces are not available in every container.
     const fsd = spawn(VIRTIOFSD, [`--socket-path=${socket}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=auto'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -58,8 +59,11 @@ export async function runVm(opts) {
     for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50);
     if (!existsSync(socket)) return { exit: 'error', console: '', results: [], ms: Date.now() - started, error: `virtiofsd made no socket: ${fsdErr.trim()}` };
 
+    // cx16=off: with CMPXCHG16B, Debian's 6.12 died in SLUB's freelist cmpxchg within 4 s of boot in 6 of 6
+    // boots under this qemu's (7.2) TCG (list corruption, NULL derefs, a hang); without it, 6 of 6 booted.
+    // The kernel falls back to its locked path; nothing waggle does needs the instruction.
     const args = [
-      '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', String(opts.cpus ?? 2), '-m', `${memoryMb}M`,
+      '-accel', 'tcg,thread=multi', '-cpu', 'max,cx16=off', '-smp', String(opts.cpus ?? 2), '-m', `${memoryMb}M`,
       // vhost-user-fs needs guest memory shareable with virtiofsd.
       '-object', `memory-backend-memfd,id=mem,size=${memoryMb}M,share=on`, '-numa', 'node,memdev=mem',
       '-chardev', `socket,id=fs0,path=${socket}`, '-device', 'vhost-user-fs-pci,queue-size=1024,chardev=fs0,tag=hostroot',
@@ -74,6 +78,13 @@ export async function runVm(opts) {
     procs.push(qemu);
     const qemuExit = track(qemu);
     const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.timeoutMs)));
+    // Result lines as they come, for progress: a run lasts minutes.
+    let seen = 0;
+    poller = setInterval(() => {
+      if (!opts.onResult || !existsSync(resultsLog)) return;
+      const lines = readFileSync(resultsLog, 'utf8').replace(/\r/g, '').split('\n');
+      for (; seen < lines.length - 1; seen++) if (lines[seen].startsWith('{')) opts.onResult(lines[seen]);
+    }, 1000);
     // virtiofsd also exits when qemu disconnects at power-off: only its dying first is an error.
     const fsdFirst = fsdExit.then(() => Promise.race([qemuExit.then(() => 'exited'), sleep(3000).then(() => 'virtiofsd-exited')]));
     const outcome = await Promise.race([qemuExit.then(() => 'exited'), timedOut, fsdFirst]);
@@ -87,6 +98,7 @@ export async function runVm(opts) {
     return { ...run, exit: 'poweroff' };
   } finally {
     clearTimeout(timer);
+    clearInterval(poller);
     for (const p of procs) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
