@@ -89,6 +89,14 @@ export function get(url, timeoutMs = 10_000) {
 /** The last lines of a process's stderr, for a reason. */
 export const tail = (s, n = 6) => s.trim().split('\n').slice(-n).join(' | ');
 
+/**
+ * Whether a load failure is the kernel lacking something waggle needs (a helper or kfunc
+ * newer than it, as the library words it), which is "off", not a failure of waggle.
+ */
+export function kernelLacks(reason) {
+  return /\(Linux \d+\.\d+\+\)|not found in kernel or module BTFs|invalid func unknown#/.test(reason);
+}
+
 /** Whether doctor (when it ran) says this waggle feature cannot work here; its reason if so. */
 export function doctorSaysOff(ctx, waggleFeature) {
   const f = ctx.doctor?.waggle?.[waggleFeature];
