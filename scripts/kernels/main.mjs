@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectKernels } from './catalog.mjs';
 import { CACHE_DIR, fetchKernel } from './fetch.mjs';
+import { bootParams } from './boot-params.mjs';
 import { buildInitramfs } from './initramfs.mjs';
 import { formatTable } from './report.mjs';
 import { kernelResult } from './results.mjs';
@@ -85,7 +86,7 @@ for (const spec of kernels) {
       } catch {}
     },
     append: [
-      'console=ttyS0', 'loglevel=4', 'panic=-1', 'random.trust_cpu=on',
+      'console=ttyS0', 'loglevel=4', 'panic=-1', 'random.trust_cpu=on', ...bootParams(kernel),
       `waggle.init=${join(REPO, 'scripts/kernels/guest/init.sh')}`, `waggle.repo=${REPO}`, `waggle.kdir=${kernel.root}`,
       ...(checks.length ? [`waggle.checks=${checks.join(',')}`] : []),
       ...list(values.append.replace(/ /g, ',')),

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { release } from 'node:os';
 
 /** @typedef {{ ok: boolean, status: 'ok' | 'off' | 'fail', reason?: string }} Feature */
 
@@ -89,12 +90,21 @@ export function get(url, timeoutMs = 10_000) {
 /** The last lines of a process's stderr, for a reason. */
 export const tail = (s, n = 6) => s.trim().split('\n').slice(-n).join(' | ');
 
+const [major = 0, minor = 0] = release().split('.').map(Number);
+const before = (a, b) => major < a || (major === a && minor < b);
+
 /**
- * Whether a load failure is the kernel lacking something waggle needs (a helper or kfunc
- * newer than it, as the library words it), which is "off", not a failure of waggle.
+ * When a load failure is the kernel lacking something waggle needs, the reason to report it
+ * "off" with (else undefined: a failure). The library names helpers newer than the kernel
+ * ("bpf_loop (Linux 5.17+)") and libbpf missing kfuncs; kernels before 5.13 know no BPF
+ * callback functions, so an object with bpf_loop callbacks fails there with a func_info count.
  */
 export function kernelLacks(reason) {
-  return /\(Linux \d+\.\d+\+\)|not found in kernel or module BTFs|invalid func unknown#/.test(reason);
+  if (/\(Linux \d+\.\d+\+\)|not found in kernel or module BTFs|invalid func unknown#/.test(reason)) return reason;
+  if (before(5, 13) && reason.includes("number of funcs in func_info doesn't match number of subprogs")) {
+    return `this kernel predates BPF callback functions (Linux 5.13; bpf_loop needs 5.17): ${reason}`;
+  }
+  return undefined;
 }
 
 /** Whether doctor (when it ran) says this waggle feature cannot work here; its reason if so. */

@@ -30,7 +30,7 @@ export default {
       const ready = until('agent /readyz never said ready', async () => (await get(`http://${LISTEN}/readyz`)).status === 200, 150_000, 500);
       const early = await Promise.race([ready.then(() => undefined), exitedEarly]);
       // The capture refused for something this kernel lacks (bpf_loop before 5.17…): off, with that reason.
-      if (early) return { 'smoke:http1-server-counts': kernelLacks(early) ? off(early) : fail(early) };
+      if (early) return { 'smoke:http1-server-counts': kernelLacks(early) ? off(kernelLacks(early)) : fail(early) };
       for (let i = 0; i < REQUESTS; i++) {
         const r = await run('curl', ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', `http://127.0.0.1:${APP_PORT}/?i=${i}`], 20_000);
         if (r.out !== '200') return { 'smoke:http1-server-counts': fail(`curl #${i} got ${r.out || r.err.trim()}`) };

@@ -6,7 +6,8 @@
 // that names something the kernel lacks (a helper or kfunc newer than it) is
 // off: the agent has a fallback or the feature is off there. Probes are
 // doctor's (it reports them), test fixtures are not shipped.
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fail, kernelLacks, ok, off, run, tail } from '../lib.mjs';
@@ -14,7 +15,29 @@ import { fail, kernelLacks, ok, off, run, tail } from '../lib.mjs';
 const SKIP = /^(probes|testdata)\//;
 const BUDGET = 'dist/scripts/bpf-budget.js';
 const name = (object) => object.replace(/\.bpf\.o$/, '');
-const refused = (reason) => (kernelLacks(reason) ? off(reason) : fail(reason));
+
+let vmlinux;
+/**
+ * kfuncs the object calls (BTF FUNC with extern linkage) that this kernel's BTF does not
+ * name. libbpf's error for them is a bare EINVAL, so the object is asked directly.
+ */
+function missingKfuncs(objectPath) {
+  try {
+    const dump = execFileSync('bpftool', ['btf', 'dump', 'file', objectPath], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    vmlinux ??= readFileSync('/sys/kernel/btf/vmlinux');
+    return [...dump.matchAll(/FUNC '(\w+)' type_id=\d+ linkage=extern/g)].map((m) => m[1]).filter((n) => !vmlinux.includes(`\0${n}\0`));
+  } catch {
+    return [];
+  }
+}
+
+/** A refusal is off when the kernel lacks what the object needs (the agent then falls back or turns the feature off). */
+function refused(reason, objectPath) {
+  const kfuncs = missingKfuncs(objectPath);
+  if (kfuncs.length) return off(`this kernel has no kfunc ${kfuncs.join(', ')}: ${reason}`);
+  const lacks = kernelLacks(reason);
+  return lacks ? off(lacks) : fail(reason);
+}
 
 async function viaBudget(ctx) {
   const r = await run(process.execPath, [join(ctx.repo, BUDGET), '--json'], 280_000);
@@ -36,7 +59,7 @@ async function viaBudget(ctx) {
     const id = name(row.object);
     const prev = features[`load:${id}`];
     if (row.status === 'ok') features[`load:${id}`] ??= ok();
-    else if (!prev || prev.ok) features[`load:${id}`] = refused(`${row.program}: ${row.reason ?? row.status}`);
+    else if (!prev || prev.ok) features[`load:${id}`] = refused(`${row.program}: ${row.reason ?? row.status}`, join(ctx.repo, 'dist/bpf', row.object));
     const over = row.status === 'ok' ? offences.get(`${row.object} ${row.program}`) : undefined;
     if (over) features[`budget:${id}`] = fail(`${row.program}: ${over}`);
     else if (row.status === 'ok') features[`budget:${id}`] ??= ok();
@@ -66,7 +89,7 @@ async function wholeObjects(ctx) {
       features[`load:${name(rel)}`] = ok();
     } catch (e) {
       // The message ends with the verifier log's last lines: enough to see why.
-      features[`load:${name(rel)}`] = refused(String(e.message ?? e).split('\n').slice(-4).join(' | '));
+      features[`load:${name(rel)}`] = refused(String(e.message ?? e).split('\n').slice(-4).join(' | '), join(dir, rel));
     } finally {
       try {
         spec?.close();

@@ -2,7 +2,7 @@
 // (bash sees status 137), and the event says sigkill.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WAGGLE, doctorSaysOff, fail, ok, off, run, start, tail, until } from '../lib.mjs';
+import { WAGGLE, doctorSaysOff, fail, kernelLacks, ok, off, run, start, tail, until } from '../lib.mjs';
 
 const NAME = 'smoke:sigkill-cat-etc-shadow';
 const POLICY = `apiVersion: waggle.dev/v1alpha1
@@ -32,7 +32,8 @@ export default {
         until('waggle events never said it was watching', () => events.err.includes('1 active policy'), 150_000).then(() => undefined),
         events.exited.then((r) => `waggle events exited ${r.signal ?? r.code}: ${tail(events.err)}`),
       ]);
-      if (early) return { [NAME]: fail(early) };
+      // The security programs refused for something this kernel lacks: off, with that reason.
+      if (early) return { [NAME]: kernelLacks(early) ? off(kernelLacks(early)) : fail(early) };
       const r = await run('/usr/bin/bash', ['-c', 'cat /etc/shadow > /dev/null; echo "status=$?"'], 30_000);
       if (r.out.trim() !== 'status=137') return { [NAME]: fail(`cat /etc/shadow was not killed: ${r.out.trim() || r.err.trim()}`) };
       const killed = (line) => {
