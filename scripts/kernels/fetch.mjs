@@ -5,7 +5,7 @@
 // would have made, so the guest's modprobe (and our initramfs) can resolve
 // dependencies.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CACHE_DIR = process.env.WAGGLE_KERNEL_CACHE ?? '/var/cache/waggle/kernels';
@@ -45,6 +45,8 @@ export function fetchKernel(spec) {
     if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
     mkdirSync(root, { recursive: true });
     run('dpkg-deb', ['-x', join(debs, deb), root]);
+    // trixie's packages are merged-/usr (usr/lib/modules): give the tree the /lib a merged root has.
+    if (!existsSync(join(root, 'lib')) && existsSync(join(root, 'usr', 'lib', 'modules'))) symlinkSync('usr/lib', join(root, 'lib'));
     run('depmod', ['-b', root, release]);
     rmSync(join(debs, deb));
     writeFileSync(done, `${deb}\n`);
