@@ -107,8 +107,16 @@ export function kernelLacks(reason) {
   return undefined;
 }
 
-/** Whether doctor (when it ran) says this waggle feature cannot work here; its reason if so. */
-export function doctorSaysOff(ctx, waggleFeature) {
-  const f = ctx.doctor?.waggle?.[waggleFeature];
-  return f && !f.ok ? (f.reason ?? 'doctor reports it unavailable') : undefined;
+/**
+ * Whether doctor (when it ran) found one of these BPF features missing: then a smoke test
+ * that needs it is off with doctor's reason. Only kernel capabilities gate a test, not
+ * doctor's waggle-level lines: those come from loading the real objects, and a refusal
+ * there must stay visible as the smoke test's failure (or off, when kernelLacks says so).
+ */
+export function doctorSaysOff(ctx, bpfFeatures) {
+  for (const name of bpfFeatures) {
+    const f = ctx.doctor?.features?.[name];
+    if (f && !f.ok) return `doctor: ${name} unavailable: ${f.reason ?? 'no reason given'}`;
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@ export default {
   name: 'exec-event',
   timeoutMs: 180_000,
   async run(ctx) {
-    const why = doctorSaysOff(ctx, 'process-events');
+    const why = doctorSaysOff(ctx, ['raw_tracepoint', 'ringbuf']);
     if (why) return { [NAME]: off(why) };
     const events = start(process.execPath, [...WAGGLE, 'events', '-o', 'json', '--types', 'process_exec']);
     try {

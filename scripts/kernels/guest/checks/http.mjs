@@ -19,7 +19,7 @@ export default {
   name: 'http',
   timeoutMs: 240_000,
   async run(ctx) {
-    const why = doctorSaysOff(ctx, 'application-telemetry');
+    const why = doctorSaysOff(ctx, ['tracepoint', 'tp_btf', 'ringbuf']);
     if (why) return { 'smoke:http1-server-counts': off(why) };
     const app = start(PYTHON, ['-m', 'http.server', '--bind', '127.0.0.1', String(APP_PORT)], { cwd: '/usr/share/doc' });
     let agent;

@@ -21,7 +21,7 @@ export default {
   name: 'sigkill',
   timeoutMs: 180_000,
   async run(ctx) {
-    const why = doctorSaysOff(ctx, 'security-enforcement-kill');
+    const why = doctorSaysOff(ctx, ['tracepoint', 'raw_tracepoint', 'ringbuf', 'send_signal']);
     if (why) return { [NAME]: off(why) };
     const dir = mkdtempSync('/tmp/waggle-kernels-');
     const policy = join(dir, 'shadow.yaml');
