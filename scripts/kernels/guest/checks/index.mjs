@@ -1,0 +1,11 @@
+// The guest's checks, in order. Each is { name, timeoutMs, run(ctx) → {feature: {ok, status, reason}} }:
+// to test something more on every kernel, add a file here and a line below.
+// doctor runs before the smoke tests because they read ctx.doctor to tell a
+// kernel that lacks a capability (off) from waggle failing (fail).
+import doctor from './doctor.mjs';
+import execEvent from './exec-event.mjs';
+import http from './http.mjs';
+import objects from './objects.mjs';
+import sigkill from './sigkill.mjs';
+
+export const CHECKS = [objects, doctor, http, execEvent, sigkill];
