@@ -529,13 +529,22 @@ static long feed_step(__u64 i, struct feed *f) {
   }
 }
 
-// Steps bounded per read or write; a run with more message boundaries than
-// this loses its framing (and resynchronises later).
-#define FEED_STEPS 32
+// Steps bounded per read or write (a step is a message start, a header or
+// chunk-size scan, or a run of body bytes): 8 pipelined chunked responses of a
+// few chunks each fit. bpf_loop verifies the step once, so the bound costs
+// nothing until it is used.
+#define FEED_STEPS 128
 
 static __always_inline void http1_feed(struct feed *f) {
   bpf_loop(FEED_STEPS, feed_step, f, 0);
-  if (f->st->off < f->st->len) lose(parser_of(f));
+  if (f->st->off < f->st->len) {
+    // Out of steps: the rest goes to the message in progress, whose end is now
+    // unknown (it resynchronises at a later message start).
+    struct msg_parser *p = parser_of(f);
+    attribute(f, f->st->len - f->st->off);
+    if (p->phase != PH_LOST) count(CNT_FRAMING_LOST);
+    p->phase = PH_LOST;
+  }
 }
 
 #endif
