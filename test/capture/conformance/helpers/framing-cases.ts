@@ -19,6 +19,7 @@ export interface FramingCase extends Script {
 
 const OK = 'HTTP/1.1 200 OK\r\n';
 const TE = 'Transfer-Encoding: chunked\r\n';
+const UNASKED_100 = 'undici drops the connection on a 100 Continue it did not ask for';
 const chunks = (n: number) => Array.from({ length: n }, (_, i) => `3\r\nc${String(i % 100).padStart(2, '0')}\r\n`).join('');
 
 export const FRAMING_CASES: FramingCase[] = [
@@ -53,8 +54,8 @@ export const FRAMING_CASES: FramingCase[] = [
   { name: 'head-chunked', method: 'HEAD', status: 200, writes: [`${OK}${TE}\r\n`] },
   { name: 'no-content-204', status: 204, writes: ['HTTP/1.1 204 No Content\r\n\r\n'] },
   { name: 'not-modified-304', status: 304, writes: ['HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 100\r\n\r\n'] },
-  { name: 'interim-100', status: 200, writes: ['HTTP/1.1 100 Continue\r\n\r\n', `${OK}${TE}\r\n2\r\nhi\r\n0\r\n\r\n`] },
-  { name: 'interim-100-joined', status: 200, writes: [`HTTP/1.1 100 Continue\r\n\r\n${OK}Content-Length: 2\r\n\r\nhi`] },
+  { name: 'interim-100', status: 200, writes: ['HTTP/1.1 100 Continue\r\n\r\n', `${OK}${TE}\r\n2\r\nhi\r\n0\r\n\r\n`], skip: { 'undici-fetch': UNASKED_100 } },
+  { name: 'interim-100-joined', status: 200, writes: [`HTTP/1.1 100 Continue\r\n\r\n${OK}Content-Length: 2\r\n\r\nhi`], skip: { 'undici-fetch': UNASKED_100 } },
   {
     name: 'early-hints-103',
     status: 200,

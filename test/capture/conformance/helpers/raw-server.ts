@@ -60,7 +60,7 @@ const server = net.createServer((sock) => {
     if (busy) return;
     busy = true;
     while (queue.length > 0 && !sock.destroyed) {
-      const s = scripts[queue[0].split('/')[2]];
+      const s = scripts[queue[0].split('?')[0].split('/')[2]];
       if (!s) {
         queue.shift();
         sock.write('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
