@@ -74,6 +74,10 @@ import http.server, socketserver
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
+    def end_headers(self):
+        # An HTTP/1.0 keep-alive client (ab -k) needs the word in the response.
+        if self.request_version == "HTTP/1.0" and not self.close_connection: self.send_header("Connection", "keep-alive")
+        super().end_headers()
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
