@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Collected, collect } from '../helpers/capture.js';
-import { runPipelined } from './helpers/clients.js';
+import { runRawClient } from './helpers/clients.js';
 import { type RawServer, type Script, startRawServer } from './helpers/raw-server.js';
 import { assertExchanges, clientSide, serverSide, settle } from './helpers/sides.js';
 
@@ -76,7 +76,7 @@ describe('framing conformance: pipelined requests, joined and split responses', 
     test(c.name, async () => {
       const requests = c.methods.map((m, i) => `${m} /r/${c.name}/${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
       const expectBytes = c.writes.reduce((a, w) => a + Buffer.byteLength(w, 'latin1'), 0);
-      const run = await runPipelined(server.port, requests, expectBytes, (pid) => cap.capture.watch(pid));
+      const run = await runRawClient(server.port, [{ send: requests, expectBytes }], (pid) => cap.capture.watch(pid));
       cap.capture.unwatch(run.pid);
       const mine = (t: string) => t.startsWith(`/r/${c.name}/`);
       const servers = await settle(cap, c.statuses.length, serverSide([server.pid], server.port, mine));

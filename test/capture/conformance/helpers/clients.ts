@@ -77,25 +77,27 @@ function curlConfig(port: number, plan: PlannedRequest[]): string {
     .join('\nnext\n');
 }
 
-function start(name: ClientName, port: number, plan: PlannedRequest[]): { child: Child; go(): void } {
+/** The client, started and waiting for go() (for callers that watch it another way, e.g. by an agent's --pid). */
+export function startClient(name: ClientName, port: number, plan: PlannedRequest[], env: NodeJS.ProcessEnv = process.env): { child: Child; go(): void } {
   const json = JSON.stringify(plan);
+  const spawn = (cmd: string, args: string[]) => startChild(cmd, args, { env });
   switch (name) {
     case 'curl': {
       // curl reads its config (-K -) from stdin and starts once stdin ends; one
       // connection for every URL, reopened only after a close.
-      const child = startChild('curl', ['-s', '--max-time', '20', '-K', '-']);
+      const child = spawn('curl', ['-s', '--max-time', '20', '-K', '-']);
       return { child, go: () => child.proc.stdin!.end(curlConfig(port, plan)) };
     }
     case 'python-http.client': {
-      const child = startChild(python3, ['-c', PYTHON_HTTP_CLIENT, String(port), json]);
+      const child = spawn(python3, ['-c', PYTHON_HTTP_CLIENT, String(port), json]);
       return { child, go: () => child.write('go\n') };
     }
     case 'python-urllib': {
-      const child = startChild(python3, ['-c', PYTHON_URLLIB, String(port), json]);
+      const child = spawn(python3, ['-c', PYTHON_URLLIB, String(port), json]);
       return { child, go: () => child.write('go\n') };
     }
     case 'undici-fetch': {
-      const child = startChild(process.execPath, ['-e', UNDICI_FETCH, String(port), json]);
+      const child = spawn(process.execPath, ['-e', UNDICI_FETCH, String(port), json]);
       return { child, go: () => child.write('go\n') };
     }
   }
@@ -103,7 +105,7 @@ function start(name: ClientName, port: number, plan: PlannedRequest[]): { child:
 
 /** Runs `plan` with client `name`; `watch` is called with its pid before it sends anything. */
 export async function runClient(name: ClientName, port: number, plan: PlannedRequest[], watch: (pid: number) => void, timeoutMs = 30_000): Promise<ClientRun> {
-  const { child, go } = start(name, port, plan);
+  const { child, go } = startClient(name, port, plan);
   let stderr = '';
   child.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   let timer: NodeJS.Timeout | undefined;
@@ -118,31 +120,48 @@ export async function runClient(name: ClientName, port: number, plan: PlannedReq
   }
 }
 
-const RAW_PIPELINE = String.raw`
+const RAW_CLIENT = String.raw`
 const net = require('net');
-const [port, requests, expectBytes] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3])];
+const [port, steps] = [Number(process.argv[1]), JSON.parse(process.argv[2])];
 process.stdin.once('data', () => {
-  const sock = net.createConnection({ port, host: '127.0.0.1', noDelay: true }, () => sock.write(requests, 'latin1'));
+  const sock = net.createConnection({ port, host: '127.0.0.1', noDelay: true });
+  let want = 0;
   let got = 0;
   let text = '';
+  let step = 0;
+  const next = () => {
+    if (step === steps.length) {
+      for (const m of text.matchAll(/HTTP\/1\.[01] ([2-5]\d\d)/g)) console.log(m[1]);
+      sock.end();
+      return;
+    }
+    want += steps[step].expectBytes;
+    sock.write(steps[step++].send, 'latin1');
+  };
+  sock.on('connect', next);
   sock.on('data', (d) => {
     got += d.length;
     text += d.toString('latin1');
-    if (got >= expectBytes) {
-      for (const m of text.matchAll(/HTTP\/1\.[01] ([2-5]\d\d)/g)) console.log(m[1]);
-      sock.end();
-    }
+    if (got >= want) next();
   });
-  sock.on('close', () => process.exit(got === expectBytes ? 0 : 1));
+  sock.on('close', () => process.exit(got === want && step === steps.length ? 0 : 1));
 });
 `;
 
+export interface RawStep {
+  /** Bytes written in one write(). */
+  send: string;
+  /** Response bytes to read before the next step. */
+  expectBytes: number;
+}
+
 /**
- * A client that writes every request in one write() (pipelining) and reads until
- * `expectBytes` came back; prints the final statuses it saw.
+ * A client on one connection that writes each step's bytes in one write()
+ * (several requests in one step: pipelining) and reads the step's response bytes
+ * before the next; prints the final statuses it saw. Starts paused, like runClient.
  */
-export async function runPipelined(port: number, requests: string, expectBytes: number, watch: (pid: number) => void, timeoutMs = 10_000): Promise<ClientRun> {
-  const child = startChild(process.execPath, ['-e', RAW_PIPELINE, String(port), requests, String(expectBytes)]);
+export async function runRawClient(port: number, steps: RawStep[], watch: (pid: number) => void, timeoutMs = 10_000): Promise<ClientRun> {
+  const child = startRawClient(port, steps);
   let stderr = '';
   child.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   let timer: NodeJS.Timeout | undefined;
@@ -155,4 +174,9 @@ export async function runPipelined(port: number, requests: string, expectBytes: 
     clearTimeout(timer);
     child.kill();
   }
+}
+
+/** The raw client, started and waiting for a line on stdin (for callers that watch it another way). */
+export function startRawClient(port: number, steps: RawStep[], env: NodeJS.ProcessEnv = process.env): Child {
+  return startChild(process.execPath, ['-e', RAW_CLIENT, String(port), JSON.stringify(steps)], { env });
 }

@@ -84,8 +84,8 @@ const server = net.createServer((sock) => {
 server.listen(0, '127.0.0.1', () => console.log('port', server.address().port));
 `;
 
-export async function startRawServer(scripts: Record<string, Script>, pauseMs = 5): Promise<RawServer> {
-  const child = startChild(process.execPath, ['-e', SCRIPT, JSON.stringify(scripts), String(pauseMs)]);
+export async function startRawServer(scripts: Record<string, Script>, pauseMs = 5, env: NodeJS.ProcessEnv = process.env): Promise<RawServer> {
+  const child = startChild(process.execPath, ['-e', SCRIPT, JSON.stringify(scripts), String(pauseMs)], { env });
   try {
     await child.waitForOutput(/port (\d+)/);
   } catch (e) {
