@@ -123,35 +123,40 @@ export async function runClient(name: ClientName, port: number, plan: PlannedReq
 const RAW_CLIENT = String.raw`
 const net = require('net');
 const [port, steps] = [Number(process.argv[1]), JSON.parse(process.argv[2])];
+const total = steps.reduce((a, s) => a + s.expectBytes, 0);
 process.stdin.once('data', () => {
   const sock = net.createConnection({ port, host: '127.0.0.1', noDelay: true });
-  let want = 0;
   let got = 0;
   let text = '';
-  let step = 0;
-  const next = () => {
-    if (step === steps.length) {
-      for (const m of text.matchAll(/HTTP\/1\.[01] ([2-5]\d\d)/g)) console.log(m[1]);
-      sock.end();
-      return;
-    }
-    want += steps[step].expectBytes;
-    sock.write(steps[step++].send, 'latin1');
-  };
-  sock.on('connect', next);
+  let waiter;
+  let done = false;
   sock.on('data', (d) => {
     got += d.length;
     text += d.toString('latin1');
-    if (got >= want) next();
+    if (waiter && got >= waiter.want) waiter.resolve();
   });
-  sock.on('close', () => process.exit(got === want && step === steps.length ? 0 : 1));
+  sock.on('connect', async () => {
+    let want = 0;
+    for (const s of steps) {
+      sock.write(s.send, 'latin1');
+      want += s.expectBytes;
+      // A step with nothing to wait for is followed after a pause, so the next one is its own read.
+      if (s.expectBytes === 0) await new Promise((r) => setTimeout(r, 5));
+      else if (got < want) await new Promise((resolve) => (waiter = { want, resolve }));
+      waiter = undefined;
+    }
+    for (const m of text.matchAll(/HTTP\/1\.[01] ([2-5]\d\d)/g)) console.log(m[1]);
+    done = true;
+    sock.end();
+  });
+  sock.on('close', () => process.exit(done && got === total ? 0 : 1));
 });
 `;
 
 export interface RawStep {
   /** Bytes written in one write(). */
   send: string;
-  /** Response bytes to read before the next step. */
+  /** Response bytes to read before the next step (0: go on after 5 ms). */
   expectBytes: number;
 }
 

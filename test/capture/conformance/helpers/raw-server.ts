@@ -20,7 +20,7 @@ export interface RawServer {
   stop(): void;
 }
 
-// Requests are framed by their head and Content-Length; a head announcing
+// Requests are framed by their head and Content-Length or chunked body; a head announcing
 // "Expect: 100-continue" whose body has not come yet gets "100 Continue" at once,
 // as real servers do. Unknown cases answer 404 with an empty body.
 const SCRIPT = String.raw`
@@ -42,7 +42,14 @@ const server = net.createServer((sock) => {
       if (i < 0) break;
       const head = buf.subarray(0, i).toString('latin1');
       const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      const n = cl ? Number(cl[1]) : 0;
+      let n = cl ? Number(cl[1]) : 0;
+      if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) {
+        // A chunked body ends with its last chunk and trailers (enough for the tests' bodies).
+        const rest = buf.subarray(i + 2).toString('latin1');
+        const last = /\r\n0(;[^\r]*)?\r\n/.exec(rest);
+        const end = last ? rest.indexOf('\r\n\r\n', last.index + last[0].length - 2) : -1;
+        n = end < 0 ? Infinity : end + 2;
+      }
       if (buf.length < i + 4 + n) {
         if (!continued && /\r\nexpect:\s*100-continue/i.test(head)) {
           continued = true;
