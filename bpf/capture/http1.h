@@ -163,6 +163,12 @@ static __always_inline void header_line(struct io_scratch *w, struct msg_parser 
     if ((load64(w, start) | LOWER8) != B8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r')) return;
     if ((load64(w, start + 8) | LOWER8) != B8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n')) return;
     if (((at(w, start + 16) | 0x20) != 'g') || at(w, start + 17) != ':') return;
+    // Whitespace after the value is not part of it ("chunked " is chunked).
+    for (int k = 0; k < 4 && len > 25; k++) {
+      __u8 last = at(w, start + len - 1);
+      if (last != ' ' && last != '\t') break;
+      len--;
+    }
     // The last coding decides the framing: "…chunked" at the end of the value.
     // (The shift leaves the top byte 0, so it is masked after lower-casing.)
     if ((((load64(w, start + len - 8) >> 8) | LOWER8) & LOW7) == (B8('c', 'h', 'u', 'n', 'k', 'e', 'd', 0) | (LOWER8 & LOW7)))
@@ -257,8 +263,14 @@ static __always_inline void attribute(struct feed *f, __u32 k) {
   else request_bytes(f->c, src_of(f), k, f->st->now);
 }
 
-static __always_inline void lose(struct msg_parser *p) {
-  if (p->phase != PH_LOST && p->phase != PH_START) count(CNT_FRAMING_LOST);
+// The message's length can no longer be followed: count it once, and flag a
+// request's exchange (a response's is flagged where the fallback ends it).
+static __always_inline void lose(struct feed *f, struct msg_parser *p) {
+  if (p->phase != PH_LOST) {
+    struct conn *c = f->c;
+    count(CNT_FRAMING_LOST);
+    if (!f->st->is_resp && c->cur_req == CUR_TRACKED && c->count > 0) newest_slot(c)->xflags |= XF_FRAMING_LOST;
+  }
   p->phase = PH_LOST;
 }
 
@@ -340,8 +352,10 @@ static __always_inline long begin_message(struct feed *f, struct msg_parser *p, 
       return 0;
     }
     // Keep-alive fallback: a response whose length was unknown ends when the
-    // next request starts.
-    if (c->responding == RESP_TRACKED && c->resp.phase == PH_LOST) {
+    // next request starts. One taken for close-delimited was not (the
+    // connection carries on): its framing was lost too, and it says so.
+    if (c->responding == RESP_TRACKED && (c->resp.phase == PH_LOST || c->resp.phase == PH_UNTIL_CLOSE)) {
+      if (c->resp.phase == PH_UNTIL_CLOSE) count(CNT_FRAMING_LOST);
       response_end(c, XF_FRAMING_LOST, f->st->scratch);
       c->resp.phase = PH_START;
     }
@@ -415,7 +429,7 @@ __attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32
 // Start line, header fields, chunk-size line or trailers: scan a window of lines.
 static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u32 avail) {
   if (!f->st->ubuf) {
-    lose(p);
+    lose(f, p);
     return 0;
   }
   __u32 w = avail < SCAN_WIN ? avail : SCAN_WIN;
@@ -449,11 +463,11 @@ static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u3
     }
   }
   if (!((__u32)r >> 31)) {
-    if (verdict == SCAN_LOST || p->header_bytes > HEADER_LIMIT) lose(p);
+    if (verdict == SCAN_LOST || p->header_bytes > HEADER_LIMIT) lose(f, p);
     return 0;
   }
   if (verdict == SCAN_LOST) {
-    lose(p);
+    lose(f, p);
     return 0;
   }
   if (p->phase == PH_HEADERS) {
@@ -529,13 +543,20 @@ static long feed_step(__u64 i, struct feed *f) {
   }
 }
 
-// Steps bounded per read or write; a run with more message boundaries than
-// this loses its framing (and resynchronises later).
-#define FEED_STEPS 32
+// Steps bounded per read or write (a step is a message start, a header or
+// chunk-size scan, or a run of body bytes): 8 pipelined chunked responses of a
+// few chunks each fit. bpf_loop verifies the step once, so the bound costs
+// nothing until it is used.
+#define FEED_STEPS 128
 
 static __always_inline void http1_feed(struct feed *f) {
   bpf_loop(FEED_STEPS, feed_step, f, 0);
-  if (f->st->off < f->st->len) lose(parser_of(f));
+  if (f->st->off < f->st->len) {
+    // Out of steps: the rest goes to the message in progress, whose end is now
+    // unknown (it resynchronises at a later message start).
+    attribute(f, f->st->len - f->st->off);
+    lose(f, parser_of(f));
+  }
 }
 
 #endif

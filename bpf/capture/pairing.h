@@ -266,6 +266,7 @@ __attribute__((noinline)) int finish_all(struct conn *c, __u32 why, __u32 scratc
     __u32 xflags = 0;
     if (why == WHY_TIMEOUT) {
       reason = INCOMPLETE_TIMEOUT;
+      if (c->responding == RESP_TRACKED && c->resp.phase == PH_LOST) xflags = XF_FRAMING_LOST;
     } else if (c->responding == RESP_TRACKED) {
       if (c->resp.phase == PH_UNTIL_CLOSE) {
         reason = INCOMPLETE_NONE; // the close is what ends such a response

@@ -18,7 +18,7 @@
 #define WAGGLE_TCP_LAST_ACK 9
 #define WAGGLE_RCV_SHUTDOWN 1
 
-#define IOV_WALK_MAX 16
+#define IOV_WALK_MAX 256
 
 enum io_dir { DIR_IN = 0, DIR_OUT = 1 };
 // IO_RECVFROM is IO_BUF whose 4th argument holds flags (MSG_PEEK).

@@ -35,6 +35,8 @@ export function agentHealthSources(parts: HealthParts): HealthSources {
               'records.dropped.kernel': c.ringBufferDrops,
               'exchanges.lost.evicted': c.evicted,
               'exchanges.incomplete': c.incomplete,
+              // Exchanges whose end the kernel had to guess: neighbours may have merged or gone uncounted.
+              'exchanges.framing_lost': t.framingLostTotal,
               'exchanges.unidentified': parts.unidentified(),
             }
           : {}),

@@ -100,6 +100,12 @@ export class SelfMetrics {
       () => [...t.stats().routesCollapsed].map(([service, n]) => [{ service_name: service }, n] as const),
       ['service_name'],
     );
+    this.counter(
+      'http_framing_lost_total',
+      'HTTP/1 exchanges whose message length the kernel could not follow (malformed or unrecognised framing): their end was guessed, so exchanges around them may have merged or gone uncounted. peer: the client address (server side) or server address:port (client side); _OTHER past 256 series.',
+      () => t.stats().framingLost.map((s) => [{ service_name: s.service, role: s.role, peer: s.peer }, s.count] as const),
+      ['service_name', 'role', 'peer'],
+    );
     this.counter('http_peers_collapsed_total', 'Client requests whose server.address was reported as _OTHER (per-service cap).', () => t.stats().peersCollapsed);
     this.counter('services_rejected_total', 'Exchanges dropped because the cap on tracked services was reached.', () => t.stats().servicesRejected);
     this.gauge('services', 'Service instances with HTTP telemetry.', () => t.stats().services);

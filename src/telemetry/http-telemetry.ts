@@ -26,6 +26,7 @@
 import type { Exchange } from '../capture/exchange.js';
 import { type ParseFailureReason, RequestScan, ResponseScan, scanRequest, scanResponse, splitMessages } from '../protocols/http1/index.js';
 import { BoundedValues } from './bounded-values.js';
+import { FramingLossCounter, type FramingLossSeries } from './framing-loss.js';
 import { MonotonicClock } from './clock.js';
 import { HttpFacts } from './http-facts.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
@@ -89,6 +90,10 @@ export interface HttpTelemetryStats {
   services: number;
   /** Exceptions thrown by span listeners or metrics recorders (swallowed). */
   listenerErrors: number;
+  /** Exchanges whose framing the kernel lost, by service, side and peer (bounded). */
+  framingLost: FramingLossSeries[];
+  /** Their total. */
+  framingLostTotal: number;
   /** Unexpected internal exceptions (swallowed, the exchange is lost). */
   internalErrors: number;
 }
@@ -153,6 +158,7 @@ export class HttpTelemetry {
   readonly #services = new Map<string, ServiceState>();
   readonly #parseFailures = new Map<string, ParseFailureCount>();
   readonly #routesCollapsed = new Map<string, number>();
+  readonly #framingLoss = new FramingLossCounter();
   #exchanges = 0;
   #otherProtocol = 0;
   #requests = 0;
@@ -235,6 +241,8 @@ export class HttpTelemetry {
       services: this.#instances.size,
       listenerErrors: this.#listenerErrors,
       internalErrors: this.#internalErrors,
+      framingLost: this.#framingLoss.series(),
+      framingLostTotal: this.#framingLoss.total,
     };
   }
 
@@ -244,6 +252,7 @@ export class HttpTelemetry {
       return;
     }
     this.#exchanges++;
+    if (ex.framingLost) this.#framingLoss.add(service.name, ex);
     const nowMs = Date.now();
     const state = this.#admit(service, nowMs);
     if (state === undefined) return;

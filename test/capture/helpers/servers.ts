@@ -137,8 +137,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** nginx (master + `workers` workers, sendfile on) serving `root`, in the foreground. */
-export async function startNginx(files: Record<string, Buffer | string>, workers = 1): Promise<Nginx> {
+/**
+ * nginx (master + `workers` workers, sendfile on) serving `root`, in the
+ * foreground; `directives` go into its server block (locations, gzip…).
+ */
+export async function startNginx(files: Record<string, Buffer | string>, workers = 1, directives = ''): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-'));
   chmodSync(dir, 0o755); // workers run as an unprivileged user
   const root = join(dir, 'www');
@@ -166,6 +169,7 @@ http {
     listen 127.0.0.1:${port};
     root ${root};
     location = /hello { return 200 "hello"; }
+    ${directives}
   }
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);

@@ -1,0 +1,24 @@
+// Conformance: Node's http server, every way it frames a response, × clients;
+// both sides watched, exact counts.
+import { after, before, describe } from 'node:test';
+import { type Collected, collect } from '../helpers/capture.js';
+import type { ClientName } from './helpers/framing-cases.js';
+import { describeClient } from './helpers/matrix.js';
+import { NODE_CASES, type RealServer, startNodeConformanceServer } from './helpers/real-servers.js';
+
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+
+describe('framing conformance: Node http server × clients', () => {
+  let server: RealServer;
+  let cap: Collected;
+  before(async () => {
+    server = await startNodeConformanceServer();
+    cap = await collect();
+    cap.capture.watch(server.child.pid);
+  });
+  after(async () => {
+    await cap?.close();
+    server?.stop();
+  });
+  for (const client of CLIENTS) describeClient(client, NODE_CASES, () => ({ cap, port: server.port, serverPids: server.pids() }));
+});
