@@ -7,7 +7,9 @@
 //   - connect to a denied port fails and the listener accepts nothing;
 // and each event says action deny. Also prints the verifier's stack depth and
 // instruction count for the LSM programs (they cannot load on hosts without
-// BPF trampolines, so this is where they are measured).
+// BPF trampolines, so this is where they are measured), and runs the suite's
+// own test file for deny (test/security/deny-policy.test.ts), whose BPF LSM
+// half skips on such hosts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,6 +23,7 @@ const F = {
   exec: 'lsm-deny:exec',
   connect: 'lsm-deny:connect',
   verifier: 'lsm-deny:verifier-limits',
+  tests: 'lsm-deny:test-file',
 };
 
 const policy = (name, hook, selectors) => `apiVersion: waggle.dev/v1alpha1
@@ -30,9 +33,7 @@ metadata:
 spec:
   hook: ${hook}
   selectors:
-${selectors}
----
-`;
+${selectors}`;
 
 const parse = (text) =>
   text
@@ -85,6 +86,19 @@ export default {
         ? fail(`over budget: ${over.map((p) => `${p} stack ${v.out[p].stack} insns ${v.out[p].insns}`).join(', ')}`)
         : { ...ok(), detail: lsm.map((p) => `${p}: stack ${v.out[p].raw}, ${v.out[p].insns} insns`).join('; ') };
 
+    // Alone, before this check's own agent starts.
+    const testFile = join(ctx.repo, 'dist/test/security/deny-policy.test.js');
+    if (existsSync(testFile)) {
+      const t = await run(process.execPath, ['--test', '--test-reporter=tap', testFile], 120_000);
+      const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(t.out)?.[1] ?? -1);
+      features[F.tests] =
+        // Its BPF LSM half must have run here, not skipped.
+        t.code === 0 && count('pass') > 0 && count('fail') === 0 && !t.out.includes('# SKIP BPF LSM unavailable')
+          ? { ...ok(), detail: `${count('pass')} passed` }
+          : fail(`node --test deny-policy: exit ${t.signal ?? t.code}, pass ${count('pass')}, fail ${count('fail')}: ${tail(t.out, 12)}`);
+    } else {
+      features[F.tests] = fail(`${testFile} is missing: run npm run build`);
+    }
     const dir = mkdtempSync('/tmp/waggle-lsm-');
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'intact\n');
@@ -98,9 +112,12 @@ export default {
     const file = join(dir, 'deny.yaml');
     writeFileSync(
       file,
-      policy('kernels-file-deny', 'file_open', `    - paths: {equal: [/etc/shadow, ${victim}]}\n      binary: {notEqual: [/usr/bin/head]}\n      action: deny\n`) +
-        policy('kernels-exec-deny', 'exec', '    - binary: {equal: [/usr/bin/touch]}\n      action: deny\n') +
+      [
+        // Not this process: it reads the victim file to check it.
+        policy('kernels-file-deny', 'file_open', `    - paths: {equal: [/etc/shadow, ${victim}]}\n      binary: {notEqual: [/usr/bin/head]}\n      pid: {notIn: [${process.pid}]}\n      action: deny\n`),
+        policy('kernels-exec-deny', 'exec', '    - binary: {equal: [/usr/bin/touch]}\n      action: deny\n'),
         policy('kernels-connect-deny', 'connect', `    - destination: {cidr: [127.0.0.1], ports: [${port}]}\n      action: deny\n`),
+      ].join('---\n'),
     );
     const events = start(process.execPath, [...WAGGLE, 'events', '--policy', file, '-o', 'json', '--types', 'file_open,exec,connect']);
     try {
