@@ -140,10 +140,11 @@ static long resolve_step(__u32 i, void *data) {
   __u32 base = idx * WG_SC_PER_SEL;
   waggle_count(&sel_counters, base + WG_SC_MATCHED, 1);
   if (sc->action == WG_ACTION_NOPOST) return 0;
-  if (sc->action == WG_ACTION_SIGKILL || sc->action == WG_ACTION_DENY) {
+  // cfg.uses_deny is a load-time constant: without deny policies the verifier drops the deny branch.
+  if (sc->action == WG_ACTION_SIGKILL || (cfg.uses_deny && sc->action == WG_ACTION_DENY)) {
     if (sc->monitor) {
       st->dry.w[word] |= bit;
-    } else if (sc->action == WG_ACTION_SIGKILL) {
+    } else if (!cfg.uses_deny || sc->action == WG_ACTION_SIGKILL) {
       c->kill = 1;
       st->killed.w[word] |= bit;
       waggle_count(&sel_counters, base + WG_SC_KILLED, 1);

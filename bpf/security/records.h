@@ -281,6 +281,7 @@ struct sec_config {
   __u32 uses_addr;
   __u32 uses_port;
   __u32 suffix_max;    // longest suffix value (0: no suffix selectors)
+  __u32 uses_deny;     // some selector denies (evaluated by the LSM programs)
 };
 
 // Map keys.

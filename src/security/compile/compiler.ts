@@ -50,6 +50,7 @@ export interface SecConfig {
   uses_addr: number;
   uses_port: number;
   suffix_max: number;
+  uses_deny: number;
 }
 
 /** Mirrors struct sel_config. */
@@ -126,6 +127,7 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
     uses_addr: 0,
     uses_port: 0,
     suffix_max: 0,
+    uses_deny: 0,
   };
   const tries = { path: new TrieBuilder(), suffix: new TrieBuilder(), binary: new TrieBuilder(), parent: new TrieBuilder(), addr: new TrieBuilder() };
   const sets = { port: new IdSet(), uid: new IdSet(), pid: new IdSet() };
@@ -184,6 +186,7 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
         rate_scope: RATE_SCOPE_CODES[sel.rateLimitScope ?? 'process'],
       });
       setBit((lsm ? config.lsm_hook : config.hook)[HOOK_CODES[hook]]!, bit);
+      if (sel.action === 'deny') config.uses_deny = 1;
 
       config.uses_binary |= binary(tries.binary, sel.binary, bit, config.no_bin_pos);
       config.uses_parent |= binary(tries.parent, sel.parentBinary, bit, config.no_parent_pos);
