@@ -36,7 +36,7 @@ int BPF_PROG(lsm_file_open, struct file *file, int ret) {
   if (!s) goto filtered;
   __u32 len = 0, pflags = 0;
   if (!eval_file(&e, s, file, flags, &len, &pflags)) goto filtered;
-  return act_file(&e, s, file, WG_OP_LSM_FILE_OPEN, flags, fmode, len, pflags) ? -EPERM : 0;
+  return act_file(&e, s, file, WG_OP_LSM_FILE_OPEN, flags, len, pflags) ? -EPERM : 0;
 filtered:
   count_hook(WG_HOOK_FILE_OPEN, WG_CNT_FILTERED);
   return 0;

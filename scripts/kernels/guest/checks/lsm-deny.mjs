@@ -24,6 +24,7 @@ const F = {
   connect: 'lsm-deny:connect',
   verifier: 'lsm-deny:verifier-limits',
   tests: 'lsm-deny:test-file',
+  budget: 'lsm-deny:bpf-budget',
 };
 
 const policy = (name, hook, selectors) => `apiVersion: waggle.dev/v1alpha1
@@ -86,6 +87,26 @@ export default {
         ? fail(`over budget: ${over.map((p) => `${p} stack ${v.out[p].stack} insns ${v.out[p].insns}`).join(', ')}`)
         : { ...ok(), detail: lsm.map((p) => `${p}: stack ${v.out[p].raw}, ${v.out[p].insns} insns`).join('; ') };
 
+    // The project's budget (npm run bpf:budget) under the agent's load profiles,
+    // the shipped pack turned to deny among them: figures of the LSM programs
+    // verified with real constants, not the all-zero ones bpftool loads.
+    const budgetScript = join(ctx.repo, 'dist/scripts/bpf-budget.js');
+    if (existsSync(budgetScript)) {
+      const b = await run(process.execPath, [budgetScript, '--json', 'security/'], 180_000);
+      let rows;
+      try {
+        rows = JSON.parse(b.out).filter((r) => lsm.includes(r.program));
+      } catch {
+        rows = undefined;
+      }
+      process.stderr.write(`lsm-deny: bpf:budget: ${JSON.stringify(rows)}\n`);
+      const bad = rows?.filter((r) => r.status !== 'ok' || r.stackBytes > 384 || r.processedInsns > 250_000) ?? [];
+      features[F.budget] =
+        rows?.length === lsm.length && bad.length === 0
+          ? { ...ok(), detail: rows.map((r) => `${r.program}: stack ${r.stackBytes} B (${r.chain.join(' → ')}), ${r.processedInsns} insns`).join('; ') }
+          : fail(`bpf:budget: ${rows ? JSON.stringify(bad.length ? bad : rows) : `exit ${b.code}: ${tail(b.err)}`}`);
+    }
+
     // Alone, before this check's own agent starts.
     const testFile = join(ctx.repo, 'dist/test/security/deny-policy.test.js');
     if (existsSync(testFile)) {
@@ -125,7 +146,12 @@ export default {
         until('waggle events never said it was watching', () => events.err.includes('3 active policies'), 150_000).then(() => undefined),
         events.exited.then((r) => `waggle events exited ${r.signal ?? r.code}: ${tail(events.err)}`),
       ]);
-      if (early) return { ...features, ...Object.fromEntries(Object.values(F).filter((f) => f !== F.verifier).map((f) => [f, fail(early)])) };
+      if (early) {
+        // Without doctor's verdict, the agent's own refusal says the kernel cannot deny: off, not failed.
+        const refused = /asks for deny, which this kernel cannot do: (.*?) \(set spec\.denyFallback/.exec(events.err)?.[1];
+        const verdict = refused ? off(refused) : fail(early);
+        return { ...features, ...Object.fromEntries([F.open, F.truncate, F.allow, F.exec, F.connect].map((f) => [f, verdict])) };
+      }
       const denied = (pred) => () => parse(events.out).some((e) => e.action === 'deny' && e.dry_run === false && pred(e));
       const expectEvent = async (name, what, pred) => {
         try {
