@@ -5,10 +5,11 @@
 // naming the policy, the field and the kernel's reason, and one that asks for
 // the fallback runs as sigkill, said in a warning.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PolicyError, SecurityAgent, type FileOpenEvent, type SecurityEvent } from '../../src/security/index.js';
+import { type ConnectEvent, type ExecPolicyEvent, PolicyError, SecurityAgent, type FileOpenEvent, type SecurityEvent } from '../../src/security/index.js';
 import { bpfLsmSupport } from '../../src/security/kernel/lsm-support.js';
 import { policies, policy, run, startAgent } from './harness.js';
 
@@ -120,6 +121,44 @@ describe('deny with BPF LSM', { skip: withLsm }, () => {
       assert.equal(h.agent.stats().policies[0]!.kernel.denied, 0);
     } finally {
       await h.close();
+    }
+  });
+
+  test('exec: execve fails with EPERM, the binary never runs, the event names it while process is still the caller', async () => {
+    const made = join(dir, 'made-by-touch');
+    const h = await startAgent({ policies: policies(policy('no-touch', 'exec', '- binary: {equal: [/usr/bin/touch]}\n  action: deny')) });
+    try {
+      const r = run('/usr/bin/bash', ['-c', `/usr/bin/touch ${made}; echo "status=$?"`]);
+      assert.equal(r.stdout, 'status=126\n');
+      assert.equal(r.stderr, '/usr/bin/bash: line 1: /usr/bin/touch: Operation not permitted\n');
+      assert.equal(existsSync(made), false);
+      const [ev] = await h.waitFor<ExecPolicyEvent>(1, (e) => e.type === 'exec' && 'policy' in e && childOf(r.pid)(e));
+      assert.deepEqual([ev!.policy, ev!.action, ev!.syscall, ev!.file, ev!.process.binary], ['no-touch', 'deny', 'lsm_bprm_check', { path: '/usr/bin/touch' }, '/usr/bin/bash']);
+      assert.equal(h.agent.stats().hooks.exec.denies, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('connect: fails with EPERM before any SYN, the listener accepts nothing', async () => {
+    let accepted = 0;
+    const server = createServer((c) => {
+      accepted++;
+      c.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const h = await startAgent({ policies: policies(policy('no-port', 'connect', `- destination: {cidr: [127.0.0.0/8], ports: [${port}]}\n  action: deny`)) });
+    try {
+      const r = run('/usr/bin/bash', ['-c', `echo hi > /dev/tcp/127.0.0.1/${port}; echo "status=$?"`]);
+      assert.equal(r.stdout, 'status=1\n');
+      assert.equal(r.stderr, `/usr/bin/bash: connect: Operation not permitted\n/usr/bin/bash: line 1: /dev/tcp/127.0.0.1/${port}: Operation not permitted\n`);
+      const [ev] = await h.waitFor<ConnectEvent>(1, (e) => e.type === 'connect' && e.process.pid === r.pid);
+      assert.deepEqual([ev!.policy, ev!.action, ev!.syscall, ev!.destination], ['no-port', 'deny', 'lsm_socket_connect', { family: 'ipv4', address: '127.0.0.1', port }]);
+      assert.equal(accepted, 0);
+    } finally {
+      await h.close();
+      server.close();
     }
   });
 });
