@@ -190,7 +190,6 @@ static __always_inline int resolve(struct eval *e, struct resolve_ctx *r, __u64 
     bpf_send_signal(SIGKILL);
     count_hook(e->hook, WG_CNT_KILLS);
   }
-  if (r->deny) count_hook(e->hook, WG_CNT_DENIES);
   if (sm_empty(&st->posted)) {
     count_hook(e->hook, r->limited ? WG_CNT_RATE_LIMITED : WG_CNT_NOPOST);
     return 0;
