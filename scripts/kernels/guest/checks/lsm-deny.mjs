@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { WAGGLE, doctorSaysOff, fail, ok, off, run, start, tail, until } from '../lib.mjs';
+import { WAGGLE, doctorSaysOff, fail, kernelLacks, ok, off, run, start, tail, until } from '../lib.mjs';
 
 const F = {
   open: 'lsm-deny:open-etc-shadow',
@@ -49,6 +49,9 @@ const parse = (text) =>
     })
     .filter(Boolean);
 
+/** fail, or off when the reason is the kernel lacking something waggle needs (a helper newer than it…). */
+const failOrOff = (reason) => (kernelLacks(reason) ? off(reason) : fail(reason));
+
 /** bpftool's verifier summary per LSM program: stack depth (sum of the deepest chain, each frame rounded to 32) and insns processed. */
 function verifierSummary(repo) {
   const pin = '/sys/fs/bpf/waggle-lsm-check';
@@ -82,7 +85,7 @@ export default {
     const missing = lsm.filter((p) => !v.out[p]?.insns);
     const over = lsm.filter((p) => v.out[p] && (v.out[p].stack > 320 || v.out[p].insns >= 150_000));
     features[F.verifier] = !v.ok || missing.length
-      ? fail(`bpftool loadall: ${missing.join(', ') || 'failed'}: ${v.tail}`)
+      ? failOrOff(`bpftool loadall: ${missing.join(', ') || 'failed'}: ${v.tail}`)
       : over.length
         ? fail(`over budget: ${over.map((p) => `${p} stack ${v.out[p].stack} insns ${v.out[p].insns}`).join(', ')}`)
         : { ...ok(), detail: lsm.map((p) => `${p}: stack ${v.out[p].raw}, ${v.out[p].insns} insns`).join('; ') };
@@ -104,7 +107,7 @@ export default {
       features[F.budget] =
         rows?.length === lsm.length && bad.length === 0
           ? { ...ok(), detail: rows.map((r) => `${r.program}: stack ${r.stackBytes} B (${r.chain.join(' → ')}), ${r.processedInsns} insns`).join('; ') }
-          : fail(`bpf:budget: ${rows ? JSON.stringify(bad.length ? bad : rows) : `exit ${b.code}: ${tail(b.err)}`}`);
+          : failOrOff(`bpf:budget: ${rows ? JSON.stringify(bad.length ? bad : rows) : `exit ${b.code}: ${tail(b.err)}`}`);
     }
 
     // Alone, before this check's own agent starts.
@@ -116,7 +119,7 @@ export default {
         // Its BPF LSM half must have run here, not skipped.
         t.code === 0 && count('pass') > 0 && count('fail') === 0 && !t.out.includes('# SKIP BPF LSM unavailable')
           ? { ...ok(), detail: `${count('pass')} passed` }
-          : fail(`node --test deny-policy: exit ${t.signal ?? t.code}, pass ${count('pass')}, fail ${count('fail')}: ${tail(t.out, 12)}`);
+          : failOrOff(`node --test deny-policy: exit ${t.signal ?? t.code}, pass ${count('pass')}, fail ${count('fail')}: ${tail(t.out, 12)}`);
     } else {
       features[F.tests] = fail(`${testFile} is missing: run npm run build`);
     }
@@ -149,7 +152,7 @@ export default {
       if (early) {
         // Without doctor's verdict, the agent's own refusal says the kernel cannot deny: off, not failed.
         const refused = /asks for deny, which this kernel cannot do: (.*?) \(set spec\.denyFallback/.exec(events.err)?.[1];
-        const verdict = refused ? off(refused) : fail(early);
+        const verdict = refused ? off(refused) : failOrOff(early);
         return { ...features, ...Object.fromEntries([F.open, F.truncate, F.allow, F.exec, F.connect].map((f) => [f, verdict])) };
       }
       const denied = (pred) => () => parse(events.out).some((e) => e.action === 'deny' && e.dry_run === false && pred(e));
