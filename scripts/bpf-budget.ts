@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { ObjectSpec } from '../src/ebpf/index.js';
+import { ObjectSpec, VerifierError, WaggleError } from '../src/ebpf/index.js';
 import { measureProgram, worst } from './budget/measure.js';
 import { profilesFor } from './budget/profiles.js';
 import { INSN_BUDGET, STACK_BUDGET, type Row, offence, table } from './budget/report.js';
@@ -17,6 +17,26 @@ const BPF_DIR = join(packageRoot, 'dist', 'bpf');
 const MEANT_TO_FAIL = /^testdata\/verifier_reject/;
 // Feature probes find out what this kernel supports: refusals are findings.
 const PROBES = /^probes\//;
+
+/**
+ * Why this kernel refuses every BPF LSM program (no BPF trampolines, lockdown…),
+ * or undefined when one loads. The agent loads its LSM programs only where its
+ * own probe shows they run, so there they are not loadable, not offenders; a
+ * verifier refusal of one still fails.
+ */
+function lsmRefusal(): string | undefined {
+  const spec = ObjectSpec.open(join(BPF_DIR, 'probes', 'features.bpf.o'));
+  try {
+    spec.selectPrograms(['probe_lsm']);
+    spec.load().close();
+    return undefined;
+  } catch (e) {
+    if (e instanceof WaggleError && !(e instanceof VerifierError)) return e.message.split('\n')[0];
+    return undefined;
+  } finally {
+    spec.close();
+  }
+}
 
 function objects(dir: string): string[] {
   return readdirSync(dir)
@@ -29,15 +49,25 @@ function objects(dir: string): string[] {
 
 function measureAll(filters: readonly string[]): Row[] {
   const rows: Row[] = [];
+  let lsm: { refusal: string | undefined } | undefined;
   for (const path of objects(BPF_DIR)) {
     const object = relative(BPF_DIR, path);
     const id = object.replace(/\.bpf\.o$/, '');
     if (MEANT_TO_FAIL.test(id) || (filters.length > 0 && !filters.some((f) => object.includes(f)))) continue;
     const spec = ObjectSpec.open(path);
     const programs = [...spec.programs.keys()];
+    const types = new Map([...spec.programs.values()].map((p) => [p.name, p.type]));
     spec.close();
     const profiles = profilesFor(id);
     for (const program of programs) {
+      if (types.get(program) === 'lsm' && !PROBES.test(id)) {
+        lsm ??= { refusal: lsmRefusal() };
+        if (lsm.refusal) {
+          const reason = `this kernel loads no BPF LSM program, and the agent loads it only where one does: ${lsm.refusal}`;
+          rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
+          continue;
+        }
+      }
       const m = worst(profiles.map((p) => measureProgram(path, program, p, PROBES.test(id))));
       rows.push({ object, program, profiles: profiles.map((p) => p.name), ...m });
     }

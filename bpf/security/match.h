@@ -53,19 +53,22 @@ struct eval {
 
 static __always_inline __u32 pidns_level(struct task_struct *task) { return BPF_CORE_READ(task, thread_pid, level); }
 
-// Process-level dimensions. Returns 0 when no selector of `hook` can match.
-static __always_inline int eval_process(struct eval *e, __u32 hook) {
+// Process-level dimensions, starting from the selectors in `start` (the
+// tracepoint or the LSM selectors of a hook). `bin`, when `own_bin` is set,
+// replaces the process's binary match (an exec checked before it happens).
+// Returns 0 when no selector can match.
+static __always_inline int eval_process_from(struct eval *e, __u32 hook, const volatile struct selmask *start, const struct sel_pair *bin, int own_bin) {
   e->hook = hook;
   e->tgid = waggle_tgid();
   e->flags = 0;
-  sm_load(&e->cand, &cfg.hook[hook]);
+  sm_load(&e->cand, start);
   if (sm_empty(&e->cand)) return 0;
   e->proc = bpf_map_lookup_elem(&procs, &e->tgid);
   if (!e->proc) {
     e->flags |= WG_HDR_PROC_UNKNOWN;
     count_life(WG_LC_TABLE_MISS);
   }
-  if (cfg.uses_binary) sm_filter(&e->cand, e->proc ? &e->proc->bin : NULL, &cfg.no_bin_pos);
+  if (cfg.uses_binary) sm_filter(&e->cand, own_bin ? bin : e->proc ? &e->proc->bin : NULL, &cfg.no_bin_pos);
   if (cfg.uses_parent) sm_filter(&e->cand, e->proc ? &e->proc->parent : NULL, &cfg.no_parent_pos);
   if (cfg.uses_uid) {
     __u32 uid = (__u32)bpf_get_current_uid_gid();
@@ -80,6 +83,8 @@ static __always_inline int eval_process(struct eval *e, __u32 hook) {
   }
   return !sm_empty(&e->cand);
 }
+
+static __always_inline int eval_process(struct eval *e, __u32 hook) { return eval_process_from(e, hook, &cfg.hook[hook], NULL, 0); }
 
 static __always_inline void fill_header(struct event_header *h, struct eval *e, __u8 op) {
   struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -108,6 +113,7 @@ struct resolve_ctx {
   __u64 now;
   __u32 tgid;
   __u32 kill;
+  __u32 deny;
   __u32 limited;
 };
 
@@ -134,13 +140,17 @@ static long resolve_step(__u32 i, void *data) {
   __u32 base = idx * WG_SC_PER_SEL;
   waggle_count(&sel_counters, base + WG_SC_MATCHED, 1);
   if (sc->action == WG_ACTION_NOPOST) return 0;
-  if (sc->action == WG_ACTION_SIGKILL) {
+  // cfg.uses_deny is a load-time constant: without deny policies the verifier drops the deny branch.
+  if (sc->action == WG_ACTION_SIGKILL || (cfg.uses_deny && sc->action == WG_ACTION_DENY)) {
     if (sc->monitor) {
       st->dry.w[word] |= bit;
-    } else {
+    } else if (!cfg.uses_deny || sc->action == WG_ACTION_SIGKILL) {
       c->kill = 1;
       st->killed.w[word] |= bit;
       waggle_count(&sel_counters, base + WG_SC_KILLED, 1);
+    } else {
+      c->deny = 1;  // the LSM program returns -EPERM
+      waggle_count(&sel_counters, base + WG_SC_DENIED, 1);
     }
   }
   if (sc->rate_ns && rate_limited(idx, sc->rate_ns, sc->rate_scope, c)) {
@@ -154,8 +164,12 @@ static long resolve_step(__u32 i, void *data) {
 }
 
 // Applies the first matching selector of each policy. Returns 1 when an event
-// must be posted (r->st->posted non-empty); SIGKILL has already been sent.
+// must be posted (r->st->posted non-empty); SIGKILL has already been sent, and
+// r->deny says whether an LSM caller must refuse the operation.
 static __always_inline int resolve(struct eval *e, struct resolve_ctx *r, __u64 fingerprint) {
+  r->kill = 0;
+  r->deny = 0;
+  r->limited = 0;
   struct scratch *s = get_scratch();
   if (!s) return 0;
   struct resolve_state *st = &s->resolve;
@@ -170,8 +184,6 @@ static __always_inline int resolve(struct eval *e, struct resolve_ctx *r, __u64 
   r->fingerprint = fingerprint;
   r->now = bpf_ktime_get_ns();
   r->tgid = e->tgid;
-  r->kill = 0;
-  r->limited = 0;
   count_hook(e->hook, WG_CNT_MATCHED);
   bpf_loop(cfg.nsel, resolve_step, r, 0);
   if (r->kill) {

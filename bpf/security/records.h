@@ -73,12 +73,16 @@ enum op_id {
   WG_OP_INIT_MODULE,
   WG_OP_FINIT_MODULE,
   WG_OP_EXECVE,
+  WG_OP_LSM_FILE_OPEN,       // BPF LSM hooks: before the operation, whatever the system call
+  WG_OP_LSM_BPRM_CHECK,
+  WG_OP_LSM_SOCKET_CONNECT,
 };
 
 // event_header.flags
 enum header_flag {
   WG_HDR_PROC_UNKNOWN = 1,   // the process was not in the kernel process table
   WG_HDR_IN_CONTAINER = 2,   // the process is in a child PID namespace
+  WG_HDR_LSM = 4,            // evaluated at a BPF LSM hook, before the operation
 };
 
 // path flags (file_record.path_flags, exec_record.flags)
@@ -200,6 +204,16 @@ struct exec_policy_record {
   struct policy_header p;
 };
 
+// An exec policy evaluated at lsm/bprm_check_security: the process is still the
+// caller's image, so the record names the file about to be executed.
+struct exec_check_record {
+  struct policy_header p;
+  __u16 path_len;
+  __u16 path_flags;
+  __u32 pad;
+  char path[WAGGLE_PATH_MAX];
+};
+
 // The kernel process table (map procs, key tgid). Binary matches are computed
 // once per exec/fork so that hot hooks need a single lookup.
 struct proc_entry {
@@ -222,6 +236,7 @@ enum sel_action {
   WG_ACTION_POST = 0,
   WG_ACTION_SIGKILL = 1,
   WG_ACTION_NOPOST = 2,
+  WG_ACTION_DENY = 3,  // BPF LSM hooks only: the operation fails with EPERM
 };
 
 enum rate_scope {
@@ -232,7 +247,7 @@ enum rate_scope {
 struct sel_config {
   struct selmask later;  // later selectors of the same policy (first match wins)
   __u32 action;          // enum sel_action
-  __u32 monitor;         // 1: report sigkill without sending it
+  __u32 monitor;         // 1: report sigkill/deny without doing it
   __u64 rate_ns;         // 0: no rate limit on posting
   __u32 rate_scope;      // enum rate_scope
   __u32 pad;
@@ -241,7 +256,8 @@ struct sel_config {
 // What the compiled policy set needs; "no_*" masks hold the selectors that do
 // not constrain that dimension (they pass it whatever the value).
 struct sec_config {
-  struct selmask hook[WG_HOOK_COUNT];
+  struct selmask hook[WG_HOOK_COUNT];      // selectors evaluated by the tracepoint programs
+  struct selmask lsm_hook[WG_HOOK_COUNT];  // ... by the BPF LSM programs (policies that deny)
   struct selmask no_bin_pos;
   struct selmask no_parent_pos;
   struct selmask no_uid_pos;
@@ -265,6 +281,7 @@ struct sec_config {
   __u32 uses_addr;
   __u32 uses_port;
   __u32 suffix_max;    // longest suffix value (0: no suffix selectors)
+  __u32 uses_deny;     // some selector denies (evaluated by the LSM programs)
 };
 
 // Map keys.
@@ -293,6 +310,7 @@ enum hook_counter {
   WG_CNT_RATE_LIMITED,  // posts suppressed by a rate limit
   WG_CNT_NOPOST,        // matches whose action is nopost
   WG_CNT_KILLS,         // SIGKILLs sent
+  WG_CNT_DENIES,        // operations denied (BPF LSM hooks)
   WG_CNT_DROPS,         // records lost: ring buffer full
   WG_CNT_PER_HOOK,
 };
@@ -315,6 +333,7 @@ enum sel_counter {
   WG_SC_POSTED,
   WG_SC_RATE_LIMITED,
   WG_SC_KILLED,
+  WG_SC_DENIED,
   WG_SC_PER_SEL,
 };
 

@@ -240,6 +240,65 @@ int file_enter_openat2(struct trace_event_raw_sys_enter *ctx) {
   return open_enter(flags);
 }
 
+// Open-flag and path dimensions of a file_open evaluation: the path is resolved
+// into s->path (*len, *pflags) unless the flags already rule every selector out.
+// Returns 0 when no selector is left. Shared by the tracepoints and lsm/file_open.
+static __always_inline int eval_file(struct eval *e, struct scratch *s, struct file *file, __u32 flags, __u32 *len, __u32 *pflags) {
+  if (cfg.uses_flags) {
+#pragma unroll
+    for (int i = 0; i < SEL_WORDS; i++) {
+      __u32 ok = cfg.no_flags.w[i];
+      if (flags & WG_OPEN_READ) ok |= cfg.flag_sel[0].w[i];
+      if (flags & WG_OPEN_WRITE) ok |= cfg.flag_sel[1].w[i];
+      if (flags & WG_OPEN_CREATE) ok |= cfg.flag_sel[2].w[i];
+      if (flags & WG_OPEN_TRUNCATE) ok |= cfg.flag_sel[3].w[i];
+      e->cand.w[i] &= ok;
+    }
+    if (sm_empty(&e->cand)) return 0;
+  }
+  *len = resolve_file(s, file, pflags);
+  if (cfg.uses_path) {
+    struct sel_pair *prefix = bpf_map_lookup_elem(&path_trie, &s->prefixlen);
+    struct sel_pair *suffix = NULL;
+    if (cfg.suffix_max && !(*pflags & WG_PATH_TRUNCATED)) {
+      reverse_tail(s, *len, cfg.suffix_max);
+      suffix = bpf_map_lookup_elem(&suffix_trie, &s->rprefixlen);
+    }
+    sm_filter2(&e->cand, prefix, suffix, &cfg.no_path_pos);
+    if (sm_empty(&e->cand)) return 0;
+  }
+  return 1;
+}
+
+static __always_inline __u32 file_flags(__u32 fmode) { return (fmode & FMODE_READ ? WG_OPEN_READ : 0) | (fmode & FMODE_WRITE ? WG_OPEN_WRITE : 0); }
+
+// Resolves the actions of a matched open and posts its record; returns r->deny.
+// The inode, device and f_mode are read again for the record (only matches get
+// here) rather than kept live across resolve(): fewer spills keep
+// lsm_file_open's frame within 192 bytes.
+static __always_inline int act_file(struct eval *e, struct scratch *s, struct file *file, __u8 op, __u32 flags, __u32 len, __u32 pflags) {
+  struct resolve_ctx r;
+  if (!resolve(e, &r, BPF_CORE_READ(file, f_inode, i_ino) ^ ((__u64)BPF_CORE_READ(file, f_inode, i_sb, s_dev) << 40))) return r.deny;
+  struct file_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+  if (!rec) {
+    waggle_count(&events_drops, 0, 1);
+    count_hook(WG_HOOK_FILE_OPEN, WG_CNT_DROPS);
+    return r.deny;
+  }
+  fill_header(&rec->p.hdr, e, op);
+  copy_policy_masks(&rec->p, &r);
+  rec->flags = flags;
+  rec->fmode = BPF_CORE_READ(file, f_mode);
+  rec->ino = BPF_CORE_READ(file, f_inode, i_ino);
+  rec->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+  rec->path_len = len;
+  rec->path_flags = pflags;
+  bpf_probe_read_kernel(rec->path, WAGGLE_PATH_MAX, s->path);
+  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
+  count_hook(WG_HOOK_FILE_OPEN, WG_CNT_SENT);
+  return r.deny;
+}
+
 static __always_inline int open_exit(long ret, __u8 op) {
   __u32 stashed = 0;
   if (cfg.uses_open_stash) {
@@ -257,54 +316,12 @@ static __always_inline int open_exit(long ret, __u8 op) {
   struct file *file = fd_file(ret);
   if (!file) goto filtered;
   __u32 fmode = BPF_CORE_READ(file, f_mode);
-  __u32 flags = stashed | (fmode & FMODE_READ ? WG_OPEN_READ : 0) | (fmode & FMODE_WRITE ? WG_OPEN_WRITE : 0);
-  if (cfg.uses_flags) {
-#pragma unroll
-    for (int i = 0; i < SEL_WORDS; i++) {
-      __u32 ok = cfg.no_flags.w[i];
-      if (flags & WG_OPEN_READ) ok |= cfg.flag_sel[0].w[i];
-      if (flags & WG_OPEN_WRITE) ok |= cfg.flag_sel[1].w[i];
-      if (flags & WG_OPEN_CREATE) ok |= cfg.flag_sel[2].w[i];
-      if (flags & WG_OPEN_TRUNCATE) ok |= cfg.flag_sel[3].w[i];
-      e.cand.w[i] &= ok;
-    }
-    if (sm_empty(&e.cand)) goto filtered;
-  }
+  __u32 flags = stashed | file_flags(fmode);
   struct scratch *s = get_scratch();
   if (!s) goto filtered;
-  __u32 pflags = 0;
-  __u32 len = resolve_file(s, file, &pflags);
-  if (cfg.uses_path) {
-    struct sel_pair *prefix = bpf_map_lookup_elem(&path_trie, &s->prefixlen);
-    struct sel_pair *suffix = NULL;
-    if (cfg.suffix_max && !(pflags & WG_PATH_TRUNCATED)) {
-      reverse_tail(s, len, cfg.suffix_max);
-      suffix = bpf_map_lookup_elem(&suffix_trie, &s->rprefixlen);
-    }
-    sm_filter2(&e.cand, prefix, suffix, &cfg.no_path_pos);
-    if (sm_empty(&e.cand)) goto filtered;
-  }
-  __u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
-  __u32 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-  struct resolve_ctx r;
-  if (!resolve(&e, &r, ino ^ ((__u64)dev << 40))) return 0;
-  struct file_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-  if (!rec) {
-    waggle_count(&events_drops, 0, 1);
-    count_hook(WG_HOOK_FILE_OPEN, WG_CNT_DROPS);
-    return 0;
-  }
-  fill_header(&rec->p.hdr, &e, op);
-  copy_policy_masks(&rec->p, &r);
-  rec->flags = flags;
-  rec->fmode = fmode;
-  rec->ino = ino;
-  rec->dev = dev;
-  rec->path_len = len;
-  rec->path_flags = pflags;
-  bpf_probe_read_kernel(rec->path, WAGGLE_PATH_MAX, s->path);
-  bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
-  count_hook(WG_HOOK_FILE_OPEN, WG_CNT_SENT);
+  __u32 len = 0, pflags = 0;
+  if (!eval_file(&e, s, file, flags, &len, &pflags)) goto filtered;
+  act_file(&e, s, file, op, flags, len, pflags);
   return 0;
 filtered:
   count_hook(WG_HOOK_FILE_OPEN, WG_CNT_FILTERED);
@@ -328,14 +345,17 @@ int file_exit_creat(struct trace_event_raw_sys_exit *ctx) { return open_exit(ctx
 // it before the kernel copies it). SIGKILL here does not stop the kernel from
 // starting the connection (see docs/policies.md).
 
-static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long addrlen) {
-  if (!uaddr || addrlen < 2) return 0;
+// `lsm`: the address is the kernel's copy (lsm/socket_connect) and the LSM
+// selectors apply; returns 1 when the operation must be denied.
+static __always_inline int sock_eval(__u32 hook, __u8 op, void *addr, long addrlen, int lsm) {
+  if (!addr || addrlen < 2) return 0;
   __u16 family = 0;
-  if (bpf_probe_read_user(&family, sizeof(family), uaddr)) return 0;
+  if (lsm ? bpf_probe_read_kernel(&family, sizeof(family), addr) : bpf_probe_read_user(&family, sizeof(family), addr)) return 0;
   if (family != AF_INET && family != AF_INET6) return 0;
   count_hook(hook, WG_CNT_RUNS);
   struct eval e = {};
-  if (!eval_process(&e, hook)) goto filtered;
+  if (!eval_process_from(&e, hook, lsm ? &cfg.lsm_hook[hook] : &cfg.hook[hook], NULL, 0)) goto filtered;
+  if (lsm) e.flags |= WG_HDR_LSM;
   struct scratch *s = get_scratch();
   if (!s) goto filtered;
   struct addr_key *k = &s->addr;
@@ -343,14 +363,16 @@ static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long add
   __builtin_memset(k->addr, 0, sizeof(k->addr));
   if (family == AF_INET) {
     struct sockaddr_in sin = {};
-    bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+    if (lsm) bpf_probe_read_kernel(&sin, sizeof(sin), addr);
+    else bpf_probe_read_user(&sin, sizeof(sin), addr);
     port = bpf_ntohs(sin.sin_port);
     k->addr[10] = 0xff;
     k->addr[11] = 0xff;
     __builtin_memcpy(&k->addr[12], &sin.sin_addr.s_addr, 4);
   } else {
     struct sockaddr_in6 sin6 = {};
-    bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+    if (lsm) bpf_probe_read_kernel(&sin6, sizeof(sin6), addr);
+    else bpf_probe_read_user(&sin6, sizeof(sin6), addr);
     port = bpf_ntohs(sin6.sin6_port);
     __builtin_memcpy(k->addr, &sin6.sin6_addr, 16);
   }
@@ -364,12 +386,12 @@ static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long add
   __u64 fp = 0;
   __builtin_memcpy(&fp, &k->addr[8], 8);
   struct resolve_ctx r;
-  if (!resolve(&e, &r, fp ^ ((__u64)port << 48))) return 0;
+  if (!resolve(&e, &r, fp ^ ((__u64)port << 48))) return r.deny;
   struct sock_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
   if (!rec) {
     waggle_count(&events_drops, 0, 1);
     count_hook(hook, WG_CNT_DROPS);
-    return 0;
+    return r.deny;
   }
   fill_header(&rec->p.hdr, &e, op);
   copy_policy_masks(&rec->p, &r);
@@ -379,9 +401,14 @@ static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long add
   __builtin_memcpy(rec->addr, k->addr, 16);
   bpf_ringbuf_submit(rec, wake_flags(sizeof(*rec)));
   count_hook(hook, WG_CNT_SENT);
-  return 0;
+  return r.deny;
 filtered:
   count_hook(hook, WG_CNT_FILTERED);
+  return 0;
+}
+
+static __always_inline int sock_enter(__u32 hook, __u8 op, void *uaddr, long addrlen) {
+  sock_eval(hook, op, uaddr, addrlen, 0);
   return 0;
 }
 
@@ -589,6 +616,8 @@ int module_init_module(struct trace_event_raw_sys_enter *ctx) { return module_en
 SEC("tracepoint/syscalls/sys_enter_finit_module")
 int module_finit_module(struct trace_event_raw_sys_enter *ctx) { return module_enter(WG_OP_FINIT_MODULE, ctx->args[0], (const char *)ctx->args[1]); }
 
+#include "lsm.h"
+
 // Types that appear only in user space's view must still be in the BTF.
 struct exec_record *unused_exec_record;
 struct exit_record *unused_exit_record;
@@ -600,6 +629,7 @@ struct ptrace_record *unused_ptrace_record;
 struct mount_record *unused_mount_record;
 struct module_record *unused_module_record;
 struct exec_policy_record *unused_exec_policy_record;
+struct exec_check_record *unused_exec_check_record;
 enum hook_id *unused_hook_id;
 enum record_type *unused_record_type;
 enum op_id *unused_op_id;

@@ -7,7 +7,8 @@ import type { ObjectSpec } from '../../src/ebpf/index.js';
 import { defaultPolicyDir } from '../../src/security/default-policies.js';
 import { compilePolicies } from '../../src/security/compile/compiler.js';
 import { configureSecuritySpec } from '../../src/security/kernel/loader.js';
-import { loadPolicies } from '../../src/security/policy/load.js';
+import { type LoadedPolicy, loadPolicies } from '../../src/security/policy/load.js';
+import { DENY_HOOKS } from '../../src/security/policy/schema.js';
 
 export interface Profile {
   name: string;
@@ -44,8 +45,21 @@ const PROFILES: Record<string, Profile[]> = {
       name: 'policy pack',
       apply: (spec) => configureSecuritySpec(spec, compilePolicies(loadPolicies([defaultPolicyDir()]))),
     },
+    {
+      name: 'policy pack, denying',
+      apply: (spec) => configureSecuritySpec(spec, compilePolicies(denying(loadPolicies([defaultPolicyDir()])))),
+    },
   ],
 };
+
+/** The pack with `deny` wherever its hook can deny, so the BPF LSM programs are verified with every dimension it uses. */
+function denying(pack: LoadedPolicy[]): LoadedPolicy[] {
+  return pack.map((p) => {
+    if (!DENY_HOOKS.includes(p.policy.spec.hook)) return p;
+    const selectors = p.policy.spec.selectors.map((s) => (s.action === 'nopost' ? s : { ...s, action: 'deny' as const }));
+    return { ...p, policy: { ...p.policy, spec: { ...p.policy.spec, selectors } } };
+  });
+}
 
 export function profilesFor(object: string): Profile[] {
   return PROFILES[object] ?? [DEFAULTS];

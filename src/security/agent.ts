@@ -6,7 +6,7 @@
 //   agent.stats(); agent.recent.subscribe(…); await agent.close();
 import { hostname } from 'node:os';
 import type { RecordBatch } from '../ebpf/index.js';
-import { type CompiledPolicySet, compilePolicies } from './compile/compiler.js';
+import { type CompiledPolicySet, compilePolicies, deniesAnything } from './compile/compiler.js';
 import { emptyPair, pairValue } from './compile/mask.js';
 import { binaryPairs } from './compile/reference.js';
 import { type BuilderStats, EventBuilder, containerIdOf } from './events/build.js';
@@ -14,6 +14,8 @@ import { RecentEvents } from './events/recent.js';
 import { type SecurityEvent, isPolicyEvent } from './events/types.js';
 import type { ProcEntry } from './kernel/layout.js';
 import { type HookCounters, type KernelOptions, type LifeCounters, SecurityKernel } from './kernel/loader.js';
+import { bpfLsmSupport } from './kernel/lsm-support.js';
+import { resolveDeny } from './policy/deny.js';
 import { binaryAliasWarnings } from './policy/host-check.js';
 import { type LoadedPolicy, checkPolicySet, loadPolicies } from './policy/load.js';
 import type { Hook } from './policy/schema.js';
@@ -52,10 +54,12 @@ export interface PolicyStats {
   active: boolean;
   /** Why the policy cannot run here (hook unavailable). */
   inactiveReason?: string;
-  /** Events delivered, by action (post / sigkill). */
+  /** Evaluated by a BPF LSM program, before the operation (the policy denies). */
+  lsm: boolean;
+  /** Events delivered, by action (post / sigkill / deny). */
   events: Record<string, number>;
-  /** From the kernel: matches, posts, rate-limited posts, SIGKILLs sent. */
-  kernel: { matched: number; posted: number; rateLimited: number; killed: number };
+  /** From the kernel: matches, posts, rate-limited posts, SIGKILLs sent, operations denied. */
+  kernel: { matched: number; posted: number; rateLimited: number; killed: number; denied: number };
 }
 
 export interface SecurityStats {
@@ -106,8 +110,11 @@ export class SecurityAgent {
 
   /** Loads and validates policies (PolicyError on any problem), loads the kernel side, starts following processes. */
   static async start(opts: SecurityAgentOptions = {}): Promise<SecurityAgent> {
-    const policies = [...(opts.policyPaths?.length ? loadPolicies(opts.policyPaths) : []), ...(opts.policies ?? [])];
-    checkPolicySet(policies);
+    const loaded = [...(opts.policyPaths?.length ? loadPolicies(opts.policyPaths) : []), ...(opts.policies ?? [])];
+    checkPolicySet(loaded);
+    // Only a policy that denies makes the agent probe for BPF LSM (a program load).
+    const { policies, fallbacks } = loaded.some((p) => deniesAnything(p.policy)) ? resolveDeny(loaded, await bpfLsmSupport()) : { policies: loaded, fallbacks: [] };
+    for (const f of fallbacks) opts.onWarning?.(f);
     const compiled = compilePolicies(policies, { dryRun: opts.dryRun ?? false });
     for (const w of binaryAliasWarnings(policies)) opts.onWarning?.(w);
     const kernel = SecurityKernel.open(compiled, opts);
@@ -222,7 +229,7 @@ export class SecurityAgent {
     ) as SecurityStats['hooks'];
     const policies = this.compiled.policies.map(({ policy, source }): PolicyStats => {
       const name = policy.metadata.name;
-      const kernel = { matched: 0, posted: 0, rateLimited: 0, killed: 0 };
+      const kernel = { matched: 0, posted: 0, rateLimited: 0, killed: 0, denied: 0 };
       for (const s of this.compiled.selectors) {
         if (s.policyName !== name) continue;
         const c = selectors[s.bit]!;
@@ -230,6 +237,7 @@ export class SecurityAgent {
         kernel.posted += c.posted;
         kernel.rateLimited += c.rateLimited;
         kernel.killed += c.killed;
+        kernel.denied += c.denied;
       }
       const reason = this.inactive.get(policy.spec.hook);
       return {
@@ -237,6 +245,7 @@ export class SecurityAgent {
         source,
         hook: policy.spec.hook,
         mode: policy.spec.mode,
+        lsm: deniesAnything(policy),
         active: reason === undefined,
         ...(reason ? { inactiveReason: reason } : {}),
         events: Object.fromEntries(this.policyEventCounts.get(name) ?? []),

@@ -28,7 +28,7 @@ export function registerSecurityMetrics(registry: Registry, source: SecurityStat
 
   new Counter({
     name: 'waggle_security_policy_events_total',
-    help: 'Security events delivered to user space, per policy and action (post, sigkill).',
+    help: 'Security events delivered to user space, per policy and action (post, sigkill, deny).',
     labelNames: ['policy', 'action', 'hook'],
     registers,
     collect() {
@@ -39,7 +39,7 @@ export function registerSecurityMetrics(registry: Registry, source: SecurityStat
 
   new Counter({
     name: 'waggle_security_policy_kernel_total',
-    help: 'Kernel-side outcomes per policy: matched (first matching selector), posted, rate_limited, killed (SIGKILL sent).',
+    help: 'Kernel-side outcomes per policy: matched (first matching selector), posted, rate_limited, killed (SIGKILL sent), denied (refused by a BPF LSM program).',
     labelNames: ['policy', 'outcome'],
     registers,
     collect() {
@@ -49,6 +49,7 @@ export function registerSecurityMetrics(registry: Registry, source: SecurityStat
         setCounter(this, { policy: p.name, outcome: 'posted' }, p.kernel.posted);
         setCounter(this, { policy: p.name, outcome: 'rate_limited' }, p.kernel.rateLimited);
         setCounter(this, { policy: p.name, outcome: 'killed' }, p.kernel.killed);
+        setCounter(this, { policy: p.name, outcome: 'denied' }, p.kernel.denied);
       }
     },
   });
@@ -70,6 +71,7 @@ export function registerSecurityMetrics(registry: Registry, source: SecurityStat
         put('rate_limited', c.rateLimited);
         put('nopost', c.nopost);
         put('killed', c.kills);
+        put('denied', c.denies);
         put('dropped', c.drops);
       }
     },

@@ -181,3 +181,32 @@ test('the default pack compiles to what it says', () => {
   assert.deepEqual(evalOp({ hook: 'ptrace', binary: '/usr/bin/gdb' }), ['ptrace-attach']);
   assert.deepEqual(evalOp({ hook: 'module_load' }), ['kernel-module-load']);
 });
+
+test('a policy that denies compiles whole to its hook LSM mask; others stay on the tracepoints', () => {
+  const deny = policy('shadow-deny', 'file_open', '- binary: {equal: [/usr/bin/head]}\n  action: nopost\n- paths: {equal: [/etc/shadow]}\n  flags: [truncate]\n  action: deny');
+  const post = policy('shadow-post', 'file_open', '- paths: {equal: [/etc/shadow]}');
+  const conn = policy('no-dns', 'connect', '- destination: {ports: [53]}\n  action: deny');
+  const compiled = compilePolicies(policies(deny, post, conn));
+  const code = { file_open: 1, connect: 2 };
+  assert.deepEqual(compiled.config.lsm_hook[code.file_open], [0b011, 0, 0, 0]);
+  assert.deepEqual(compiled.config.hook[code.file_open], [0b100, 0, 0, 0]);
+  assert.deepEqual(compiled.config.lsm_hook[code.connect], [0b1000, 0, 0, 0]);
+  assert.deepEqual(compiled.config.hook[code.connect], [0, 0, 0, 0]);
+  assert.deepEqual([...compiled.hooks], ['file_open']);
+  assert.deepEqual([...compiled.lsmHooks], ['file_open', 'connect']);
+  assert.deepEqual(compiled.selectors.map((s) => [s.policyName, s.action, s.lsm]), [
+    ['shadow-deny', 'nopost', true],
+    ['shadow-deny', 'deny', true],
+    ['shadow-post', 'post', false],
+    ['no-dns', 'deny', true],
+  ]);
+  assert.deepEqual(compiled.sels.map((s) => s.action), [2, 3, 0, 3]);
+  // The LSM program reads O_TRUNC from the file: no entry tracepoints for it.
+  assert.equal(compiled.config.uses_open_stash, 0);
+  // First match wins inside the denying policy, as everywhere.
+  const op: Operation = { hook: 'file_open', uid: 0, pid: 9, inContainer: false, path: '/etc/shadow', flags: ['write', 'truncate'], binary: '/usr/bin/head' };
+  assert.deepEqual(names(evaluateCompiled(compiled, op)), ['shadow-deny#0', 'shadow-post#0']);
+  assert.deepEqual(names(evaluateCompiled(compiled, { ...op, binary: '/usr/bin/bash' })), ['shadow-deny#1', 'shadow-post#0']);
+  const dry = compilePolicies(policies(deny), { dryRun: true });
+  assert.deepEqual(dry.selectors.map((s) => s.monitor), [false, true]);
+});

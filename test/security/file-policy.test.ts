@@ -225,8 +225,8 @@ describe('in-kernel filtering', () => {
         ],
       );
       const ps = h.agent.stats().policies;
-      assert.deepEqual(ps[0]!.kernel, { matched: 16, posted: 4, rateLimited: 12, killed: 0 });
-      assert.deepEqual(ps[1]!.kernel, { matched: 4, posted: 1, rateLimited: 3, killed: 0 });
+      assert.deepEqual(ps[0]!.kernel, { matched: 16, posted: 4, rateLimited: 12, killed: 0, denied: 0 });
+      assert.deepEqual(ps[1]!.kernel, { matched: 4, posted: 1, rateLimited: 3, killed: 0, denied: 0 });
       assert.equal(h.agent.stats().hooks.file_open.rateLimited, 15);
     } finally {
       await h.close();

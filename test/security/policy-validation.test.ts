@@ -66,7 +66,7 @@ const CASES: { name: string; yaml: string; errors: string[] }[] = [
   {
     name: 'unknown action',
     yaml: fileSel('paths: {equal: [/etc/shadow]}\naction: override'),
-    errors: ['x.yaml: spec.selectors[0].action: must be one of: post, sigkill, nopost'],
+    errors: ['x.yaml: spec.selectors[0].action: must be one of: post, sigkill, nopost, deny'],
   },
   {
     name: 'unknown open flag',
@@ -166,7 +166,7 @@ const CASES: { name: string; yaml: string; errors: string[] }[] = [
   {
     name: 'two errors at once',
     yaml: fileSel('paths: {prefix: [etc/]}\naction: kill'),
-    errors: ['x.yaml: spec.selectors[0].paths.prefix[0]: must start with /', 'x.yaml: spec.selectors[0].action: must be one of: post, sigkill, nopost'],
+    errors: ['x.yaml: spec.selectors[0].paths.prefix[0]: must start with /', 'x.yaml: spec.selectors[0].action: must be one of: post, sigkill, nopost, deny'],
   },
   {
     name: 'YAML syntax error',
@@ -187,6 +187,21 @@ const CASES: { name: string; yaml: string; errors: string[] }[] = [
     name: 'empty file',
     yaml: '# nothing here\n',
     errors: ['x.yaml: holds no policy'],
+  },
+  {
+    name: 'deny on a hook without a BPF LSM counterpart',
+    yaml: `${HEAD}spec:\n  hook: setuid\n  selectors: [{action: deny}]\n`,
+    errors: ['x.yaml: spec.selectors[0].action: deny is available on hooks file_open, exec, connect only (those with a BPF LSM hook), not setuid'],
+  },
+  {
+    name: 'denyFallback without a deny selector',
+    yaml: `${HEAD}spec:\n  hook: file_open\n  denyFallback: sigkill\n  selectors: [{action: sigkill}]\n`,
+    errors: ['x.yaml: spec.denyFallback: has no effect without a selector whose action is deny'],
+  },
+  {
+    name: 'unknown denyFallback',
+    yaml: `${HEAD}spec:\n  hook: file_open\n  denyFallback: post\n  selectors: [{action: deny}]\n`,
+    errors: ['x.yaml: spec.denyFallback: must be one of: sigkill'],
   },
 ];
 

@@ -16,14 +16,17 @@ export interface CompiledSelector {
   selectorIndex: number;
   hook: Hook;
   action: Action;
-  /** sigkill is reported, not sent (policy mode monitor, or the agent's dry run). */
+  /** sigkill/deny is reported, not done (policy mode monitor, or the agent's dry run). */
   monitor: boolean;
+  /** Evaluated by the BPF LSM program of its hook (its policy denies), not by the tracepoints. */
+  lsm: boolean;
   rateLimitMs: number | undefined;
 }
 
 /** Mirrors struct sec_config (bpf/security/records.h). */
 export interface SecConfig {
   hook: Mask[];
+  lsm_hook: Mask[];
   no_bin_pos: Mask;
   no_parent_pos: Mask;
   no_uid_pos: Mask;
@@ -47,6 +50,7 @@ export interface SecConfig {
   uses_addr: number;
   uses_port: number;
   suffix_max: number;
+  uses_deny: number;
 }
 
 /** Mirrors struct sel_config. */
@@ -61,7 +65,10 @@ export interface SelConfig {
 export interface CompiledPolicySet {
   policies: readonly LoadedPolicy[];
   selectors: CompiledSelector[];
+  /** Hooks whose tracepoint programs some policy needs. */
   hooks: Set<Hook>;
+  /** Hooks whose BPF LSM program some policy needs (policies with a deny selector). */
+  lsmHooks: Set<Hook>;
   config: SecConfig;
   sels: SelConfig[];
   tries: { path: TrieEntry[]; suffix: TrieEntry[]; binary: TrieEntry[]; parent: TrieEntry[]; addr: TrieEntry[] };
@@ -69,7 +76,10 @@ export interface CompiledPolicySet {
 }
 
 /** enum sel_action and enum rate_scope of bpf/security/records.h (checked against the object's BTF at load). */
-export const ACTION_CODES: Record<Action, number> = { post: 0, sigkill: 1, nopost: 2 };
+export const ACTION_CODES: Record<Action, number> = { post: 0, sigkill: 1, nopost: 2, deny: 3 };
+
+/** A policy that denies runs whole at the LSM hook: its selectors are tried in order there, exceptions (nopost) included. */
+export const deniesAnything = (policy: Policy): boolean => policy.spec.selectors.some((s) => s.action === 'deny');
 export const RATE_SCOPE_CODES = { process: 0, global: 1 } as const;
 export const HOOK_CODES: Record<Hook, number> = Object.fromEntries(HOOKS.map((h, i) => [h, i])) as Record<Hook, number>;
 
@@ -93,6 +103,7 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
 
   const config: SecConfig = {
     hook: HOOKS.map(() => emptyMask()),
+    lsm_hook: HOOKS.map(() => emptyMask()),
     no_bin_pos: emptyMask(),
     no_parent_pos: emptyMask(),
     no_uid_pos: emptyMask(),
@@ -116,12 +127,14 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
     uses_addr: 0,
     uses_port: 0,
     suffix_max: 0,
+    uses_deny: 0,
   };
   const tries = { path: new TrieBuilder(), suffix: new TrieBuilder(), binary: new TrieBuilder(), parent: new TrieBuilder(), addr: new TrieBuilder() };
   const sets = { port: new IdSet(), uid: new IdSet(), pid: new IdSet() };
   const selectors: CompiledSelector[] = [];
   const sels: SelConfig[] = [];
   const hooks = new Set<Hook>();
+  const lsmHooks = new Set<Hook>();
 
   const binary = (trie: TrieBuilder, sel: BinarySelector | undefined, bit: number, noPos: Mask): number => {
     for (const v of sel?.equal ?? []) trie.add(pathKey(v, true), bit, false);
@@ -155,13 +168,14 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
   let bit = 0;
   for (const { policy, source } of policies) {
     const hook = policy.spec.hook;
-    hooks.add(hook);
+    const lsm = deniesAnything(policy);
+    (lsm ? lsmHooks : hooks).add(hook);
     const first = bit;
     const count = policy.spec.selectors.length;
     policy.spec.selectors.forEach((sel, index) => {
-      const monitor = sel.action === 'sigkill' && (opts.dryRun === true || policy.spec.mode === 'monitor');
+      const monitor = (sel.action === 'sigkill' || sel.action === 'deny') && (opts.dryRun === true || policy.spec.mode === 'monitor');
       const rateLimitMs = sel.rateLimit ? parseDuration(sel.rateLimit) : undefined;
-      selectors.push({ bit, policy, policyName: policy.metadata.name, source, selectorIndex: index, hook, action: sel.action, monitor, rateLimitMs });
+      selectors.push({ bit, policy, policyName: policy.metadata.name, source, selectorIndex: index, hook, action: sel.action, monitor, lsm, rateLimitMs });
       const later = emptyMask();
       for (let b = bit + 1; b < first + count; b++) setBit(later, b);
       sels.push({
@@ -171,7 +185,8 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
         rate_ns: (rateLimitMs ?? 0) * 1e6,
         rate_scope: RATE_SCOPE_CODES[sel.rateLimitScope ?? 'process'],
       });
-      setBit(config.hook[HOOK_CODES[hook]]!, bit);
+      setBit((lsm ? config.lsm_hook : config.hook)[HOOK_CODES[hook]]!, bit);
+      if (sel.action === 'deny') config.uses_deny = 1;
 
       config.uses_binary |= binary(tries.binary, sel.binary, bit, config.no_bin_pos);
       config.uses_parent |= binary(tries.parent, sel.parentBinary, bit, config.no_parent_pos);
@@ -197,7 +212,8 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
         config.uses_flags = 1;
         for (const f of sel.flags) {
           setBit(config.flag_sel[OPEN_FLAGS.indexOf(f)]!, bit);
-          if (f === 'create' || f === 'truncate') config.uses_open_stash = 1;
+          // The LSM program reads O_CREAT/O_TRUNC from the file itself; the tracepoints need the entry's flags.
+          if ((f === 'create' || f === 'truncate') && !lsm) config.uses_open_stash = 1;
         }
       } else {
         setBit(config.no_flags, bit);
@@ -228,6 +244,7 @@ export function compilePolicies(policies: readonly LoadedPolicy[], opts: Compile
     policies,
     selectors,
     hooks,
+    lsmHooks,
     config,
     sels,
     tries: built,

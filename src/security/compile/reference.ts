@@ -42,7 +42,8 @@ function filter(cand: Mask, pair: Pair | undefined, none: Mask): Mask {
 /** Selectors that decide the operation (the first match of each policy), as the kernel finds them. */
 export function evaluateCompiled(set: CompiledPolicySet, op: Operation): CompiledSelector[] {
   const c = set.config;
-  let cand = [...c.hook[HOOK_CODES[op.hook]]!];
+  // Tracepoint and LSM selectors alike: the reference says what decides, not which program does.
+  let cand = or(c.hook[HOOK_CODES[op.hook]]!, c.lsm_hook[HOOK_CODES[op.hook]]!);
   if (c.uses_binary) cand = filter(cand, binaryPairs(set, op.binary).bin, c.no_bin_pos);
   if (c.uses_parent) cand = filter(cand, binaryPairs(set, op.parentBinary).asParent, c.no_parent_pos);
   if (c.uses_uid) cand = filter(cand, set.sets.uid.get(op.uid), c.no_uid_pos);

@@ -75,6 +75,7 @@ export class EventBuilder {
   private readonly openFlagBits: [OpenFlag, number][];
   private readonly truncated: { path: number; cwd: number; args: number; filename: number };
   private readonly inContainerFlag: number;
+  private readonly lsmFlag: number;
 
   constructor(
     private readonly layout: SecurityLayout,
@@ -93,6 +94,7 @@ export class EventBuilder {
     const pf = layout.pathFlags;
     this.truncated = { path: pf.get('PATH_TRUNCATED')!, cwd: pf.get('CWD_TRUNCATED')!, args: pf.get('ARGS_TRUNCATED')!, filename: pf.get('FILENAME_TRUNCATED')! };
     this.inContainerFlag = layout.headerFlags.get('HDR_IN_CONTAINER')!;
+    this.lsmFlag = layout.headerFlags.get('HDR_LSM')!;
   }
 
   stats(): BuilderStats {
@@ -283,10 +285,19 @@ export class EventBuilder {
         fields = { module: { ...(r.path ? { path: r.path } : {}), params: r.args } };
         break;
       }
-      case 'exec':
-        header = L.execPolicy.decode(buf, off).p;
-        fields = {};
+      case 'exec': {
+        // From lsm/bprm_check_security: the record names the file about to run.
+        const lsm = (buf.readUInt8(off + 3) & this.lsmFlag) !== 0 && len >= L.execCheck.size;
+        if (lsm) {
+          const r = L.execCheck.decode(buf, off);
+          header = r.p;
+          fields = { file: { path: r.path, ...(r.path_flags & this.truncated.path ? { truncated: true } : {}) } };
+        } else {
+          header = L.execPolicy.decode(buf, off).p;
+          fields = {};
+        }
         break;
+      }
     }
     const h = header.hdr;
     const p = this.cache.get(h.pid, h.start_ktime);
@@ -305,7 +316,7 @@ export class EventBuilder {
         node: this.node,
         type: hook,
         policy: sel?.policyName ?? `selector-${bit}`,
-        action: sel?.action === 'sigkill' ? 'sigkill' : 'post',
+        action: sel?.action === 'sigkill' || sel?.action === 'deny' ? sel.action : 'post',
         dry_run: hasBit(dry, bit),
         ...(meta?.severity ? { severity: meta.severity } : {}),
         ...(meta?.tags ? { tags: meta.tags } : {}),

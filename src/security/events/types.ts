@@ -57,9 +57,9 @@ export interface ProcessForkEvent extends EventBase {
 export interface PolicyEventBase extends EventBase {
   type: Hook;
   policy: string;
-  /** The selector's action: post, or sigkill (sent unless dry_run). */
-  action: 'post' | 'sigkill';
-  /** sigkill was reported but not sent (policy mode monitor or agent dry run). */
+  /** The selector's action: post, sigkill (sent unless dry_run), or deny (the operation was refused unless dry_run). */
+  action: 'post' | 'sigkill' | 'deny';
+  /** sigkill or deny was reported but not done (policy mode monitor or agent dry run). */
   dry_run: boolean;
   severity?: string;
   tags?: string[];
@@ -112,6 +112,11 @@ export interface ModuleLoadEvent extends PolicyEventBase {
 
 export interface ExecPolicyEvent extends PolicyEventBase {
   type: 'exec';
+  /**
+   * The file about to be executed, when the policy was evaluated by the BPF LSM
+   * hook (a policy that denies): `process` is then still the caller's image.
+   */
+  file?: { path: string; truncated?: boolean };
 }
 
 export type PolicyEvent = FileOpenEvent | ConnectEvent | BindEvent | SetuidEvent | PtraceEvent | MountEvent | ModuleLoadEvent | ExecPolicyEvent;

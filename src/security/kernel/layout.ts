@@ -95,6 +95,13 @@ export interface ModuleRecord {
   args: string;
 }
 
+export interface ExecCheckRecord {
+  p: PolicyHeader;
+  path_len: number;
+  path_flags: number;
+  path: string;
+}
+
 export interface ProcEntry {
   start_ktime: bigint;
   parent_start_ktime: bigint;
@@ -129,6 +136,7 @@ export class SecurityLayout {
   readonly mount: Codec<MountRecord>;
   readonly module: Codec<ModuleRecord>;
   readonly execPolicy: Codec<{ p: PolicyHeader }>;
+  readonly execCheck: Codec<ExecCheckRecord>;
   readonly procEntry: Codec<ProcEntry>;
   readonly header: Codec<EventHeader>;
   readonly execArgsOffset: number;
@@ -157,6 +165,7 @@ export class SecurityLayout {
     this.mount = structCodecByName(btf, 'mount_record', big);
     this.module = structCodecByName(btf, 'module_record', big);
     this.execPolicy = structCodecByName(btf, 'exec_policy_record', big);
+    this.execCheck = structCodecByName(btf, 'exec_check_record', big);
     this.procEntry = structCodecByName(btf, 'proc_entry', big);
     this.header = structCodecByName(btf, 'event_header', big);
     this.execArgsOffset = offsetOf(btf, 'exec_record', 'args');

@@ -32,6 +32,8 @@ export const HOOK_PROGRAMS: Record<Hook, string[]> = {
   mount: ['mount_enter_mount', 'mount_exit_mount', 'mount_enter_move_mount', 'mount_exit_move_mount'],
   module_load: ['module_init_module', 'module_finit_module'],
 };
+/** BPF LSM programs (bpf/security/lsm.h), loaded only for hooks with a policy that denies. */
+export const LSM_PROGRAMS: Partial<Record<Hook, string>> = { file_open: 'lsm_file_open', exec: 'lsm_bprm_check', connect: 'lsm_socket_connect' };
 const OPEN_STASH_PROGRAMS = ['file_enter_openat', 'file_enter_openat2', 'file_enter_open', 'file_enter_creat'];
 
 export interface KernelOptions {
@@ -61,6 +63,7 @@ export interface HookCounters {
   rateLimited: number;
   nopost: number;
   kills: number;
+  denies: number;
   drops: number;
 }
 
@@ -78,6 +81,7 @@ export interface SelectorCounters {
   posted: number;
   rateLimited: number;
   killed: number;
+  denied: number;
 }
 
 /** struct sec_config as the BTF codec takes it (masks as { w }). */
@@ -118,11 +122,13 @@ export class SecurityKernel {
   private readonly procs: BpfMap<number, ProcEntry>;
   private reader: RingBufferReader | undefined;
   private readonly hookPrograms: Map<Hook, string[]>;
+  private readonly lsmPrograms: Map<Hook, string>;
 
-  private constructor(coll: Collection, layout: SecurityLayout, hookPrograms: Map<Hook, string[]>) {
+  private constructor(coll: Collection, layout: SecurityLayout, hookPrograms: Map<Hook, string[]>, lsmPrograms: Map<Hook, string>) {
     this.coll = coll;
     this.layout = layout;
     this.hookPrograms = hookPrograms;
+    this.lsmPrograms = lsmPrograms;
     this.procs = coll.map<number, ProcEntry>('procs', { key: codecs.u32, value: layout.procEntry });
   }
 
@@ -138,10 +144,17 @@ export class SecurityKernel {
         if (hook === 'file_open' && set.config.uses_open_stash) programs.push(...OPEN_STASH_PROGRAMS);
         hookPrograms.set(hook, programs);
       }
-      spec.selectPrograms([...LIFECYCLE_PROGRAMS, ...[...hookPrograms.values()].flat()]);
+      // LSM programs only for policies that deny; the agent has checked that BPF LSM works here.
+      const lsmPrograms = new Map<Hook, string>();
+      for (const hook of set.lsmHooks) {
+        const name = LSM_PROGRAMS[hook];
+        if (!name) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `hook ${hook} has no BPF LSM program, so it cannot deny`);
+        lsmPrograms.set(hook, name);
+      }
+      spec.selectPrograms([...LIFECYCLE_PROGRAMS, ...[...hookPrograms.values()].flat(), ...lsmPrograms.values()]);
       configureSecuritySpec(spec, set, opts);
       const coll = spec.load();
-      const kernel = new SecurityKernel(coll, layout, hookPrograms);
+      const kernel = new SecurityKernel(coll, layout, hookPrograms, lsmPrograms);
       try {
         kernel.writeSelectors(set);
       } catch (e) {
@@ -221,12 +234,20 @@ export class SecurityKernel {
     }
   }
 
-  /** Attaches the policy hooks; a hook whose tracepoints do not exist here is reported, not fatal. */
+  /**
+   * Attaches the policy hooks; a hook whose tracepoints do not exist here is
+   * reported, not fatal. LSM programs must attach (support was probed): a
+   * failure throws rather than leave a deny policy silently off.
+   */
   attachHooks(): HookAttachResult {
     const result: HookAttachResult = { attached: [], unavailable: [], skipped: [] };
+    for (const [hook, name] of this.lsmPrograms) {
+      this.coll.program(name).attach();
+      if (!result.attached.includes(hook)) result.attached.push(hook);
+    }
     for (const [hook, programs] of this.hookPrograms) {
       if (hook === 'exec') {
-        result.attached.push(hook);
+        if (!result.attached.includes(hook)) result.attached.push(hook);
         continue;
       }
       const missing: string[] = [];
@@ -244,7 +265,7 @@ export class SecurityKernel {
         }
       }
       if (attached > 0) {
-        result.attached.push(hook);
+        if (!result.attached.includes(hook)) result.attached.push(hook);
         result.skipped.push(...missing);
       } else {
         result.unavailable.push({ hook, reason: missing.join('; ') || 'no program' });
@@ -269,6 +290,7 @@ export class SecurityKernel {
         rateLimited: at('CNT_RATE_LIMITED'),
         nopost: at('CNT_NOPOST'),
         kills: at('CNT_KILLS'),
+        denies: at('CNT_DENIES'),
         drops: at('CNT_DROPS'),
       };
     });
@@ -301,6 +323,7 @@ export class SecurityKernel {
       posted: values[bit * stride + sc.get('SC_POSTED')!] ?? 0,
       rateLimited: values[bit * stride + sc.get('SC_RATE_LIMITED')!] ?? 0,
       killed: values[bit * stride + sc.get('SC_KILLED')!] ?? 0,
+      denied: values[bit * stride + sc.get('SC_DENIED')!] ?? 0,
     }));
   }
 

@@ -83,10 +83,11 @@ export function formatCompact(e: SecurityEvent, opts: CompactOptions = {}): stri
           detail = `${e.module.path ?? '(from memory)'}${e.module.params ? ` ${e.module.params}` : ''}`;
           break;
         case 'exec':
-          detail = parentNote.trim();
+          detail = e.file ? `→ ${e.file.path}` : parentNote.trim();
           break;
       }
-      const action = e.action === 'sigkill' ? (e.dry_run ? 'sigkill (dry run)' : paint(31, 'sigkill')) : e.action;
+      const enforced = e.action === 'sigkill' || e.action === 'deny';
+      const action = enforced ? (e.dry_run ? `${e.action} (dry run)` : paint(31, e.action)) : e.action;
       return `${head}  ${detail}  [${paint(33, e.policy)}: ${action}]`;
     }
   }

@@ -19,8 +19,13 @@ export const KIND = 'SecurityPolicy';
 export const HOOKS = ['exec', 'file_open', 'connect', 'bind', 'setuid', 'ptrace', 'mount', 'module_load'] as const;
 export type Hook = (typeof HOOKS)[number];
 
-export const ACTIONS = ['post', 'sigkill', 'nopost'] as const;
+export const ACTIONS = ['post', 'sigkill', 'nopost', 'deny'] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/** Hooks with a BPF LSM counterpart, where `deny` refuses the operation before it happens. */
+export const DENY_HOOKS: readonly Hook[] = ['file_open', 'exec', 'connect'];
+/** What a policy may ask for when this kernel cannot deny (absent: the policy is refused). */
+export const DENY_FALLBACKS = ['sigkill'] as const;
 
 export const OPEN_FLAGS = ['read', 'write', 'create', 'truncate'] as const;
 export type OpenFlag = (typeof OPEN_FLAGS)[number];
@@ -173,6 +178,7 @@ export const PolicySchema = z
     spec: z.strictObject({
       hook: z.enum(HOOKS, typeError(`must be one of: ${HOOKS.join(', ')}`)),
       mode: z.enum(['enforce', 'monitor'], typeError('must be one of: enforce, monitor')).default('enforce'),
+      denyFallback: z.enum(DENY_FALLBACKS, typeError(`must be one of: ${DENY_FALLBACKS.join(', ')}`)).optional(),
       selectors: z
         .array(SelectorSchema, typeError('must be a list'))
         .min(1, { error: 'must not be empty (leave it out to match every operation of the hook)' })
@@ -182,6 +188,9 @@ export const PolicySchema = z
   }, mapping)
   .superRefine((p, ctx) => {
     const allowed = HOOK_FIELDS[p.spec.hook];
+    if (p.spec.denyFallback && !p.spec.selectors.some((s) => s.action === 'deny')) {
+      ctx.addIssue({ code: 'custom', path: ['spec', 'denyFallback'], message: 'has no effect without a selector whose action is deny' });
+    }
     p.spec.selectors.forEach((sel, i) => {
       for (const [key, value] of Object.entries(sel)) {
         if (value === undefined || allowed.includes(key)) continue;
@@ -189,6 +198,13 @@ export const PolicySchema = z
           code: 'custom',
           path: ['spec', 'selectors', i, key],
           message: `not available on hook ${p.spec.hook} (available: ${allowed.join(', ')})`,
+        });
+      }
+      if (sel.action === 'deny' && !DENY_HOOKS.includes(p.spec.hook)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'selectors', i, 'action'],
+          message: `deny is available on hooks ${DENY_HOOKS.join(', ')} only (those with a BPF LSM hook), not ${p.spec.hook}`,
         });
       }
       if (sel.rateLimitScope && !sel.rateLimit) {

@@ -73,13 +73,13 @@ export function SecurityPage({ enabled }: { enabled: boolean }) {
               <tbody>
                 {d.events.map((e) => (
                   <>
-                    <tr key={e.seq} class={`clickable ${e.action === 'sigkill' ? 'error-row' : ''}`} onClick={() => setOpen(open === e.seq ? null : e.seq)}>
+                    <tr key={e.seq} class={`clickable ${e.action === 'sigkill' || e.action === 'deny' ? 'error-row' : ''}`} onClick={() => setOpen(open === e.seq ? null : e.seq)}>
                       <td class="mono muted">{fmtTime(e.timeMs)}</td>
                       <td>
                         <span class="badge">{e.type}</span>
                       </td>
                       <td>{e.policy ?? '–'}</td>
-                      <td>{e.action ? <span class={`pill ${e.action === 'sigkill' ? 'bad' : ''}`}>{e.action}</span> : '–'}</td>
+                      <td>{e.action ? <span class={`pill ${e.action === 'sigkill' || e.action === 'deny' ? 'bad' : ''}`}>{e.action}</span> : '–'}</td>
                       <td class="mono">
                         {e.process?.binary ?? '?'} <span class="muted">pid {e.process?.pid ?? '?'}</span>
                       </td>
