@@ -192,7 +192,7 @@ async function runFile({ file, tier }, index) {
   const [cmd, argv] = asNobody
     ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
-  const env = { ...process.env, WAGGLE_TEST_EVENTS: events, ...(asNobody ? { HOME: work, USER: 'nobody', LOGNAME: 'nobody' } : {}) };
+  const env = { ...process.env, TEST_EVENTS_FILE: events, ...(asNobody ? { HOME: work, USER: 'nobody', LOGNAME: 'nobody' } : {}) };
   console.log(`\n── ${display(file)} (${tier}, as ${asNobody ? 'nobody' : isRoot ? 'root' : 'this user'})`);
   const started = Date.now();
   // detached: a new session and process group (pgid = pid), killable as a whole.

@@ -1,12 +1,12 @@
 // node:test reporter for scripts/run-tests.js: one JSON line per event the runner
 // needs (a test began, ended, passed, failed), appended to the file named by
-// WAGGLE_TEST_EVENTS. The runner counts results from these rather than from spec
+// TEST_EVENTS_FILE. The runner counts results from these rather than from spec
 // text, and knows which test was running when it has to kill a file that hangs.
 // Written synchronously: with --test-force-exit the process exits as soon as the
 // last test ends, and a stream's buffered tail would be lost.
 import { openSync, writeSync } from 'node:fs';
 
-const fd = openSync(process.env.WAGGLE_TEST_EVENTS ?? '/dev/null', 'a');
+const fd = openSync(process.env.TEST_EVENTS_FILE ?? '/dev/null', 'a');
 
 export default async function* waggleTestEvents(source) {
   for await (const ev of source) {

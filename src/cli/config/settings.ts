@@ -89,4 +89,10 @@ export const CONFIG_ENV = 'WAGGLE_CONFIG';
  * belongs to scripts/setup.sh; WAGGLE_BPF_DIR says where the compiled BPF
  * objects are (src/paths.ts).
  */
-export const FOREIGN_WAGGLE_ENV: ReadonlySet<string> = new Set(['WAGGLE_EXTRA_PACKAGES', 'WAGGLE_BPF_DIR']);
+export const FOREIGN_WAGGLE_ENV: ReadonlySet<string> = new Set([
+  'WAGGLE_EXTRA_PACKAGES',
+  'WAGGLE_BPF_DIR',
+  // the test runner's (scripts/run-tests.js): agents started by tests inherit them
+  'WAGGLE_TEST_FILE_TIMEOUT_S',
+  'WAGGLE_TEST_ROOT',
+]);
