@@ -94,7 +94,7 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
     } finally {
       py?.stop();
       node?.stop();
-      nginx?.stop();
+      await nginx?.stop();
       shell?.kill();
       receiver?.server.closeAllConnections();
       receiver?.server.close();

@@ -30,7 +30,7 @@ describe('nginx', { skip: nginxAvailable() ? false : 'nginx is not installed (ap
     try {
       await cap?.close();
     } finally {
-      nginx?.stop();
+      await nginx?.stop();
     }
   });
 

@@ -1,7 +1,7 @@
 // Child processes for tests: spawn, wait for a line or an exit, always clean up.
 // Every wait here is bounded: a test that waits forever hangs the whole run.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 /** Debian's python3 (not a user shim), so tests run the same on every machine. */
 export const python3 = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -28,13 +28,36 @@ export interface Child {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
 }
 
+/** `pid` and everything it forked, from /proc (children before their parent is gone). */
+function processTree(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      kids = kids.concat(readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    }
+  } catch {
+    // gone already
+  }
+  return [pid, ...kids.flatMap(processTree)];
+}
+
 /**
- * Children still running when the test process exits are SIGKILLed: with
- * --test-force-exit the process may end while a failed test still holds some.
+ * Children still running when the test process exits are SIGKILLed with all
+ * they forked (nginx's workers outlive a killed master): with --test-force-exit
+ * the process may end while a test, failed or not, still has some running.
  */
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const proc of live) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  for (const proc of live) {
+    if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) continue;
+    for (const pid of processTree(proc.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
 });
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */

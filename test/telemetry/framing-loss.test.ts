@@ -1,3 +1,4 @@
+// waggle-test: no-kernel
 // FramingLossCounter: exchanges whose framing was lost, by service, side and
 // peer; a server's peer is the client address (its port is ephemeral), a
 // client's the server's address:port; bounded, with an _OTHER bucket.

@@ -46,8 +46,12 @@ describe('framing conformance: requests written in pieces', () => {
     cap.capture.watch(server.pid);
   });
   after(async () => {
-    await cap?.close();
-    server?.stop();
+    // close() asserts that no program stayed loaded: the servers stop anyway.
+    try {
+      await cap?.close();
+    } finally {
+      server?.stop();
+    }
   });
 
   for (const c of CASES) {

@@ -101,6 +101,8 @@ export async function startNodeServer(): Promise<Server> {
 }
 
 export interface Nginx extends Server {
+  /** SIGTERM, SIGKILL after 2 s; resolves once the master has exited and the directory is gone. */
+  stop(): Promise<void>;
   root: string;
   /** Master and worker pids. */
   pids(): number[];
@@ -180,10 +182,10 @@ http {
     port,
     root,
     pids: () => [child.pid, ...childrenOf(child.pid)],
-    stop() {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-      child.exited.then(() => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
+    async stop() {
+      // The master takes its workers with it on SIGTERM; awaited, so none outlives the test file.
+      await child.stop('SIGTERM', 2000).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
