@@ -75,7 +75,7 @@ export default {
   name: 'lsm-deny',
   timeoutMs: 240_000,
   async run(ctx) {
-    const why = doctorSaysOff(ctx, 'security-enforcement-deny');
+    const why = doctorSaysOff(ctx, ['lsm']);
     if (why) return Object.fromEntries(Object.values(F).map((f) => [f, off(why)]));
     const features = {};
 
