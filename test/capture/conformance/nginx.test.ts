@@ -7,7 +7,7 @@ import { type Nginx, nginxAvailable, startNginx } from '../helpers/servers.js';
 import type { ClientName } from './helpers/framing-cases.js';
 import { type MatrixCase, describeClient } from './helpers/matrix.js';
 
-const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch', 'node-http'];
 const DIRECTIVES = `
     gzip on; gzip_types text/plain; gzip_min_length 0;
     location = /no-content { return 204; }

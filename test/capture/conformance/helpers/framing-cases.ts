@@ -4,7 +4,7 @@
 // and where nobody expects them (inside a CRLF, inside the last chunk).
 import type { Script } from './raw-server.js';
 
-export type ClientName = 'curl' | 'python-http.client' | 'python-urllib' | 'undici-fetch';
+export type ClientName = 'curl' | 'python-http.client' | 'python-urllib' | 'undici-fetch' | 'node-http';
 
 export interface FramingCase extends Script {
   name: string;
@@ -55,7 +55,7 @@ export const FRAMING_CASES: FramingCase[] = [
     name: 'bare-lf-line-ends',
     status: 200,
     writes: ['HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'],
-    skip: { 'undici-fetch': 'undici (llhttp) refuses bare LF line ends' },
+    skip: { 'undici-fetch': 'undici (llhttp) refuses bare LF line ends', 'node-http': 'Node (llhttp) refuses bare LF line ends' },
   },
   { name: 'chunked-upper-case', status: 200, writes: [`${OK}TRANSFER-ENCODING: CHUNKED\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`] },
   { name: 'chunked-many-chunks-one-write', status: 200, writes: [`${OK}${TE}\r\n${chunks(40)}0\r\n\r\n`] },
@@ -64,7 +64,10 @@ export const FRAMING_CASES: FramingCase[] = [
     name: 'chunked-and-content-length',
     status: 200,
     writes: [`${OK}Content-Length: 100\r\n${TE}\r\n2\r\nhi\r\n0\r\n\r\n`],
-    skip: { 'undici-fetch': 'undici refuses Content-Length with Transfer-Encoding (RFC 9112 §6.3 allows either)' },
+    skip: {
+      'undici-fetch': 'undici (llhttp) refuses Content-Length with Transfer-Encoding (RFC 9112 §6.3 lets a client take either)',
+      'node-http': 'Node (llhttp) refuses Content-Length with Transfer-Encoding',
+    },
   },
   { name: 'head-content-length', method: 'HEAD', status: 200, writes: [`${OK}Content-Length: 100\r\n\r\n`] },
   { name: 'head-chunked', method: 'HEAD', status: 200, writes: [`${OK}${TE}\r\n`] },
