@@ -12,7 +12,7 @@ import { assertExchanges, clientSide, serverSide, settle } from './helpers/sides
 // Python writes headers and body (and each chunk) separately: Nagle and delayed
 // ACKs make each request take ~40 ms, so it gets fewer.
 const N = 200;
-const N_PYTHON = 25;
+const N_PYTHON = 20;
 
 describe('framing conformance: ab -k and wrk, exact counts', () => {
   const servers: Record<string, RealServer> = {};
