@@ -3,6 +3,7 @@
 // are exactly the responses the tool counted.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sleep } from '../../helpers/process.js';
 import { type Collected, collect } from '../helpers/capture.js';
 import { nginxAvailable, startNginx } from '../helpers/servers.js';
 import { type LoadRun, runAb, runWrk } from './helpers/load-clients.js';
@@ -30,6 +31,8 @@ describe('framing conformance: ab -k and wrk, exact counts', () => {
   after(async () => {
     await cap?.close();
     for (const s of Object.values(servers)) s.stop();
+    // nginx's master waits for its workers: leave nothing running behind the file.
+    await Promise.race([Promise.all(Object.values(servers).map((s) => s.child.exited)), sleep(3000)]);
   });
 
   const cells: { server: string; tool: 'ab -k' | 'wrk'; path: string; what: string; n?: number }[] = [

@@ -2,6 +2,7 @@
 // (Content-Length, sendfile), gzip (chunked), return 204/304/404, HEAD,
 // Expect: 100-continue; both sides watched, exact counts.
 import { after, before, describe } from 'node:test';
+import { sleep } from '../../helpers/process.js';
 import { type Collected, collect } from '../helpers/capture.js';
 import { type Nginx, nginxAvailable, startNginx } from '../helpers/servers.js';
 import type { ClientName } from './helpers/framing-cases.js';
@@ -47,6 +48,8 @@ describe('framing conformance: nginx × clients', { skip: nginxAvailable() ? fal
   after(async () => {
     await cap?.close();
     nginx?.stop();
+    // The master waits for its workers: leave nothing running behind the file.
+    if (nginx) await Promise.race([nginx.child.exited, sleep(3000)]);
   });
   for (const client of CLIENTS) describeClient(client, CASES, () => ({ cap, port: nginx.port, serverPids: nginx.pids() }));
 });
