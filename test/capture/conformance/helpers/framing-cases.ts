@@ -40,6 +40,12 @@ export const FRAMING_CASES: FramingCase[] = [
   { name: 'chunked-trailers-split', status: 200, writes: [`${OK}${TE}Trailer: X-Sum\r\n\r\n2\r\nhi\r\n0\r\n`, 'X-Su', 'm: 1\r\n', '\r\n'] },
   { name: 'chunked-last-chunk-split', status: 200, writes: [`${OK}${TE}\r\n2\r\nhi\r\n`, '0\r\n', '\r\n'] },
   { name: 'chunked-last-chunk-bytewise', status: 200, writes: [`${OK}${TE}\r\n2\r\nhi\r\n`, '0', '\r', '\n', '\r', '\n'] },
+  {
+    name: 'chunked-every-byte-its-own-write',
+    status: 200,
+    pauseMs: 1,
+    writes: [...`${OK}${TE}X-Pad: ${'p'.repeat(60)}\r\n\r\n2\r\nhi\r\n0\r\n\r\n`],
+  },
   { name: 'chunked-data-split', status: 200, writes: [`${OK}${TE}\r\na\r\n01234`, '56789\r', '\n0\r\n\r\n'] },
   { name: 'chunked-headers-split-in-crlf', status: 200, writes: ['HTTP/1.1 200 OK\r', `\n${TE}\r`, '\n2\r\nhi\r\n0\r\n\r\n'] },
   { name: 'chunked-long-extension', status: 200, writes: [`${OK}${TE}\r\n2;ext=${'x'.repeat(200)}\r\nhi\r\n0\r\n\r\n`] },
