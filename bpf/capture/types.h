@@ -44,8 +44,8 @@ enum capture_incomplete {
 
 // exchange_event.flags
 enum capture_flags {
-  // The response's length was not known from its framing; it ended at its last
-  // byte before the next response, request, close or timeout.
+  // The response's length was not known from its framing (it ended at its last
+  // byte before the next response, request, close or timeout), or the request's.
   XF_FRAMING_LOST = 1,
   // More request bytes than were captured (request_capture or the ring was full).
   XF_REQUEST_TRUNCATED = 2,

@@ -39,9 +39,10 @@ export interface Exchange {
   /** Response status code the kernel's framing read (a hint; the response bytes are the truth). 0 or absent: none. */
   statusHint?: number;
   /**
-   * The kernel could not follow the response's length (e.g. a header block past its
-   * scan limit) and ended it at its last byte before the next response, the next
-   * request, the close or the idle timeout.
+   * The kernel could not follow the response's length (e.g. a malformed chunk size,
+   * or no length on a connection that carried on) and ended it at its last byte
+   * before the next response, the next request, the close or the idle timeout; or it
+   * could not follow the request's. Exchanges around it may have merged.
    */
   framingLost?: boolean;
 }

@@ -9,7 +9,7 @@ import { type ClientName, FRAMING_CASES } from './helpers/framing-cases.js';
 import { describeClient } from './helpers/matrix.js';
 import { type RawServer, startRawServer } from './helpers/raw-server.js';
 
-const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch', 'node-http'];
 
 describe('framing conformance: scripted server × clients', () => {
   let server: RawServer;

@@ -3,6 +3,7 @@
 // are exactly the responses the tool counted.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sleep } from '../../helpers/process.js';
 import { type Collected, collect } from '../helpers/capture.js';
 import { nginxAvailable, startNginx } from '../helpers/servers.js';
 import { type LoadRun, runAb, runWrk } from './helpers/load-clients.js';
@@ -12,7 +13,7 @@ import { assertExchanges, clientSide, serverSide, settle } from './helpers/sides
 // Python writes headers and body (and each chunk) separately: Nagle and delayed
 // ACKs make each request take ~40 ms, so it gets fewer.
 const N = 200;
-const N_PYTHON = 25;
+const N_PYTHON = 20;
 
 describe('framing conformance: ab -k and wrk, exact counts', () => {
   const servers: Record<string, RealServer> = {};
@@ -32,7 +33,7 @@ describe('framing conformance: ab -k and wrk, exact counts', () => {
     try {
       await cap?.close();
     } finally {
-      for (const s of Object.values(servers)) s.stop();
+      await Promise.all(Object.values(servers).map((s) => s.stop()));
     }
   });
 

@@ -2,12 +2,13 @@
 // (Content-Length, sendfile), gzip (chunked), return 204/304/404, HEAD,
 // Expect: 100-continue; both sides watched, exact counts.
 import { after, before, describe } from 'node:test';
+import { sleep } from '../../helpers/process.js';
 import { type Collected, collect } from '../helpers/capture.js';
 import { type Nginx, nginxAvailable, startNginx } from '../helpers/servers.js';
 import type { ClientName } from './helpers/framing-cases.js';
 import { type MatrixCase, describeClient } from './helpers/matrix.js';
 
-const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch', 'node-http'];
 const DIRECTIVES = `
     gzip on; gzip_types text/plain; gzip_min_length 0;
     location = /no-content { return 204; }

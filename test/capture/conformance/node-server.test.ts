@@ -6,7 +6,7 @@ import type { ClientName } from './helpers/framing-cases.js';
 import { describeClient } from './helpers/matrix.js';
 import { NODE_CASES, type RealServer, startNodeConformanceServer } from './helpers/real-servers.js';
 
-const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch', 'node-http'];
 
 describe('framing conformance: Node http server × clients', () => {
   let server: RealServer;

@@ -6,7 +6,7 @@ import type { ClientName } from './helpers/framing-cases.js';
 import { describeClient } from './helpers/matrix.js';
 import { PYTHON_CASES, type RealServer, startPythonConformanceServer } from './helpers/real-servers.js';
 
-const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch'];
+const CLIENTS: ClientName[] = ['curl', 'python-http.client', 'python-urllib', 'undici-fetch', 'node-http'];
 
 describe('framing conformance: Python http.server × clients', () => {
   let server: RealServer;

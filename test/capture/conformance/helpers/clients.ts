@@ -63,6 +63,33 @@ process.stdin.once('data', async () => {
 });
 `;
 
+// Node's own http client (what axios and most SDKs use) with a keep-alive agent
+// of one socket; an Expect: 100-continue body waits for the 100 (or 1 s, as curl).
+const NODE_HTTP = String.raw`
+const http = require('http');
+const [port, plan] = [Number(process.argv[1]), JSON.parse(process.argv[2])];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const one = (r) => new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port, agent, method: r.method || 'GET', path: r.path, headers: r.headers || {} }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode));
+  });
+  req.on('error', reject);
+  if (r.body === undefined) return req.end();
+  if (/100-continue/i.test((r.headers || {}).Expect || '')) {
+    const send = () => { clearTimeout(t); if (!req.writableEnded) req.end(r.body); };
+    const t = setTimeout(send, 1000);
+    req.on('continue', send);
+    req.flushHeaders();
+  } else req.end(r.body);
+});
+process.stdin.once('data', async () => {
+  for (const r of plan) console.log(await one(r));
+  agent.destroy();
+  process.exit(0);
+});
+`;
+
 function curlConfig(port: number, plan: PlannedRequest[]): string {
   const q = (s: string) => JSON.stringify(s);
   return plan
@@ -98,6 +125,10 @@ export function startClient(name: ClientName, port: number, plan: PlannedRequest
     }
     case 'undici-fetch': {
       const child = spawn(process.execPath, ['-e', UNDICI_FETCH, String(port), json]);
+      return { child, go: () => child.write('go\n') };
+    }
+    case 'node-http': {
+      const child = spawn(process.execPath, ['-e', NODE_HTTP, String(port), json]);
       return { child, go: () => child.write('go\n') };
     }
   }

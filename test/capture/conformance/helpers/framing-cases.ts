@@ -4,7 +4,7 @@
 // and where nobody expects them (inside a CRLF, inside the last chunk).
 import type { Script } from './raw-server.js';
 
-export type ClientName = 'curl' | 'python-http.client' | 'python-urllib' | 'undici-fetch';
+export type ClientName = 'curl' | 'python-http.client' | 'python-urllib' | 'undici-fetch' | 'node-http';
 
 export interface FramingCase extends Script {
   name: string;
@@ -20,6 +20,7 @@ export interface FramingCase extends Script {
 const OK = 'HTTP/1.1 200 OK\r\n';
 const TE = 'Transfer-Encoding: chunked\r\n';
 const UNASKED_100 = 'undici drops the connection on a 100 Continue it did not ask for';
+const UNTRIMMED = 'http.client compares Transfer-Encoding untrimmed, so it reads until the close';
 const chunks = (n: number) => Array.from({ length: n }, (_, i) => `3\r\nc${String(i % 100).padStart(2, '0')}\r\n`).join('');
 
 export const FRAMING_CASES: FramingCase[] = [
@@ -39,8 +40,29 @@ export const FRAMING_CASES: FramingCase[] = [
   { name: 'chunked-trailers-split', status: 200, writes: [`${OK}${TE}Trailer: X-Sum\r\n\r\n2\r\nhi\r\n0\r\n`, 'X-Su', 'm: 1\r\n', '\r\n'] },
   { name: 'chunked-last-chunk-split', status: 200, writes: [`${OK}${TE}\r\n2\r\nhi\r\n`, '0\r\n', '\r\n'] },
   { name: 'chunked-last-chunk-bytewise', status: 200, writes: [`${OK}${TE}\r\n2\r\nhi\r\n`, '0', '\r', '\n', '\r', '\n'] },
+  {
+    name: 'chunked-every-byte-its-own-write',
+    status: 200,
+    pauseMs: 1,
+    writes: [...`${OK}${TE}X-Pad: ${'p'.repeat(60)}\r\n\r\n2\r\nhi\r\n0\r\n\r\n`],
+  },
   { name: 'chunked-data-split', status: 200, writes: [`${OK}${TE}\r\na\r\n01234`, '56789\r', '\n0\r\n\r\n'] },
   { name: 'chunked-headers-split-in-crlf', status: 200, writes: ['HTTP/1.1 200 OK\r', `\n${TE}\r`, '\n2\r\nhi\r\n0\r\n\r\n'] },
+  { name: 'chunked-long-extension', status: 200, writes: [`${OK}${TE}\r\n2;ext=${'x'.repeat(200)}\r\nhi\r\n0\r\n\r\n`] },
+  { name: 'chunked-header-name-split', status: 200, writes: [`${OK}Transfer-Enc`, 'oding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n'] },
+  { name: 'chunked-header-value-split', status: 200, writes: [`${OK}Transfer-Encoding: chun`, 'ked\r\n\r\n2\r\nhi\r\n0\r\n\r\n'] },
+  {
+    name: 'chunked-value-trailing-space',
+    status: 200,
+    writes: [`${OK}Transfer-Encoding: chunked \r\n\r\n2\r\nhi\r\n0\r\n\r\n`],
+    skip: { 'python-http.client': UNTRIMMED, 'python-urllib': UNTRIMMED },
+  },
+  {
+    name: 'bare-lf-line-ends',
+    status: 200,
+    writes: ['HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'],
+    skip: { 'undici-fetch': 'undici (llhttp) refuses bare LF line ends', 'node-http': 'Node (llhttp) refuses bare LF line ends' },
+  },
   { name: 'chunked-upper-case', status: 200, writes: [`${OK}TRANSFER-ENCODING: CHUNKED\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`] },
   { name: 'chunked-many-chunks-one-write', status: 200, writes: [`${OK}${TE}\r\n${chunks(40)}0\r\n\r\n`] },
   { name: 'chunked-big-chunk', status: 200, writes: [`${OK}${TE}\r\n186a0\r\n${'x'.repeat(100_000)}\r\n0\r\n\r\n`] },
@@ -48,7 +70,10 @@ export const FRAMING_CASES: FramingCase[] = [
     name: 'chunked-and-content-length',
     status: 200,
     writes: [`${OK}Content-Length: 100\r\n${TE}\r\n2\r\nhi\r\n0\r\n\r\n`],
-    skip: { 'undici-fetch': 'undici refuses Content-Length with Transfer-Encoding (RFC 9112 §6.3 allows either)' },
+    skip: {
+      'undici-fetch': 'undici (llhttp) refuses Content-Length with Transfer-Encoding (RFC 9112 §6.3 lets a client take either)',
+      'node-http': 'Node (llhttp) refuses Content-Length with Transfer-Encoding',
+    },
   },
   { name: 'head-content-length', method: 'HEAD', status: 200, writes: [`${OK}Content-Length: 100\r\n\r\n`] },
   { name: 'head-chunked', method: 'HEAD', status: 200, writes: [`${OK}${TE}\r\n`] },

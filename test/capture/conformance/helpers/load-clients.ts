@@ -38,13 +38,13 @@ export async function runAb(url: string, n: number, c: number, watch: (pid: numb
   return { ...r, completed: num(/Complete requests:\s+(\d+)/), failed: num(/Failed requests:\s+(\d+)/) + (num(/Non-2xx responses:\s+(\d+)/) || 0) };
 }
 
-/** wrk -t1 -c1, its thread stopped after `n` responses (wrk itself ends after 2 s). */
+/** wrk -t1 -c1, its thread stopped after `n` responses (wrk itself ends after 3 s). */
 export async function runWrk(url: string, n: number, watch: (pid: number) => void, timeoutMs = 20_000): Promise<LoadRun> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-wrk-'));
   try {
     const script = join(dir, 'stop.lua');
     writeFileSync(script, `local n = 0\nresponse = function(status, headers, body)\n  n = n + 1\n  if n >= ${n} then wrk.thread:stop() end\nend\n`);
-    const r = await runPaused(`wrk -t1 -c1 -d2s -s '${script}' '${url}'`, watch, timeoutMs);
+    const r = await runPaused(`wrk -t1 -c1 -d3s -s '${script}' '${url}'`, watch, timeoutMs);
     const num = (re: RegExp) => Number(re.exec(r.output)?.[1] ?? NaN);
     return { ...r, completed: num(/(\d+) requests in/), failed: (num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0) + (/Socket errors/.test(r.output) ? 1 : 0) };
   } finally {

@@ -11,6 +11,8 @@ export interface Script {
   close?: boolean;
   /** Wait until this many requests are queued, then answer them all with `writes` (pipelining). */
   batch?: number;
+  /** Pause between writes for this script (default: the server's). */
+  pauseMs?: number;
 }
 
 export interface RawServer {
@@ -77,7 +79,7 @@ const server = net.createServer((sock) => {
       if (queue.length < batch) break;
       queue.splice(0, batch);
       for (let k = 0; k < s.writes.length; k++) {
-        if (k > 0) await sleep(pauseMs);
+        if (k > 0) await sleep(s.pauseMs ?? pauseMs);
         sock.write(Buffer.from(s.writes[k], 'latin1'));
       }
       if (s.close) {
