@@ -75,7 +75,8 @@ export default {
   name: 'lsm-deny',
   timeoutMs: 240_000,
   async run(ctx) {
-    const why = doctorSaysOff(ctx, ['lsm']);
+    // The security object's life-cycle programs and ring buffer, and BPF LSM (doctor's probe attaches one and sees it fire).
+    const why = doctorSaysOff(ctx, ['raw_tracepoint', 'ringbuf', 'lsm']);
     if (why) return Object.fromEntries(Object.values(F).map((f) => [f, off(why)]));
     const features = {};
 
