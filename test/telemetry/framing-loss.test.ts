@@ -2,7 +2,6 @@
 // FramingLossCounter: exchanges whose framing was lost, by service, side and
 // peer; a server's peer is the client address (its port is ephemeral), a
 // client's the server's address:port; bounded, with an _OTHER bucket.
-// waggle-test: no-kernel
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Exchange } from '../../src/capture/exchange.js';
