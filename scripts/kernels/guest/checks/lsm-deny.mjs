@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { WAGGLE, doctorSaysOff, fail, kernelLacks, ok, off, run, start, tail, until } from '../lib.mjs';
 
 const F = {
@@ -52,6 +53,21 @@ const parse = (text) =>
 /** fail, or off when the reason is the kernel lacking something waggle needs (a helper newer than it…). */
 const failOrOff = (reason) => (kernelLacks(reason) ? off(reason) : fail(reason));
 
+/** Why the security object cannot load here with its life-cycle and an LSM program, or undefined when it can. */
+async function securityRefusal(repo) {
+  const { ObjectSpec } = await import(pathToFileURL(join(repo, 'dist/src/ebpf/index.js')).href);
+  const spec = ObjectSpec.open(join(repo, 'dist/bpf/security/security.bpf.o'));
+  try {
+    spec.selectPrograms(['on_exec', 'on_fork', 'on_exit', 'lsm_file_open']);
+    spec.load().close();
+    return undefined;
+  } catch (e) {
+    return String(e.message ?? e).split('\n')[0];
+  } finally {
+    spec.close();
+  }
+}
+
 /** bpftool's verifier summary per LSM program: stack depth (sum of the deepest chain, each frame rounded to 32) and insns processed. */
 function verifierSummary(repo) {
   const pin = '/sys/fs/bpf/waggle-lsm-check';
@@ -78,6 +94,10 @@ export default {
     // The security object's life-cycle programs and ring buffer, and BPF LSM (doctor's probe attaches one and sees it fire).
     const why = doctorSaysOff(ctx, ['raw_tracepoint', 'ringbuf', 'lsm']);
     if (why) return Object.fromEntries(Object.values(F).map((f) => [f, off(why)]));
+    // An object the kernel refuses for something it lacks (bpf_loop callbacks before 5.13…) is
+    // off for every feature here; any other refusal fails them all, naming it.
+    const refusal = await securityRefusal(ctx.repo);
+    if (refusal) return Object.fromEntries(Object.values(F).map((f) => [f, failOrOff(`security.bpf.o with an LSM program does not load: ${refusal}`)]));
     const features = {};
 
     const v = verifierSummary(ctx.repo);
