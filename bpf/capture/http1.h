@@ -378,20 +378,23 @@ static __always_inline int scan_finish(struct msg_parser *p, struct io_scratch *
     p->flags &= ~PF_LINE_LONG;
     return s->verdict | used << 2 | 1U << 31;
   }
-  // Carry the start of the unfinished line into the next read or write.
+  // Carry the unfinished line into the next read or write. One too long to
+  // carry whole keeps its first bytes (the name, the value's start) and its last
+  // 8, which are the bytes just before the next ones: a value's end split across
+  // writes ("…chun" | "ked", a length's digits) is still whole. (When the line
+  // was already carried, buf starts with that carry, so copying it is identity.)
   __u32 ls = s->line_start;
   __u32 rest = s->n - ls;
+  __u64 *to = (__u64 *)p->carry;
+  for (int k = 0; k < CARRY_MAX / 8; k++) to[k] = load64(sw, ls + k * 8);
   if (rest > CARRY_MAX) {
+    to[CARRY_MAX / 8 - 1] = load64(sw, s->n - 8);
     rest = CARRY_MAX;
     p->flags |= PF_LINE_LONG;
   } else if (ls != 0) {
     p->flags &= ~PF_LINE_LONG;
   }
-  if (ls != 0 || carry < CARRY_MAX) {
-    __u64 *to = (__u64 *)p->carry;
-    for (int k = 0; k < CARRY_MAX / 8; k++) to[k] = load64(sw, ls + k * 8);
-    p->carry_len = rest;
-  }
+  p->carry_len = rest;
   return SCAN_MORE | w << 2;
 }
 

@@ -51,6 +51,9 @@ export const FRAMING_CASES: FramingCase[] = [
   { name: 'chunked-long-extension', status: 200, writes: [`${OK}${TE}\r\n2;ext=${'x'.repeat(200)}\r\nhi\r\n0\r\n\r\n`] },
   { name: 'chunked-header-name-split', status: 200, writes: [`${OK}Transfer-Enc`, 'oding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n'] },
   { name: 'chunked-header-value-split', status: 200, writes: [`${OK}Transfer-Encoding: chun`, 'ked\r\n\r\n2\r\nhi\r\n0\r\n\r\n'] },
+  // A header line longer than the kernel carries between writes, split inside its value's last word.
+  { name: 'chunked-long-header-line-split-in-value', status: 200, writes: [`${OK}Transfer-Encoding:${' '.repeat(45)}chun`, 'ked\r\n\r\n2\r\nhi\r\n0\r\n\r\n'] },
+  { name: 'content-length-long-line-split-in-value', status: 200, writes: [`${OK}Content-Length:${' '.repeat(45)}1`, '0\r\n\r\n0123456789'] },
   {
     name: 'chunked-value-trailing-space',
     status: 200,
