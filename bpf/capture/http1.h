@@ -185,6 +185,11 @@ __attribute__((noinline)) int on_line(struct msg_parser *p, __u32 start, __u32 e
   __u32 len = end - start;
   if (len > 0 && at(w, end - 1) == '\r') len--;
   if (p->phase == PH_CHUNK_SIZE) {
+    if (p->flags & PF_DATA_END) {
+      // The line end after chunk data (CRLF, or a lone LF): nothing may precede it.
+      p->flags &= ~PF_DATA_END;
+      return len == 0 ? SCAN_MORE : SCAN_LOST | 4;
+    }
     __u64 size = parse_hex(w, start, start + len);
     if (size == NO_NUMBER) return SCAN_LOST | 4;
     p->chunk_size = size;
@@ -479,7 +484,7 @@ static __always_inline long scan_part(struct feed *f, struct msg_parser *p, __u3
     if (p->chunk_size == 0) {
       p->phase = PH_TRAILERS;
     } else {
-      p->remaining = p->chunk_size + 2; // data and its CRLF
+      p->remaining = p->chunk_size;
       p->phase = PH_CHUNK_DATA;
     }
   } else {
@@ -532,8 +537,12 @@ static long feed_step(__u64 i, struct feed *f) {
     f->st->off += k;
     p->remaining -= k;
     if (p->remaining == 0) {
-      if (p->phase == PH_BODY) message_end(f);
-      else p->phase = PH_CHUNK_SIZE;
+      if (p->phase == PH_BODY) {
+        message_end(f);
+      } else {
+        p->phase = PH_CHUNK_SIZE;
+        p->flags |= PF_DATA_END;
+      }
     }
     return 0;
   }

@@ -11,7 +11,7 @@
 #define RESP_CAP_MAX 512  // captured bytes of one response
 #define REQ_RING 2048     // captures of the requests pending on a connection (pipelining)
 #define SLOTS 8           // requests pending on a connection (pipelining depth)
-#define CARRY_MAX 48      // start of a line split across two reads/writes
+#define CARRY_MAX 48      // a line split across reads/writes (a longer one: its first 40 and last 8 bytes)
 #define SCAN_WIN 1024     // bytes of headers examined per step
 #define SCAN_BUF 2048     // scan scratch (power of two ≥ CARRY_MAX + SCAN_WIN, plus room for 8-byte loads)
 #define HEADER_LIMIT 32768 // a header block longer than this loses framing
@@ -58,7 +58,7 @@ enum parser_phase {
   PH_HEADERS = 1,     // start line and header fields, up to the empty line
   PH_BODY = 2,        // Content-Length body: `remaining` bytes left
   PH_CHUNK_SIZE = 3,  // chunked body: a chunk-size line
-  PH_CHUNK_DATA = 4,  // chunked body: `remaining` bytes of chunk data + CRLF
+  PH_CHUNK_DATA = 4,  // chunked body: `remaining` bytes of chunk data
   PH_TRAILERS = 5,    // chunked body: trailer fields up to the empty line
   PH_UNTIL_CLOSE = 6, // response body delimited by the connection's close
   PH_LOST = 7,        // framing unknown: resynchronise at a message start
@@ -70,6 +70,7 @@ enum parser_flags {
   PF_CONTENT_LENGTH = 2,
   PF_CHUNKED = 4,
   PF_LINE_LONG = 8,     // the carried line was longer than CARRY_MAX
+  PF_DATA_END = 16,     // chunk data ended: the line end after it comes before the next size line
 };
 
 struct msg_parser {

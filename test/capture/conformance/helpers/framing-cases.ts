@@ -66,6 +66,17 @@ export const FRAMING_CASES: FramingCase[] = [
     writes: ['HTTP/1.1 200 OK\nContent-Length: 2\n\nhi'],
     skip: { 'undici-fetch': 'undici (llhttp) refuses bare LF line ends', 'node-http': 'Node (llhttp) refuses bare LF line ends' },
   },
+  {
+    name: 'chunked-bare-lf-line-ends',
+    status: 200,
+    writes: ['HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nhi\n0\n\n'],
+    skip: {
+      'python-http.client': 'http.client takes the 2 bytes after chunk data for its CRLF',
+      'python-urllib': 'http.client takes the 2 bytes after chunk data for its CRLF',
+      'undici-fetch': 'undici (llhttp) refuses bare LF line ends',
+      'node-http': 'Node (llhttp) refuses bare LF line ends',
+    },
+  },
   { name: 'chunked-upper-case', status: 200, writes: [`${OK}TRANSFER-ENCODING: CHUNKED\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`] },
   { name: 'chunked-many-chunks-one-write', status: 200, writes: [`${OK}${TE}\r\n${chunks(40)}0\r\n\r\n`] },
   { name: 'chunked-big-chunk', status: 200, writes: [`${OK}${TE}\r\n186a0\r\n${'x'.repeat(100_000)}\r\n0\r\n\r\n`] },
