@@ -7,7 +7,6 @@ import execEvent from './exec-event.mjs';
 import http from './http.mjs';
 import lsmDeny from './lsm-deny.mjs';
 import objects from './objects.mjs';
-import lsmDeny from './lsm-deny.mjs';
 import sigkill from './sigkill.mjs';
 
 export const CHECKS = [objects, doctor, http, execEvent, sigkill, lsmDeny];
