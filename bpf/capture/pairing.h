@@ -10,6 +10,8 @@
 
 _Static_assert(sizeof(struct conn) >= REQ_RING + REQ_CAP_MAX, "bounded ring writes must stay inside struct conn");
 _Static_assert(sizeof(struct conn) >= REQ_RING + 2 * RESP_CAP_MAX, "bounded capture writes must stay inside struct conn");
+_Static_assert(__builtin_offsetof(struct exchange_event, data) + 2 * REQ_CAP_MAX - 1 + REQ_CAP_MAX <= sizeof(struct event_scratch),
+               "masked copies into the record must stay inside the scratch");
 _Static_assert((SLOTS & (SLOTS - 1)) == 0 && (REQ_RING & (REQ_RING - 1)) == 0, "power-of-two sizes");
 
 // Why the pending exchanges of a connection are being finished.
@@ -204,12 +206,14 @@ __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, 
   if (second > REQ_CAP_MAX) second = REQ_CAP_MAX;
   // probe_read_kernel: the source is this map value, the bounds are ours.
   bpf_probe_read_kernel(e->data, BOUND(first, REQ_CAP_MAX), c->req_ring + pos);
-  if (second) bpf_probe_read_kernel(e->data + BOUND(first, REQ_CAP_MAX), BOUND(second, REQ_CAP_MAX), c->req_ring);
+  // Offsets into e->data by mask (first, at <= REQ_CAP_MAX < 2 * REQ_CAP_MAX): the
+  // scratch's slack keeps offset + size inside the value (see MASKED).
+  if (second) bpf_probe_read_kernel(e->data + MASKED(first, 2 * REQ_CAP_MAX - 1), BOUND(second, REQ_CAP_MAX), c->req_ring);
   __u32 sl = answered ? c->resp_cap_len : 0;
   if (sl > RESP_CAP_MAX) sl = RESP_CAP_MAX;
   __u32 at = first + second;
   if (at > REQ_CAP_MAX) at = REQ_CAP_MAX;
-  if (sl) bpf_probe_read_kernel(e->data + BOUND(at, REQ_CAP_MAX), BOUND(sl, RESP_CAP_MAX), c->resp_cap);
+  if (sl) bpf_probe_read_kernel(e->data + MASKED(at, 2 * REQ_CAP_MAX - 1), BOUND(sl, RESP_CAP_MAX), c->resp_cap);
   e->req_len = at;
   e->resp_len = sl;
   __u32 size = offsetof(struct exchange_event, data) + at + sl;

@@ -27,6 +27,17 @@
     __v;                                                                                           \
   })
 
+// `x & mask` that the compiler cannot fold away (it may know x <= mask): an
+// offset bounded by a mask rather than by a compare. On 6.1 the verifier can
+// follow a compare into an impossible range (umin > umax) on a dead path and
+// then treat pointer + offset as a scalar ("R1 type=scalar expected=... map_value").
+#define MASKED(x, mask)                                                                            \
+  ({                                                                                               \
+    __u64 __m = (x);                                                                               \
+    asm volatile("" : "+r"(__m));                                                                  \
+    __m & (mask);                                                                                  \
+  })
+
 enum capture_role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
 
 // Protocols the kernel can recognise and frame. Detection and framing are per
