@@ -80,14 +80,17 @@ export async function runVm(opts) {
     const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.timeoutMs)));
     // Result lines as they come, for progress: a run lasts minutes.
     let seen = 0;
-    poller = setInterval(() => {
+    const drain = (all) => {
       if (!opts.onResult || !existsSync(resultsLog)) return;
       const lines = readFileSync(resultsLog, 'utf8').replace(/\r/g, '').split('\n');
-      for (; seen < lines.length - 1; seen++) if (lines[seen].startsWith('{')) opts.onResult(lines[seen]);
-    }, 1000);
+      for (; seen < lines.length - (all ? 0 : 1); seen++) if (lines[seen].startsWith('{')) opts.onResult(lines[seen]);
+    };
+    poller = setInterval(() => drain(false), 1000);
     // virtiofsd also exits when qemu disconnects at power-off: only its dying first is an error.
     const fsdFirst = fsdExit.then(() => Promise.race([qemuExit.then(() => 'exited'), sleep(3000).then(() => 'virtiofsd-exited')]));
     const outcome = await Promise.race([qemuExit.then(() => 'exited'), timedOut, fsdFirst]);
+    clearInterval(poller);
+    drain(true);
     const read = (p) => (existsSync(p) ? readFileSync(p, 'utf8').replace(/\r/g, '') : '');
     const results = read(resultsLog).split('\n').filter((l) => l.startsWith('{'));
     const run = { console: read(consoleLog), results, ms: Date.now() - started };

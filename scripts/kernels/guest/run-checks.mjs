@@ -8,7 +8,8 @@ import { fail } from './lib.mjs';
 
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const wanted = process.argv.slice(2);
-const ctx = { repo: process.cwd(), doctor: undefined };
+// ctx.results: every feature reported so far, so a later check can defer to an earlier one's verdict.
+const ctx = { repo: process.cwd(), doctor: undefined, results: {} };
 const started = Date.now();
 emit({ type: 'start', kernel: (await import('node:os')).release(), node: process.version });
 for (const check of CHECKS) {
@@ -24,6 +25,7 @@ for (const check of CHECKS) {
   } finally {
     clearTimeout(timer);
   }
+  Object.assign(ctx.results, features);
   emit({ type: 'check', check: check.name, ms: Date.now() - t0, features });
 }
 emit({ type: 'done', ms: Date.now() - started });

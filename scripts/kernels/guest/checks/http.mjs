@@ -15,6 +15,17 @@ function count(text) {
   return n;
 }
 
+/** The reason the agent gave for turning a feature off ("feature http is off"), if it did. */
+function featureOff(stderr, feature) {
+  for (const line of stderr.split('\n')) {
+    try {
+      const m = JSON.parse(line);
+      if (m.feature === feature && typeof m.reason === 'string' && /is off/.test(m.msg ?? '')) return m.reason;
+    } catch {}
+  }
+  return undefined;
+}
+
 export default {
   name: 'http',
   timeoutMs: 240_000,
@@ -31,6 +42,12 @@ export default {
       const early = await Promise.race([ready.then(() => undefined), exitedEarly]);
       // The capture refused for something this kernel lacks (bpf_loop before 5.17…): off, with that reason.
       if (early) return { 'smoke:http1-server-counts': kernelLacks(early) ? off(kernelLacks(early)) : fail(early) };
+      // The agent runs on without a feature the kernel refused, and says so on stderr (pino JSON).
+      const refusal = featureOff(agent.err, 'http');
+      if (refusal !== undefined) {
+        const lacks = kernelLacks(refusal);
+        return { 'smoke:http1-server-counts': lacks ? off(lacks) : fail(`the agent turned http off: ${refusal}`) };
+      }
       for (let i = 0; i < REQUESTS; i++) {
         const r = await run('curl', ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', `http://127.0.0.1:${APP_PORT}/?i=${i}`], 20_000);
         if (r.out !== '200') return { 'smoke:http1-server-counts': fail(`curl #${i} got ${r.out || r.err.trim()}`) };
@@ -39,7 +56,9 @@ export default {
       try {
         await until(`${METRIC} stayed below ${REQUESTS}`, async () => (seen = count((await get(`http://${LISTEN}/metrics`)).body)) >= REQUESTS, 30_000, 500);
       } catch (e) {
-        return { 'smoke:http1-server-counts': fail(`${REQUESTS} requests, ${METRIC} = ${seen} after 30 s; agent: ${tail(agent.err, 3)}`) };
+        const late = featureOff(agent.err, 'http');
+        if (late !== undefined && kernelLacks(late)) return { 'smoke:http1-server-counts': off(kernelLacks(late)) };
+        return { 'smoke:http1-server-counts': fail(`${REQUESTS} requests, ${METRIC} = ${seen} after 30 s; agent: ${late ? `http off: ${late}` : tail(agent.err, 3)}`) };
       }
       // A little longer: more than N would be a double count.
       await new Promise((r) => setTimeout(r, 2_000));
