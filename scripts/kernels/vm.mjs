@@ -20,8 +20,10 @@ export const VIRTIOFSD = '/usr/lib/qemu/virtiofsd';
  */
 
 const live = new Set();
+const dirs = new Set();
 const killAll = () => {
   for (const p of live) p.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 };
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -41,6 +43,7 @@ function track(child) {
 /** Boots, waits for the guest to power off or for the timeout, and returns what it said. */
 export async function runVm(opts) {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-vm-'));
+  dirs.add(dir);
   const socket = join(dir, 'fs.sock');
   const consoleLog = join(dir, 'console.log');
   const resultsLog = join(dir, 'results.log');
@@ -104,5 +107,6 @@ export async function runVm(opts) {
     clearInterval(poller);
     for (const p of procs) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   }
 }
