@@ -13,7 +13,8 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# No tmpfs over /tmp: the checkout under test may live there (CI clones into a
+# folder of its choosing), and the overlay already makes /tmp writable.
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t securityfs securityfs /sys/kernel/security
