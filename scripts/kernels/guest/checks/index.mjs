@@ -5,8 +5,9 @@
 import doctor from './doctor.mjs';
 import execEvent from './exec-event.mjs';
 import http from './http.mjs';
+import http1Exactness from './http1-exactness.mjs';
 import lsmDeny from './lsm-deny.mjs';
 import objects from './objects.mjs';
 import sigkill from './sigkill.mjs';
 
-export const CHECKS = [objects, doctor, http, execEvent, sigkill, lsmDeny];
+export const CHECKS = [objects, doctor, http, http1Exactness, execEvent, sigkill, lsmDeny];
