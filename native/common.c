@@ -1,4 +1,5 @@
 #include "common.h"
+#include <bpf/bpf.h>
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -222,3 +223,14 @@ void log_begin(void) {
 }
 
 const char *log_text(void) { return log_buf && log_len ? log_buf : ""; }
+
+bool get_prog_info(napi_env env, int fd, struct bpf_prog_info *pi) {
+  memset(pi, 0, sizeof *pi);
+  uint32_t len = sizeof *pi;
+  int err = bpf_obj_get_info_by_fd(fd, pi, &len);
+  if (err) {
+    throw_errno(env, "bpf_obj_get_info_by_fd", err);
+    return false;
+  }
+  return true;
+}

@@ -44,6 +44,10 @@ bool arg_external(napi_env env, napi_value v, const char *what, void **out);
 
 // Throws an Error with .errno (positive), .syscall (the operation) and .libbpfLog.
 void throw_errno(napi_env env, const char *op, int err);
+// Fills *pi with a loaded program's info (sizes only: no arrays asked for);
+// false with a JS error thrown on failure.
+struct bpf_prog_info;
+bool get_prog_info(napi_env env, int fd, struct bpf_prog_info *pi);
 // Throws an Error with a fixed code for misuse detected in the binding itself.
 void throw_code(napi_env env, const char *code, const char *msg);
 void waggle_throw_napi_failure(napi_env env, const char *what);

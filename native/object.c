@@ -350,13 +350,7 @@ static napi_value program_info(napi_env env, napi_callback_info info) {
   int32_t fd;
   if (!get_args(env, info, 1, &a) || !arg_int32(env, a.argv[0], "fd", &fd)) return NULL;
   struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof pi);
-  uint32_t len = sizeof pi;
-  int err = bpf_obj_get_info_by_fd(fd, &pi, &len);
-  if (err) {
-    throw_errno(env, "bpf_obj_get_info_by_fd", err);
-    return NULL;
-  }
+  if (!get_prog_info(env, fd, &pi)) return NULL;
   napi_value r;
   napi_create_object(env, &r);
   set_named(env, r, "id", make_int(env, pi.id));

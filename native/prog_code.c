@@ -21,12 +21,7 @@ static napi_value program_code(napi_env env, napi_callback_info info) {
 
   // First call: sizes only.
   struct bpf_prog_info pi;
-  memset(&pi, 0, sizeof pi);
-  uint32_t len = sizeof pi;
-  if (bpf_obj_get_info_by_fd(fd, &pi, &len)) {
-    throw_errno(env, "bpf_obj_get_info_by_fd", errno);
-    return NULL;
-  }
+  if (!get_prog_info(env, fd, &pi)) return NULL;
   uint32_t xlated_len = pi.xlated_prog_len, nr_func = pi.nr_func_info, rec_size = pi.func_info_rec_size;
   if (xlated_len == 0) {
     // The kernel reports zero lengths to callers without CAP_BPF.
@@ -58,7 +53,7 @@ static napi_value program_code(napi_env env, napi_callback_info info) {
   pi.nr_func_info = nr_func;
   pi.func_info_rec_size = rec_size;
   pi.func_info = (uint64_t)(uintptr_t)funcs;
-  len = sizeof pi;
+  uint32_t len = sizeof pi;
   if (bpf_obj_get_info_by_fd(fd, &pi, &len)) {
     int err = errno;
     free(funcs);
