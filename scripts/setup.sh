@@ -16,9 +16,13 @@ fi
 BUILD_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool make g++ python3)
 # Run and test: real programs the tests drive and measure.
 TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps util-linux strace perl gcc chromium)
+# Servers and clients of the protocol tests (issue 9), started by the tests on
+# loopback with throwaway data directories, never as system services.
+PROTOCOL_PACKAGES=(postgresql postgresql-client redis-server redis-tools mariadb-server mariadb-client memcached
+  nats-server mosquitto mosquitto-clients rabbitmq-server python3-psycopg2)
 
 missing=()
-for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ${WAGGLE_EXTRA_PACKAGES:-}; do
+for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PROTOCOL_PACKAGES[@]}" ${WAGGLE_EXTRA_PACKAGES:-}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
