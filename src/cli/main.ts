@@ -16,5 +16,6 @@ export async function main(argv: string[]): Promise<void> {
   registerDoctor(program);
   registerDemo(program);
   (await import('./commands/events.js')).registerEvents(program);
+  (await import('./commands/profile.js')).registerProfile(program);
   await program.parseAsync(argv);
 }
