@@ -15,7 +15,8 @@ fi
 # binding; bpftool generates vmlinux.h; make/g++/python3 for node-gyp.
 BUILD_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool make g++ python3)
 # Run and test: real programs the tests drive and measure.
-TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps util-linux strace perl gcc chromium)
+TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps util-linux strace perl gcc chromium
+  golang-go) # golang-go: the profiling tests build a Go program and read pprof files with `go tool pprof`
 # Servers and clients of the protocol tests (issue 9), started by the tests on
 # loopback with throwaway data directories, never as system services.
 PROTOCOL_PACKAGES=(postgresql postgresql-client redis-server redis-tools mariadb-server mariadb-client memcached
