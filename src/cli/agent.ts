@@ -32,6 +32,7 @@ import {
   startSecurityFeatures,
 } from './features/index.js';
 import { type Logger, createLogger } from './logger.js';
+import { PROFILING_NOT_WANTED, startProfilingFeature } from './features/start-profiling.js';
 
 export interface Agent {
   /** Base URL of the listener (metrics, readiness, UI). */
@@ -115,7 +116,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => new Promise<void>((resolve) => stream.end(resolve)));
     }
 
-    const board = new FeatureBoard(NOT_WANTED);
+    const board = new FeatureBoard({ ...NOT_WANTED, ...PROFILING_NOT_WANTED });
     registerFeatureMetrics(self, board);
 
     // Discovery is created first so that capture can ask it who a pid is; it starts
@@ -177,7 +178,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const attached = attachUi(server, {
         onRequest: (listener) => telemetry.onRequest(listener),
         registry,
-        features: () => ({ security: board.get('process-events').state === 'up', profiling: false }),
+        features: () => ({ security: board.get('process-events').state === 'up', profiling: board.get('profiling').state === 'up' }),
       });
       const health = startHealthSampler(attached.store, agentHealthSources({ discovery, capture, telemetry, features: () => board.list(), unidentified: () => unidentified }));
       sampler = health;
@@ -189,6 +190,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     }
     const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log });
     if (security) closers.push(() => security.close());
+    const profiler = await startProfilingFeature(config, board, { server, discovery, log, self, ui: config.ui.enabled });
+    if (profiler) closers.push(() => profiler.close());
     for (const f of board.list()) if (f.state === 'off') log.warn({ feature: f.name, reason: f.reason }, `feature ${f.name} is off`);
 
     // kernel_events: on is the older way of requiring discovery's kernel events.

@@ -14,3 +14,7 @@ export type { CollectOptions, CollectResult } from './collect.js';
 export { UnwindTables } from './unwind/unwind-tables.js';
 export type { UnwindTableStats } from './unwind/unwind-tables.js';
 export { parseEhFrame } from './unwind/eh-frame.js';
+export { ContinuousProfiler } from './continuous.js';
+export type { ContinuousOptions, ProfileQuery, ProfileTarget } from './continuous.js';
+export { flameTree } from './flame-tree.js';
+export type { FlameNode, FlameTree } from './flame-tree.js';

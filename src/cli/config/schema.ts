@@ -118,6 +118,14 @@ const security = z
   })
   .prefault({});
 
+// CPU profiling of every process (src/profiling), off unless asked for.
+const profiling = z
+  .strictObject({
+    enabled: bool().default(false),
+    frequency: int(1, 999, ' (samples per second per CPU)').default(19),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   discovery,
   service,
@@ -132,6 +140,7 @@ export const configSchema = z.strictObject({
   traces,
   ui,
   security,
+  profiling,
   // Features the agent must run, else it exits with status 3 (see src/cli/features).
   require: oneOfList(FEATURE_NAMES).default([]),
 });

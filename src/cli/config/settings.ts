@@ -34,6 +34,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['resource_attributes'], env: 'OTEL_RESOURCE_ATTRIBUTES', description: 'extra resource attributes, key=value,…' },
   // listener and output
   { path: ['listen'], env: 'WAGGLE_LISTEN', flag: '--listen <host:port>', description: 'address of /metrics, /readyz and the UI' },
+  { path: ['profiling', 'enabled'], env: 'WAGGLE_PROFILING', flag: '--profile', description: 'sample CPU stacks of every process (flame graphs in the UI, /debug/pprof/profile)' },
+  { path: ['profiling', 'frequency'], env: 'WAGGLE_PROFILING_FREQUENCY', flag: '--profile-frequency <hz>', description: 'CPU samples per second per CPU (1–999)' },
   { path: ['print_traces'], env: 'WAGGLE_PRINT_TRACES', flag: '--print-traces', description: 'print one line per span' },
   { path: ['spans_file'], env: 'WAGGLE_SPANS_FILE', flag: '--spans-file <path>', description: 'append every span to this file as one JSON line' },
   { path: ['log_level'], env: 'WAGGLE_LOG_LEVEL', flag: '--log-level <level>', description: 'fatal, error, warn, info, debug, trace or silent' },

@@ -3,7 +3,7 @@
 // the agent, `--require`, /readyz, /metrics, the UI and `waggle doctor` all use
 // these names.
 
-export const FEATURE_NAMES = ['http', 'discovery', 'process-events', 'policies'] as const;
+export const FEATURE_NAMES = ['http', 'discovery', 'process-events', 'policies', 'profiling'] as const;
 export type AgentFeatureName = (typeof FEATURE_NAMES)[number];
 
 export const FEATURE_TITLES: Record<AgentFeatureName, string> = {
@@ -11,6 +11,7 @@ export const FEATURE_TITLES: Record<AgentFeatureName, string> = {
   discovery: 'new processes and listening sockets seen at once (kernel events; else /proc rescans)',
   'process-events': 'exec/exit events with ancestry (kernel process table)',
   policies: 'file/exec/connect policies filtered in the kernel',
+  profiling: 'CPU profiles of every process (perf-event sampling, stacks walked in the kernel)',
 };
 
 export function isFeatureName(name: string): name is AgentFeatureName {

@@ -9,6 +9,7 @@ import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status
 import { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
 import { startHttpFeature } from './start-http.js';
 import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
+import { probeProfilingFeature } from './start-profiling.js';
 
 /** The agent's configuration from the environment (as `waggle run` would read it), plus every feature asked for. */
 function doctorConfig(): AgentConfig {
@@ -43,5 +44,6 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   }
   const security = await startSecurityFeatures(config, board, { registry: new Registry(), store: undefined, log: createLogger('silent') });
   await security?.close();
+  probeProfilingFeature(board);
   return board.list();
 }
