@@ -1,8 +1,8 @@
 // The agent's always-on profiler: every process but the agent, sampled at a
 // low frequency; counts drained every few seconds into per-window profiles per
 // process, kept for a bounded time. Unwind tables are built for a process the
-// first time it shows up in samples (a bounded number per drain, as building
-// one for a large library takes a while), and freed when it exits.
+// first time it shows up in samples (a bounded number per drain, built in a
+// worker thread: a large executable's take a second), and freed when it exits.
 //
 //   const p = ContinuousProfiler.start({ frequency: 19, identify: (pid) => 'checkout' });
 //   p.query({ from, to, service: 'checkout' })   // → Profile
@@ -91,7 +91,7 @@ export class ContinuousProfiler {
     const now = Date.now();
     const last = this.windows[this.windows.length - 1];
     const window: Window = { startMs: last ? last.endMs : now - this.opts.drainMs, endMs: now, parts: new Map() };
-    const fresh = new Set<number>();
+    const fresh = new Map<number, number>(); // pid → samples, for processes without tables yet
     for (const raw of this.sampler.drain()) {
       const service = this.serviceOf(raw.pid);
       const key = `${service}\0${raw.pid}`;
@@ -105,7 +105,7 @@ export class ContinuousProfiler {
         window.parts.set(key, part);
       }
       part.profile.add(this.symbolizer.symbolize(raw));
-      if (this.tables && !this.tables.has(raw.pid)) fresh.add(raw.pid);
+      if (this.tables && !this.tables.has(raw.pid)) fresh.set(raw.pid, (fresh.get(raw.pid) ?? 0) + raw.count);
     }
     this.windows.push(window);
     const keepFrom = now - this.opts.retentionMs;
@@ -173,6 +173,7 @@ export class ContinuousProfiler {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.tables?.close();
     this.sampler.close();
   }
 
@@ -186,16 +187,13 @@ export class ContinuousProfiler {
     return s;
   }
 
-  private loadTables(pids: Set<number>): void {
+  /** The busiest processes first: their stacks matter most. */
+  private loadTables(fresh: Map<number, number>): void {
     if (!this.tables) return;
     let n = 0;
-    for (const pid of pids) {
+    for (const [pid] of [...fresh].sort((a, b) => b[1] - a[1])) {
       if (n++ >= this.opts.tablesPerDrain) break;
-      try {
-        this.tables.addProcess(pid, this.symbolizer.mappings(pid));
-      } catch (e) {
-        this.opts.onWarning?.(`unwind tables for pid ${pid}: ${(e as Error).message}`);
-      }
+      this.tables.addProcessAsync(pid, this.symbolizer.mappings(pid)).catch((e: Error) => this.opts.onWarning?.(`unwind tables for pid ${pid}: ${e.message}`));
     }
   }
 

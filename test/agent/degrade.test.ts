@@ -116,7 +116,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(first, 'ready');
     const reason = /^http off: (.*)$/.exec(http ?? '')?.[1] ?? '';
     assert.match(reason, HTTP_REASON);
-    assert.deepEqual(rest, ['discovery up', 'process-events up', 'policies disabled: no --policy given']);
+    assert.deepEqual(rest, ['discovery up', 'process-events up', 'policies disabled: no --policy given', 'profiling disabled: not asked for (--profile or profiling.enabled turns it on)']);
 
     const byFeature = Object.fromEntries(seen.gauge.map((s) => [s.labels.feature, s]));
     assert.deepEqual(Object.keys(byFeature), ['http', 'discovery', 'process-events'], 'disabled features have no gauge');
@@ -131,6 +131,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
         ['discovery', 'up', undefined],
         ['process-events', 'up', undefined],
         ['policies', 'disabled', 'no --policy given'],
+        ['profiling', 'disabled', 'not asked for (--profile or profiling.enabled turns it on)'],
       ],
     );
     if (seen.page) {
