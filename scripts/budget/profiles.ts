@@ -39,6 +39,10 @@ const PROFILES: Record<string, Profile[]> = {
     { name: 'tracked processes', apply: (spec) => setIfDeclared(spec, 'track_all', 0) },
     { name: 'every process', apply: (spec) => setIfDeclared(spec, 'track_all', 1) },
   ],
+  'profiling/profiler': [
+    { name: 'every process (agent)', apply: (spec) => setIfDeclared(spec, 'filter_pids', 0) },
+    { name: 'chosen pids (waggle profile)', apply: (spec) => setIfDeclared(spec, 'filter_pids', 1) },
+  ],
   'security/security': [
     {
       // The shipped policy pack, every policy at once: the largest set the agent ships.
