@@ -1,5 +1,6 @@
-// The embedded live store behind the UI: fed with finished requests (summaries
-// from HttpTelemetry.onRequest, whose Span is built only when kept) or spans, and
+// The embedded live store behind the UI: fed with finished requests
+// (RequestRecords from telemetry's onRequest, whose Span is built only when
+// kept; spans from elsewhere through RequestRecord.fromSpan), and
 // security events and health snapshots, it keeps
 //   - recent spans, bounded by count (errors and slow spans kept apart so a
 //     flood of ordinary ones cannot push them out),
@@ -9,6 +10,7 @@
 // and answers the UI's queries. Everything is bounded by the options; what does
 // not fit is counted (see metrics.ts). Services, operations and edges idle for
 // longer than the history are forgotten.
+import { RequestRecord } from '../telemetry/request-record.js';
 import type { Span } from '../telemetry/span.js';
 import { HealthStore } from './health.js';
 import type { LogHistogram } from './log-histogram.js';
@@ -17,7 +19,7 @@ import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
 import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
-import { type Endpoint, type Side, SpanAsRequest, type StoreRequest, clientTarget, clientTargetOf, durationNs, num, peerLabel, sideOf } from './span-fields.js';
+import { type Endpoint, type Side, clientTarget, clientTargetOf, durationNs, num, peerLabel, sideOf } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
@@ -123,14 +125,14 @@ export class LiveStore {
   }
 
   addSpan(span: Span): void {
-    this.addRequest(new SpanAsRequest(span));
+    this.addRequest(RequestRecord.fromSpan(span));
   }
 
   /**
    * One finished request (HttpTelemetry.onRequest): aggregated like a span, and
    * its Span built only when the store keeps it.
    */
-  addRequest(r: StoreRequest): void {
+  addRequest(r: RequestRecord): void {
     this.spansIngested++;
     this.version++;
     const ms = r.endTimeUnixNs / 1e6;
