@@ -9,21 +9,13 @@
 // metrics SDK does (so at most maxSeries + 2 overflow series per instance, and
 // instances are capped by HttpTelemetry's maxServices). Series of an instance with no observation for idleTtlMs are
 // removed (exited processes do not stay forever; Beyla's TTL is also 5 minutes).
+import { type HistogramState, histogram, observe } from './histogram-state.js';
 import type { HttpFacts } from './http-facts.js';
 import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
 import type { ServiceIdentity } from './span.js';
 
-export interface HistogramState {
-  /** Boundaries shared by all series of the metric. */
-  readonly boundaries: readonly number[];
-  /** counts[i]: observations ≤ boundaries[i] and > boundaries[i-1]; the last is the overflow (+Inf) bucket. */
-  readonly counts: number[];
-  sum: number;
-  count: number;
-  min: number;
-  max: number;
-}
+export type { HistogramState };
 
 export type SeriesAttributes = Readonly<Record<string, string | number | boolean>>;
 
@@ -206,21 +198,6 @@ function newSeries(kind: 'server' | 'client', service: ServiceIdentity, attribut
     responseBodySize: histogram(sc.HTTP_BODY_SIZE_BUCKETS),
     startTimeMs: now,
   };
-}
-
-function histogram(boundaries: readonly number[]): HistogramState {
-  return { boundaries, counts: new Array<number>(boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity };
-}
-
-function observe(h: HistogramState, v: number): void {
-  const b = h.boundaries;
-  let i = 0;
-  while (i < b.length && v > b[i]!) i++;
-  h.counts[i]!++;
-  h.sum += v;
-  h.count++;
-  if (v < h.min) h.min = v;
-  if (v > h.max) h.max = v;
 }
 
 /** The semconv attributes of a series, in a stable order. */

@@ -30,10 +30,11 @@ import { MonotonicClock } from './clock.js';
 import { HttpFacts } from './http-facts.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
 import { spanName } from './http-span.js';
+import { type RequestListener, RequestListeners, type SpanListener } from './request-listeners.js';
 import { RequestRecord } from './request-record.js';
 import { type RouteOptions, RouteResolver } from './routes.js';
 import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
-import type { ServiceIdentity, Span } from './span.js';
+import type { ServiceIdentity } from './span.js';
 
 export interface HttpTelemetryOptions {
   routes?: RouteOptions;
@@ -56,11 +57,10 @@ export interface HttpTelemetryOptions {
    */
   splitPipelined?: boolean;
   clock?: MonotonicClock;
+  /** Where records go; share one with OperationTelemetry so subscribers see every protocol. Default: its own. */
+  listeners?: RequestListeners;
 }
 
-export type SpanListener = (span: Span) => void;
-/** Gets every request as a RequestRecord (valid only during the call). */
-export type RequestListener = (request: RequestRecord) => void;
 
 export interface ParseFailureCount {
   /** Which half of the exchange failed to parse. */
@@ -109,14 +109,6 @@ const EMPTY = Buffer.alloc(0);
 /** Distinct routes whose span names are remembered before the cache starts over. */
 const MAX_CACHED_ROUTE_NAMES = 4096;
 
-function subscribe<T>(list: T[], listener: T): () => void {
-  list.push(listener);
-  return () => {
-    const i = list.indexOf(listener);
-    if (i >= 0) list.splice(i, 1);
-  };
-}
-
 /** The captured request bytes may hold more than the first request (pipelining). */
 function mayHoldMore(bytes: Uint8Array, first: RequestScan): boolean {
   if (!first.headersComplete || first.headLength >= bytes.length) return false;
@@ -139,8 +131,8 @@ export class HttpTelemetry {
   readonly #maxServices: number;
   readonly #maxPeers: number;
   readonly #splitPipelined: boolean;
-  readonly #spanListeners: SpanListener[] = [];
-  readonly #requestListeners: RequestListener[] = [];
+  /** Request and span listeners (maybe shared with OperationTelemetry). */
+  readonly listeners: RequestListeners;
   /** Reused for every exchange (nothing of them outlives #handle). */
   readonly #requestScan = new RequestScan();
   readonly #responseScan = new ResponseScan();
@@ -159,7 +151,6 @@ export class HttpTelemetry {
   #otherProtocol = 0;
   #requests = 0;
   #servicesRejected = 0;
-  #listenerErrors = 0;
   #internalErrors = 0;
 
   constructor(opts: HttpTelemetryOptions = {}) {
@@ -170,11 +161,12 @@ export class HttpTelemetry {
     this.#idleServiceMs = opts.idleServiceMs ?? HTTP_TELEMETRY_DEFAULTS.idleServiceMs;
     this.#maxPeers = opts.maxClientPeersPerService ?? HTTP_TELEMETRY_DEFAULTS.maxClientPeersPerService;
     this.#splitPipelined = opts.splitPipelined ?? true;
+    this.listeners = opts.listeners ?? new RequestListeners();
   }
 
   /** Subscribes to finished spans (one Span built per request); returns the unsubscribe function. */
   onSpan(listener: SpanListener): () => void {
-    return subscribe(this.#spanListeners, listener);
+    return this.listeners.onSpan(listener);
   }
 
   /**
@@ -183,7 +175,7 @@ export class HttpTelemetry {
    * few spans, such as the UI's live store); returns the unsubscribe function.
    */
   onRequest(listener: RequestListener): () => void {
-    return subscribe(this.#requestListeners, listener);
+    return this.listeners.onRequest(listener);
   }
 
   handleExchange(ex: Exchange, service: ServiceIdentity): void {
@@ -224,7 +216,7 @@ export class HttpTelemetry {
       peersCollapsed,
       servicesRejected: this.#servicesRejected,
       services: this.#instances.size,
-      listenerErrors: this.#listenerErrors,
+      listenerErrors: this.listeners.errors,
       internalErrors: this.#internalErrors,
       framingLost: this.#framingLoss.series(),
       framingLostTotal: this.#framingLoss.total,
@@ -303,24 +295,7 @@ export class HttpTelemetry {
       undefined,
     );
     this.metrics.record(record, nowMs);
-    const spans = this.#spanListeners.length > 0;
-    if (!spans && this.#requestListeners.length === 0) return;
-    for (const l of this.#requestListeners) {
-      try {
-        l(record);
-      } catch {
-        this.#listenerErrors++;
-      }
-    }
-    if (!spans) return;
-    const span = record.span();
-    for (const l of this.#spanListeners) {
-      try {
-        l(span);
-      } catch {
-        this.#listenerErrors++;
-      }
-    }
+    this.listeners.publish(record);
   }
 
   /** spanName(method, route), one string per (route, method) rather than one per request. */
