@@ -193,7 +193,7 @@ const MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNLOGGED', 'UN
 const isName = (t: Token | undefined): t is Token => t !== undefined && (t.t === T.Quoted || t.t === T.Word);
 
 /** A possibly qualified name at `i`: [schema.]table. Returns the name and the index after it. */
-function readName(tokens: readonly Token[], i: number): [string, number] | undefined {
+function readName(tokens: readonly Token[], i: number, inFrom: boolean): [string, number] | undefined {
   const first = tokens[i];
   if (!isName(first) || (first.t === T.Word && CLAUSE.has(first.v))) return undefined;
   let name = first.t === T.Quoted ? first.v : first.out;
@@ -204,7 +204,7 @@ function readName(tokens: readonly Token[], i: number): [string, number] | undef
     j += 2;
   }
   // A function call in FROM (generate_series(…)) is not a table.
-  if (tokens[j]?.v === '(') return undefined;
+  if (inFrom && tokens[j]?.v === '(') return undefined;
   return [name, j];
 }
 
@@ -217,7 +217,7 @@ function describeStatement(tokens: readonly Token[]): { operation: string; table
   let op = first.v;
   const tables: string[] = [];
   const add = (at: number): number => {
-    const r = readName(tokens, at);
+    const r = readName(tokens, at, op === 'SELECT' || op === 'TABLE' || op === 'VALUES');
     if (r === undefined) return at;
     if (!tables.includes(r[0]) && tables.length < 8) tables.push(r[0]);
     return r[1];
