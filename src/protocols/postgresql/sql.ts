@@ -36,6 +36,8 @@ interface Token {
   v: string;
   /** How the token is written in the sanitized text. */
   out: string;
+  /** Whitespace or a comment came before it (rendered as one space). */
+  sp?: boolean;
 }
 
 const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
@@ -48,15 +50,25 @@ export function tokenize(sql: string, max = 4096): Token[] {
   const out: Token[] = [];
   const n = sql.length;
   let i = 0;
+  let space = false;
+  let count = 0;
   while (i < n && out.length < max) {
+    if (out.length !== count) {
+      (out[count] as Token).sp = space;
+      count = out.length;
+      space = false;
+    }
     const c = sql.charCodeAt(i);
     if (isSpace(c)) {
+      space = true;
       i++;
     } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       const e = sql.indexOf('\n', i);
       i = e < 0 ? n : e + 1;
+      space = true;
     } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
       // Block comments nest in PostgreSQL.
+      space = true;
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
@@ -140,6 +152,7 @@ export function tokenize(sql: string, max = 4096): Token[] {
       i++;
     }
   }
+  if (out.length !== count) (out[count] as Token).sp = space;
   return out;
 }
 
@@ -158,24 +171,15 @@ function skipString(sql: string, i: number, backslash: boolean): number {
   return n;
 }
 
-/** Sanitized text of tokens: literals as `?`, single spaces where they read naturally. */
+/** Sanitized text of tokens: literals as `?`, whitespace and comments as one space. */
 function render(tokens: readonly Token[]): string {
   let s = '';
-  let prev: Token | undefined;
   for (const tok of tokens) {
     if (s.length >= MAX_QUERY_TEXT) break;
-    if (prev !== undefined && needsSpace(prev, tok)) s += ' ';
+    if (tok.sp === true && s !== '') s += ' ';
     s += tok.out;
-    prev = tok;
   }
   return s.length > MAX_QUERY_TEXT ? s.slice(0, MAX_QUERY_TEXT) : s;
-}
-
-function needsSpace(a: Token, b: Token): boolean {
-  if (b.t === T.Punct && (b.v === ',' || b.v === ')' || b.v === ';' || b.v === '.' || b.v === ':' || b.v === '[' || b.v === ']')) return false;
-  if (a.t === T.Punct && (a.v === '(' || a.v === '.' || a.v === ':' || a.v === '[')) return false;
-  if (b.t === T.Punct && b.v === '(' && (a.t === T.Word || a.t === T.Quoted)) return false;
-  return true;
 }
 
 // Words after which an identifier is a clause, not an alias.
