@@ -51,7 +51,7 @@ describe('psql COPY FROM STDIN and TO STDOUT', () => {
 
   it('with the whole bytes (no holes) nothing is unparsed', () => {
     for (const side of ['client', 'server'] as const) {
-      const r = replay(proxy, side, 1 << 30, 0);
+      const r = replay(proxy, side, { head: 1 << 30, tail: 0 });
       assert.deepEqual(tally(r.ops), { 'COPY items ok': 2, 'SELECT items ok': 1 });
       assert.deepEqual(r.stats, { unparsed: 0, pendingOverflow: 0, orphanResponses: 0 });
     }

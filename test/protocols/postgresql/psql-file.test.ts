@@ -9,14 +9,7 @@ import { type RecordingProxy, startRecordingProxy } from '../helpers/record-prox
 import { type Cluster, startCluster } from './helpers/cluster.js';
 import { replay, tally } from './helpers/replay.js';
 import { psql } from './helpers/run.js';
-
-export function doneWhenScript(): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 37; i++) lines.push(i % 2 === 0 ? `SELECT id, name FROM items WHERE id = ${i} AND name <> 'secret-${i}';` : 'SELECT count(*) FROM items;');
-  for (let i = 0; i < 3; i++) lines.push(`SELECT * FROM missing_table WHERE token = 'hunter${i}';`);
-  for (let i = 0; i < 5; i++) lines.push(`INSERT INTO items (id, name) VALUES (${100 + i}, 'alice-${i}');`);
-  return lines.join('\n') + '\n';
-}
+import { doneWhenScript } from './helpers/scripts.js';
 
 describe('psql -f: 37 SELECT, 3 SELECT of a missing table, 5 INSERT', () => {
   let cluster: Cluster;

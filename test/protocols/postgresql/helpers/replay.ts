@@ -13,13 +13,23 @@ export interface Replay {
   undetected: number;
 }
 
-export function replay(proxy: RecordingProxy, side: 'client' | 'server', head = 2048, tail = 256, serverPort = 5432): Replay {
+export interface ReplayOptions {
+  head?: number;
+  tail?: number;
+  /** The server's port as detect() sees it (5432: the port hint applies). */
+  serverPort?: number;
+  /** Join every connection midway: skip its first `skip` recorded chunks. */
+  skip?: number;
+}
+
+export function replay(proxy: RecordingProxy, side: 'client' | 'server', options: ReplayOptions = {}): Replay {
+  const { head = 2048, tail = 256, serverPort = 5432, skip = 0 } = options;
   const ops: Operation[] = [];
   const stats: ParserStats = { unparsed: 0, pendingOverflow: 0, orphanResponses: 0 };
   let detected = 0;
   let undetected = 0;
   for (let i = 0; i < proxy.connections(); i++) {
-    const chunks = toChunks(proxy.connection(i), side, head, tail);
+    const chunks = toChunks(proxy.connection(i), side, head, tail).slice(skip);
     const first = chunks[0];
     if (first === undefined) continue;
     const role = postgresql.detect({ chunk: first, localPort: side === 'server' ? serverPort : 40000 + i, remotePort: side === 'server' ? 40000 + i : serverPort });
