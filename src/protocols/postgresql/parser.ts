@@ -2,7 +2,7 @@
 // (what a client writes / a server reads) and backend messages, framed per
 // direction, paired in order. See README.md for what becomes an Operation.
 import type { ChunkView, ConnectionParser, Emit, Operation, ParserStats, Role } from '../module.js';
-import { BARE_BYTE, CANCEL_REQUEST, Framer, GSSENC_REQUEST, type Message, PROTOCOL_3, SSL_REQUEST, STARTUP, startupCode } from './framer.js';
+import { BARE_BYTE, CANCEL_REQUEST, Framer, GSSENC_REQUEST, type Message, PROTOCOL_3, SSL_REQUEST, STARTUP } from './framer.js';
 import { describeSql, parseCommandTag, type StatementInfo } from './sql.js';
 
 /** Named prepared statements and portals remembered per connection. */
@@ -83,10 +83,11 @@ export class PostgresParser implements ConnectionParser {
       const fromFrontend = (chunk.direction === 'out') === (this.role === 'client');
       const framer = fromFrontend ? this.frontend : this.backend;
       if (chunk.lost > 0) this.onLost(emit);
-      if (!this.started) {
+      if (!this.started && fromFrontend) {
         this.started = true;
-        // A connection seen from its start opens with an untyped startup message.
-        if (fromFrontend && startupCode(chunk.head) !== 0) this.frontend.mode = 'startup';
+        // A connection seen from its start opens with an untyped startup
+        // message, whose length's first byte is 0; no message type is 0.
+        if (chunk.head[0] === 0) this.frontend.mode = 'startup';
       }
       const hole = Math.max(0, chunk.bytes - chunk.head.length - chunk.tail.length);
       framer.chunk(chunk.head, hole, chunk.tail, chunk.timeNs);
