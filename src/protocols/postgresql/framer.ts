@@ -8,7 +8,8 @@
 // inside one message; a hole across message boundaries loses framing, and the
 // framer resynchronises at the next chunk's start (when it parses as a message
 // chain) or inside a tail (the first offset from which messages end exactly at
-// the tail's end: response runs end with CommandComplete/ReadyForQuery there).
+// the tail's end, or the whole chunk's when it had no hole: response runs end
+// with CommandComplete/ReadyForQuery there).
 
 export type Side = 'frontend' | 'backend';
 
@@ -28,7 +29,7 @@ export interface Message {
   code: number;
   /** Body length on the wire (without type and length). */
   length: number;
-  /** The kept part of the body: a view, valid only during the callback. */
+  /** The kept part of the body: a view, valid only during the callback (so is the Message). */
   body: Uint8Array;
   /** Whether `body` is the whole body (no hole, not capped). */
   complete: boolean;
@@ -100,6 +101,8 @@ export function chains(side: Side, b: Uint8Array, at: number, end: number, exact
 
 export type Mode = 'typed' | 'startup' | 'byte';
 
+const EMPTY = new Uint8Array(0);
+
 export class Framer {
   mode: Mode = 'typed';
   /** Framing lost: bytes are skipped until a resynchronisation point. */
@@ -140,6 +143,11 @@ export class Framer {
   chunk(head: Uint8Array, hole: number, tail: Uint8Array, timeNs: number): void {
     this.chunkNs = timeNs;
     if (this.lost) this.resyncAtStart(head);
+    if (this.lost && hole === 0 && tail.length === 0) {
+      // A whole chunk that starts mid-message: look for the messages it ends with.
+      this.resyncInTail(head);
+      return;
+    }
     this.data(head, 0);
     if (hole > 0) this.gap(hole);
     if (tail.length > 0) {
@@ -190,7 +198,7 @@ export class Framer {
           else {
             pos++;
             this.mode = 'typed';
-            this.onMessage({ type: BARE_BYTE, code: byte, length: 0, body: b.subarray(0, 0), complete: true, startNs: this.chunkNs, endNs: this.chunkNs });
+            this.deliver(BARE_BYTE, byte, 0, EMPTY, true, this.chunkNs);
             continue;
           }
         }
@@ -218,12 +226,12 @@ export class Framer {
           return;
         }
         if (this.remaining === 0) {
-          this.finish(true, b.subarray(0, 0));
+          this.finish(true, EMPTY);
           continue;
         }
         // Fast path: the whole body is in this piece and nothing was kept yet.
         if (end - pos >= this.remaining) {
-          const body = b.subarray(pos, pos + Math.min(this.keepCap, this.remaining));
+          const body = this.keepCap === 0 ? EMPTY : b.subarray(pos, pos + Math.min(this.keepCap, this.remaining));
           pos += this.remaining;
           this.remaining = 0;
           this.finish(true, body);
@@ -286,9 +294,23 @@ export class Framer {
 
   private finish(complete: boolean, body?: Uint8Array): void {
     this.inBody = false;
-    const b = body ?? this.kept.subarray(0, this.keptLen);
-    const m: Message = { type: this.type, code: this.code, length: this.length, body: b, complete: complete && b.length === this.length, startNs: this.startNs, endNs: this.chunkNs };
+    const b = body ?? (this.keptLen === 0 ? EMPTY : this.kept.subarray(0, this.keptLen));
     this.keptLen = 0;
+    this.deliver(this.type, this.code, this.length, b, complete && b.length === this.length, this.startNs);
+  }
+
+  /** One reused Message per framer: valid only during the callback. */
+  private readonly message: Message = { type: 0, code: 0, length: 0, body: EMPTY, complete: true, startNs: 0, endNs: 0 };
+
+  private deliver(type: number, code: number, length: number, body: Uint8Array, complete: boolean, startNs: number): void {
+    const m = this.message;
+    m.type = type;
+    m.code = code;
+    m.length = length;
+    m.body = body;
+    m.complete = complete;
+    m.startNs = startNs;
+    m.endNs = this.chunkNs;
     this.onMessage(m);
   }
 }

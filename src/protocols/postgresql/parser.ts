@@ -13,7 +13,27 @@ export const MAX_PENDING = 1024;
 /** Bytes of a Query/Parse text kept (the rest of a longer text is not read). */
 export const MAX_TEXT_BYTES = 8192;
 
-const C = (s: string): number => s.charCodeAt(0);
+/** Message type bytes (frontend and backend share some letters). */
+const enum Ch {
+  One = 49,
+  Two = 50,
+  Three = 51,
+  B = 66,
+  C = 67,
+  D = 68,
+  E = 69,
+  F = 70,
+  G = 71,
+  I = 73,
+  N = 78,
+  P = 80,
+  Q = 81,
+  S = 83,
+  T = 84,
+  Z = 90,
+  n = 110,
+  s = 115,
+}
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** The Parse/Bind/Describe/Execute run that makes one Operation. */
@@ -135,19 +155,19 @@ export class PostgresParser implements ConnectionParser {
           this.frontend.mode = 'typed';
         }
         return;
-      case C('Q'):
+      case Ch.Q:
         this.push({ kind: 'Q', startNs: m.startNs, info: describeSql(text(m.body)), rows: 0, tag: '', status: '' });
         return;
-      case C('P'): {
+      case Ch.P: {
         const name = cstring(m.body, 0);
-        const info = describeSql(text(m.body.subarray(name.end + 1)));
+        const info = describeSql(text(m.body, name.end + 1));
         if (name.value === '') this.unnamedStatement = info;
         else this.remember(this.statements, name.value, info, MAX_STATEMENTS);
         this.currentUnit(m).info = info;
         this.push({ kind: 'P', unit: this.unit });
         return;
       }
-      case C('B'): {
+      case Ch.B: {
         const portal = cstring(m.body, 0);
         const stmt = cstring(m.body, portal.end + 1);
         const info = stmt.value === '' ? this.unnamedStatement : this.statements.get(stmt.value);
@@ -158,10 +178,10 @@ export class PostgresParser implements ConnectionParser {
         this.push({ kind: 'B', unit });
         return;
       }
-      case C('D'):
+      case Ch.D:
         this.push({ kind: 'D', unit: this.currentUnit(m) });
         return;
-      case C('E'): {
+      case Ch.E: {
         const portal = cstring(m.body, 0);
         const unit = this.currentUnit(m);
         unit.info = (portal.value === '' ? this.unnamedPortal : this.portals.get(portal.value)) ?? unit.info;
@@ -169,10 +189,10 @@ export class PostgresParser implements ConnectionParser {
         this.push({ kind: 'E', unit });
         return;
       }
-      case C('C'): {
+      case Ch.C: {
         const kind = m.body[0];
         const name = cstring(m.body, 1).value;
-        if (kind === C('S')) {
+        if (kind === Ch.S) {
           if (name === '') this.unnamedStatement = undefined;
           else this.statements.delete(name);
         } else if (name === '') this.unnamedPortal = undefined;
@@ -180,11 +200,11 @@ export class PostgresParser implements ConnectionParser {
         this.push({ kind: 'C' });
         return;
       }
-      case C('S'):
+      case Ch.S:
         this.unit = undefined;
         this.push({ kind: 'S' });
         return;
-      case C('F'):
+      case Ch.F:
         this.push({ kind: 'F' });
         return;
       default:
@@ -240,27 +260,27 @@ export class PostgresParser implements ConnectionParser {
     const item = this.peek();
     switch (m.type) {
       case BARE_BYTE:
-        if (m.code === C('N')) this.frontend.mode = 'startup';
-        else if (m.code === C('S') || m.code === C('G')) this.encrypted = true;
+        if (m.code === Ch.N) this.frontend.mode = 'startup';
+        else if (m.code === Ch.S || m.code === Ch.G) this.encrypted = true;
         return;
-      case C('1'):
-      case C('2'):
-      case C('3'):
-      case C('n'):
+      case Ch.One:
+      case Ch.Two:
+      case Ch.Three:
+      case Ch.n:
         if (item !== undefined && item.kind === EXPECT[m.type]) this.shift();
         else this.stats.orphanResponses++;
         return;
-      case C('T'):
+      case Ch.T:
         if (item?.kind === 'D') this.shift();
         return;
-      case C('D'):
+      case Ch.D:
         if (item?.kind === 'Q') item.rows++;
         else if (item?.kind === 'E' && item.unit !== undefined) item.unit.rows++;
         return;
-      case C('C'):
-      case C('I'):
-      case C('s'): {
-        const tag = m.type === C('C') ? cstring(m.body, 0).value : '';
+      case Ch.C:
+      case Ch.I:
+      case Ch.s: {
+        const tag = m.type === Ch.C ? cstring(m.body, 0).value : '';
         if (item?.kind === 'Q') {
           if (item.tag === '') item.tag = tag;
         } else if (item?.kind === 'E' && item.unit !== undefined) {
@@ -269,10 +289,10 @@ export class PostgresParser implements ConnectionParser {
         } else this.stats.orphanResponses++;
         return;
       }
-      case C('E'):
+      case Ch.E:
         this.onError(errorCode(m.body), m.endNs);
         return;
-      case C('Z'):
+      case Ch.Z:
         this.onReady(m.endNs);
         return;
       default:
@@ -352,19 +372,19 @@ export class PostgresParser implements ConnectionParser {
   }
 }
 
-const EXPECT: Record<number, ExtItem['kind']> = { [C('1')]: 'P', [C('2')]: 'B', [C('3')]: 'C', [C('n')]: 'D' };
+const EXPECT: Record<number, ExtItem['kind']> = { [Ch.One]: 'P', [Ch.Two]: 'B', [Ch.Three]: 'C', [Ch.n]: 'D' };
 
 function keepFrontend(type: number): number {
   switch (type) {
     case STARTUP:
       return 1024;
-    case C('Q'):
-    case C('P'):
+    case Ch.Q:
+    case Ch.P:
       return MAX_TEXT_BYTES;
-    case C('B'):
-    case C('E'):
-    case C('D'):
-    case C('C'):
+    case Ch.B:
+    case Ch.E:
+    case Ch.D:
+    case Ch.C:
       return 256;
     default:
       return 0; // never keep 'p' (password, SASL), CopyData, FunctionCall arguments
@@ -372,20 +392,36 @@ function keepFrontend(type: number): number {
 }
 
 function keepBackend(type: number): number {
-  return type === C('E') ? 1024 : type === C('C') ? 64 : 0;
+  return type === Ch.E ? 1024 : type === Ch.C ? 64 : 0;
 }
 
-function text(b: Uint8Array): string {
-  let end = b.indexOf(0);
-  if (end < 0) end = b.length;
-  return decoder.decode(b.subarray(0, end));
+function zeroAt(b: Uint8Array, from: number): number {
+  for (let i = from; i < b.length; i++) if (b[i] === 0) return i;
+  return b.length;
+}
+
+/** Bytes as text: short ASCII (names, tags, SQLSTATEs) without the decoder. */
+function str(b: Uint8Array, from: number, to: number): string {
+  if (to - from <= 64) {
+    let s = '';
+    for (let i = from; i < to; i++) {
+      const c = b[i] as number;
+      if (c >= 0x80) return decoder.decode(b.subarray(from, to));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(b.subarray(from, to));
+}
+
+function text(b: Uint8Array, from = 0): string {
+  return str(b, from, zeroAt(b, from));
 }
 
 function cstring(b: Uint8Array, at: number): { value: string; end: number } {
   if (at >= b.length) return { value: '', end: b.length };
-  let end = b.indexOf(0, at);
-  if (end < 0) end = b.length;
-  return { value: end - at > 128 ? '' : decoder.decode(b.subarray(at, end)), end };
+  const end = zeroAt(b, at);
+  return { value: end === at || end - at > 128 ? '' : str(b, at, end), end };
 }
 
 /** The SQLSTATE ('C' field) of an ErrorResponse; the message text is never read. */
@@ -393,9 +429,8 @@ export function errorCode(b: Uint8Array): string {
   let at = 0;
   while (at < b.length && b[at] !== 0) {
     const field = b[at] as number;
-    let end = b.indexOf(0, at + 1);
-    if (end < 0) end = b.length;
-    if (field === C('C') && end - at - 1 === 5) return decoder.decode(b.subarray(at + 1, end));
+    const end = zeroAt(b, at + 1);
+    if (field === Ch.C && end - at - 1 === 5) return str(b, at + 1, end);
     at = end + 1;
   }
   return 'unknown';

@@ -34,10 +34,8 @@ interface Token {
   t: T;
   /** Word: uppercased; Quoted: the identifier without quotes; Punct: the character. */
   v: string;
-  /** How the token is written in the sanitized text. */
+  /** The token as written (Literal: `?`). */
   out: string;
-  /** Whitespace or a comment came before it (rendered as one space). */
-  sp?: boolean;
 }
 
 const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
@@ -45,37 +43,20 @@ const isWordChar = (c: number): boolean => isWordStart(c) || (c >= 48 && c <= 57
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
 
-/** Tokens of one SQL text; literal bodies are never kept. At most `max` tokens. */
+/** Tokens of one SQL text (describe runs it on sanitized text); literal bodies are never kept. At most `max` tokens. */
 export function tokenize(sql: string, max = 4096): Token[] {
   const out: Token[] = [];
   const n = sql.length;
   let i = 0;
-  let space = false;
-  let count = 0;
   while (i < n && out.length < max) {
-    if (out.length !== count) {
-      (out[count] as Token).sp = space;
-      count = out.length;
-      space = false;
-    }
     const c = sql.charCodeAt(i);
     if (isSpace(c)) {
-      space = true;
       i++;
     } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       const e = sql.indexOf('\n', i);
       i = e < 0 ? n : e + 1;
-      space = true;
     } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
-      // Block comments nest in PostgreSQL.
-      space = true;
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql.charCodeAt(i) === 47 && sql.charCodeAt(i + 1) === 42) (depth++, (i += 2));
-        else if (sql.charCodeAt(i) === 42 && sql.charCodeAt(i + 1) === 47) (depth--, (i += 2));
-        else i++;
-      }
+      i = skipComment(sql, i);
     } else if (c === 39) {
       i = skipString(sql, i, false);
       out.push({ t: T.Literal, v: '?', out: '?' });
@@ -152,7 +133,6 @@ export function tokenize(sql: string, max = 4096): Token[] {
       i++;
     }
   }
-  if (out.length !== count) (out[count] as Token).sp = space;
   return out;
 }
 
@@ -171,15 +151,139 @@ function skipString(sql: string, i: number, backslash: boolean): number {
   return n;
 }
 
-/** Sanitized text of tokens: literals as `?`, whitespace and comments as one space. */
-function render(tokens: readonly Token[]): string {
-  let s = '';
-  for (const tok of tokens) {
-    if (s.length >= MAX_QUERY_TEXT) break;
-    if (tok.sp === true && s !== '') s += ' ';
-    s += tok.out;
+/**
+ * The text with literals as `?`, comments dropped and whitespace runs as one
+ * space: one pass that copies the runs between them (the hot path: it runs for
+ * every simple Query, whose literals differ each time).
+ */
+export function sanitize(sql: string): string {
+  const n = sql.length;
+  let out = '';
+  /** Start of the run being copied (-1: none); `space`: a space is due before the next output. */
+  let run = -1;
+  let space = false;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    // Literal (kind 1), skipped (kind 2: whitespace, comments) or copied (0).
+    let kind = 0;
+    let next = i + 1;
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) kind = 2;
+    else if (c === 39) {
+      kind = 1;
+      next = skipString(sql, i, false);
+    } else if (isWordStart(c)) {
+      while (next < n && isWordChar(sql.charCodeAt(next))) next++;
+      const prefixed = next - i === 1 ? stringPrefix(sql, i, next) : 0;
+      if (prefixed !== 0) {
+        kind = 1;
+        next = skipString(sql, prefixed === 2 ? next + 1 : next, prefixed === 3);
+      }
+    } else if (c >= 48 && c <= 57) {
+      kind = 1;
+      next = skipNumber(sql, i);
+    } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
+      kind = 2;
+      const e = sql.indexOf('\n', i);
+      next = e < 0 ? n : e + 1;
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
+      kind = 2;
+      next = skipComment(sql, i);
+    } else if (c === 34) next = skipQuoted(sql, i);
+    else if (c === 36) {
+      if (isDigit(sql.charCodeAt(i + 1))) {
+        while (next < n && isDigit(sql.charCodeAt(next))) next++;
+      } else {
+        const end = dollarQuoteEnd(sql, i);
+        if (end >= 0) {
+          kind = 1;
+          next = end;
+        }
+      }
+    } else if (c === 46 && isDigit(sql.charCodeAt(i + 1))) {
+      kind = 1;
+      next = skipNumber(sql, i);
+    }
+    if (kind === 0) {
+      if (run < 0) {
+        if (space && out !== '') out += ' ';
+        space = false;
+        run = i;
+      }
+    } else {
+      if (run >= 0) {
+        out += sql.slice(run, i);
+        run = -1;
+        if (out.length >= MAX_QUERY_TEXT) break;
+      }
+      if (kind === 2) space = true;
+      else {
+        if (space && out !== '') out += ' ';
+        space = false;
+        out += '?';
+      }
+    }
+    i = next;
   }
-  return s.length > MAX_QUERY_TEXT ? s.slice(0, MAX_QUERY_TEXT) : s;
+  if (run >= 0) out += sql.slice(run, Math.min(i, n));
+  return out.length > MAX_QUERY_TEXT ? out.slice(0, MAX_QUERY_TEXT) : out;
+}
+
+/** 0: the word [i, j) does not prefix a string; 1: B/X/N'…'; 2: U&'…'; 3: E'…' (backslash escapes). */
+function stringPrefix(sql: string, i: number, j: number): number {
+  if (j - i !== 1) return 0;
+  const w = sql.charCodeAt(i) | 32;
+  const next = sql.charCodeAt(j);
+  if (next === 39) return w === 101 ? 3 : w === 98 || w === 120 || w === 110 ? 1 : 0;
+  return w === 117 && next === 38 && sql.charCodeAt(j + 1) === 39 ? 2 : 0;
+}
+
+function skipComment(sql: string, i: number): number {
+  // Block comments nest in PostgreSQL.
+  const n = sql.length;
+  let depth = 1;
+  i += 2;
+  while (i < n && depth > 0) {
+    if (sql.charCodeAt(i) === 47 && sql.charCodeAt(i + 1) === 42) (depth++, (i += 2));
+    else if (sql.charCodeAt(i) === 42 && sql.charCodeAt(i + 1) === 47) (depth--, (i += 2));
+    else i++;
+  }
+  return i;
+}
+
+function skipQuoted(sql: string, i: number): number {
+  const n = sql.length;
+  let j = i + 1;
+  while (j < n) {
+    const e = sql.indexOf('"', j);
+    if (e < 0) return n;
+    if (sql.charCodeAt(e + 1) === 34) j = e + 2;
+    else return e + 1;
+  }
+  return n;
+}
+
+/** The index after a $tag$…$tag$ literal starting at i, or -1 when `$` starts none. */
+function dollarQuoteEnd(sql: string, i: number): number {
+  const n = sql.length;
+  let j = i + 1;
+  while (j < n && isWordChar(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 36) j++;
+  if (sql.charCodeAt(j) !== 36) return -1;
+  const tag = sql.slice(i, j + 1);
+  const e = sql.indexOf(tag, j + 1);
+  return e < 0 ? n : e + tag.length;
+}
+
+function skipNumber(sql: string, i: number): number {
+  const n = sql.length;
+  let j = i + 1;
+  while (j < n) {
+    const d = sql.charCodeAt(j);
+    if (isDigit(d) || d === 46 || d === 95 || (d >= 97 && d <= 122) || (d >= 65 && d <= 90)) j++;
+    else if ((d === 43 || d === 45) && (sql.charCodeAt(j - 1) | 32) === 101) j++; // 1e-5
+    else break;
+  }
+  return j;
 }
 
 // Words after which an identifier is a clause, not an alias.
@@ -305,10 +409,24 @@ function describeStatement(tokens: readonly Token[]): { operation: string; table
   return { operation: op, tables };
 }
 
+/** Descriptions by sanitized text: applications send few distinct query shapes. */
+const CACHE_SIZE = 512;
+const cache = new Map<string, StatementInfo>();
+
 /** Everything a span may say about one Query or Parse text. */
 export function describeSql(sql: string): StatementInfo {
-  const tokens = tokenize(sql);
-  const text = render(tokens);
+  const text = sanitize(sql);
+  let info = cache.get(text);
+  if (info === undefined) {
+    info = describeSanitized(text);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(text, info);
+  }
+  return info;
+}
+
+function describeSanitized(text: string): StatementInfo {
+  const tokens = tokenize(text);
   const parts: { operation: string; tables: string[] }[] = [];
   let start = 0;
   for (let i = 0; i <= tokens.length; i++) {
@@ -341,7 +459,19 @@ function cap(s: string): string {
 }
 
 /** The command of a CommandComplete tag ("INSERT 0 5" → INSERT) and its row count. */
+const tags = new Map<string, { command: string; rows?: number }>();
+
 export function parseCommandTag(tag: string): { command: string; rows?: number } {
+  let t = tags.get(tag);
+  if (t === undefined) {
+    t = parseTag(tag);
+    if (tags.size >= 256) tags.clear();
+    tags.set(tag, t);
+  }
+  return t;
+}
+
+function parseTag(tag: string): { command: string; rows?: number } {
   const m = /^([A-Z][A-Z ]*?)(?: (\d+))?(?: (\d+))?$/.exec(tag);
   if (m === null) return { command: tag.split(' ')[0] ?? '' };
   const command = m[1] as string;
