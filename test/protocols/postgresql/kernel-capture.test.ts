@@ -1,7 +1,8 @@
-// The real kernel stream capture watching psql -f (issue 9's done-when script):
-// its chunks, with the kernel's own head/tail cuts and timing, go through the
-// platform's StreamTracker to this module. Exactly 40 SELECT (3 × 42P01) and 5
-// INSERT, client side, nothing lost or unparsed.
+// The real kernel stream capture watching psql -f (issue 9's done-when script)
+// and the postgres server (the postmaster, whose forked backend inherits the
+// watch): their chunks, with the kernel's own head/tail cuts and timing, go
+// through the platform's StreamTracker to this module. Exactly 40 SELECT
+// (3 × 42P01) and 5 INSERT from each side, nothing lost or unparsed.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,11 +17,12 @@ import { tally } from './helpers/replay.js';
 import { psql } from './helpers/run.js';
 import { doneWhenScript } from './helpers/scripts.js';
 
-describe('kernel stream capture → StreamTracker → postgresql, watching psql -f', () => {
+describe('kernel stream capture → StreamTracker → postgresql, watching psql -f and the server', () => {
   let cluster: Cluster;
   let cap: Collected;
   let child: Child;
-  const ops: (Operation & { pid: number; serverPort: number })[] = [];
+  const ops: (Operation & { pid: number; localPort: number; remotePort: number })[] = [];
+  let postmaster = 0;
   let tracker: StreamTracker;
   before(async () => {
     cluster = await startCluster();
@@ -29,19 +31,21 @@ describe('kernel stream capture → StreamTracker → postgresql, watching psql 
     writeFileSync(file, doneWhenScript());
     tracker = new StreamTracker({
       modules: [postgresql],
-      onOperation: (l: LocatedOperation) => ops.push({ ...l.op, attributes: { ...l.op.attributes }, pid: l.pid, serverPort: l.remote.port }),
+      onOperation: (l: LocatedOperation) => ops.push({ ...l.op, attributes: { ...l.op.attributes }, pid: l.pid, localPort: l.local.port, remotePort: l.remote.port }),
       setVerdict: (inode, verdict) => cap.capture.setStreamVerdict(inode, verdict),
     });
     cap = await collect({ onStreamChunk: (c) => tracker.handleChunk(c), onStreamEnd: (e) => tracker.handleEnd(e) });
     // The shell waits for a line, so the pid is watched before psql connects; exec keeps the pid.
     child = startChild('sh', ['-c', `read go; exec psql -X -q -h 127.0.0.1 -p ${cluster.port} -U postgres -d postgres -f ${file}`]);
     cap.capture.watch(child.pid);
+    postmaster = cluster.postmasterPid();
+    cap.capture.watch(postmaster);
     child.write('go\n');
     const status = await within(child.exited, 30_000, 'psql');
     assert.equal(status.code, 0, child.errors());
     await waitFor(() => {
       cap.capture.drain();
-      return tracker.stats().connections === 0 && ops.length >= 45;
+      return tracker.stats().connections === 0 && ops.length >= 90;
     }, 10_000);
     await sleep(100);
     cap.capture.drain();
@@ -56,18 +60,34 @@ describe('kernel stream capture → StreamTracker → postgresql, watching psql 
   });
 
   it('exactly 40 SELECT (3 × 42P01) and 5 INSERT from psql, with the server port', () => {
-    assert.deepEqual(tally(ops), { 'SELECT items ok': 37, 'SELECT missing_table 42P01': 3, 'INSERT items ok': 5 });
-    for (const op of ops) {
-      assert.equal(op.role, 'client');
+    const client = ops.filter((o) => o.role === 'client');
+    assert.deepEqual(tally(client), { 'SELECT items ok': 37, 'SELECT missing_table 42P01': 3, 'INSERT items ok': 5 });
+    for (const op of client) {
       assert.equal(op.pid, child.pid);
-      assert.equal(op.serverPort, cluster.port);
+      assert.equal(op.remotePort, cluster.port);
       assert.equal(op.attributes['db.namespace'], 'postgres');
       assert.ok(op.endNs > op.startNs, 'kernel timestamps: the answer is read after the query is written');
     }
+  });
+
+  it('the same from the postgres backend (server side), inside the client-side durations', () => {
+    const server = ops.filter((o) => o.role === 'server');
+    assert.deepEqual(tally(server), { 'SELECT items ok': 37, 'SELECT missing_table 42P01': 3, 'INSERT items ok': 5 });
+    const client = ops.filter((o) => o.role === 'client');
+    for (const [i, op] of server.entries()) {
+      assert.notEqual(op.pid, postmaster, 'a forked backend answers');
+      assert.equal(op.localPort, cluster.port);
+      const c = client[i]!;
+      assert.equal(op.name, c.name);
+      assert.ok(op.startNs >= c.startNs && op.endNs <= c.endNs, 'the server reads after the client writes and writes before it reads');
+    }
+  });
+
+  it('no chunk lost, nothing unparsed or orphaned', () => {
     const [p] = tracker.stats().protocols;
     assert.deepEqual(
       { connections: p?.connections, chunksLost: p?.chunksLost, unparsed: p?.unparsed, orphans: p?.orphanResponses, overflow: p?.pendingOverflow, incomplete: p?.incomplete },
-      { connections: 1, chunksLost: 0, unparsed: 0, orphans: 0, overflow: 0, incomplete: 0 },
+      { connections: 2, chunksLost: 0, unparsed: 0, orphans: 0, overflow: 0, incomplete: 0 },
     );
     assert.equal(cap.capture.stats().streamRingBufferDrops, 0);
   });

@@ -2,7 +2,7 @@
 // mkdtemp (as the `postgres` user: initdb refuses root), trust auth, ssl off,
 // a free port; stop() shuts it down and removes the directory.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ const BIN = '/usr/lib/postgresql/15/bin';
 export interface Cluster {
   port: number;
   dir: string;
+  /** The postmaster's pid (backends are its children). */
+  postmasterPid(): number;
   /** Stops the server (immediate) and removes its directory; idempotent. */
   stop(): void;
 }
@@ -52,6 +54,7 @@ export async function startCluster(): Promise<Cluster> {
   return {
     port,
     dir,
+    postmasterPid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       if (stopped) return;
       stopped = true;
