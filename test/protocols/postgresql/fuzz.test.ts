@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChunkView, Operation } from '../../../src/protocols/module.js';
 import { MAX_PENDING, MAX_PORTALS, MAX_STATEMENTS, MAX_TEXT_BYTES, PostgresParser } from '../../../src/protocols/postgresql/parser.js';
-import { bind, commandComplete, describePortal, execute, msg, parse, query, ready, sampleConversation, type Script, sync } from './helpers/wire.js';
+import { bind, commandComplete, describePortal, execute, msg, parse, query, ready, sampleConversation, type Script } from './helpers/wire.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -186,6 +186,5 @@ describe('postgresql parser fuzz', () => {
     const json = JSON.stringify(ops);
     for (const s of SECRETS) assert.ok(!json.includes(s), s);
     assert.ok(ops.every((o) => o.attributes['db.namespace'] === 'shop'));
-    void sync;
   });
 });
