@@ -99,6 +99,33 @@ export function chains(side: Side, b: Uint8Array, at: number, end: number, exact
   return !exactEnd && count > 0;
 }
 
+/** Scratch for firstChainToEnd: ok[i] = 1 when messages from i end exactly at the end. */
+let okScratch = new Uint8Array(4096);
+
+/**
+ * The first offset of `b` from which plausible messages end exactly at its end,
+ * or -1. Right to left, each offset once (linear, whatever the bytes).
+ */
+export function firstChainToEnd(side: Side, b: Uint8Array): number {
+  const n = b.length;
+  if (okScratch.length < n + 1) okScratch = new Uint8Array(n + 1);
+  const ok = okScratch;
+  ok[n] = 1;
+  let first = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    ok[i] = 0;
+    if (n - i < 5) continue;
+    const len = readU32(b, i + 1);
+    if (!plausible(side, b[i] as number, len, RESYNC_MAX_LENGTH)) continue;
+    const next = i + 1 + len;
+    if (next <= n && ok[next] === 1) {
+      ok[i] = 1;
+      first = i;
+    }
+  }
+  return first;
+}
+
 export type Mode = 'typed' | 'startup' | 'byte';
 
 const EMPTY = new Uint8Array(0);
@@ -171,12 +198,10 @@ export class Framer {
 
   private resyncInTail(tail: Uint8Array): void {
     if (this.mode !== 'typed') return;
-    for (let at = 0; at + 5 <= tail.length; at++) {
-      if (chains(this.side, tail, at, tail.length, true)) {
-        this.reset();
-        this.data(tail, at);
-        return;
-      }
+    const at = firstChainToEnd(this.side, tail);
+    if (at >= 0) {
+      this.reset();
+      this.data(tail, at);
     }
   }
 

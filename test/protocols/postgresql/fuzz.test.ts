@@ -188,3 +188,18 @@ describe('postgresql parser fuzz', () => {
     assert.ok(ops.every((o) => o.attributes['db.namespace'] === 'shop'));
   });
 });
+
+describe('postgresql resynchronisation cost', () => {
+  it('a lost framer scans an adversarial 4 KiB chunk in linear time', () => {
+    const parser = new PostgresParser('client');
+    // Lose framing, then feed chunks of back-to-back CopyDone-shaped messages ending in a broken one.
+    const unit = Buffer.from([0x63, 0, 0, 0, 4]);
+    const chunk = Buffer.concat([...Array.from({ length: 819 }, () => unit), Buffer.from([0x63, 0])]);
+    parser.feed({ direction: 'in', timeNs: 1, bytes: 100, head: Buffer.from([0x44, 0, 0, 0, 10, 1]), tail: new Uint8Array(0), lost: 0, tid: 1 }, () => {});
+    parser.feed({ direction: 'in', timeNs: 2, bytes: 1, head: Buffer.from([0]), tail: new Uint8Array(0), lost: 1, tid: 1 }, () => {});
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < 200; i++) parser.feed({ direction: 'in', timeNs: 3 + i, bytes: chunk.length, head: chunk.subarray(1), tail: new Uint8Array(0), lost: 0, tid: 1 }, () => {});
+    const u = process.cpuUsage(t0);
+    assert.ok(u.user + u.system < 1_000_000, `${u.user + u.system} µs for 200 chunks`);
+  });
+});
