@@ -264,7 +264,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   private departedIdentity(pid: number): ServiceIdentity | undefined {
     const d = this.departed.get(pid);
-    if (!d) return this.execNames.identity(pid);
+    if (!d) {
+      // Its exec event may still wait in the ring buffer (capture's records come
+      // through another ring and can be read first): read what is there.
+      if (!this.execNames.has(pid)) this.kernel?.flush();
+      return this.execNames.identity(pid);
+    }
     if (Date.now() - d.at > DEPARTED_TTL_MS) {
       this.departed.delete(pid);
       return undefined;

@@ -31,6 +31,10 @@ export class ExecNames {
     this.#byPid.set(pid, { startTicks, filename, at: Date.now() });
   }
 
+  has(pid: number): boolean {
+    return this.#byPid.has(pid);
+  }
+
   identity(pid: number): ServiceIdentity | undefined {
     const e = this.#byPid.get(pid);
     if (!e) return undefined;
