@@ -50,6 +50,14 @@ export interface ProfileTarget {
 /** Distinct stacks per window and process before "[other stacks]". */
 const STACKS_PER_PART = 5000;
 const MAX_PARTS_PER_WINDOW = 2000;
+/** Distinct stacks kept over all windows; the oldest windows go first past it. */
+const MAX_KEPT_STACKS = 300_000;
+
+function stacksOf(w: Window): number {
+  let n = 0;
+  for (const p of w.parts.values()) n += p.profile.stacks.size;
+  return n;
+}
 
 export class ContinuousProfiler {
   private readonly windows: Window[] = [];
@@ -57,6 +65,9 @@ export class ContinuousProfiler {
   private readonly services = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private droppedParts = 0;
+  private keptStacks = 0;
+  /** Windows dropped before their time because of the stack cap. */
+  private windowsDropped = 0;
   private drains = 0;
   private drainMsTotal = 0;
 
@@ -108,8 +119,12 @@ export class ContinuousProfiler {
       if (this.tables && !this.tables.has(raw.pid)) fresh.set(raw.pid, (fresh.get(raw.pid) ?? 0) + raw.count);
     }
     this.windows.push(window);
+    this.keptStacks += stacksOf(window);
     const keepFrom = now - this.opts.retentionMs;
-    while (this.windows.length > 0 && this.windows[0]!.endMs < keepFrom) this.windows.shift();
+    while (this.windows.length > 1 && (this.windows[0]!.endMs < keepFrom || this.keptStacks > MAX_KEPT_STACKS)) {
+      if (this.windows[0]!.endMs >= keepFrom) this.windowsDropped++;
+      this.keptStacks -= stacksOf(this.windows.shift()!);
+    }
     this.loadTables(fresh);
     this.forgetExited();
     this.drains++;
@@ -158,12 +173,13 @@ export class ContinuousProfiler {
     return { from: this.windows[0]!.startMs, to: this.windows[this.windows.length - 1]!.endMs };
   }
 
-  stats(): { sampler: SamplerStats; symbols: SymbolizerStats; tables: UnwindTableStats | undefined; windows: number; droppedParts: number; drains: number; drainSeconds: number } {
+  stats(): { sampler: SamplerStats; symbols: SymbolizerStats; tables: UnwindTableStats | undefined; windows: number; windowsDropped: number; droppedParts: number; drains: number; drainSeconds: number } {
     return {
       sampler: this.sampler.stats(),
       symbols: this.symbolizer.stats(),
       tables: this.tables?.stats(),
       windows: this.windows.length,
+      windowsDropped: this.windowsDropped,
       droppedParts: this.droppedParts,
       drains: this.drains,
       drainSeconds: this.drainMsTotal / 1000,

@@ -68,6 +68,7 @@ function registerPprofRoute(server: AgentHttpServer, profiler: ContinuousProfile
     const pidRaw = url.searchParams.get('pid');
     const pid = pidRaw === null ? undefined : Number(pidRaw);
     if (pid !== undefined && (!Number.isInteger(pid) || pid <= 0)) return sendJson(res, 400, { error: `query parameter "pid": expected a process id, got "${pidRaw!.slice(0, 40)}"`, param: 'pid' });
+    profiler.drain(); // so that the profile starts now, not at the last periodic drain
     const from = Date.now();
     const timer = setTimeout(() => {
       req.off('close', cancel);
