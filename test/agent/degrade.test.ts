@@ -179,6 +179,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
         ['discovery', true, 'up'],
         ['process-events', true, 'up'],
         ['policies', true, 'up'],
+        ['profiling', true, 'up'],
       ],
     );
     assert.match(waggleFeatures.http!.reason ?? '', HTTP_REASON);
