@@ -204,8 +204,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     }
     const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log });
     if (security) closers.push(() => security.close());
-    const profiler = await startProfilingFeature(config, board, { server, discovery, log, self, ui: config.ui.enabled });
-    if (profiler) closers.push(() => profiler.close());
+    const profiling = await startProfilingFeature(config, board, { server, discovery, log, self, ui: config.ui.enabled });
+    if (profiling) closers.push(() => profiling.close());
     for (const f of board.list()) if (f.state === 'off') log.warn({ feature: f.name, reason: f.reason }, `feature ${f.name} is off`);
 
     // kernel_events: on is the older way of requiring discovery's kernel events.

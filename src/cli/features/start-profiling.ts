@@ -21,7 +21,7 @@ export async function startProfilingFeature(
   config: AgentConfig,
   board: FeatureBoard,
   deps: { server: AgentHttpServer; discovery: Discovery; log: Logger; self: SelfMetrics; ui: boolean },
-): Promise<ContinuousProfiler | undefined> {
+): Promise<{ profiler: ContinuousProfiler; close(): void } | undefined> {
   if (!config.profiling.enabled) return undefined;
   let profiler: ContinuousProfiler;
   try {
@@ -36,9 +36,16 @@ export async function startProfilingFeature(
   }
   board.up('profiling', `${config.profiling.frequency} Hz`);
   if (deps.ui) registerProfilingRoutes(deps.server, profiler);
-  registerPprofRoute(deps.server, profiler);
+  const pending = registerPprofRoute(deps.server, profiler);
   registerProfilingMetrics(deps.self, profiler);
-  return profiler;
+  return {
+    profiler,
+    close() {
+      // A /debug/pprof/profile still waiting ends now: the listener's close waits for it.
+      for (const end of pending) end();
+      profiler.close();
+    },
+  };
 }
 
 /** `waggle doctor`: loads and attaches the sampler (sampling no process), then closes it. */
@@ -56,8 +63,13 @@ function nameFromProc(pid: number): string | undefined {
   return info ? serviceIdentity(info).name : undefined;
 }
 
-/** GET /debug/pprof/profile?seconds=N[&service=S|&pid=P]: the next N seconds as gzipped pprof, like Go's. */
-function registerPprofRoute(server: AgentHttpServer, profiler: ContinuousProfiler): void {
+/**
+ * GET /debug/pprof/profile?seconds=N[&service=S|&pid=P]: the next N seconds as
+ * gzipped pprof, like Go's. Returns the set of requests still waiting (each
+ * entry answers 503 and forgets its timer).
+ */
+function registerPprofRoute(server: AgentHttpServer, profiler: ContinuousProfiler): Set<() => void> {
+  const pending = new Set<() => void>();
   server.route('GET', '/debug/pprof/profile', (req, res, url) => {
     const raw = url.searchParams.get('seconds') ?? '30';
     const seconds = Number(raw);
@@ -72,14 +84,24 @@ function registerPprofRoute(server: AgentHttpServer, profiler: ContinuousProfile
     const from = Date.now();
     const timer = setTimeout(() => {
       req.off('close', cancel);
+      pending.delete(stop);
       profiler.drain(); // the window ends now, not at the next periodic drain
       const profile = profiler.query({ from, to: Date.now(), ...(service ? { service } : {}), ...(pid ? { pid } : {}) });
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="profile.pb.gz"' });
       res.end(toPprofGzip(profile));
     }, seconds * 1000);
-    const cancel = () => clearTimeout(timer);
+    const cancel = () => {
+      clearTimeout(timer);
+      pending.delete(stop);
+    };
+    const stop = () => {
+      cancel();
+      sendJson(res, 503, { error: 'the agent is stopping' });
+    };
+    pending.add(stop);
     req.once('close', cancel);
   });
+  return pending;
 }
 
 function registerProfilingMetrics(self: SelfMetrics, profiler: ContinuousProfiler): void {
