@@ -48,6 +48,30 @@ describe('redis-cli', () => {
     await proxy.close();
   });
 
+  it('redis-cli -3 (RESP3): maps, sets, doubles, nulls and errors paired in order', async () => {
+    proxy = await startRecordingProxy(server.port);
+    const lines = ['HSET h3 a 1 b 2', 'HGETALL h3', 'SADD s3 x y', 'SMEMBERS s3', 'ZADD z3 1.5 m', 'ZSCORE z3 m', 'GET nosuch', 'INCR h3', 'SELECT 2', 'SET k v', 'CONFIG GET maxmemory', 'AUTH user secret-password'];
+    const r = await run('redis-cli', ['-3', '-p', String(proxy.port)], lines.join('\n') + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    for (const side of ['client', 'server'] as const) {
+      const { ops, parser } = replay(redis, proxy.connection(0), side);
+      const mine = ops.filter((o) => o.operation !== 'COMMAND DOCS' && o.operation !== 'HELLO');
+      assert.deepEqual(
+        mine.map((o) => `${o.operation}:${o.errorType ?? 'ok'}`),
+        ['HSET:ok', 'HGETALL:ok', 'SADD:ok', 'SMEMBERS:ok', 'ZADD:ok', 'ZSCORE:ok', 'GET:ok', 'INCR:WRONGTYPE', 'SELECT:ok', 'SET:ok', 'CONFIG GET:ok', 'AUTH:WRONGPASS'],
+        side,
+      );
+      assert.equal(ops.filter((o) => o.operation === 'HELLO').length, 1);
+      assert.equal(mine.find((o) => o.operation === 'SET')!.attributes['db.namespace'], '2');
+      assert.equal(mine.find((o) => o.operation === 'CONFIG GET')!.attributes['db.query.text'], 'CONFIG GET ?');
+      // AUTH's arguments never leave the parser.
+      assert.equal(mine.at(-1)!.attributes['db.query.text'], 'AUTH ? ?');
+      assert.ok(!JSON.stringify(ops).includes('secret-password'));
+      assert.equal(parser.stats.orphanResponses, 0);
+    }
+    await proxy.close();
+  });
+
   it('--pipe of 1000 SET: exact with a head that covers the write, and honest (no misattribution) with the 2048-byte head', async () => {
     proxy = await startRecordingProxy(server.port);
     const input = Array.from({ length: 1000 }, (_, i) => resp('SET', `pipe:${i}`, `v${i}`)).join('');
