@@ -36,11 +36,10 @@ interface Pending {
   /**
    * A run of commands we did not see: `skipped` dropped on overflow (their
    * replies are consumed in order), or a gap of unknown size (framing lost in
-   * the commands) that swallows replies until the client writes again.
+   * the commands) that swallows replies until the commands' side writes again.
    */
   skipped?: number;
   gap?: boolean;
-  gapSawReply?: boolean;
 }
 
 export interface RedisStats extends ParserStats {
@@ -90,8 +89,10 @@ export class RedisParser implements ConnectionParser {
 
   private feedCommands(chunk: ChunkView): void {
     if (this.absorbing) this.endAbsorbing();
-    const front = this.pending[0];
-    if (front?.gap && front.gapSawReply) this.pending.shift();
+    // A gap (commands we could not frame) at the front when the commands' side
+    // speaks again: its replies have come (request/response clients, and the
+    // server, which answers a read before the next one) — pair from here on.
+    if (this.pending[0]?.gap) this.pending.shift();
     const d = this.commands;
     if (d.lost && !d.resync(chunk.head)) {
       d.unparsed++;
@@ -200,7 +201,6 @@ export class RedisParser implements ConnectionParser {
       return;
     }
     if (front.gap) {
-      front.gapSawReply = true;
       this.stats.orphanResponses++;
       return;
     }
