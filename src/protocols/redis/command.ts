@@ -17,8 +17,24 @@ export interface Command {
   text: string;
 }
 
+/** Commands described so far, by their words and count (clients repeat a handful of shapes). */
+const cache = new Map<string, Command>();
+const CACHE_MAX = 512;
+
 /** A command from its first words and its word count (command name included). */
 export function describeCommand(words: readonly string[], count: number): Command {
+  const first = words[0] ?? '';
+  const key = CONTAINERS.has(first.toUpperCase()) ? `${first} ${words[1] ?? ''} ${count}` : `${first} ${count}`;
+  let cmd = cache.get(key);
+  if (cmd === undefined) {
+    cmd = describe(words, count);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, cmd);
+  }
+  return cmd;
+}
+
+function describe(words: readonly string[], count: number): Command {
   const first = words[0] ?? '';
   if (!isName(first)) return { name: '', text: '' };
   let name = first.toUpperCase();

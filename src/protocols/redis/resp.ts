@@ -86,8 +86,13 @@ export function parseIntBytes(buf: Uint8Array, s: number, e: number): number {
   return neg ? -v : v;
 }
 
-function latin1(buf: Uint8Array, s: number, e: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + s, Math.min(e - s, WORD_MAX)).toString('latin1');
+/** Bytes [s, e) (at most WORD_MAX) as a latin1 string; short ones without a Buffer (the common case: command names, OK). */
+export function latin1(buf: Uint8Array, s: number, e: number): string {
+  e = Math.min(e, s + WORD_MAX);
+  if (e - s > 16) return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+  return out;
 }
 
 const enum Capture {
@@ -142,7 +147,7 @@ export class RespDecoder {
         const take = Math.min(this.skip, n - i);
         if (this.capture !== Capture.None && this.capLen < this.capWant) {
           const c = Math.min(take, this.capWant - this.capLen);
-          this.cap.set(data.subarray(i, i + c), this.capLen);
+          for (let k = 0; k < c; k++) this.cap[this.capLen + k] = data[i + k]!;
           this.capLen += c;
         }
         this.skip -= take;
@@ -330,7 +335,7 @@ export class RespDecoder {
 
   private blobDone(timeNs: number): void {
     if (this.capture !== Capture.None) {
-      const text = this.cap.toString('latin1', 0, this.capLen);
+      const text = latin1(this.cap, 0, this.capLen);
       if (this.capture === Capture.Text) this.msg.text = text;
       else if (this.capture === Capture.Word) this.msg.words[this.capIndex] = text;
       else this.childError(this.capIndex, text);
