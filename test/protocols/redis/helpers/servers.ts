@@ -10,6 +10,7 @@ import { type Child, startChild, waitFor, within } from '../../../helpers/proces
 
 export interface RealServer {
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +41,7 @@ async function startServer(cmd: string, args: (port: number, dir: string) => str
   }
   return {
     port,
+    pid: child.pid,
     async stop() {
       await child.stop('SIGTERM', 5000);
       rmSync(dir, { recursive: true, force: true });
