@@ -15,7 +15,7 @@ import { type RealServer, startMemcached, startRedis } from './helpers/servers.j
 interface Seen { protocol: string; pid: number; role: string; operation: string; error: string; incomplete: string }
 
 describe('redis and memcached from the kernel stream capture', () => {
-  let redisServer: RealServer & { pid?: number };
+  let redisServer: RealServer;
   let mc: RealServer;
   let capture: SocketCapture;
   let tracker: StreamTracker;
@@ -74,7 +74,7 @@ describe('redis and memcached from the kernel stream capture', () => {
     const mine = seen.slice(from);
     assert.deepEqual(count((s) => mine.includes(s) && s.pid === pid), { 'COMMAND DOCS': 1, SET: 100, GET: 50 });
     assert.ok(mine.filter((s) => s.pid === pid).every((s) => s.role === 'client' && s.protocol === 'redis'));
-    const server = count((s) => mine.includes(s) && s.role === 'server' && s.protocol === 'redis');
+    const server = count((s) => mine.includes(s) && s.role === 'server' && s.pid === redisServer.pid);
     assert.deepEqual(server, { 'COMMAND DOCS': 1, SET: 100, GET: 50 });
     assert.deepEqual(errors, []);
   });
@@ -87,7 +87,7 @@ describe('redis and memcached from the kernel stream capture', () => {
       const client = count((s) => mine.includes(s) && s.pid === pid);
       assert.equal(client.SET, 2000, JSON.stringify(client));
       assert.deepEqual(Object.keys(client).filter((k) => k !== 'SET' && k !== 'CONFIG GET'), []);
-      const server = count((s) => mine.includes(s) && s.role === 'server' && s.protocol === 'redis');
+      const server = count((s) => mine.includes(s) && s.role === 'server' && s.pid === redisServer.pid);
       assert.equal(server.SET, 2000, JSON.stringify(server));
       assert.deepEqual(errors, []);
     });
@@ -120,7 +120,7 @@ s.close()
     const mine = seen.slice(from);
     const expected = { set: 120, get: 90, 'incr:CLIENT_ERROR': 1, version: 1 };
     assert.deepEqual(count((s) => mine.includes(s) && s.pid === pid), expected);
-    assert.deepEqual(count((s) => mine.includes(s) && s.role === 'server' && s.protocol === 'memcached'), expected);
+    assert.deepEqual(count((s) => mine.includes(s) && s.role === 'server' && s.pid === mc.pid), expected);
     assert.deepEqual(errors, []);
   });
 });
