@@ -86,10 +86,11 @@ export class LineFramer {
     this.lose(this.carryLen > 0 || this.skip > 0);
   }
 
-  lose(midLine = this.carryLen > 0 || this.skip > 0): void {
+  /** Framing is lost; `counted` false when chunks went missing (the platform counts those). */
+  lose(midLine = this.carryLen > 0 || this.skip > 0, counted = true): void {
     if (this.lost) return;
     this.lost = true;
-    this.unparsed++;
+    if (counted) this.unparsed++;
     this.carryLen = 0;
     this.skip = 0;
     this.startNs = 0;

@@ -107,8 +107,8 @@ export class MemcachedParser implements ConnectionParser {
 
   private chunksLost(timeNs: number): void {
     if (this.absorbing) this.endAbsorbing();
-    this.commands.lose();
-    this.replies.lose();
+    this.commands.lose(undefined, false);
+    this.replies.lose(undefined, false);
     this.absorbing = false;
     for (const p of this.pending.splice(0)) this.op(p, timeNs, undefined, 'lost');
   }
@@ -150,11 +150,17 @@ export class MemcachedParser implements ConnectionParser {
 
   private onReplyLine(buf: Uint8Array, s: number, e: number, t: number): number {
     if (e === s) return -1;
-    const c = buf[s]!;
-    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39))) return -1;
     const sp = buf.indexOf(0x20, s);
     const wordEnd = sp < 0 || sp > e ? e : sp;
     const word = decoder(buf, s, Math.min(wordEnd, s + 32));
+    const front = this.pending[0];
+    // Lines of a stats-like listing (STAT, ITEM, lru_crawler metadump's "key=…") until END.
+    if (front && !front.gap && !front.skipped && front.cmd.reply === Reply.Stats && (word === 'STAT' || word === 'ITEM' || word.startsWith('key='))) {
+      front.rows++;
+      return 0;
+    }
+    const c = buf[s]!;
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39))) return -1;
     if (word === 'VALUE' || word === 'VA') {
       const fields = decoder(buf, s, Math.min(e, s + 400)).split(' ');
       const bytes = Number(fields[word === 'VA' ? 1 : 3]);
@@ -162,11 +168,6 @@ export class MemcachedParser implements ConnectionParser {
       if (word === 'VA') this.vaOpen = true;
       else this.item();
       return bytes + 2;
-    }
-    const front = this.pending[0];
-    if (front && !front.gap && !front.skipped && front.cmd.reply === Reply.Stats && (word === 'STAT' || word === 'ITEM' || word === 'key=' || word.startsWith('key='))) {
-      front.rows++;
-      return 0;
     }
     this.reply(word, t);
     return 0;

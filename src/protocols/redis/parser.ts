@@ -120,8 +120,8 @@ export class RedisParser implements ConnectionParser {
   /** Chunks went missing: neither side's framing nor the pairing can be trusted; pending commands end as lost. */
   private chunksLost(timeNs: number): void {
     if (this.absorbing) this.endAbsorbing();
-    this.commands.loseFraming();
-    this.replies.loseFraming();
+    this.commands.loseFraming(false);
+    this.replies.loseFraming(false);
     this.absorbing = false;
     for (const h of this.held) this.op(h.p, h.p.startNs, undefined, 'lost');
     this.held = [];

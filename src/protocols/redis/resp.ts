@@ -188,12 +188,15 @@ export class RespDecoder {
     this.loseFraming();
   }
 
-  /** Give up on the current value (a chunk went missing); bytes are ignored until resync(). */
-  loseFraming(): void {
+  /**
+   * Give up on the current value; bytes are ignored until resync(). `counted`:
+   * false when chunks went missing (the platform counts those; nothing here was garbage).
+   */
+  loseFraming(counted = true): void {
     if (this.lost) return;
     const partial = this.inMsg ? this.msg : undefined;
     this.lost = true;
-    this.unparsed++;
+    if (counted) this.unparsed++;
     this.reset();
     this.onLost(partial);
   }

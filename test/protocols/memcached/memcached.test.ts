@@ -119,9 +119,12 @@ describe('memcached (text protocol)', () => {
       const { ops, parser } = replay(memcached, proxy.connection(0), side);
       assert.deepEqual(countByName(ops, true), { set: 3, get: 8, stats: 2 }, side);
       assert.ok(ops.every((o) => !o.incomplete && !o.errorType));
-      // The two-value gets lose the second VALUE line in a hole: their row count is unknown, not guessed.
-      assert.deepEqual(ops.filter((o) => o.operation === 'get').map((o) => o.attributes['db.response.returned_rows']), [undefined, undefined, undefined, 1, 1, 1, 0, 0]);
-      assert.ok(parser.stats.unparsed >= 3);
+      // A two-value get whose second VALUE line fell into a hole (where the reads
+      // were cut decides) has an unknown row count, never a wrong one.
+      const rows = ops.filter((o) => o.operation === 'get').map((o) => o.attributes['db.response.returned_rows']);
+      assert.ok(rows.slice(0, 3).every((r) => r === undefined || r === 2), JSON.stringify(rows));
+      assert.deepEqual(rows.slice(3), [1, 1, 1, 0, 0]);
+      assert.ok(parser.stats.unparsed >= rows.slice(0, 3).filter((r) => r === undefined).length);
       assert.equal(parser.stats.orphanResponses, 0);
     }
   });
