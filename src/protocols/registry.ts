@@ -3,9 +3,11 @@
 // one line here.
 import type { ProtocolModule } from './module.js';
 import { memcached } from './memcached/index.js';
+import { postgresql } from './postgresql/index.js';
 import { redis } from './redis/index.js';
 
 export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
+  postgresql,
   redis,
   memcached,
 ];
