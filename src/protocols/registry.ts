@@ -2,8 +2,12 @@
 // most specific first). Adding a protocol: its folder under src/protocols/ and
 // one line here.
 import type { ProtocolModule } from './module.js';
+import { memcached } from './memcached/index.js';
 import { postgresql } from './postgresql/index.js';
+import { redis } from './redis/index.js';
 
 export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
   postgresql,
+  redis,
+  memcached,
 ];
