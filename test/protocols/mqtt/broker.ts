@@ -1,0 +1,39 @@
+// A throwaway mosquitto on a free loopback port (config in a mkdtemp).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChild, waitFor } from '../../helpers/process.js';
+import { freePort } from '../nats/support.js';
+
+export interface Broker {
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** `extra`: more mosquitto.conf lines (per-listener auth, …). */
+export async function startMosquitto(extra = ''): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), 'waggle-mqtt-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extra}`);
+  const child = startChild('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('connect', () => (s.destroy(), resolve(true)));
+        s.on('error', () => resolve(false));
+      }),
+    10_000,
+    50,
+  );
+  return {
+    port,
+    dir,
+    async stop() {
+      await child.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
