@@ -1,7 +1,9 @@
 // Every protocol module the stream platform knows, in detection order (the
 // most specific first). Adding a protocol: its folder under src/protocols/ and
 // one line here.
+import { amqp } from './amqp/index.js';
 import type { ProtocolModule } from './module.js';
+import { mqtt } from './mqtt/index.js';
 import { nats } from './nats/index.js';
 
-export const PROTOCOL_MODULES: readonly ProtocolModule[] = [nats];
+export const PROTOCOL_MODULES: readonly ProtocolModule[] = [nats, mqtt, amqp];

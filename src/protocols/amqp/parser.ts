@@ -71,8 +71,10 @@ export class AmqpParser implements ConnectionParser {
   private finish(op: Operation): void {
     if (this.role === 'client') return this.emit(op);
     if (op.errorType === undefined) return;
+    // The broker's refusal, not a message it sent or consumed: no operation type.
     const { spanKind: _kind, ...rest } = op;
-    this.emit({ ...rest, role: 'server' });
+    const { 'messaging.operation.type': _type, ...attributes } = op.attributes;
+    this.emit({ ...rest, attributes, role: 'server' });
   }
 
   private channel(id: number): Channel | undefined {

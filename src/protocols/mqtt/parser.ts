@@ -119,8 +119,10 @@ export class MqttParser implements ConnectionParser {
   private finish(op: Operation): void {
     if (this.role === 'client') return this.emit(op);
     if (op.errorType === undefined) return;
+    // The broker's refusal, not a message it sent or consumed: no operation type.
     const { spanKind: _kind, ...rest } = op;
-    this.emit({ ...rest, role: 'server' });
+    const { 'messaging.operation.type': _type, ...attributes } = op.attributes;
+    this.emit({ ...rest, attributes, role: 'server' });
   }
 
   private op(name: string, type: 'send' | 'process' | undefined, destination: string | undefined, bodySize?: number): Operation {
