@@ -7,8 +7,10 @@ import type { Endpoint } from './exchange.js';
 export type Direction = 'in' | 'out';
 
 export interface StreamChunk {
-  /** Stable for the connection's life (the kernel's struct sock address, hex). */
+  /** Stable for the connection's life: `socket:[inode]`, as Exchange.connectionId and /proc/PID/fd name it. */
   connectionId: string;
+  /** The socket's inode number. */
+  socketInode: number;
   pid: number;
   tid: number;
   direction: Direction;
@@ -33,4 +35,14 @@ export interface StreamChunk {
   /** This process's end and the other end. */
   local: Endpoint;
   remote: Endpoint;
+}
+
+/** The connection closed: every chunk of it came before this. */
+export interface StreamEnd {
+  connectionId: string;
+  socketInode: number;
+  /** Kernel monotonic nanoseconds. */
+  timeNs: number;
+  /** Chunks lost after the last one delivered. */
+  lost: number;
 }

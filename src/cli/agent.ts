@@ -11,6 +11,7 @@ import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry } from '../telemetry/index.js';
+import { createProtocolStreams } from './protocol-streams.js';
 import { type HealthSampler, startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
@@ -124,8 +125,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
     let unidentified = 0;
     let capture: SocketCapture | undefined;
+    // Operations of the protocol modules (PostgreSQL, Redis, …); telemetry for them lands with issue 9.
+    const streams = createProtocolStreams(config, () => undefined, (e) => log.warn({ err: e }, 'protocol stream error'));
+    closers.push(() => streams.close());
     try {
       capture = await startHttpFeature(config, {
+        ...streams.hooks,
         onExchange: (exchange) => {
           const identity = discovery.identity(exchange.pid);
           if (identity) telemetry.handleExchange(exchange, identity);
@@ -137,6 +142,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => attached.close());
       board.up('http');
       registerCaptureMetrics(self, attached, () => unidentified);
+      streams.attach(attached, self);
       registerBpfProgramMetrics(self, attached);
       discovery.on('added', (proc) => attached.watch(proc.pid));
       discovery.on('removed', (pid) => attached.unwatch(pid));
