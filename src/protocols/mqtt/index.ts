@@ -20,9 +20,12 @@ function isConnect(b: Uint8Array): boolean {
 export function detectMqtt({ chunk, localPort, remotePort }: DetectInput): Role | undefined {
   const out = chunk.direction === 'out';
   if (isConnect(chunk.head)) return out ? 'client' : 'server';
-  // Joined midway (or the CONNECT lost): well-formed packets on the MQTT port.
+  // On the MQTT port: well-formed packets, or the start of one. mqtt.js writes
+  // a CONNECT as one writev of ~10 iovecs (0x10, the length, "\0\x04", "MQTT",
+  // …) which the kernel streams as ~10 chunks: none is recognisable alone, so
+  // off this port such a client is not detected. Joined midway, likewise.
   const role: Role | undefined = remotePort === MQTT_PORT ? 'client' : localPort === MQTT_PORT ? 'server' : undefined;
-  if (role === undefined || chunk.head.length < 2 || !chainFrom(chunk.head, 0, true)) return undefined;
+  if (role === undefined || chunk.head.length === 0 || !chainFrom(chunk.head, 0, true)) return undefined;
   return role;
 }
 

@@ -12,10 +12,10 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** `extra`: more mosquitto.conf lines (per-listener auth, …). */
-export async function startMosquitto(extra = ''): Promise<Broker> {
+/** `extra`: more mosquitto.conf lines (per-listener auth, …); `port`: a fixed one (default: a free one). */
+export async function startMosquitto(extra = '', fixedPort?: number): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-mqtt-'));
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extra}`);
   const child = startChild('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
   await waitFor(
