@@ -4,6 +4,7 @@
 // next expected sequence number (holes become StreamChunk.lost).
 import { type Btf, offsetOf } from '../ebpf/index.js';
 import { formatAddress } from './address.js';
+import type { Endpoint } from './exchange.js';
 import type { StreamChunk, StreamEnd } from './stream.js';
 
 const FIELDS = ['ts', 'sk', 'bytes', 'seq', 'pid', 'tid', 'ino', 'head_len', 'tail_len', 'kind', 'dir', 't', 'data'] as const;
@@ -18,6 +19,9 @@ const CONNECTIONS_LIMIT = 16384;
 
 interface ConnectionEntry {
   id: string;
+  /** Formatted once per connection: the tuple does not change. */
+  local: Endpoint;
+  remote: Endpoint;
   /** The kernel's map key (struct sock address), for verdicts. */
   key: Buffer;
   nextSeq: number;
@@ -52,7 +56,7 @@ export class StreamDecoder {
     const kind = buf[off + a.kind]!;
     const ino = u32(buf, off + a.ino);
     const seq = u32(buf, off + a.seq);
-    const entry = this.#entry(ino, buf, off + a.sk);
+    const entry = this.#entry(ino, buf, off);
     const lost = Math.max(0, seq - entry.nextSeq);
     if (kind === KIND_CLOSE) {
       this.#connections.delete(ino);
@@ -67,7 +71,6 @@ export class StreamDecoder {
     const tailLen = u16(buf, off + a.tail_len);
     if (a.data + headLen + tailLen > len) return `stream record of ${len} bytes cannot hold ${headLen} + ${tailLen} captured bytes`;
     entry.nextSeq = seq + 1;
-    const family = u16(buf, off + a.family);
     const data = off + a.data;
     chunk.connectionId = entry.id;
     chunk.socketInode = ino;
@@ -79,18 +82,24 @@ export class StreamDecoder {
     chunk.head = buf.subarray(data, data + headLen);
     chunk.tail = tailLen ? buf.subarray(data + headLen, data + headLen + tailLen) : EMPTY;
     chunk.lost = lost;
-    chunk.local.address = formatAddress(family, buf, off + a.laddr);
-    chunk.local.port = u16(buf, off + a.lport);
-    chunk.remote.address = formatAddress(family, buf, off + a.raddr);
-    chunk.remote.port = u16(buf, off + a.rport);
+    chunk.local = entry.local;
+    chunk.remote = entry.remote;
     return 'chunk';
   }
 
-  #entry(ino: number, buf: Buffer, keyAt: number): ConnectionEntry {
+  #entry(ino: number, buf: Buffer, off: number): ConnectionEntry {
     let entry = this.#connections.get(ino);
     if (entry === undefined) {
       if (this.#connections.size >= CONNECTIONS_LIMIT) this.#connections.clear();
-      entry = { id: `socket:[${ino}]`, key: Buffer.from(buf.subarray(keyAt, keyAt + 8)), nextSeq: 0 };
+      const a = this.#at;
+      const family = u16(buf, off + a.family);
+      entry = {
+        id: `socket:[${ino}]`,
+        key: Buffer.from(buf.subarray(off + a.sk, off + a.sk + 8)),
+        nextSeq: 0,
+        local: { address: formatAddress(family, buf, off + a.laddr), port: u16(buf, off + a.lport) },
+        remote: { address: formatAddress(family, buf, off + a.raddr), port: u16(buf, off + a.rport) },
+      };
       this.#connections.set(ino, entry);
     }
     return entry;

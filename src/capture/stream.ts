@@ -32,7 +32,7 @@ export interface StreamChunk {
    * Non-zero: the byte stream has a hole here; parsers resynchronise.
    */
   lost: number;
-  /** This process's end and the other end. */
+  /** This process's end and the other end (shared by the connection's chunks: do not modify). */
   local: Endpoint;
   remote: Endpoint;
 }
