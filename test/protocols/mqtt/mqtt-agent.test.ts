@@ -1,6 +1,8 @@
 // End to end: the real agent watching real MQTT publishers (mqtt.js, 3.1.1
 // QoS 1 and 5 QoS 2) and a mosquitto_sub (their kernel-captured reads and
-// writes → the stream platform → this module): exact operation counts.
+// writes → the stream platform → this module → telemetry): 2 × N publishes →
+// exactly N per topic in messaging_client_sent_messages_total and as producer
+// spans; 2N deliveries → exactly 2N consumed and consumer spans.
 //
 // The broker listens on MQTT's port, 1883: mqtt.js writes its CONNECT as one
 // writev of ~10 small iovecs (0x10, the length, "\0\x04", "MQTT", …), which
@@ -14,6 +16,10 @@ import { type Child, startChild, waitFor, within } from '../../helpers/process.j
 import { MQTT_PUBLISHER } from '../nats/agent-programs.js';
 import { MQTT_PORT } from '../../../src/protocols/mqtt/index.js';
 import { type Broker, startMosquitto } from './broker.js';
+import { spanCounts } from '../nats/support.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const N = 150;
 
@@ -23,17 +29,19 @@ describe('waggle run: MQTT publishes and deliveries, exactly', { timeout: 120_00
   let p5: Child;
   let sub: Child;
   let agent: AgentProcess;
+  let dir: string;
   before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'waggle-mqtt-e2e-'));
     broker = await startMosquitto('', MQTT_PORT);
     const url = `mqtt://127.0.0.1:${broker.port}`;
-    const opts = { cwd: packageRoot };
-    p4 = startChild(process.execPath, ['-e', MQTT_PUBLISHER, url, 'sensors/a', String(N), '1', '4'], opts);
-    p5 = startChild(process.execPath, ['-e', MQTT_PUBLISHER, url, 'sensors/b', String(N), '2', '5'], opts);
+    const opts = (service: string) => ({ cwd: packageRoot, env: { ...process.env, OTEL_SERVICE_NAME: service } });
+    p4 = startChild(process.execPath, ['-e', MQTT_PUBLISHER, url, 'sensors/a', String(N), '1', '4'], opts('pub-311'));
+    p5 = startChild(process.execPath, ['-e', MQTT_PUBLISHER, url, 'sensors/b', String(N), '2', '5'], opts('pub-5'));
     await p4.waitForOutput('ready');
     await p5.waitForOutput('ready');
     // mosquitto_sub's first bytes (its CONNECT) come after the agent watches it: started by a shell that waits.
     sub = startChild('sh', ['-c', `read go; exec mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'sensors/#' -q 2 -C ${2 * N}`]);
-    agent = await startAgentProcess(['--pid', `${p4.pid},${p5.pid},${sub.pid}`]);
+    agent = await startAgentProcess(['--pid', `${p4.pid},${p5.pid},${sub.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
   });
   after(async () => {
     p4?.kill();
@@ -41,6 +49,7 @@ describe('waggle run: MQTT publishes and deliveries, exactly', { timeout: 120_00
     sub?.kill();
     await agent?.stop();
     await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it(`2 × ${N} publishes → 2 × ${N} producer and 2 × ${N} consumer operations`, async (t) => {
@@ -63,8 +72,30 @@ describe('waggle run: MQTT publishes and deliveries, exactly', { timeout: 120_00
       lost: await agent.value('waggle_protocol_chunks_lost_total', { protocol: 'mqtt' }),
     };
     t.diagnostic(JSON.stringify(figures));
-    const text = await agent.metrics();
-    t.diagnostic(text.split('\n').filter((l) => /^waggle_stream_/.test(l)).join(' | '));
     assert.deepEqual(figures, { operations: expected, connections: 3, incomplete: 0, unparsed: 0, lost: 0 });
+    const sent = async (service: string, topic: string) => agent.value('messaging_client_sent_messages_total', { service_name: service, messaging_system: 'mqtt', messaging_operation_name: 'publish', messaging_destination_name: topic });
+    const consumed = async (topic: string) => agent.value('messaging_client_consumed_messages_total', { service_name: 'mosquitto_sub', messaging_system: 'mqtt', messaging_destination_name: topic });
+    const counts = {
+      sentA: await sent('pub-311', 'sensors/a'),
+      sentB: await sent('pub-5', 'sensors/b'),
+      consumedA: await consumed('sensors/a'),
+      consumedB: await consumed('sensors/b'),
+      allSent: await agent.value('messaging_client_sent_messages_total'),
+      allConsumed: await agent.value('messaging_client_consumed_messages_total'),
+    };
+    t.diagnostic(JSON.stringify(counts));
+    assert.deepEqual(counts, { sentA: N, sentB: N, consumedA: N, consumedB: N, allSent: 2 * N, allConsumed: 2 * N });
+    await agent.stop();
+    const spans = spanCounts(readFileSync(join(dir, 'spans.jsonl'), 'utf8'), 'mqtt');
+    assert.deepEqual(spans, {
+      'producer publish sensors/a @pub-311': N,
+      'producer publish sensors/b @pub-5': N,
+      'consumer publish sensors/a @mosquitto_sub': N,
+      'consumer publish sensors/b @mosquitto_sub': N,
+      'client connect @pub-311': 1,
+      'client connect @pub-5': 1,
+      'client connect @mosquitto_sub': 1,
+      'client subscribe sensors/# @mosquitto_sub': 1,
+    });
   });
 });

@@ -8,6 +8,7 @@ const [url, subject, n] = process.argv.slice(1);
 process.stdout.write('ready\n');
 process.stdin.once('data', async () => {
   const nc = await connect({ servers: url, reconnect: false });
+  await new Promise((r) => setTimeout(r, 300)); // the agent's verdict settles (see MQTT_PUBLISHER)
   // One publish per write (flushed), as a request handler publishing one event does.
   for (let i = 0; i < Number(n); i++) { nc.publish(subject, Buffer.from('event ' + i)); await nc.flush(); }
   await nc.close();

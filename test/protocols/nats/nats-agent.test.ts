@@ -1,13 +1,18 @@
 // End to end: the real agent watching a real nats.js publisher and subscriber
 // (their kernel-captured reads and writes → the stream platform → this
-// module): N publishes and N deliveries → exactly 2N NATS operations.
+// module → telemetry): N publishes → exactly N in
+// messaging_client_sent_messages_total and N producer spans; N deliveries →
+// exactly N consumed and N consumer spans.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../../src/paths.js';
 import { type AgentProcess, startAgentProcess } from '../../helpers/agent.js';
 import { type Child, startChild, waitFor, within } from '../../helpers/process.js';
 import { NATS_PUBLISHER, NATS_SUBSCRIBER } from './agent-programs.js';
-import { freePort } from './support.js';
+import { freePort, spanCounts } from './support.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const N = 200;
 
@@ -16,7 +21,9 @@ describe('waggle run: NATS publishes and deliveries, exactly', { timeout: 120_00
   let pub: Child;
   let sub: Child;
   let agent: AgentProcess;
+  let dir: string;
   before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'waggle-nats-e2e-'));
     const port = await freePort();
     server = startChild('nats-server', ['-a', '127.0.0.1', '-p', String(port)]);
     await waitFor(() => /Server is ready/.test(server.errors()), 10_000);
@@ -26,13 +33,14 @@ describe('waggle run: NATS publishes and deliveries, exactly', { timeout: 120_00
     sub = startChild(process.execPath, ['-e', NATS_SUBSCRIBER, url, 'orders.created', String(N)], { ...opts, env: { ...process.env, OTEL_SERVICE_NAME: 'nats-sub' } });
     await pub.waitForOutput('ready');
     await sub.waitForOutput('ready');
-    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid}`]);
+    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
   });
   after(async () => {
     pub?.kill();
     sub?.kill();
     await agent?.stop();
     await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it(`${N} publishes → ${N} producer and ${N} consumer operations`, async (t) => {
@@ -51,5 +59,17 @@ describe('waggle run: NATS publishes and deliveries, exactly', { timeout: 120_00
     };
     t.diagnostic(JSON.stringify(figures));
     assert.deepEqual(figures, { operations: 2 * N, connections: 2, unparsed: 0, lost: 0 });
+    const labels = { messaging_system: 'nats', messaging_destination_name: 'orders.created' };
+    const sent = await agent.value('messaging_client_sent_messages_total', { ...labels, service_name: 'nats-pub', messaging_operation_name: 'PUB' });
+    const consumed = await agent.value('messaging_client_consumed_messages_total', { ...labels, service_name: 'nats-sub', messaging_operation_name: 'MSG' });
+    const allSent = await agent.value('messaging_client_sent_messages_total');
+    const allConsumed = await agent.value('messaging_client_consumed_messages_total');
+    t.diagnostic(`sent ${sent} consumed ${consumed}`);
+    assert.deepEqual({ sent, consumed, allSent, allConsumed }, { sent: N, consumed: N, allSent: N, allConsumed: N });
+    await agent.stop();
+    assert.deepEqual(spanCounts(readFileSync(join(dir, 'spans.jsonl'), 'utf8'), 'nats'), {
+      'producer PUB orders.created @nats-pub': N,
+      'consumer MSG orders.created @nats-sub': N,
+    });
   });
 });

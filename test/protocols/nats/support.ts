@@ -35,3 +35,16 @@ export function tally(ops: readonly Operation[]): Record<string, number> {
   }
   return out;
 }
+
+/** Spans of a --spans-file (JSON lines) as [kind, name, service.name, messaging.destination.name] counts. */
+export function spanCounts(text: string, system: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const s = JSON.parse(line) as { kind: string; name: string; attributes: Record<string, unknown>; resource: Record<string, unknown> };
+    if (s.attributes['messaging.system'] !== system) continue;
+    const key = `${s.kind} ${s.name} @${String(s.resource['service.name'])}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
