@@ -65,3 +65,24 @@ process.stdin.once('data', async () => {
   process.exit(0);
 });
 `;
+
+export const AMQP_CONSUMER = String.raw`
+const amqplib = require('amqplib');
+const [url, queue, n] = process.argv.slice(1);
+process.stdout.write('ready\n');
+process.stdin.once('data', async () => {
+  const c = await amqplib.connect(url);
+  const ch = await c.createChannel();
+  await ch.assertQueue(queue);
+  let got = 0;
+  await ch.consume(queue, async (m) => {
+    ch.ack(m);
+    if (++got === Number(n)) {
+      await c.close();
+      process.stdout.write('done\n');
+      process.exit(0);
+    }
+  });
+  process.stdout.write('consuming\n');
+});
+`;
