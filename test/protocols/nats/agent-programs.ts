@@ -8,7 +8,7 @@ const [url, subject, n] = process.argv.slice(1);
 process.stdout.write('ready\n');
 process.stdin.once('data', async () => {
   const nc = await connect({ servers: url, reconnect: false });
-  await new Promise((r) => setTimeout(r, 300)); // the agent's verdict settles (see MQTT_PUBLISHER)
+
   // One publish per write (flushed), as a request handler publishing one event does.
   for (let i = 0; i < Number(n); i++) { nc.publish(subject, Buffer.from('event ' + i)); await nc.flush(); }
   await nc.close();
@@ -39,9 +39,6 @@ const [url, topic, n, qos, version] = process.argv.slice(1);
 process.stdout.write('ready\n');
 process.stdin.once('data', async () => {
   const c = await mqtt.connectAsync(url, { protocolVersion: Number(version), reconnectPeriod: 0 });
-  // Until the agent's verdict on a new connection reaches the kernel, the
-  // kernel skips its chunks (counted as lost): publish once it has settled.
-  await new Promise((r) => setTimeout(r, 300));
   for (let i = 0; i < Number(n); i++) await c.publishAsync(topic, 'event ' + i, { qos: Number(qos) });
   await c.endAsync();
   process.stdout.write('done\n');
@@ -57,7 +54,7 @@ process.stdin.once('data', async () => {
   const c = await amqplib.connect(url);
   const ch = await c.createConfirmChannel();
   await ch.assertQueue(queue);
-  await new Promise((r) => setTimeout(r, 300)); // the agent's verdict settles (see MQTT_PUBLISHER)
+
   // Confirmed one by one: each publish its own write.
   for (let i = 0; i < Number(n); i++) { ch.sendToQueue(queue, Buffer.from('event ' + i)); await ch.waitForConfirms(); }
   await c.close();
