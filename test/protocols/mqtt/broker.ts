@@ -8,6 +8,7 @@ import { freePort } from '../nats/support.js';
 
 export interface Broker {
   port: number;
+  pid: number;
   dir: string;
   stop(): Promise<void>;
 }
@@ -30,6 +31,7 @@ export async function startMosquitto(extra = '', fixedPort?: number): Promise<Br
   );
   return {
     port,
+    pid: child.pid,
     dir,
     async stop() {
       await child.stop();

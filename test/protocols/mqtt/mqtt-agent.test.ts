@@ -2,7 +2,9 @@
 // QoS 1 and 5 QoS 2) and a mosquitto_sub (their kernel-captured reads and
 // writes → the stream platform → this module → telemetry): 2 × N publishes →
 // exactly N per topic in messaging_client_sent_messages_total and as producer
-// spans; 2N deliveries → exactly 2N consumed and consumer spans.
+// spans; 2N deliveries → exactly 2N consumed and consumer spans. mosquitto is
+// watched too: the broker's side frames its 1-byte header reads and emits
+// nothing per message (README.md), so the counts stay the clients'.
 //
 // The broker listens on MQTT's port, 1883: mqtt.js writes its CONNECT as one
 // writev of ~10 small iovecs (0x10, the length, "\0\x04", "MQTT", …), which
@@ -41,7 +43,7 @@ describe('waggle run: MQTT publishes and deliveries, exactly', { timeout: 120_00
     await p5.waitForOutput('ready');
     // mosquitto_sub's first bytes (its CONNECT) come after the agent watches it: started by a shell that waits.
     sub = startChild('sh', ['-c', `read go; exec mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'sensors/#' -q 2 -C ${2 * N}`]);
-    agent = await startAgentProcess(['--pid', `${p4.pid},${p5.pid},${sub.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
+    agent = await startAgentProcess(['--pid', `${p4.pid},${p5.pid},${sub.pid},${broker.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
   });
   after(async () => {
     p4?.kill();
@@ -67,12 +69,13 @@ describe('waggle run: MQTT publishes and deliveries, exactly', { timeout: 120_00
     const figures = {
       operations: await ops(),
       connections: await agent.value('waggle_protocol_connections_total', { protocol: 'mqtt' }),
+      orphans: await agent.value('waggle_protocol_orphan_responses_total', { protocol: 'mqtt' }),
       incomplete: await agent.value('waggle_protocol_incomplete_total', { protocol: 'mqtt' }),
       unparsed: await agent.value('waggle_protocol_unparsed_total', { protocol: 'mqtt' }),
       lost: await agent.value('waggle_protocol_chunks_lost_total', { protocol: 'mqtt' }),
     };
     t.diagnostic(JSON.stringify(figures));
-    assert.deepEqual(figures, { operations: expected, connections: 3, incomplete: 0, unparsed: 0, lost: 0 });
+    assert.deepEqual(figures, { operations: expected, connections: 6, orphans: 0, incomplete: 0, unparsed: 0, lost: 0 });
     const sent = async (service: string, topic: string) => agent.value('messaging_client_sent_messages_total', { service_name: service, messaging_system: 'mqtt', messaging_operation_name: 'publish', messaging_destination_name: topic });
     const consumed = async (topic: string) => agent.value('messaging_client_consumed_messages_total', { service_name: 'mosquitto_sub', messaging_system: 'mqtt', messaging_destination_name: topic });
     const counts = {

@@ -2,7 +2,8 @@
 // (their kernel-captured reads and writes → the stream platform → this
 // module → telemetry): N publishes → exactly N in
 // messaging_client_sent_messages_total and N producer spans; N deliveries →
-// exactly N consumed and N consumer spans.
+// exactly N consumed and N consumer spans. nats-server is watched too: the
+// broker's side emits nothing per message (README.md).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../../src/paths.js';
@@ -33,7 +34,7 @@ describe('waggle run: NATS publishes and deliveries, exactly', { timeout: 120_00
     sub = startChild(process.execPath, ['-e', NATS_SUBSCRIBER, url, 'orders.created', String(N)], { ...opts, env: { ...process.env, OTEL_SERVICE_NAME: 'nats-sub' } });
     await pub.waitForOutput('ready');
     await sub.waitForOutput('ready');
-    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
+    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid},${server.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
   });
   after(async () => {
     pub?.kill();
@@ -58,7 +59,7 @@ describe('waggle run: NATS publishes and deliveries, exactly', { timeout: 120_00
       lost: await agent.value('waggle_protocol_chunks_lost_total', { protocol: 'nats' }),
     };
     t.diagnostic(JSON.stringify(figures));
-    assert.deepEqual(figures, { operations: 2 * N, connections: 2, unparsed: 0, lost: 0 });
+    assert.deepEqual(figures, { operations: 2 * N, connections: 4, unparsed: 0, lost: 0 });
     const labels = { messaging_system: 'nats', messaging_destination_name: 'orders.created' };
     const sent = await agent.value('messaging_client_sent_messages_total', { ...labels, service_name: 'nats-pub', messaging_operation_name: 'PUB' });
     const consumed = await agent.value('messaging_client_consumed_messages_total', { ...labels, service_name: 'nats-sub', messaging_operation_name: 'MSG' });
