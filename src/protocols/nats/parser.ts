@@ -90,7 +90,7 @@ export class NatsParser implements ConnectionParser {
     switch (verb) {
       case 'PUB':
       case 'HPUB': {
-        const f = line.split(' ').filter(Boolean);
+        const f = line.split(/[ \t]+/).filter(Boolean);
         // PUB subject [reply] size; HPUB subject [reply] hdrsize totalsize
         const isH = verb === 'HPUB';
         const n = f.length - 1;
@@ -125,7 +125,7 @@ export class NatsParser implements ConnectionParser {
       case 'MSG':
       case 'HMSG': {
         // MSG subject sid [reply] size; HMSG subject sid [reply] hdrsize totalsize
-        const f = line.split(' ').filter(Boolean);
+        const f = line.split(/[ \t]+/).filter(Boolean);
         const isH = verb === 'HMSG';
         const n = f.length - 1;
         if (n < (isH ? 4 : 3) || n > (isH ? 5 : 4)) return this.bad();
