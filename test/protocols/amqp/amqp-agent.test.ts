@@ -2,7 +2,8 @@
 // channel) and consumer against a real RabbitMQ (kernel-captured reads and
 // writes → the stream platform → this module → telemetry): N publishes →
 // exactly N in messaging_client_sent_messages_total and N producer spans; N
-// deliveries → exactly N consumed and N consumer spans.
+// deliveries → exactly N consumed and N consumer spans. The broker (beam.smp)
+// is watched too: its side emits nothing per message (README.md).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,9 @@ describe('waggle run: AMQP publishes and deliveries, exactly', { timeout: 180_00
     sub = startChild(process.execPath, ['-e', AMQP_CONSUMER, url, 'jobs', String(N)], opts('amqp-sub'));
     await pub.waitForOutput('ready');
     await sub.waitForOutput('ready');
-    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid}`, '--spans-file', join(dir, 'spans.jsonl')]);
+    const beam = rabbit.beamPid();
+    assert.ok(beam !== undefined, 'the broker runs');
+    agent = await startAgentProcess(['--pid', `${pub.pid},${sub.pid},${beam}`, '--spans-file', join(dir, 'spans.jsonl')]);
   });
   after(async () => {
     pub?.kill();
@@ -58,11 +61,12 @@ describe('waggle run: AMQP publishes and deliveries, exactly', { timeout: 180_00
       allSent: await agent.value('messaging_client_sent_messages_total'),
       allConsumed: await agent.value('messaging_client_consumed_messages_total'),
       connections: await agent.value('waggle_protocol_connections_total', { protocol: 'amqp' }),
+      orphans: await agent.value('waggle_protocol_orphan_responses_total', { protocol: 'amqp' }),
       unparsed: await agent.value('waggle_protocol_unparsed_total', { protocol: 'amqp' }),
       lost: await agent.value('waggle_protocol_chunks_lost_total', { protocol: 'amqp' }),
     };
     t.diagnostic(JSON.stringify(figures));
-    assert.deepEqual(figures, { sent: N, consumed: N, allSent: N, allConsumed: N, connections: 2, unparsed: 0, lost: 0 });
+    assert.deepEqual(figures, { sent: N, consumed: N, allSent: N, allConsumed: N, connections: 4, orphans: 0, unparsed: 0, lost: 0 });
     await agent.stop();
     assert.deepEqual(spanCounts(readFileSync(join(dir, 'spans.jsonl'), 'utf8'), 'rabbitmq'), {
       'client queue.declare jobs @amqp-pub': 1,

@@ -13,6 +13,8 @@ import { freePort } from '../nats/support.js';
 export interface Rabbit {
   port: number;
   node: string;
+  /** The Erlang VM (beam.smp) that holds the broker's sockets. */
+  beamPid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -81,5 +83,12 @@ export async function startRabbit(tag: string): Promise<Rabbit> {
     await stop();
     throw new Error(`rabbitmq-server did not listen on ${port}: ${String(e)}; ${server.output().slice(-500)} ${server.errors().slice(-500)}`);
   }
-  return { port, node, stop };
+  const beamPid = () => ours(epmdPort).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'latin1').trim().startsWith('beam');
+    } catch {
+      return false;
+    }
+  });
+  return { port, node, stop, beamPid };
 }
