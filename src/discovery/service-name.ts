@@ -165,10 +165,19 @@ function clean(name: string, fallback: string): string {
   return trimmed || fallback;
 }
 
-/** argv[0]'s base name when it is a plain program name (not a rewritten process title). */
+/**
+ * argv[0]'s base name when it is a plain program name: its first word, so that
+ * "redis-server 127.0.0.1:6379" (a title redis writes) is redis-server, while
+ * titles such as "nginx: worker process" are not taken.
+ */
 function invokedAs(argv0: string | undefined): string | undefined {
-  const name = argv0 ? posix.basename(argv0) : '';
-  return /^[A-Za-z0-9_][\w.+-]*$/.test(name) ? name : undefined;
+  if (!argv0) return undefined;
+  const plain = (n: string) => /^[A-Za-z0-9_][\w.+-]*$/.test(n);
+  const whole = posix.basename(argv0);
+  if (plain(whole)) return whole;
+  const space = argv0.indexOf(' ');
+  const first = space > 0 ? posix.basename(argv0.slice(0, space)) : '';
+  return plain(first) ? first : undefined;
 }
 
 /** service.name for a process that did not name itself. */
