@@ -17,7 +17,7 @@ export interface Frame {
   type: number;
   channel: number;
   size: number;
-  /** The payload's first min(size, PREFIX_CAP) bytes, fewer when a hole cut them. */
+  /** The payload's first min(size, PREFIX_CAP) bytes, fewer when a hole cut them (valid during the call: the framer reuses it). */
   prefix: Uint8Array;
 }
 
@@ -67,6 +67,8 @@ export function chainFrom(b: Uint8Array, at: number, openEnd: boolean, budget = 
 
 export class FrameFramer {
   private head = new Uint8Array(8);
+  /** One buffer for every frame's prefix (a frame is handed on before the next starts). */
+  private readonly store = new Uint8Array(PREFIX_CAP);
   private headLen = 0;
   private type = 0;
   private channel = 0;
@@ -146,7 +148,7 @@ export class FrameFramer {
           continue;
         }
         const keep = this.type === FrameType.BODY ? 0 : Math.min(this.size, PREFIX_CAP);
-        this.prefix = new Uint8Array(keep);
+        this.prefix = this.store.subarray(0, keep);
         this.prefixLen = 0;
         this.skip = this.size - keep;
         continue;

@@ -133,6 +133,8 @@ export function chainFrom(b: Uint8Array, at: number, openEnd: boolean, budget = 
 
 export class PacketFramer {
   private head = new Uint8Array(5);
+  /** One buffer for every packet's prefix (a packet is handed on before the next starts). */
+  private readonly store = new Uint8Array(PREFIX_CAP);
   private headLen = 0;
   private header: Header | null = null;
   private prefix: Uint8Array | null = null;
@@ -204,7 +206,7 @@ export class PacketFramer {
           }
           this.header = h;
           this.headLen = 0;
-          this.prefix = new Uint8Array(Math.min(h.remaining, PREFIX_CAP));
+          this.prefix = this.store.subarray(0, Math.min(h.remaining, PREFIX_CAP));
           this.prefixLen = 0;
           break;
         }
