@@ -3,7 +3,7 @@ import type { DetectInput, ProtocolModule, Role } from '../module.js';
 import { chainFrom } from './framing.js';
 import { AmqpParser } from './parser.js';
 
-export { AmqpParser, MESSAGING_SYSTEM, MAX_CHANNELS, MAX_UNCONFIRMED } from './parser.js';
+export { AmqpParser, MESSAGING_SYSTEM, MAX_CHANNELS, MAX_UNCONFIRMED, temporary } from './parser.js';
 export { FrameFramer, FrameType, FRAME_END, PREFIX_CAP, chainFrom } from './framing.js';
 export { replyError } from './methods.js';
 

@@ -136,8 +136,13 @@ export class AmqpParser implements ConnectionParser {
    * routing key, which is then the queue's name.
    */
   private routed(name: string, type: 'send' | 'process' | 'receive', exchange: string | undefined, routingKey: string | undefined): Operation {
-    const op = this.op(name, type, exchange === '' ? routingKey : exchange);
-    if (routingKey !== undefined && routingKey !== '') op.attributes['messaging.rabbitmq.destination.routing_key'] = routingKey;
+    const dest = exchange === '' ? temporary(routingKey) : { name: exchange, temporary: false };
+    const op = this.op(name, type, dest.name);
+    if (dest.temporary) {
+      op.attributes['messaging.destination.temporary'] = true;
+      // The random part would make the routing key unbounded too.
+      if (dest.name !== undefined) op.attributes['messaging.rabbitmq.destination.routing_key'] = dest.name;
+    } else if (routingKey !== undefined && routingKey !== '') op.attributes['messaging.rabbitmq.destination.routing_key'] = routingKey;
     return op;
   }
 
@@ -172,9 +177,10 @@ export class AmqpParser implements ConnectionParser {
       const ch = this.channel(f.channel);
       if (ch === undefined) return;
       a.skip(2);
-      const queue = a.shortstr();
+      const queue = temporary(a.shortstr());
       if (ch.get !== null) this.stats.orphanResponses++;
-      ch.get = this.op('basic.get', 'receive', queue);
+      ch.get = this.op('basic.get', 'receive', queue.name);
+      if (queue.temporary) ch.get.attributes['messaging.destination.temporary'] = true;
       return;
     }
     if (id === M.CONFIRM_SELECT) {
@@ -197,7 +203,7 @@ export class AmqpParser implements ConnectionParser {
       if (ch === undefined) return;
       a.skip(2);
       // Every one of them names its exchange or queue first.
-      const name = a.shortstr();
+      const name = temporary(a.shortstr()).name;
       if (ch.sync !== null) this.finish(ch.sync.op); // nowait: no -ok comes
       ch.sync = { op: this.op(sync.name, undefined, name), ok: sync.ok };
     }
@@ -341,6 +347,18 @@ export class AmqpParser implements ConnectionParser {
     op.errorType = error;
     this.finish(op);
   }
+}
+
+/**
+ * Queue names as bounded destinations: RabbitMQ's direct reply-to
+ * (`amq.rabbitmq.reply-to.<random>`, one per RPC) and server-named queues
+ * (`amq.gen-<random>`) are temporary, named without their random part.
+ */
+export function temporary(queue: string | undefined): { name: string | undefined; temporary: boolean } {
+  if (queue === undefined) return { name: undefined, temporary: false };
+  if (queue.startsWith('amq.rabbitmq.reply-to')) return { name: 'amq.rabbitmq.reply-to', temporary: true };
+  if (queue.startsWith('amq.gen-')) return { name: 'amq.gen', temporary: true };
+  return { name: queue, temporary: false };
 }
 
 /** A content header's body size: class (2), weight (2), body size (8). */

@@ -3,7 +3,7 @@ import type { DetectInput, ProtocolModule, Role } from '../module.js';
 import { startsWithVerb } from './lines.js';
 import { NatsParser } from './parser.js';
 
-export { NatsParser, errorClass, MESSAGING_SYSTEM, MAX_PENDING } from './parser.js';
+export { NatsParser, destination, errorClass, MESSAGING_SYSTEM, MAX_PENDING } from './parser.js';
 export { LineFramer, MAX_LINE, startsWithVerb } from './lines.js';
 
 export const NATS_PORT = 4222;

@@ -30,6 +30,18 @@ export function errorClass(text: string): string {
   return m.length === 0 ? 'err' : m.slice(0, 64);
 }
 
+/**
+ * A subject as a bounded destination: reply inboxes (`_INBOX.<random>…`, one
+ * per request) are "_INBOX", temporary; JetStream acks
+ * (`$JS.ACK.<stream>.<consumer>.<sequence numbers…>`) keep stream and consumer.
+ * Everything else is the subject itself.
+ */
+export function destination(subject: string): { name: string; temporary: boolean } {
+  if (subject.startsWith('_INBOX.')) return { name: '_INBOX', temporary: true };
+  if (subject.startsWith('$JS.ACK.')) return { name: subject.split('.').slice(0, 4).join('.'), temporary: false };
+  return { name: subject, temporary: false };
+}
+
 /** The subject named in a -ERR ('Permissions Violation for Publish to "a.b"'), if any. */
 function errorSubject(text: string): string | undefined {
   const m = /"([^"\s]{1,256})"/.exec(text);
@@ -163,22 +175,24 @@ export class NatsParser implements ConnectionParser {
       return;
     }
     const producer = from === 'client';
+    const dest = destination(subject);
     const op: Operation = {
       family: 'messaging',
       role: 'client',
       spanKind: producer ? 'producer' : 'consumer',
       startNs: this.now,
       endNs: this.now,
-      name: `${verb} ${subject}`,
+      name: `${verb} ${dest.name}`,
       operation: verb,
       attributes: {
         'messaging.system': MESSAGING_SYSTEM,
         'messaging.operation.type': producer ? 'send' : 'process',
         'messaging.operation.name': verb,
-        'messaging.destination.name': subject,
+        'messaging.destination.name': dest.name,
         'messaging.message.body.size': bodySize,
       },
     };
+    if (dest.temporary) op.attributes['messaging.destination.temporary'] = true;
     if (producer && this.verbose) this.expectAck(op);
     else this.emit(op);
   }
@@ -219,7 +233,7 @@ export class NatsParser implements ConnectionParser {
   private standaloneError(line: string): void {
     const attributes: Operation['attributes'] = { 'messaging.system': MESSAGING_SYSTEM, 'messaging.operation.name': 'ERR' };
     const subject = errorSubject(line);
-    if (subject !== undefined) attributes['messaging.destination.name'] = subject;
+    if (subject !== undefined) attributes['messaging.destination.name'] = destination(subject).name;
     this.emit({
       family: 'messaging',
       role: this.role,

@@ -18,6 +18,7 @@ const N = 40; // sendToQueue('orders')
 const E = 10; // publish('events', 'order.created'), routed to 'orders'
 const C = 25; // confirm channel, to 'confirmed'
 const G = 3; // basic.get from 'confirmed'
+const RPC = 4; // requests on direct reply-to
 const WHOLE = 1 << 20;
 const PAYLOAD = 'amqp-payload-never-emitted';
 const make = (role: 'client' | 'server') => amqp.createParser(role);
@@ -87,6 +88,29 @@ describe('amqp: real rabbitmq-server and amqplib', { timeout: 120_000 }, () => {
     // 5: a wrong password
     await assert.rejects(amqplib.connect(`amqp://guest:wrong-s3cret@127.0.0.1:${proxy.port}`));
     await waitFor(() => proxy.connections() === 6, 2000);
+    // 6: an RPC responder; 7: its requester on direct reply-to, plus a server-named queue
+    const sc = await amqplib.connect(url);
+    const sch = await sc.createChannel();
+    await sch.assertQueue('rpc');
+    await sch.consume('rpc', (m) => {
+      sch.sendToQueue(m!.properties.replyTo as string, Buffer.from('pong'));
+      sch.ack(m!);
+    });
+    const qc = await amqplib.connect(url);
+    const qch = await qc.createChannel();
+    let replies = 0;
+    await qch.consume('amq.rabbitmq.reply-to', () => void replies++, { noAck: true });
+    for (let i = 0; i < RPC; i++) {
+      qch.sendToQueue('rpc', Buffer.from('ping'), { replyTo: 'amq.rabbitmq.reply-to' });
+      await waitFor(() => replies === i + 1, 5000);
+    }
+    const { queue } = await qch.assertQueue('', { exclusive: true });
+    assert.match(queue, /^amq\.gen-/);
+    qch.sendToQueue(queue, body);
+    qch.sendToQueue(queue, body);
+    await qc.close();
+    await sc.close();
+    await waitFor(() => proxy.connections() === 8, 2000);
     await sleep(100);
   });
 
@@ -150,7 +174,7 @@ describe('amqp: real rabbitmq-server and amqplib', { timeout: 120_000 }, () => {
   it("the broker's side emits only its refusals: nothing per message", () => {
     const confirm = replay(proxy.connection(2), 'server', make, WHOLE).ops;
     assert.deepEqual(confirm.map((o) => [o.role, o.operation, o.errorType, o.attributes['messaging.operation.type']]), [['server', 'basic.publish', 'no_route', undefined]]);
-    for (const i of [0, 1, 3]) {
+    for (const i of [0, 1, 3, 6, 7]) {
       const { ops, parser } = replay(proxy.connection(i), 'server', make, WHOLE);
       assert.deepEqual(ops, []);
       assert.deepEqual(parser.stats, { unparsed: 0, pendingOverflow: 0, orphanResponses: 0 });
@@ -169,8 +193,20 @@ describe('amqp: real rabbitmq-server and amqplib', { timeout: 120_000 }, () => {
     }
   });
 
+  it('RPC on direct reply-to and a server-named queue: bounded, temporary destinations', () => {
+    const responder = replay(proxy.connection(6), 'client', make, WHOLE).ops;
+    assert.deepEqual(tally(responder), { 'queue.declare rpc': 1, 'basic.consume rpc': 1, 'basic.deliver rpc': RPC, 'basic.publish amq.rabbitmq.reply-to': RPC });
+    const requester = replay(proxy.connection(7), 'client', make, WHOLE).ops;
+    assert.deepEqual(tally(requester), { 'basic.consume amq.rabbitmq.reply-to': 1, 'basic.publish rpc': RPC, 'basic.deliver amq.rabbitmq.reply-to': RPC, 'queue.declare': 1, 'basic.publish amq.gen': 2 });
+    for (const op of [...responder, ...requester].filter((o) => o.operation === 'basic.publish' || o.operation === 'basic.deliver')) {
+      const temp = String(op.attributes['messaging.destination.name']).startsWith('amq.');
+      assert.equal(op.attributes['messaging.destination.temporary'], temp ? true : undefined);
+      if (temp) assert.equal(op.attributes['messaging.rabbitmq.destination.routing_key'], op.attributes['messaging.destination.name']);
+    }
+  });
+
   it('never emits the password or a payload', () => {
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       for (const side of ['client', 'server'] as const) {
         const text = JSON.stringify(replay(proxy.connection(i), side, make).ops);
         assert.ok(!text.includes('s3cret') && !text.includes('guest') && !text.includes(PAYLOAD), text.slice(0, 200));
