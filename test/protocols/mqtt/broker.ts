@@ -13,9 +13,19 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
+/** A fixed port someone else holds would connect the test to a stranger's broker: say so instead. */
+async function mustBeFree(port: number): Promise<void> {
+  const s = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', (e) => reject(new Error(`port ${port} is in use (another broker or test run?): ${String(e)}`)));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+  });
+}
+
 /** `extra`: more mosquitto.conf lines (per-listener auth, …); `port`: a fixed one (default: a free one). */
 export async function startMosquitto(extra = '', fixedPort?: number): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-mqtt-'));
+  if (fixedPort !== undefined) await mustBeFree(fixedPort);
   const port = fixedPort ?? (await freePort());
   writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extra}`);
   const child = startChild('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
