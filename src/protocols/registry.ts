@@ -5,5 +5,11 @@ import { amqp } from './amqp/index.js';
 import type { ProtocolModule } from './module.js';
 import { mqtt } from './mqtt/index.js';
 import { nats } from './nats/index.js';
+import { postgresql } from './postgresql/index.js';
 
-export const PROTOCOL_MODULES: readonly ProtocolModule[] = [nats, mqtt, amqp];
+export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
+  postgresql,
+  nats,
+  mqtt,
+  amqp,
+];
