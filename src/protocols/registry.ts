@@ -2,5 +2,6 @@
 // most specific first). Adding a protocol: its folder under src/protocols/ and
 // one line here.
 import type { ProtocolModule } from './module.js';
+import { mysqlModule } from './mysql/index.js';
 
-export const PROTOCOL_MODULES: readonly ProtocolModule[] = [];
+export const PROTOCOL_MODULES: readonly ProtocolModule[] = [mysqlModule];

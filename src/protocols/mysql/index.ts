@@ -1,0 +1,57 @@
+// MySQL and MariaDB (client/server protocol 10): detection and the module.
+// See README.md for what is emitted from each side and why.
+import type { DetectInput, ProtocolModule, Role } from '../module.js';
+import { parseGreeting } from './handshake.js';
+import { MysqlParser, looksLikeCommand } from './parser.js';
+
+export const MYSQL_PORTS = [3306] as const;
+
+/** A response's first packet as a client reads it midway: a length that fits, a sequence id > 0, an OK/ERR/EOF or column-count byte. */
+function looksLikeResponse(head: Uint8Array, bytes: number): boolean {
+  if (head.length < 5) return false;
+  const len = head[0]! | (head[1]! << 8) | (head[2]! << 16);
+  if (len < 1 || len + 4 > bytes || head[3] === 0) return false;
+  const h = head[4]!;
+  if (h === 0xff) return len >= 3;
+  if (h === 0x00 || h === 0xfe) return len >= 5 && len < 64;
+  return h < 0xfb && len <= 9; // a column count
+}
+
+function isGreetingChunk(head: Uint8Array, bytes: number): boolean {
+  if (head.length < 5 || head[3] !== 0) return false;
+  const len = head[0]! | (head[1]! << 8) | (head[2]! << 16);
+  if (len < 20 || len > 1024 || len + 4 > bytes) return false;
+  return parseGreeting(head.subarray(4, 4 + len)) !== undefined;
+}
+
+export function detectMysql({ chunk, localPort, remotePort }: DetectInput): Role | undefined {
+  const { head, bytes, direction } = chunk;
+  // The server speaks first: its greeting read → the watched process is the client; written → the server.
+  if (isGreetingChunk(head, bytes)) return direction === 'in' ? 'client' : 'server';
+  // Joined midway: packet shapes, and only on MySQL's port.
+  const serverIsRemote = MYSQL_PORTS.includes(remotePort as 3306);
+  const serverIsLocal = MYSQL_PORTS.includes(localPort as 3306);
+  if (!serverIsRemote && !serverIsLocal) return undefined;
+  if (looksLikeCommand(head, bytes)) {
+    if (direction === 'out' && serverIsRemote) return 'client';
+    if (direction === 'in' && serverIsLocal) return 'server';
+  }
+  if (looksLikeResponse(head, bytes)) {
+    if (direction === 'in' && serverIsRemote) return 'client';
+    if (direction === 'out' && serverIsLocal) return 'server';
+  }
+  return undefined;
+}
+
+export const mysqlModule: ProtocolModule = {
+  name: 'mysql',
+  ports: MYSQL_PORTS,
+  detect: (input) => {
+    try {
+      return detectMysql(input);
+    } catch {
+      return undefined;
+    }
+  },
+  createParser: (role) => new MysqlParser(role),
+};
