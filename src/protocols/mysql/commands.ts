@@ -104,7 +104,9 @@ export function terminatorAtEnd(view: Uint8Array): Terminator | undefined {
     const payload = view.subarray(p + 4);
     const h = payload[0];
     if (h === 0xff) {
-      if (len >= 9 && payload[3] === 0x23) return { kind: 'err', code: payload[1]! | (payload[2]! << 8) };
+      const code = payload[1]! | (payload[2]! << 8);
+      // 0xffff: MariaDB's progress report, not an end.
+      if (len >= 9 && payload[3] === 0x23 && code !== 0xffff) return { kind: 'err', code };
       continue;
     }
     if ((h === 0xfe || h === 0x00) && len < 64) {

@@ -290,6 +290,7 @@ export class MysqlParser implements ConnectionParser {
     this.strayEofOk = false;
     op.endNs = p.timeNs;
     if (p.continuation) return; // the rest of a > 16 MB row
+    if (isProgress(d)) return;
     const isTerminator = h === 0xfe && p.length < MAX_PAYLOAD;
     switch (op.state) {
       case 'first':
@@ -474,6 +475,11 @@ export class MysqlParser implements ConnectionParser {
     if (incomplete) op.incomplete = incomplete;
     return op;
   }
+}
+
+/** MariaDB's progress report (CLIENT_PROGRESS): an ERR-shaped packet with code 0xffff, not an error. */
+function isProgress(d: Uint8Array): boolean {
+  return d[0] === 0xff && d[1] === 0xff && d[2] === 0xff;
 }
 
 /** Feeds a chunk's captured head, its hole and its tail to a reader. */

@@ -9,7 +9,7 @@ import { mysqlModule } from '../../../../src/protocols/mysql/index.js';
 import type { MysqlParser } from '../../../../src/protocols/mysql/parser.js';
 import type { ChunkView, Operation } from '../../../../src/protocols/module.js';
 import { freePort } from '../../../helpers/agent.js';
-import { type Child, startChild, waitFor } from '../../../helpers/process.js';
+import { type Child, startChild, waitFor, within } from '../../../helpers/process.js';
 import { type RecordedChunk, toChunks } from '../../helpers/record-proxy.js';
 
 export interface MariaDb {
@@ -57,14 +57,18 @@ export async function startMariaDb(): Promise<MariaDb> {
   };
 }
 
-/** The mysql CLI over TCP (through the proxy's port), as root with no password. */
-export function mysqlCli(port: number, args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('mysql', ['--no-defaults', '-h', '127.0.0.1', '-P', String(port), '--protocol=tcp', '-uroot', ...args], {
-    encoding: 'utf8',
-    input,
-    timeout: 60_000,
+/**
+ * A client program (mysql, mysqladmin) over TCP to `port` as root with no
+ * password. Asynchronous: the recording proxy runs in this process's event loop.
+ */
+export async function runClient(program: 'mysql' | 'mysqladmin', port: number, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = startChild(program, ['--no-defaults', '-h', '127.0.0.1', '-P', String(port), '--protocol=tcp', '-uroot', ...args]);
+  child.proc.stdin?.end(input ?? '');
+  const status = await within(child.exited, 60_000, `${program} to finish`).catch(async (e: unknown) => {
+    await child.stop('SIGKILL');
+    throw e;
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: status.code, stdout: child.output(), stderr: child.errors() };
 }
 
 export interface Replay {
