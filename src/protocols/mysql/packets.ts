@@ -109,6 +109,11 @@ export class PacketReader {
       if (this.remaining === 0) this.finish(timeNs, onPacket);
       return;
     }
+    // The hole runs past this packet: it ends (cut) inside it, and the next header is not captured.
+    if (this.remaining > 0) {
+      this.holed = true;
+      this.finish(timeNs, onPacket);
+    }
     this.synced = false;
   }
 

@@ -129,8 +129,9 @@ export class MysqlParser implements ConnectionParser {
         return;
       }
     }
-    if (!this.responses.synced) {
-      // The server answered everything it was asked before this request, but we could not see how.
+    if (!this.responses.synced || (this.pending.length === 0 && !this.responses.atBoundary)) {
+      // The server answered everything it was asked before this request, but we could not see
+      // how (or it was a response we joined in the middle of): its next response starts afresh.
       this.flushLost();
       this.responses.reset();
     }
