@@ -10,11 +10,13 @@ import type { SocketCapture } from '../capture/index.js';
 import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
-import { HttpTelemetry } from '../telemetry/index.js';
+import { HttpTelemetry, type OperationTelemetry } from '../telemetry/index.js';
+import { createProtocolStreams } from './protocol-streams.js';
 import { type HealthSampler, startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
 import { agentHealthSources } from './agent-health.js';
+import { createOperationTelemetry } from './agent-operations.js';
 import type { AgentConfig } from './config/index.js';
 import {
   FeatureBoard,
@@ -43,6 +45,8 @@ export interface Agent {
   readonly ui: AttachedUi | undefined;
   readonly registry: Registry;
   readonly telemetry: HttpTelemetry;
+  /** Protocol operations → metrics and the same span/request listeners as HTTP. */
+  readonly operations: OperationTelemetry;
   readonly discovery: Discovery;
   /** The socket capture, unless the `http` feature could not start. */
   readonly capture: SocketCapture | undefined;
@@ -87,11 +91,13 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       },
     });
     closers.push(() => telemetry.close());
-    const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, registry });
     const self = new SelfMetrics(registry);
     self.registerHttpTelemetry(telemetry);
+    const operations = createOperationTelemetry(telemetry, self);
+    closers.push(() => operations.close());
+    const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, operations: operations.metrics, registry });
 
-    const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics, resourceAttributes: config.resource_attributes });
+    const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics, operations: operations.metrics, resourceAttributes: config.resource_attributes });
     if (otlp.traces) {
       const traces = otlp.traces;
       telemetry.onSpan((span) => traces.export(span));
@@ -124,8 +130,20 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
     let unidentified = 0;
     let capture: SocketCapture | undefined;
+    // Operations of the protocol modules (PostgreSQL, Redis, …), on the stream platform.
+    const streams = createProtocolStreams(
+      config,
+      (located) => {
+        const identity = discovery.identity(located.pid);
+        if (identity) operations.handle(located, identity);
+        else unidentified++;
+      },
+      (e) => log.warn({ err: e }, 'protocol stream error'),
+    );
+    closers.push(() => streams.close());
     try {
       capture = await startHttpFeature(config, {
+        ...streams.hooks,
         onExchange: (exchange) => {
           const identity = discovery.identity(exchange.pid);
           if (identity) telemetry.handleExchange(exchange, identity);
@@ -137,6 +155,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => attached.close());
       board.up('http');
       registerCaptureMetrics(self, attached, () => unidentified);
+      streams.attach(attached, self);
       registerBpfProgramMetrics(self, attached);
       discovery.on('added', (proc) => attached.watch(proc.pid));
       discovery.on('removed', (pid) => attached.unwatch(pid));
@@ -205,6 +224,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       security,
       registry,
       telemetry,
+      operations,
       discovery,
       capture,
       features: board.list(),

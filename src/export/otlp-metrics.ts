@@ -18,9 +18,11 @@ import {
   type Histogram,
   type HistogramMetricData,
   type PushMetricExporter,
+  type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { HistogramState, HttpMetrics, HttpSeries } from '../telemetry/index.js';
+import type { HistogramState, HttpMetrics, HttpSeries, OperationMetrics, OperationSeries, ServiceIdentity } from '../telemetry/index.js';
+import { OPERATION_METRICS } from '../telemetry/index.js';
 import { semconv as sc } from '../telemetry/index.js';
 import type { OtlpMetricsConfig } from './otlp-config.js';
 import { DISTRO_NAME, DISTRO_VERSION, ResourceCache } from './otlp-resource.js';
@@ -76,6 +78,8 @@ interface Snapshot {
 export interface OtlpMetricsExporterOptions {
   /** The aggregation to export (HttpTelemetry.metrics). */
   metrics: HttpMetrics;
+  /** Protocol operations' aggregation (OperationTelemetry.metrics), when there is one. */
+  operations?: OperationMetrics;
   /** Replaces the official exporter (tests). */
   exporter?: PushMetricExporter;
   /** Cached resources. Default 1000. */
@@ -87,6 +91,9 @@ export interface OtlpMetricsExporterOptions {
 export class OtlpMetricsExporter {
   readonly #config: OtlpMetricsConfig;
   readonly #metrics: HttpMetrics;
+  readonly #operations: OperationMetrics | undefined;
+  /** Last exported counter values (delta temporality only). */
+  readonly #previousValues = new WeakMap<OperationSeries, { value: number; timeMs: number }>();
   readonly #exporter: PushMetricExporter;
   readonly #resources: ResourceCache;
   readonly #delta: boolean;
@@ -102,6 +109,7 @@ export class OtlpMetricsExporter {
   constructor(config: OtlpMetricsConfig, opts: OtlpMetricsExporterOptions) {
     this.#config = config;
     this.#metrics = opts.metrics;
+    this.#operations = opts.operations;
     this.#exporter = opts.exporter ?? createSdkMetricExporter(config);
     this.#resources = new ResourceCache(opts.maxServices ?? 1000, opts.resourceAttributes);
     this.#delta = config.temporality !== 'cumulative';
@@ -144,8 +152,20 @@ export class OtlpMetricsExporter {
     if (this.#closed) return;
     const nowMs = Date.now();
     const batches: ResourceMetrics[] = [];
-    for (const inst of this.#metrics.instances()) {
-      const rm = this.#collect(inst.service, [...inst.series], nowMs);
+    // One ResourceMetrics per instance, HTTP and operation series together.
+    const byInstance = new Map<string, { service: ServiceIdentity; http: HttpSeries[]; operations: OperationSeries[] }>();
+    const entry = (service: ServiceIdentity) => {
+      let e = byInstance.get(service.instanceId);
+      if (e === undefined) {
+        e = { service, http: [], operations: [] };
+        byInstance.set(service.instanceId, e);
+      }
+      return e;
+    };
+    for (const inst of this.#metrics.instances()) entry(inst.service).http.push(...inst.series);
+    if (this.#operations !== undefined) for (const inst of this.#operations.instances()) entry(inst.service).operations.push(...inst.series);
+    for (const e of byInstance.values()) {
+      const rm = this.#collect(e.service, e.http, e.operations, nowMs);
       if (rm !== undefined) batches.push(rm);
     }
     for (let i = 0; i < batches.length; i += EXPORT_CONCURRENCY) {
@@ -153,8 +173,8 @@ export class OtlpMetricsExporter {
     }
   }
 
-  #collect(service: HttpSeries['service'], series: HttpSeries[], nowMs: number): ResourceMetrics | undefined {
-    const metrics: HistogramMetricData[] = [];
+  #collect(service: ServiceIdentity, series: HttpSeries[], operations: OperationSeries[], nowMs: number): ResourceMetrics | undefined {
+    const metrics: MetricData[] = [];
     for (const def of METRICS) {
       const dataPoints: DataPoint<Histogram>[] = [];
       for (const s of series) {
@@ -170,11 +190,42 @@ export class OtlpMetricsExporter {
         dataPoints,
       });
     }
+    for (const def of OPERATION_METRICS) {
+      const list = operations.filter((s) => s.metric === def);
+      if (list.length === 0) continue;
+      const descriptor = { name: def.name, unit: def.unit, description: def.description, valueType: def.instrument === 'histogram' ? ValueType.DOUBLE : ValueType.INT };
+      const aggregationTemporality = this.#delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+      if (def.instrument === 'histogram') {
+        const dataPoints: DataPoint<Histogram>[] = [];
+        for (const s of list) {
+          const point = this.#point(s, s.histogram!, nowMs);
+          if (point !== undefined) dataPoints.push(point);
+        }
+        if (dataPoints.length > 0) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints } satisfies HistogramMetricData);
+        continue;
+      }
+      const dataPoints: DataPoint<number>[] = [];
+      for (const s of list) {
+        const point = this.#sumPoint(s, nowMs);
+        if (point !== undefined) dataPoints.push(point);
+      }
+      if (dataPoints.length > 0) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
+    }
     if (metrics.length === 0) return undefined;
     return { resource: this.#resources.get(service), scopeMetrics: [{ scope: SCOPE, metrics }] };
   }
 
-  #point(s: HttpSeries, h: HistogramState, nowMs: number): DataPoint<Histogram> | undefined {
+  #sumPoint(s: OperationSeries, nowMs: number): DataPoint<number> | undefined {
+    const attributes = { ...s.attributes };
+    if (!this.#delta) return { startTime: toHrTime(s.startTimeMs * 1e6), endTime: toHrTime(nowMs * 1e6), attributes, value: s.value };
+    const prev = this.#previousValues.get(s);
+    const value = s.value - (prev?.value ?? 0);
+    this.#previousValues.set(s, { value: s.value, timeMs: nowMs });
+    if (value === 0) return undefined;
+    return { startTime: toHrTime((prev?.timeMs ?? s.startTimeMs) * 1e6), endTime: toHrTime(nowMs * 1e6), attributes, value };
+  }
+
+  #point(s: { attributes: HttpSeries['attributes']; startTimeMs: number }, h: HistogramState, nowMs: number): DataPoint<Histogram> | undefined {
     if (h.count === 0) return undefined;
     const attributes = { ...s.attributes };
     if (!this.#delta) {

@@ -6,7 +6,7 @@
 //   await otlp.shutdown();                            // final flush of both signals
 //
 // Either signal is absent when no endpoint is configured for it.
-import type { HttpMetrics, ServiceIdentity } from '../telemetry/index.js';
+import type { HttpMetrics, OperationMetrics, ServiceIdentity } from '../telemetry/index.js';
 import { type EnvLike, type OtlpConfig, otlpConfigFromEnv } from './otlp-config.js';
 import { OtlpMetricsExporter } from './otlp-metrics.js';
 import { OtlpTraceExporter } from './otlp-traces.js';
@@ -14,6 +14,8 @@ import { OtlpTraceExporter } from './otlp-traces.js';
 export interface OtlpExporterOptions {
   /** The aggregation whose histograms are exported (HttpTelemetry.metrics). */
   metrics: HttpMetrics;
+  /** Protocol operations' aggregation (OperationTelemetry.metrics), when there is one. */
+  operations?: OperationMetrics;
   /** Cap on cached per-instance resources. Default 1000. */
   maxServices?: number;
   /** Added to every resource (the agent's own resource attributes). */

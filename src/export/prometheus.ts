@@ -15,14 +15,24 @@
 // server_address + server_port on client series). target_info{service_*,
 // process_pid, process_executable_name} = 1 carries the rest of each resource,
 // as the OTel↔Prometheus compatibility spec describes.
+//
+// Protocol operations (OperationMetrics) follow the same way:
+// db_client_operation_duration_seconds, db_server_operation_duration_seconds,
+// messaging_client_operation_duration_seconds (histograms) and
+// messaging_client_{sent,consumed}_messages_total (counters), with their
+// semconv labels (db_system_name, db_operation_name, db_collection_name,
+// db_response_status_code, error_type, server_address, server_port; messaging_*).
 import { Registry } from 'prom-client';
-import type { HistogramState, HttpMetrics, HttpSeries, ServiceIdentity } from '../telemetry/index.js';
+import type { HistogramState, HttpMetrics, HttpSeries, OperationMetrics, OperationSeries, SeriesAttributes, ServiceIdentity } from '../telemetry/index.js';
+import { OPERATION_METRICS } from '../telemetry/index.js';
 import { semconv as sc } from '../telemetry/index.js';
 import { prometheusLabelName as L, prometheusMetricName } from './prometheus-names.js';
 
 export interface PrometheusExporterOptions {
   /** The aggregation to expose (HttpTelemetry.metrics). */
   metrics: HttpMetrics;
+  /** Protocol operations' aggregation (OperationTelemetry.metrics), when there is one. */
+  operations?: OperationMetrics;
   /** Registry whose metrics follow the HTTP histograms (share it with SelfMetrics). Default: a new one. */
   registry?: Registry;
 }
@@ -46,10 +56,12 @@ const HISTOGRAMS: HistogramDef[] = [
 export class PrometheusExporter {
   readonly registry: Registry;
   readonly #metrics: HttpMetrics;
+  readonly #operations: OperationMetrics | undefined;
 
   constructor(opts: PrometheusExporterOptions) {
     this.registry = opts.registry ?? new Registry();
     this.#metrics = opts.metrics;
+    this.#operations = opts.operations;
   }
 
   /** The exposition format's content type, for the HTTP response. */
@@ -60,17 +72,24 @@ export class PrometheusExporter {
   /** The Prometheus text exposition: HTTP histograms, target_info, then the registry. */
   async metricsText(): Promise<string> {
     const out: string[] = [];
-    for (const def of HISTOGRAMS) renderHistogram(out, def, this.#metrics);
-    renderTargetInfo(out, this.#metrics);
+    for (const def of HISTOGRAMS) renderHistogram(out, def.name, def.help, httpSeriesOf(this.#metrics, def));
+    if (this.#operations !== undefined) renderOperations(out, this.#operations);
+    renderTargetInfo(out, this.#metrics, this.#operations);
     const rest = await this.registry.metrics();
     return out.join('') + (rest.trim() === '' ? '' : rest);
   }
 }
 
-const seriesLabels = new WeakMap<HttpSeries, string>();
+/** What a rendered series has: its instance and its metric attributes. */
+interface LabelledSeries {
+  readonly service: ServiceIdentity;
+  readonly attributes: SeriesAttributes;
+}
+
+const seriesLabels = new WeakMap<LabelledSeries, string>();
 
 /** `service_name="…",…,http_route="…"`: escaped once per series. */
-function labelsOf(s: HttpSeries): string {
+function labelsOf(s: LabelledSeries): string {
   let labels = seriesLabels.get(s);
   if (labels === undefined) {
     const parts = serviceLabels(s.service);
@@ -115,14 +134,16 @@ function leLabels(boundaries: readonly number[]): string[] {
   return les;
 }
 
-function renderHistogram(out: string[], def: HistogramDef, metrics: HttpMetrics): void {
+function* httpSeriesOf(metrics: HttpMetrics, def: HistogramDef): IterableIterator<[LabelledSeries, HistogramState]> {
+  for (const s of metrics.series()) if (s.kind === def.kind) yield [s, def.pick(s)];
+}
+
+function renderHistogram(out: string[], name: string, help: string, series: Iterable<[LabelledSeries, HistogramState]>): void {
   let header = false;
-  for (const s of metrics.series()) {
-    if (s.kind !== def.kind) continue;
-    const h = def.pick(s);
+  for (const [s, h] of series) {
     if (h.count === 0) continue;
     if (!header) {
-      out.push(`# HELP ${def.name} ${def.help}\n# TYPE ${def.name} histogram\n`);
+      out.push(`# HELP ${name} ${help}\n# TYPE ${name} histogram\n`);
       header = true;
     }
     const labels = labelsOf(s);
@@ -130,16 +151,45 @@ function renderHistogram(out: string[], def: HistogramDef, metrics: HttpMetrics)
     let cumulative = 0;
     for (let i = 0; i < h.counts.length; i++) {
       cumulative += h.counts[i]!;
-      out.push(`${def.name}_bucket{${labels},${les[i]!}} ${cumulative}\n`);
+      out.push(`${name}_bucket{${labels},${les[i]!}} ${cumulative}\n`);
     }
-    out.push(`${def.name}_sum{${labels}} ${formatValue(h.sum)}\n${def.name}_count{${labels}} ${h.count}\n`);
+    out.push(`${name}_sum{${labels}} ${formatValue(h.sum)}\n${name}_count{${labels}} ${h.count}\n`);
   }
   if (header) out.push('\n');
 }
 
-function renderTargetInfo(out: string[], metrics: HttpMetrics): void {
+/** The operation metrics, one family at a time (series of all instances, in order). */
+function renderOperations(out: string[], metrics: OperationMetrics): void {
+  const byMetric = new Map<string, OperationSeries[]>();
+  for (const s of metrics.series()) {
+    const list = byMetric.get(s.metric.name);
+    if (list === undefined) byMetric.set(s.metric.name, [s]);
+    else list.push(s);
+  }
+  for (const def of OPERATION_METRICS) {
+    const list = byMetric.get(def.name);
+    if (list === undefined) continue;
+    if (def.instrument === 'histogram') {
+      renderHistogram(out, prometheusMetricName(def.name, 's'), def.description, list.map((s) => [s, s.histogram!] as [LabelledSeries, HistogramState]));
+      continue;
+    }
+    const name = `${prometheusMetricName(def.name, '1')}_total`;
+    out.push(`# HELP ${name} ${def.description}\n# TYPE ${name} counter\n`);
+    for (const s of list) out.push(`${name}{${labelsOf(s)}} ${s.value}\n`);
+    out.push('\n');
+  }
+}
+
+function renderTargetInfo(out: string[], metrics: HttpMetrics, operations: OperationMetrics | undefined): void {
   let header = false;
-  for (const { service: s } of metrics.instances()) {
+  const seen = new Set<string>();
+  const instances = function* () {
+    for (const { service } of metrics.instances()) yield service;
+    if (operations !== undefined) for (const { service } of operations.instances()) yield service;
+  };
+  for (const s of instances()) {
+    if (seen.has(s.instanceId)) continue;
+    seen.add(s.instanceId);
     if (!header) {
       out.push('# HELP target_info Target metadata: the OpenTelemetry resource of each observed service instance.\n# TYPE target_info gauge\n');
       header = true;

@@ -13,7 +13,7 @@
 // Default process metrics (CPU seconds, resident memory, event loop lag…) come
 // from prom-client's collectDefaultMetrics, prefixed `waggle_`.
 import { Counter, Gauge, type Registry, collectDefaultMetrics } from 'prom-client';
-import type { HttpTelemetry } from '../telemetry/index.js';
+import type { HttpTelemetry, OperationTelemetry } from '../telemetry/index.js';
 
 export const SELF_METRICS_PREFIX = 'waggle_';
 
@@ -111,6 +111,20 @@ export class SelfMetrics {
     this.gauge('services', 'Service instances with HTTP telemetry.', () => t.stats().services);
     this.counter('telemetry_listener_errors_total', 'Exceptions thrown by span listeners or metric recorders (swallowed).', () => t.stats().listenerErrors);
     this.counter('telemetry_internal_errors_total', 'Unexpected exceptions while handling an exchange (swallowed).', () => t.stats().internalErrors);
+  }
+
+  /** Protocol operations by protocol, the incomplete ones by reason, and the series cap's overflow. */
+  registerOperationTelemetry(t: OperationTelemetry): void {
+    this.counter('operations_total', 'Protocol operations (database, cache, messaging) turned into metrics and spans, by protocol.', () => t.stats().operations.map((c) => [{ protocol: c.protocol }, c.count] as const), ['protocol']);
+    this.counter(
+      'operations_incomplete_total',
+      'Operations whose response never came (connection closed, idle, evicted, or chunks lost), by protocol and reason; reported with error.type "incomplete".',
+      () => t.stats().incomplete.map((c) => [{ protocol: c.protocol, reason: c.reason }, c.count] as const),
+      ['protocol', 'reason'],
+    );
+    this.counter('operation_series_overflow_total', 'Operation observations recorded into an overflow series (otel.metric.overflow) because the series cap was reached.', () => t.stats().seriesOverflowed);
+    this.gauge('operation_series', 'Operation metric series held.', () => t.metrics.seriesCount);
+    this.counter('operation_telemetry_internal_errors_total', 'Unexpected exceptions while handling an operation (swallowed).', () => t.stats().internalErrors);
   }
 
   /** waggle_exported_total / _dropped_total / _export_failed_total / _export_failures_total{exporter}. */

@@ -14,7 +14,7 @@
 //   what you keep;
 // - secrets never leave the module: no passwords, AUTH arguments or message
 //   payloads in attributes; query text only with literals replaced by `?`.
-import type { Role } from '../capture/exchange.js';
+import type { Endpoint, Role } from '../capture/exchange.js';
 import type { StreamChunk } from '../capture/stream.js';
 
 export type { Role, StreamChunk };
@@ -113,4 +113,20 @@ export interface ProtocolModule {
   detect(input: DetectInput): Role | undefined;
   /** A parser for one connection seen from `role`. */
   createParser(role: Role): ConnectionParser;
+}
+
+/**
+ * An Operation as the stream platform hands it to telemetry: with the module
+ * that parsed it and the connection it travelled on (the watched process's
+ * end first). Valid only during the call (attributes may be reused).
+ */
+export interface LocatedOperation {
+  /** ProtocolModule.name */
+  protocol: string;
+  op: Operation;
+  /** The process whose chunk finished the operation. */
+  pid: number;
+  connectionId: string;
+  local: Endpoint;
+  remote: Endpoint;
 }

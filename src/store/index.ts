@@ -1,7 +1,6 @@
 // The embedded live store: spans, RED aggregates, service map, security events
 // and agent health, bounded, for the UI.
 export { LiveStore, OTHER_OPERATIONS, opKey } from './live-store.js';
-export { SpanAsRequest, type StoreRequest } from './span-fields.js';
 export type { LiveStoreOptions, SpanQuery } from './live-store.js';
 export { registerStoreMetrics } from './metrics.js';
 export { startHealthSampler } from './health-sampler.js';

@@ -1,5 +1,6 @@
-// The embedded live store behind the UI: fed with finished requests (summaries
-// from HttpTelemetry.onRequest, whose Span is built only when kept) or spans, and
+// The embedded live store behind the UI: fed with finished requests
+// (RequestRecords from telemetry's onRequest, whose Span is built only when
+// kept; spans from elsewhere through RequestRecord.fromSpan), and
 // security events and health snapshots, it keeps
 //   - recent spans, bounded by count (errors and slow spans kept apart so a
 //     flood of ordinary ones cannot push them out),
@@ -9,7 +10,9 @@
 // and answers the UI's queries. Everything is bounded by the options; what does
 // not fit is counted (see metrics.ts). Services, operations and edges idle for
 // longer than the history are forgotten.
+import { RequestRecord } from '../telemetry/request-record.js';
 import type { Span } from '../telemetry/span.js';
+import { type Datastore, datastoreOf } from './datastore.js';
 import { HealthStore } from './health.js';
 import type { LogHistogram } from './log-histogram.js';
 import { FINE_SLOTS, FINE_SLOT_MS, MAX_WINDOW_MS, RedSeries, Sample } from './red-series.js';
@@ -17,7 +20,7 @@ import { type OperationEntry, ServiceEntry } from './service-entry.js';
 import type { SpanRing } from './span-ring.js';
 import { ServiceMap } from './service-map.js';
 import { SecurityEventStore } from './security-events.js';
-import { type Endpoint, type Side, SpanAsRequest, type StoreRequest, clientTarget, clientTargetOf, durationNs, num, peerLabel, sideOf } from './span-fields.js';
+import { type Endpoint, type Side, clientTarget, clientTargetOf, durationNs, num, peerLabel, sideOf } from './span-fields.js';
 import {
   DISPLAY_BOUNDS_MS,
   DISPLAY_BOUNDS_NS,
@@ -123,14 +126,14 @@ export class LiveStore {
   }
 
   addSpan(span: Span): void {
-    this.addRequest(new SpanAsRequest(span));
+    this.addRequest(RequestRecord.fromSpan(span));
   }
 
   /**
    * One finished request (HttpTelemetry.onRequest): aggregated like a span, and
    * its Span built only when the store keeps it.
    */
-  addRequest(r: StoreRequest): void {
+  addRequest(r: RequestRecord): void {
     this.spansIngested++;
     this.version++;
     const ms = r.endTimeUnixNs / 1e6;
@@ -151,15 +154,17 @@ export class LiveStore {
       // Bucket (a logarithm) and slots worked out once for the six rings this span feeds.
       const sample = this.sample.set(ms, ns, error);
       if (!svc.side(side).add(sample)) this.spansLate++;
+      // A database, cache or broker operation (undefined for HTTP).
+      const datastore = datastoreOf(r);
       // A client span's destination, worked out once for its operation and its map edge.
       const target = side === 'client' ? clientTargetOf(r) : undefined;
-      const peer = target && peerLabel(target);
-      const op = this.operationFor(svc, side, r.name, peer, target?.peer);
+      const peer = target && (datastore ? `${datastore.system} ${peerLabel(target)}` : peerLabel(target));
+      const op = this.operationFor(svc, side, r.name, peer, target?.peer, datastore);
       op.series.add(sample);
       slow = svc.isSlow(op, ms, ns);
-      if (target) this.map.onClientSpan(target, peer!, svc.name, sample);
+      if (target) this.map.onClientSpan(target, peer!, svc.name, sample, datastore);
       // serverLocal() and serverCaller() of the request, without the objects.
-      else this.map.onServerSpan(r.localAddress ?? '*', r.localPort ?? r.serverPort(), r.peerAddress, svc.name, sample);
+      else this.map.onServerSpan(r.localAddress ?? '*', r.localPort ?? r.serverPort(), r.peerAddress, svc.name, sample, datastore);
     }
 
     let ring: SpanRing | undefined;
@@ -255,7 +260,14 @@ export class LiveStore {
         const ow = op.series.window(nowMs, windowMs);
         if (opts.operation !== undefined && opKey(op.side, op.name, op.peer) === opts.operation) focus = op.series;
         if (ow.count === 0 && nowMs - op.series.lastMs > windowMs) continue;
-        operations.push({ name: op.name, peer: op.peer ?? null, peerService: this.map.resolve(op.endpoint) ?? null, ...summarise(ow.count, ow.errors, ow.hist, ow.seconds) });
+        operations.push({
+          name: op.name,
+          kind: op.datastore?.kind ?? 'http',
+          system: op.datastore?.system ?? null,
+          peer: op.peer ?? null,
+          peerService: this.map.resolve(op.endpoint) ?? null,
+          ...summarise(ow.count, ow.errors, ow.hist, ow.seconds),
+        });
       }
       operations.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
       const fw = focus === series ? w : focus.window(nowMs, windowMs);
@@ -285,13 +297,14 @@ export class LiveStore {
     const w = clampWindow(windowMs);
     const { nodes, edges } = this.map.view(nowMs, w);
     const ids = new Set(nodes.map((n) => n.id));
-    const withSummary = nodes.map((n) => ({ ...n, summary: n.type === 'service' ? sideSummary(this.services.get(n.label)?.sides.server, nowMs, w) : null }));
+    // Watched services' RED is their server side; datastores' (unwatched) the calls into them.
+    const withSummary = nodes.map((n) => (n.service !== undefined ? { ...n, summary: sideSummary(this.services.get(n.service)?.sides.server, nowMs, w) } : n));
     // Services with traffic but no edges still belong on the map.
     for (const svc of this.services.values()) {
       const id = `service:${svc.name}`;
       if (ids.has(id)) continue;
       const summary = sideSummary(svc.sides.server, nowMs, w) ?? sideSummary(svc.sides.client, nowMs, w);
-      if (summary) withSummary.push({ id, label: svc.name, type: 'service', summary });
+      if (summary) withSummary.push({ id, label: svc.name, type: 'service', service: svc.name, summary });
     }
     for (const e of edges) {
       e.rate = round3(e.rate);
@@ -390,7 +403,7 @@ export class LiveStore {
     this.spanTotal = undefined;
   }
 
-  private operationFor(svc: ServiceEntry, side: Side, spanName: string, peer: string | undefined, endpoint: Endpoint | undefined): OperationEntry {
+  private operationFor(svc: ServiceEntry, side: Side, spanName: string, peer: string | undefined, endpoint: Endpoint | undefined, datastore: Datastore | undefined): OperationEntry {
     const name = spanName.length > 200 ? spanName.slice(0, 200) : spanName;
     let op = svc.operation(side, name, peer);
     if (op) return op;
@@ -401,7 +414,16 @@ export class LiveStore {
       if (op) return op;
       // The overflow entry itself is allowed past the cap (one per side).
     }
-    op = { side, name: full ? OTHER_OPERATIONS : name, peer: full ? undefined : peer, endpoint: full ? undefined : endpoint, series: new RedSeries(), slowNs: Infinity, slowSlot: -1 };
+    op = {
+      side,
+      name: full ? OTHER_OPERATIONS : name,
+      peer: full ? undefined : peer,
+      datastore: full ? undefined : datastore,
+      endpoint: full ? undefined : endpoint,
+      series: new RedSeries(),
+      slowNs: Infinity,
+      slowSlot: -1,
+    };
     svc.addOperation(opKey(side, op.name, op.peer), op);
     this.operationCount++;
     return op;

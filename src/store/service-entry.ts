@@ -1,6 +1,7 @@
 // Everything the store keeps about one service (by service.name): its
 // instances, RED series per side and per operation, and its recent spans.
 import type { ServiceIdentity } from '../telemetry/span.js';
+import type { Datastore } from './datastore.js';
 import { FINE_SLOT_MS, RedSeries } from './red-series.js';
 import type { Endpoint, Side } from './span-fields.js';
 import { RateLimiter, TraceSampler } from './span-sampler.js';
@@ -12,6 +13,8 @@ export interface OperationEntry {
   side: Side;
   name: string;
   peer: string | undefined;
+  /** What the operation talks to: undefined for HTTP. */
+  datastore: Datastore | undefined;
   /** Client side: the endpoint called, to name the service listening there when the view is built. */
   endpoint: Endpoint | undefined;
   series: RedSeries;

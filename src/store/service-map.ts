@@ -13,17 +13,23 @@
 // ephemeral port is not possible when the map is built: the server span ends
 // before the client span of the same exchange.
 import { networkInterfaces } from 'node:os';
-import type { LogHistogram } from './log-histogram.js';
+import type { Datastore } from './datastore.js';
+import { LogHistogram } from './log-histogram.js';
 import { RedSeries, type Sample } from './red-series.js';
 import type { ClientTarget, Endpoint } from './span-fields.js';
-import type { EdgeView, MapNode } from './views.js';
+import { type EdgeView, type MapNode, type RedSummary, summarise } from './views.js';
 
 interface ClientEdge {
   from: string;
   endpoint: Endpoint | undefined;
   label: string;
+  /** The peer is a database, cache or broker (the client's operations said so). */
+  datastore: Datastore | undefined;
   series: RedSeries;
 }
+
+/** A map node as view() gives it: datastore nodes with their RED (the calls into them); services' are the store's. */
+export type MapViewNode = MapNode & { summary: RedSummary | null };
 
 interface ServerEdge {
   to: string;
@@ -51,6 +57,8 @@ export class ServiceMap {
   private readonly normalised = new Map<string, string>();
   /** "addr:port" and "*:port" → service listening there. */
   private readonly listeners = new Map<string, { service: string; lastMs: number }>();
+  /** Watched services that answered db or messaging operations themselves: what they are. */
+  private readonly serviceDatastores = new Map<string, Datastore>();
   private readonly opts: ServiceMapOptions;
   private local: Set<string> = new Set();
   private localReadMs = 0;
@@ -65,7 +73,7 @@ export class ServiceMap {
   }
 
   /** A client span from `service` to `target` (see clientTarget), labelled `label` (see peerLabel). */
-  onClientSpan(target: ClientTarget, label: string, service: string, sample: Sample): void {
+  onClientSpan(target: ClientTarget, label: string, service: string, sample: Sample, datastore?: Datastore): void {
     const key = `${service}\0${target.peer ? `${target.peer.address}:${target.peer.port ?? ''}` : ''}\0${label}`;
     let edge = this.clientEdges.get(key);
     if (!edge) {
@@ -74,7 +82,7 @@ export class ServiceMap {
         this.edgesDropped++;
         return;
       }
-      edge = { from: service, endpoint, label, series: new RedSeries() };
+      edge = { from: service, endpoint, label, datastore, series: new RedSeries() };
       this.clientEdges.set(key, edge);
     }
     edge.series.add(sample);
@@ -84,7 +92,8 @@ export class ServiceMap {
    * A server span of `service`: callers connected to `listenAddress`:`listenPort`
    * (see serverLocal; no port: unknown), from `callerAddress` (see serverCaller).
    */
-  onServerSpan(listenAddress: string, listenPort: number | undefined, callerAddress: string | undefined, service: string, sample: Sample): void {
+  onServerSpan(listenAddress: string, listenPort: number | undefined, callerAddress: string | undefined, service: string, sample: Sample, datastore?: Datastore): void {
+    if (datastore !== undefined && this.serviceDatastores.get(service) !== datastore) this.serviceDatastores.set(service, datastore);
     if (listenPort !== undefined) this.learnListenerOf(service, listenAddress, listenPort, sample.ms);
     const caller = callerAddress === undefined ? 'unknown' : this.normalise(callerAddress);
     let byCaller = this.serverEdgeIndex.get(service);
@@ -138,17 +147,31 @@ export class ServiceMap {
   }
 
   /** Nodes and edges with traffic in the window. Service nodes are named by service name. */
-  view(nowMs: number, windowMs: number): { nodes: MapNode[]; edges: EdgeView[] } {
-    const nodes = new Map<string, MapNode>();
+  view(nowMs: number, windowMs: number): { nodes: MapViewNode[]; edges: EdgeView[] } {
+    const nodes = new Map<string, MapViewNode>();
     const edges = new Map<string, EdgeAcc>();
-    const serviceNode = (name: string) => {
+    const serviceNode = (name: string, datastore?: Datastore) => {
       const id = `service:${name}`;
-      if (!nodes.has(id)) nodes.set(id, { id, label: name, type: 'service' });
+      let n = nodes.get(id);
+      if (!n) {
+        n = { id, label: name, type: 'service', service: name, summary: null };
+        nodes.set(id, n);
+      }
+      const d = datastore ?? this.serviceDatastores.get(name);
+      if (d && n.type === 'service') {
+        n.type = d.kind;
+        n.system = d.system;
+      }
+      return id;
+    };
+    const datastoreNode = (d: Datastore, label: string) => {
+      const id = `${d.kind}:${label}`;
+      if (!nodes.has(id)) nodes.set(id, { id, label, type: d.kind, system: d.system, summary: null });
       return id;
     };
     const externalNode = (label: string) => {
       const id = `external:${label}`;
-      if (!nodes.has(id)) nodes.set(id, { id, label, type: 'external' });
+      if (!nodes.has(id)) nodes.set(id, { id, label, type: 'external', summary: null });
       return id;
     };
     const add = (from: string, to: string, side: 'client' | 'server', series: RedSeries) => {
@@ -171,7 +194,7 @@ export class ServiceMap {
     for (const e of this.clientEdges.values()) {
       const target = this.resolve(e.endpoint);
       const from = serviceNode(e.from);
-      const to = target ? serviceNode(target) : externalNode(e.label);
+      const to = target ? serviceNode(target, e.datastore) : e.datastore ? datastoreNode(e.datastore, e.label) : externalNode(e.label);
       add(from, to, 'client', e.series);
       if (target) measuredByCallers.set(target, (measuredByCallers.get(target) ?? 0) + e.series.window(nowMs, windowMs).count);
     }
@@ -209,10 +232,24 @@ export class ServiceMap {
       }
     }
     const used = new Set<string>();
+    // An unwatched datastore's RED: the calls into it, from every caller.
+    const into = new Map<string, { count: number; errors: number; hist: LogHistogram; seconds: number }>();
     for (const e of edges.values()) {
       used.add(e.from);
       used.add(e.to);
+      if (e.to.startsWith('service:') || e.to.startsWith('external:')) continue;
+      const acc = into.get(e.to);
+      if (acc) {
+        acc.count += e.count;
+        acc.errors += e.errors;
+        acc.hist.merge(e.hist);
+      } else {
+        const hist = new LogHistogram();
+        hist.merge(e.hist);
+        into.set(e.to, { count: e.count, errors: e.errors, hist, seconds: e.seconds });
+      }
     }
+    for (const [id, acc] of into) nodes.get(id)!.summary = summarise(acc.count, acc.errors, acc.hist, acc.seconds);
     return { nodes: [...nodes.values()].filter((n) => used.has(n.id)), edges: [...edges.values()].map(toView) };
   }
 
@@ -235,6 +272,7 @@ export class ServiceMap {
     for (const [k, e] of this.clientEdges) if (e.from === name) this.clientEdges.delete(k);
     for (const [k, e] of this.serverEdges) if (e.to === name) this.deleteServerEdge(k, e);
     this.lastListen.delete(name);
+    this.serviceDatastores.delete(name);
   }
 
   byteEstimate(): number {

@@ -1,9 +1,8 @@
 // What the store reads from a span's semantic-convention attributes: its side
 // (incoming/outgoing), operation, peer and the endpoints used to join the two
 // ends of a call on the service map.
-import { traceHash } from '../telemetry/ids.js';
-import type { RequestSummary } from '../telemetry/request-summary.js';
-import type { AttributeValue, ServiceIdentity, Span, SpanKind } from '../telemetry/span.js';
+import type { RequestRecord } from '../telemetry/request-record.js';
+import type { AttributeValue, Span, SpanKind } from '../telemetry/span.js';
 import type { Side } from './views.js';
 
 export type { Side };
@@ -92,67 +91,8 @@ export function peerLabel(target: ClientTarget): string {
   return port === undefined ? shown : `${shown}:${port}`;
 }
 
-/**
- * What the store reads of one request: a RequestSummary from telemetry (no Span
- * is built unless the store keeps it), or a Span seen through SpanAsRequest.
- * `localAddress`/`localPort`: network.local.* when known (telemetry does not set them).
- */
-export interface StoreRequest extends RequestSummary {
-  readonly localAddress?: string | undefined;
-  readonly localPort?: number | undefined;
-}
-
-/** A finished Span as a StoreRequest: the fields clientTarget, serverLocal and serverCaller read. */
-export class SpanAsRequest implements StoreRequest {
-  readonly service: ServiceIdentity;
-  readonly kind: SpanKind;
-  readonly name: string;
-  readonly startTimeUnixNs: number;
-  readonly endTimeUnixNs: number;
-  readonly error: boolean;
-  readonly statusCode: number | undefined;
-  readonly peerAddress: string | undefined;
-  readonly peerPort: number | undefined;
-  readonly localAddress: string | undefined;
-  readonly localPort: number | undefined;
-  readonly #span: Span;
-
-  constructor(span: Span) {
-    const a = span.attributes;
-    this.#span = span;
-    this.service = span.service;
-    this.kind = span.kind;
-    this.name = span.name || str(a['http.route']) || 'unnamed';
-    this.startTimeUnixNs = span.startTimeUnixNs;
-    this.endTimeUnixNs = span.endTimeUnixNs;
-    this.error = span.status === 'error';
-    this.statusCode = num(a['http.response.status_code']);
-    const server = sideOf(span) === 'server';
-    this.peerAddress = str(a['network.peer.address']) ?? (server ? str(a['client.address']) : undefined);
-    this.peerPort = num(a['network.peer.port']) ?? (server ? num(a['client.port']) : undefined);
-    this.localAddress = str(a['network.local.address']);
-    this.localPort = num(a['network.local.port']);
-  }
-
-  serverAddress(): string | undefined {
-    return str(this.#span.attributes['server.address']);
-  }
-
-  serverPort(): number | undefined {
-    return num(this.#span.attributes['server.port']);
-  }
-
-  traceHash(): number {
-    return traceHash(this.#span.traceId);
-  }
-
-  span(): Span {
-    return this.#span;
-  }
-}
-
 /** clientTarget() of a request. */
-export function clientTargetOf(r: StoreRequest): ClientTarget {
+export function clientTargetOf(r: RequestRecord): ClientTarget {
   const serverAddr = r.serverAddress();
   const port = r.peerPort ?? r.serverPort();
   const address = r.peerAddress ?? serverAddr;
@@ -160,13 +100,13 @@ export function clientTargetOf(r: StoreRequest): ClientTarget {
 }
 
 /** serverLocal() of a request. */
-export function serverLocalOf(r: StoreRequest): Endpoint | undefined {
+export function serverLocalOf(r: RequestRecord): Endpoint | undefined {
   const port = r.localPort ?? r.serverPort();
   if (port === undefined) return undefined;
   return { address: r.localAddress ?? '*', port };
 }
 
 /** serverCaller() of a request. */
-export function serverCallerOf(r: StoreRequest): Endpoint | undefined {
+export function serverCallerOf(r: RequestRecord): Endpoint | undefined {
   return r.peerAddress === undefined ? undefined : { address: r.peerAddress, port: r.peerPort };
 }

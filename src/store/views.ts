@@ -41,7 +41,12 @@ export interface OverviewView {
 }
 
 export interface OperationView extends RedSummary {
+  /** The span name: route, or db.query.summary / command for databases, caches and brokers. */
   name: string;
+  /** http, or the kind of datastore the operation talks to (or, server side, is). */
+  kind: 'http' | DatastoreKind;
+  /** db.system.name / messaging.system; null for HTTP. */
+  system: string | null;
   /** Client side: where the calls went. */
   peer: string | null;
   /** Client side: the watched service listening there, when known. */
@@ -82,10 +87,19 @@ export interface ServiceView {
   client: SideView | null;
 }
 
+/** Map nodes for what services call besides services: from db.system.name / messaging.system. */
+export type DatastoreKind = 'database' | 'cache' | 'broker';
+
 export interface MapNode {
+  /** `service:<name>`, `external:<peer>`, or `<kind>:<system> <address>:<port>` (e.g. `database:postgresql 127.0.0.1:5432`). */
   id: string;
   label: string;
-  type: 'service' | 'external';
+  /** A watched service that is a datastore (its callers' operations, or its own server-side ones, say so) has the datastore's type. */
+  type: 'service' | 'external' | DatastoreKind;
+  /** db.system.name / messaging.system of a datastore node. */
+  system?: string;
+  /** The watched service behind the node, when there is one (its page). */
+  service?: string;
 }
 
 export interface EdgeView {

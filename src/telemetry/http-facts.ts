@@ -1,18 +1,24 @@
-// What one HTTP request means, worked out once and shared by the metric
-// observation, the request summary and the span: method per semconv, status,
-// error.type, server address, body sizes, timestamps. What metrics need is
-// computed at construction; what only spans need (Host, User-Agent, traceparent)
-// is decoded from the scans when first asked for, so a request whose span is
-// never built makes no string for them. The scans and the captured bytes must
-// stay untouched while the facts are in use: during the handling of one exchange.
+// What one HTTP request means, worked out once: the detail behind its
+// RequestRecord, read by the HTTP metrics and the span. Method per semconv,
+// status, error.type, server address, body sizes, timestamps, and the route and
+// metric peer telemetry resolved. What metrics need is computed at construction;
+// what only spans need (Host, User-Agent, traceparent) is decoded from the scans
+// when first asked for, so a request whose span is never built makes no string
+// for them. The scans and the captured bytes must stay untouched while the facts
+// are in use: during the handling of one exchange.
 import type { Exchange } from '../capture/exchange.js';
 import { NO_HOST, type RequestScan, type RequestTarget, type ResponseScan, authorityPort, parseTarget, splitHostPort } from '../protocols/http1/index.js';
+import { buildHttpSpan } from './http-span.js';
+import { traceHash } from './ids.js';
+import type { RecordDetail, RequestFamily, RequestRecord } from './request-record.js';
 import { normalizeMethod } from './semconv.js';
+import type { Span } from './span.js';
+import { type TraceParent, parseTraceparent } from './traceparent.js';
 
 /** error.type for a response that was captured but could not be parsed. */
 export const ERROR_MALFORMED_RESPONSE = 'malformed-response';
 
-export class HttpFacts {
+export class HttpFacts implements RecordDetail {
   readonly kind: 'server' | 'client';
   readonly ex: Exchange;
   /** The method token as sent. */
@@ -30,7 +36,14 @@ export class HttpFacts {
   readonly endNs: number;
   readonly requestBodySize: number | undefined;
   readonly responseBodySize: number | undefined;
+  /** http.route (server) or url.template (client), bounded per service; set by telemetry. */
+  route: string | undefined = undefined;
+  /** server.address/port as the client metrics label them (bounded per service: `_OTHER` past the cap); set by telemetry. */
+  metricServerAddress: string | undefined = undefined;
+  metricServerPort: number | undefined = undefined;
   readonly #req: RequestScan;
+  /** undefined: not looked at yet; null: none (or invalid). */
+  #parent: TraceParent | null | undefined;
   #serverResolved = false;
   #serverAddress: string | undefined;
   #serverPort: number | undefined;
@@ -59,6 +72,34 @@ export class HttpFacts {
     this.endNs = Math.max(ex.responseEndNs, ex.responseStartNs, ex.requestEndNs, this.startNs);
     this.requestBodySize = requestBodySize(req, ex.requestBytes, pipelined);
     this.responseBodySize = res === undefined ? undefined : responseBodySize(this.methodOriginal, res, ex.responseBytes, pipelined);
+  }
+
+  get protocol(): string {
+    return 'http';
+  }
+
+  get family(): RequestFamily {
+    return 'http';
+  }
+
+  get system(): undefined {
+    return undefined;
+  }
+
+  traceHash(): number {
+    const parent = this.#incoming();
+    // A new trace's id is random and no other span has it: any uniform draw samples it alike.
+    return parent === null ? Math.random() : traceHash(parent.traceId);
+  }
+
+  buildSpan(record: RequestRecord): Span {
+    const parent = this.#incoming();
+    return buildHttpSpan(this, record, parent === null ? undefined : parent);
+  }
+
+  #incoming(): TraceParent | null {
+    if (this.#parent === undefined) this.#parent = parseTraceparent(this.traceparent()) ?? null;
+    return this.#parent;
   }
 
   /** Server side: from Host (or the absolute target). Client side: the same, or the peer. */

@@ -9,20 +9,13 @@
 // metrics SDK does (so at most maxSeries + 2 overflow series per instance, and
 // instances are capped by HttpTelemetry's maxServices). Series of an instance with no observation for idleTtlMs are
 // removed (exited processes do not stay forever; Beyla's TTL is also 5 minutes).
-import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
+import { type HistogramState, histogram, observe } from './histogram-state.js';
+import type { HttpFacts } from './http-facts.js';
+import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
 import type { ServiceIdentity } from './span.js';
 
-export interface HistogramState {
-  /** Boundaries shared by all series of the metric. */
-  readonly boundaries: readonly number[];
-  /** counts[i]: observations ≤ boundaries[i] and > boundaries[i-1]; the last is the overflow (+Inf) bucket. */
-  readonly counts: number[];
-  sum: number;
-  count: number;
-  min: number;
-  max: number;
-}
+export type { HistogramState };
 
 export type SeriesAttributes = Readonly<Record<string, string | number | boolean>>;
 
@@ -62,7 +55,7 @@ interface InstanceSeries {
   lastUpdateMs: number;
 }
 
-export class HttpMetrics implements HttpMetricsRecorder {
+export class HttpMetrics {
   readonly #maxSeries: number;
   readonly #idleTtlMs: number;
   readonly #instances = new Map<string, InstanceSeries>();
@@ -80,16 +73,17 @@ export class HttpMetrics implements HttpMetricsRecorder {
     }
   }
 
-  recordHttp(o: HttpObservation): void {
-    this.record(o, Date.now());
-  }
-
-  /** recordHttp with the caller's clock reading (ms since the epoch). */
-  record(o: HttpObservation, nowMs: number): void {
-    let inst = this.#instances.get(o.service.instanceId);
+  /**
+   * One HTTP request, with the caller's clock reading (ms since the epoch): its
+   * facts give the attributes (route and metric peer as telemetry bounded them).
+   */
+  record(r: RequestRecord<HttpFacts>, nowMs: number): void {
+    const o = r.detail;
+    const service = r.service;
+    let inst = this.#instances.get(service.instanceId);
     if (inst === undefined) {
-      inst = { service: o.service, list: [], index: new Map(), other: new Map(), overflow: {}, lastUpdateMs: nowMs };
-      this.#instances.set(o.service.instanceId, inst);
+      inst = { service, list: [], index: new Map(), other: new Map(), overflow: {}, lastUpdateMs: nowMs };
+      this.#instances.set(service.instanceId, inst);
     }
     inst.lastUpdateMs = nowMs;
     const code = seriesCode(o);
@@ -97,7 +91,7 @@ export class HttpMetrics implements HttpMetricsRecorder {
     let key: string | undefined;
     let s: HttpSeries | undefined;
     if (code >= 0) {
-      const first = o.kind === 'server' ? o.route ?? NO_VALUE : `${o.serverAddress ?? NO_VALUE}:${o.serverPort ?? ''}`;
+      const first = o.kind === 'server' ? o.route ?? NO_VALUE : `${o.metricServerAddress ?? NO_VALUE}:${o.metricServerPort ?? ''}`;
       byCode = inst.index.get(first);
       if (byCode === undefined) {
         byCode = new Map();
@@ -105,7 +99,7 @@ export class HttpMetrics implements HttpMetricsRecorder {
       }
       s = byCode.get(code);
     } else {
-      key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.route ?? ''}\0${o.errorType ?? ''}\0${o.serverAddress ?? ''}\0${o.serverPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
+      key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.kind === 'server' ? o.route ?? '' : ''}\0${o.errorType ?? ''}\0${o.metricServerAddress ?? ''}\0${o.metricServerPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
       s = inst.other.get(key);
     }
     if (s === undefined) {
@@ -113,26 +107,23 @@ export class HttpMetrics implements HttpMetricsRecorder {
         this.overflowed++;
         s = inst.overflow[o.kind];
         if (s === undefined) {
-          s = newSeries(o.kind, o.service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
+          s = newSeries(o.kind, service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
           inst.overflow[o.kind] = s;
           inst.list.push(s);
           this.#seriesCount++;
         }
       } else {
-        s = newSeries(o.kind, o.service, seriesAttributes(o), nowMs);
+        s = newSeries(o.kind, service, seriesAttributes(o), nowMs);
         if (byCode !== undefined) byCode.set(code, s);
         else inst.other.set(key!, s);
         inst.list.push(s);
         this.#seriesCount++;
       }
     }
-    observe(s.duration, o.durationSeconds);
+    observe(s.duration, (o.endNs - o.startNs) / 1e9);
     if (o.requestBodySize !== undefined) observe(s.requestBodySize, o.requestBodySize);
     if (o.responseBodySize !== undefined) observe(s.responseBodySize, o.responseBodySize);
   }
-
-  /** Series expire with the idle TTL, so the last values stay visible for a while. */
-  forgetService(_service: ServiceIdentity): void {}
 
   /** All series, instance by instance. */
   *series(): IterableIterator<HttpSeries> {
@@ -182,7 +173,7 @@ for (let status = 100; status < 600; status++) ERROR_CODES.set(String(status), 6
  * error.type (9), protocol version (3), scheme (1). -1 when a value is outside
  * these tables (the series is then looked up by a full key).
  */
-function seriesCode(o: HttpObservation): number {
+function seriesCode(o: HttpFacts): number {
   const method = METHOD_CODES.get(o.method);
   if (method === undefined) return -1;
   const status = o.statusCode ?? 0;
@@ -193,7 +184,7 @@ function seriesCode(o: HttpObservation): number {
   if (version === undefined) return -1;
   const scheme = o.scheme === 'http' ? 0 : o.scheme === 'https' ? 1 : -1;
   if (scheme < 0) return -1;
-  if (o.kind === 'client' && o.serverPort !== undefined && !Number.isInteger(o.serverPort)) return -1;
+  if (o.kind === 'client' && o.metricServerPort !== undefined && !Number.isInteger(o.metricServerPort)) return -1;
   return (((((o.kind === 'server' ? 0 : 1) * 16 + method) * 1024 + status) * 512 + error) * 8 + version) * 2 + scheme;
 }
 
@@ -209,23 +200,8 @@ function newSeries(kind: 'server' | 'client', service: ServiceIdentity, attribut
   };
 }
 
-function histogram(boundaries: readonly number[]): HistogramState {
-  return { boundaries, counts: new Array<number>(boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity };
-}
-
-function observe(h: HistogramState, v: number): void {
-  const b = h.boundaries;
-  let i = 0;
-  while (i < b.length && v > b[i]!) i++;
-  h.counts[i]!++;
-  h.sum += v;
-  h.count++;
-  if (v < h.min) h.min = v;
-  if (v > h.max) h.max = v;
-}
-
 /** The semconv attributes of a series, in a stable order. */
-function seriesAttributes(o: HttpObservation): SeriesAttributes {
+function seriesAttributes(o: HttpFacts): SeriesAttributes {
   const a: Record<string, string | number> = { [sc.ATTR_HTTP_REQUEST_METHOD]: o.method };
   if (o.statusCode !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = o.statusCode;
   if (o.errorType !== undefined) a[sc.ATTR_ERROR_TYPE] = o.errorType;
@@ -234,8 +210,8 @@ function seriesAttributes(o: HttpObservation): SeriesAttributes {
     if (o.route !== undefined) a[sc.ATTR_HTTP_ROUTE] = o.route;
     a[sc.ATTR_URL_SCHEME] = o.scheme;
   } else {
-    if (o.serverAddress !== undefined) a[sc.ATTR_SERVER_ADDRESS] = o.serverAddress;
-    if (o.serverPort !== undefined) a[sc.ATTR_SERVER_PORT] = o.serverPort;
+    if (o.metricServerAddress !== undefined) a[sc.ATTR_SERVER_ADDRESS] = o.metricServerAddress;
+    if (o.metricServerPort !== undefined) a[sc.ATTR_SERVER_PORT] = o.metricServerPort;
   }
   return a;
 }

@@ -2,30 +2,24 @@
 // (https://opentelemetry.io/docs/specs/semconv/http/http-spans/). Only names and
 // values listed here ever leave the agent: no header other than User-Agent is
 // copied, so Authorization, Cookie and Set-Cookie values cannot appear.
-import type { MonotonicClock } from './clock.js';
 import type { HttpFacts } from './http-facts.js';
 import { newSpanId, newTraceId } from './ids.js';
+import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
-import type { AttributeValue, ServiceIdentity, Span } from './span.js';
+import type { AttributeValue, Span } from './span.js';
 import type { TraceParent } from './traceparent.js';
 import { MAX_PATH_LENGTH, buildFullUrl, clip, scrubQuery } from './url.js';
 
 export const MAX_USER_AGENT_LENGTH = 256;
 
-export interface SpanInput {
-  facts: HttpFacts;
-  service: ServiceIdentity;
-  /** http.route (server) or url.template (client). */
-  route?: string;
-  /** spanName(facts.method, route), when the caller has it already. */
-  name?: string;
-  clock: MonotonicClock;
-  /** The request's valid incoming traceparent, if any: the span continues that trace. */
-  parent?: TraceParent;
-}
-
-export function buildHttpSpan({ facts: f, service, route, name, clock, parent }: SpanInput): Span {
+/**
+ * The span of an HTTP request: its facts, the record's name, service and
+ * wall-clock times, and the request's valid incoming traceparent, if any (the
+ * span continues that trace).
+ */
+export function buildHttpSpan(f: HttpFacts, record: RequestRecord, parent: TraceParent | undefined): Span {
   const ex = f.ex;
+  const route = f.route;
   const a: Record<string, AttributeValue> = {};
   a[sc.ATTR_HTTP_REQUEST_METHOD] = f.method;
   if (f.method === sc.METHOD_OTHER) a[sc.ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = f.methodOriginal;
@@ -63,13 +57,13 @@ export function buildHttpSpan({ facts: f, service, route, name, clock, parent }:
   const span: Span = {
     traceId: parent !== undefined ? parent.traceId : newTraceId(),
     spanId: newSpanId(),
-    name: name ?? spanName(f.method, route),
+    name: record.name,
     kind: f.kind,
-    startTimeUnixNs: clock.toEpochNs(f.startNs),
-    endTimeUnixNs: clock.toEpochNs(f.endNs),
+    startTimeUnixNs: record.startTimeUnixNs,
+    endTimeUnixNs: record.endTimeUnixNs,
     status: f.errorType === undefined ? 'unset' : 'error',
     attributes: a,
-    service,
+    service: record.service,
   };
   if (parent !== undefined) {
     span.parentSpanId = parent.parentSpanId;

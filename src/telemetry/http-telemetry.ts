@@ -15,11 +15,10 @@
  *
  * handleExchange() is synchronous and never throws: it scans the request and
  * response heads (offsets into the captured bytes, decoding only what is used),
- * resolves a bounded route, aggregates one HttpObservation per request into
- * `metrics` (the histograms every metrics exporter reads) and any extra
- * recorders, hands request listeners a RequestSummary and, only when span
- * listeners exist or a request listener asks, builds the request's Span (once,
- * shared). Failures (unparseable bytes, listener exceptions, services over the
+ * resolves a bounded route, makes one RequestRecord per request, aggregates
+ * it into `metrics` (the histograms every metrics exporter reads), hands it to
+ * request listeners and, only when span listeners exist or a request listener
+ * asks, builds the request's Span (once, shared). Failures (unparseable bytes, listener exceptions, services over the
  * cap) are counted in stats(), never raised. Memory is bounded by maxServices ×
  * (routes per service + peers per service) and the metrics' series cap.
  */
@@ -30,13 +29,12 @@ import { FramingLossCounter, type FramingLossSeries } from './framing-loss.js';
 import { MonotonicClock } from './clock.js';
 import { HttpFacts } from './http-facts.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
-import type { HttpMetricsRecorder, HttpObservation } from './http-observation.js';
-import { HttpRequestRecord } from './http-request-record.js';
 import { spanName } from './http-span.js';
-import type { RequestSummary } from './request-summary.js';
+import { type RequestListener, RequestListeners, type SpanListener } from './request-listeners.js';
+import { RequestRecord } from './request-record.js';
 import { type RouteOptions, RouteResolver } from './routes.js';
 import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
-import type { ServiceIdentity, Span } from './span.js';
+import type { ServiceIdentity } from './span.js';
 
 export interface HttpTelemetryOptions {
   routes?: RouteOptions;
@@ -59,11 +57,10 @@ export interface HttpTelemetryOptions {
    */
   splitPipelined?: boolean;
   clock?: MonotonicClock;
+  /** Where records go; share one with OperationTelemetry so subscribers see every protocol. Default: its own. */
+  listeners?: RequestListeners;
 }
 
-export type SpanListener = (span: Span) => void;
-/** Gets every request as a summary; see RequestSummary (valid only during the call). */
-export type RequestListener = (request: RequestSummary) => void;
 
 export interface ParseFailureCount {
   /** Which half of the exchange failed to parse. */
@@ -112,14 +109,6 @@ const EMPTY = Buffer.alloc(0);
 /** Distinct routes whose span names are remembered before the cache starts over. */
 const MAX_CACHED_ROUTE_NAMES = 4096;
 
-function subscribe<T>(list: T[], listener: T): () => void {
-  list.push(listener);
-  return () => {
-    const i = list.indexOf(listener);
-    if (i >= 0) list.splice(i, 1);
-  };
-}
-
 /** The captured request bytes may hold more than the first request (pipelining). */
 function mayHoldMore(bytes: Uint8Array, first: RequestScan): boolean {
   if (!first.headersComplete || first.headLength >= bytes.length) return false;
@@ -142,9 +131,8 @@ export class HttpTelemetry {
   readonly #maxServices: number;
   readonly #maxPeers: number;
   readonly #splitPipelined: boolean;
-  readonly #recorders: HttpMetricsRecorder[] = [];
-  readonly #spanListeners: SpanListener[] = [];
-  readonly #requestListeners: RequestListener[] = [];
+  /** Request and span listeners (maybe shared with OperationTelemetry). */
+  readonly listeners: RequestListeners;
   /** Reused for every exchange (nothing of them outlives #handle). */
   readonly #requestScan = new RequestScan();
   readonly #responseScan = new ResponseScan();
@@ -163,7 +151,6 @@ export class HttpTelemetry {
   #otherProtocol = 0;
   #requests = 0;
   #servicesRejected = 0;
-  #listenerErrors = 0;
   #internalErrors = 0;
 
   constructor(opts: HttpTelemetryOptions = {}) {
@@ -174,24 +161,21 @@ export class HttpTelemetry {
     this.#idleServiceMs = opts.idleServiceMs ?? HTTP_TELEMETRY_DEFAULTS.idleServiceMs;
     this.#maxPeers = opts.maxClientPeersPerService ?? HTTP_TELEMETRY_DEFAULTS.maxClientPeersPerService;
     this.#splitPipelined = opts.splitPipelined ?? true;
-  }
-
-  addMetricsRecorder(recorder: HttpMetricsRecorder): void {
-    this.#recorders.push(recorder);
+    this.listeners = opts.listeners ?? new RequestListeners();
   }
 
   /** Subscribes to finished spans (one Span built per request); returns the unsubscribe function. */
   onSpan(listener: SpanListener): () => void {
-    return subscribe(this.#spanListeners, listener);
+    return this.listeners.onSpan(listener);
   }
 
   /**
-   * Subscribes to every request as a RequestSummary, whose Span is built only if
+   * Subscribes to every request as a RequestRecord, whose Span is built only if
    * the listener asks for it (consumers that aggregate every request and keep a
    * few spans, such as the UI's live store); returns the unsubscribe function.
    */
   onRequest(listener: RequestListener): () => void {
-    return subscribe(this.#requestListeners, listener);
+    return this.listeners.onRequest(listener);
   }
 
   handleExchange(ex: Exchange, service: ServiceIdentity): void {
@@ -207,7 +191,7 @@ export class HttpTelemetry {
     this.metrics.close();
   }
 
-  /** The instance is gone: release its route state and tell the recorders. */
+  /** The instance is gone: release its route state (its metric series expire with the idle TTL). */
   forgetService(service: ServiceIdentity): void {
     const entry = this.#instances.get(service.instanceId);
     if (entry === undefined) return;
@@ -217,13 +201,6 @@ export class HttpTelemetry {
       this.#services.delete(s.key);
       this.#routes.forget(s.serverRoutes);
       this.#routes.forget(s.clientRoutes);
-    }
-    for (const r of this.#recorders) {
-      try {
-        r.forgetService?.(service);
-      } catch {
-        this.#listenerErrors++;
-      }
     }
   }
 
@@ -239,7 +216,7 @@ export class HttpTelemetry {
       peersCollapsed,
       servicesRejected: this.#servicesRejected,
       services: this.#instances.size,
-      listenerErrors: this.#listenerErrors,
+      listenerErrors: this.listeners.errors,
       internalErrors: this.#internalErrors,
       framingLost: this.#framingLoss.series(),
       framingLostTotal: this.#framingLoss.total,
@@ -300,37 +277,25 @@ export class HttpTelemetry {
     const resolved = this.#routes.resolve(facts.kind === 'server' ? state.serverRoutes : state.clientRoutes, facts.target.path);
     if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
     this.#requests++;
-
-    {
-      const o = this.#observation(facts, service, state, resolved.route);
-      this.metrics.record(o, nowMs);
-      for (const r of this.#recorders) {
-        try {
-          r.recordHttp(o);
-        } catch {
-          this.#listenerErrors++;
-        }
-      }
-    }
-    const spans = this.#spanListeners.length > 0;
-    if (!spans && this.#requestListeners.length === 0) return;
-    const record = new HttpRequestRecord(facts, service, resolved.route, this.#spanName(facts.method, resolved.route), this.#clock);
-    for (const l of this.#requestListeners) {
-      try {
-        l(record);
-      } catch {
-        this.#listenerErrors++;
-      }
-    }
-    if (!spans) return;
-    const span = record.span();
-    for (const l of this.#spanListeners) {
-      try {
-        l(span);
-      } catch {
-        this.#listenerErrors++;
-      }
-    }
+    facts.route = resolved.route;
+    if (facts.kind === 'client') this.#boundPeer(facts, state);
+    const clock = this.#clock;
+    const record = new RequestRecord(
+      facts,
+      service,
+      facts.kind,
+      this.#spanName(facts.method, resolved.route),
+      clock.toEpochNs(facts.startNs),
+      clock.toEpochNs(facts.endNs),
+      facts.errorType !== undefined,
+      facts.errorType,
+      ex.remote.address,
+      ex.remote.port,
+      undefined,
+      undefined,
+    );
+    this.metrics.record(record, nowMs);
+    this.listeners.publish(record);
   }
 
   /** spanName(method, route), one string per (route, method) rather than one per request. */
@@ -350,34 +315,17 @@ export class HttpTelemetry {
     return name;
   }
 
-  #observation(f: HttpFacts, service: ServiceIdentity, state: ServiceState, route: string | undefined): HttpObservation {
-    const o: HttpObservation = {
-      kind: f.kind,
-      service,
-      method: f.method,
-      scheme: f.scheme,
-      durationSeconds: (f.endNs - f.startNs) / 1e9,
-    };
-    if (f.protocolVersion !== undefined) o.protocolVersion = f.protocolVersion;
-    if (f.statusCode !== undefined) o.statusCode = f.statusCode;
-    if (f.errorType !== undefined) o.errorType = f.errorType;
-    if (f.requestBodySize !== undefined) o.requestBodySize = f.requestBodySize;
-    if (f.responseBodySize !== undefined) o.responseBodySize = f.responseBodySize;
-    if (f.kind === 'server') {
-      if (route !== undefined) o.route = route;
+  /** The client metrics' server.address/port: the real ones for the first maxClientPeersPerService peers of a service, then `_OTHER`. */
+  #boundPeer(f: HttpFacts, state: ServiceState): void {
+    const address = f.serverAddress();
+    if (address === undefined) return;
+    const port = f.serverPort();
+    if (state.peers.admit(`${address}:${port ?? ''}`)) {
+      f.metricServerAddress = address;
+      f.metricServerPort = port;
     } else {
-      const address = f.serverAddress();
-      if (address !== undefined) {
-        const port = f.serverPort();
-        if (state.peers.admit(`${address}:${port ?? ''}`)) {
-          o.serverAddress = address;
-          if (port !== undefined) o.serverPort = port;
-        } else {
-          o.serverAddress = ERROR_TYPE_VALUE_OTHER;
-        }
-      }
+      f.metricServerAddress = ERROR_TYPE_VALUE_OTHER;
     }
-    return o;
   }
 
   /** The service state for this instance, or undefined when over the cap. */

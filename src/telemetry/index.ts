@@ -1,8 +1,12 @@
 // Telemetry: Exchanges → spans and metric observations, with bounded routes.
-export { HttpTelemetry, HTTP_TELEMETRY_DEFAULTS, type HttpTelemetryOptions, type HttpTelemetryStats, type ParseFailureCount, type RequestListener, type SpanListener } from './http-telemetry.js';
-export type { RequestSummary } from './request-summary.js';
+export { HttpTelemetry, HTTP_TELEMETRY_DEFAULTS, type HttpTelemetryOptions, type HttpTelemetryStats, type ParseFailureCount } from './http-telemetry.js';
+export { RequestListeners, type RequestListener, type SpanListener } from './request-listeners.js';
+export { RequestRecord, SpanDetail, type RecordDetail, type RequestFamily } from './request-record.js';
+export { HttpFacts } from './http-facts.js';
+export { OperationTelemetry, type OperationTelemetryOptions, type OperationTelemetryStats, type OperationCount, type IncompleteCount } from './operation-telemetry.js';
+export { OperationDetail, ERROR_INCOMPLETE, ATTR_WAGGLE_INCOMPLETE } from './operation-detail.js';
+export { OperationMetrics, OPERATION_METRICS, type OperationMetricDef, type OperationMetricsOptions, type OperationSeries } from './operation-metrics.js';
 export { FramingLossCounter, FRAMING_LOSS_OTHER_PEER, type FramingLossSeries } from './framing-loss.js';
-export type { HttpObservation, HttpMetricsRecorder } from './http-observation.js';
 export { HttpMetrics, OVERFLOW_ATTRIBUTE, type HttpMetricsOptions, type HttpSeries, type HistogramState, type SeriesAttributes } from './http-metrics.js';
 export { RouteResolver, ROUTE_DEFAULTS, UNMATCHED_ROUTE_MODES, type RouteOptions, type RouteResult, type UnmatchedRouteMode } from './routes.js';
 export { RoutePatternError, compilePattern } from './route-patterns.js';

@@ -62,3 +62,24 @@ export const METHOD_OTHER = '_OTHER';
 export function normalizeMethod(method: string): string {
   return KNOWN_METHODS.has(method) ? method : METHOD_OTHER;
 }
+
+// Databases and messaging (semconv 1.3x; db.* stable, messaging.* Development).
+export const ATTR_DB_SYSTEM_NAME = 'db.system.name';
+export const ATTR_DB_OPERATION_NAME = 'db.operation.name';
+export const ATTR_DB_COLLECTION_NAME = 'db.collection.name';
+export const ATTR_DB_QUERY_SUMMARY = 'db.query.summary';
+export const ATTR_DB_RESPONSE_STATUS_CODE = 'db.response.status_code';
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+export const ATTR_MESSAGING_BATCH_MESSAGE_COUNT = 'messaging.batch.message_count';
+export const METRIC_DB_CLIENT_OPERATION_DURATION = 'db.client.operation.duration';
+/** Not a semantic convention: waggle's server-side twin of db.client.operation.duration (see docs/operations.md). */
+export const METRIC_DB_SERVER_OPERATION_DURATION = 'db.server.operation.duration';
+export const METRIC_MESSAGING_CLIENT_OPERATION_DURATION = 'messaging.client.operation.duration';
+export const METRIC_MESSAGING_CLIENT_SENT_MESSAGES = 'messaging.client.sent.messages';
+export const METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES = 'messaging.client.consumed.messages';
+
+/** Bucket boundaries for db.client.operation.duration and messaging.client.operation.duration, in seconds (semconv advice). */
+export const OPERATION_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];

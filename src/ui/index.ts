@@ -7,7 +7,8 @@
 //   …
 //   sampler.stop(); ui.close();
 import type { Registry } from 'prom-client';
-import { LiveStore, type LiveStoreOptions, type StoreRequest, registerStoreMetrics } from '../store/index.js';
+import { LiveStore, type LiveStoreOptions, registerStoreMetrics } from '../store/index.js';
+import type { RequestRecord } from '../telemetry/index.js';
 import { type UiFeatures, registerApiRoutes } from './api.js';
 import { AgentHttpServer, type HttpServerOptions } from './http-server.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
@@ -44,7 +45,7 @@ export interface AttachUiOptions extends MountOptions {
    * Subscribes to finished requests; returns the unsubscribe (HttpTelemetry.onRequest).
    * The store aggregates every request and builds a Span only for those it keeps.
    */
-  onRequest: (listener: (request: StoreRequest) => void) => () => void;
+  onRequest: (listener: (request: RequestRecord) => void) => () => void;
   /** Where the store's self-metrics go (waggle_store_*). */
   registry?: Registry;
   store?: LiveStoreOptions;

@@ -1,15 +1,36 @@
 // waggle-test: no-kernel
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HttpTelemetry, type HttpObservation, type Span } from '../../src/telemetry/index.js';
+import { type HttpFacts, HttpTelemetry, type RequestRecord, type Span } from '../../src/telemetry/index.js';
 import { OK_RESPONSE, exchange, get, identity, response } from './helpers/exchanges.js';
+
+/** What the HTTP metrics read of a record (its facts as the histograms label them), without the undefined fields. */
+function metricView(r: RequestRecord) {
+  const f = r.detail as HttpFacts;
+  const o = {
+    kind: f.kind,
+    service: r.service,
+    method: f.method,
+    scheme: f.scheme,
+    durationSeconds: (f.endNs - f.startNs) / 1e9,
+    protocolVersion: f.protocolVersion,
+    statusCode: f.statusCode,
+    errorType: f.errorType,
+    requestBodySize: f.requestBodySize,
+    responseBodySize: f.responseBodySize,
+    route: f.kind === 'server' ? f.route : undefined,
+    serverAddress: f.metricServerAddress,
+    serverPort: f.metricServerPort,
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<typeof o>;
+}
 
 function collect(opts: ConstructorParameters<typeof HttpTelemetry>[0] = {}) {
   const t = new HttpTelemetry(opts);
   const spans: Span[] = [];
-  const observations: HttpObservation[] = [];
+  const observations: Array<ReturnType<typeof metricView>> = [];
   t.onSpan((s) => spans.push(s));
-  t.addMetricsRecorder({ recordHttp: (o) => observations.push(o) });
+  t.onRequest((r) => observations.push(metricView(r)));
   return { t, spans, observations };
 }
 
@@ -252,10 +273,8 @@ describe('HttpTelemetry: robustness and bounds', () => {
       throw new Error('boom');
     });
     t.onSpan((s) => seen.push(s.name));
-    t.addMetricsRecorder({
-      recordHttp() {
-        throw new Error('boom');
-      },
+    t.onRequest(() => {
+      throw new Error('boom');
     });
     t.handleExchange(exchange({ request: get('/'), response: OK_RESPONSE }), identity());
     assert.deepEqual(seen, ['GET /']);
@@ -291,5 +310,41 @@ describe('HttpTelemetry: robustness and bounds', () => {
       t.handleExchange(exchange({ request: req, response: res, role: i % 2 ? 'client' : 'server', requestBytes: Math.floor(rand() * 1e6) }), identity());
     }
     assert.equal(t.stats().internalErrors, 0);
+  });
+});
+
+describe('HttpTelemetry: one RequestRecord per request', () => {
+  it('hands every listener the same record, builds its Span once and only on demand', () => {
+    const t = new HttpTelemetry();
+    const records: RequestRecord[] = [];
+    const built: boolean[] = [];
+    t.onRequest((r) => records.push(r));
+    t.onRequest((r) => {
+      built.push(r.spanBuilt);
+      if (records.length === 2) r.span(); // the second request's span is asked for
+    });
+    t.handleExchange(exchange({ request: get('/a'), response: OK_RESPONSE }), identity());
+    t.handleExchange(exchange({ request: get('/b'), response: OK_RESPONSE }), identity());
+    assert.equal(records.length, 2);
+    assert.deepEqual(built, [false, false]);
+    assert.equal(records[0]!.spanBuilt, false, 'nobody asked: no Span built');
+    assert.equal(records[1]!.spanBuilt, true);
+    assert.equal(records[1]!.span(), records[1]!.span(), 'built once');
+    assert.equal(records[1]!.span().name, 'GET /b');
+    assert.equal(records[1]!.family, 'http');
+
+    const spans: Span[] = [];
+    const seen: RequestRecord[] = [];
+    const t2 = new HttpTelemetry();
+    t2.onRequest((r) => {
+      seen.push(r);
+      r.span();
+    });
+    t2.onSpan((s) => spans.push(s));
+    t2.handleExchange(exchange({ request: get('/c'), response: OK_RESPONSE }), identity());
+    assert.equal(spans.length, 1);
+    assert.equal(spans[0], seen[0]!.span(), 'span listeners get the Span the record built');
+    t.close();
+    t2.close();
   });
 });

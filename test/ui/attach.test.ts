@@ -4,18 +4,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { SpanAsRequest, type StoreRequest, startHealthSampler } from '../../src/store/index.js';
+import { startHealthSampler } from '../../src/store/index.js';
+import { RequestRecord } from '../../src/telemetry/index.js';
 import type { Span } from '../../src/telemetry/span.js';
 import { AgentHttpServer, attachUi } from '../../src/ui/index.js';
 import { demoRequest } from '../store/synthetic-spans.js';
 
 test('attachUi shares the listener with /metrics, feeds the store, exports its self-metrics, and detaches', async () => {
-  const listeners = new Set<(r: StoreRequest) => void>();
-  const onRequest = (l: (r: StoreRequest) => void) => {
+  const listeners = new Set<(r: RequestRecord) => void>();
+  const onRequest = (l: (r: RequestRecord) => void) => {
     listeners.add(l);
     return () => listeners.delete(l);
   };
-  const emit = (spans: Span[]) => spans.forEach((s) => listeners.forEach((l) => l(new SpanAsRequest(s))));
+  const emit = (spans: Span[]) => spans.forEach((s) => listeners.forEach((l) => l(RequestRecord.fromSpan(s))));
 
   const registry = new Registry();
   const server = new AgentHttpServer({ port: 0 });

@@ -1,6 +1,7 @@
-// The service map: services (solid) and external peers (dashed) laid out left
-// to right by who calls whom; each edge carries its rate and latency, thicker
-// for more traffic, red when calls fail.
+// The service map: services (solid), databases, caches and brokers (their own
+// kinds, from db.system.name / messaging.system) and external peers (dashed)
+// laid out left to right by who calls whom; each edge carries its rate and
+// latency, thicker for more traffic, red when calls fail.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EdgeView, MapView } from '../../../store/views.js';
 import { Empty, PageHeader, WindowPicker } from '../components/layout.js';
@@ -20,7 +21,7 @@ export function ServiceMapPage({ route }: { route: Route }) {
   const m = api.data;
   return (
     <>
-      <PageHeader title="Service map" subtitle="Who calls whom, measured from both ends of each connection. Dashed boxes are peers waggle does not watch.">
+      <PageHeader title="Service map" subtitle="Who calls whom, measured from both ends of each connection. Databases, caches and brokers are tagged by kind; dashed boxes are peers waggle does not watch.">
         <WindowPicker value={windowMs} onChange={(ms) => navigate(href(['map'], { window: ms }), true)} />
       </PageHeader>
       {!m ? (
@@ -148,7 +149,8 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
         {m.nodes.map((n) => {
           const p = layout.nodes.get(n.id)!;
           const s = n.summary;
-          const service = n.type === 'service';
+          const service = n.service !== undefined;
+          const datastore = n.type === 'database' || n.type === 'cache' || n.type === 'broker';
           return (
             <g
               key={n.id}
@@ -157,14 +159,20 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
               data-node={n.label}
               onMouseEnter={() => setHover(n.id)}
               onMouseLeave={() => setHover(null)}
-              onClick={service ? () => navigate(href(['services', n.label])) : undefined}
+              data-kind={n.type}
+              onClick={service ? () => navigate(href(['services', n.service!])) : undefined}
             >
-              <rect width={nodeW} height={nodeH} rx={10} />
+              <rect width={nodeW} height={nodeH} rx={n.type === 'database' ? 4 : n.type === 'broker' ? 18 : 10} />
+              {datastore && (
+                <text x={nodeW - 10} y={17} class="node-kind" text-anchor="end">
+                  {n.type}
+                </text>
+              )}
               <text x={12} y={22} class="node-title">
-                {truncate(n.label, service ? 16 : 20)}
+                {truncate(n.label, datastore ? 15 : service ? 16 : 20)}
               </text>
               <text x={12} y={41} class="node-sub">
-                {service ? (s ? fmtRate(s.rate) : 'client only') : 'not watched'}
+                {s ? fmtRate(s.rate) : service ? 'client only' : 'not watched'}
               </text>
               {s && (
                 <text x={12} y={58} class="node-sub">

@@ -1,7 +1,8 @@
 // One service: incoming (server) and outgoing (client) sides, each with its
 // RED figures, charts over time, latency heatmap and histogram, and the table
-// of operations (routes, or calls per peer). Clicking an operation narrows the
-// charts to it.
+// of operations (routes, or calls per peer), and its top queries and commands
+// (to databases, caches and brokers, by db.query.summary or span name) with
+// their RED. Clicking an operation narrows the charts to it.
 import { useMemo } from 'preact/hooks';
 import type { OperationView, ServiceView, SideView } from '../../../store/views.js';
 import { Heatmap, LatencyHistogram, type Line, TimeChart } from '../components/charts.js';
@@ -95,6 +96,21 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
     ],
     [tl],
   );
+  const httpOps = view.operations.filter((o) => o.kind === 'http');
+  const queries = view.operations.filter((o) => o.kind !== 'http');
+  const queryColumns: Array<Column<OperationView>> = [
+    { key: 'system', label: 'System', value: (o) => o.system, render: (o) => <span class={`badge kind-${o.kind}`}>{o.system}</span> },
+    { key: 'name', label: 'Query / command', value: (o) => o.name, render: (o) => <span class="mono">{o.name}</span> },
+    ...(view.side === 'client'
+      ? [{ key: 'peer', label: 'Server', value: (o: OperationView) => o.peerService ?? o.peer, render: (o: OperationView) => <span class="mono muted">{o.peerService ?? o.peer}</span> } satisfies Column<OperationView>]
+      : []),
+    { key: 'count', label: 'Count', numeric: true, descFirst: true, value: (o) => o.count, render: (o) => fmtNumber(o.count) },
+    { key: 'rate', label: 'Rate', numeric: true, descFirst: true, value: (o) => o.rate, render: (o) => fmtRate(o.rate) },
+    { key: 'err', label: 'Errors', numeric: true, descFirst: true, value: (o) => o.errorRatio, render: (o) => <span class={`pill ${errorClass(o.errorRatio)}`}>{fmtPercent(o.errorRatio)}</span> },
+    { key: 'p50', label: 'p50', numeric: true, descFirst: true, value: (o) => o.p50Ms, render: (o) => fmtMs(o.p50Ms) },
+    { key: 'p95', label: 'p95', numeric: true, descFirst: true, value: (o) => o.p95Ms, render: (o) => fmtMs(o.p95Ms) },
+    { key: 'p99', label: 'p99', numeric: true, descFirst: true, value: (o) => o.p99Ms, render: (o) => fmtMs(o.p99Ms) },
+  ];
   const columns: Array<Column<OperationView>> = [
     ...(view.side === 'client'
       ? [
@@ -171,21 +187,44 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
           <LatencyHistogram boundsMs={v.boundsMs} counts={view.histogram} />
         </div>
       </div>
-      <div class="section-head">
-        <h2>{view.side === 'client' ? 'Outgoing calls' : 'Routes'}</h2>
-        <span class="hint">click a row to chart it alone</span>
-      </div>
-      <div class="card flush">
-        <SortTable
-          id="operations-table"
-          rows={view.operations}
-          columns={columns}
-          rowKey={(o) => opKey(view.side, o)}
-          initial={{ key: 'rate', desc: true }}
-          onRowClick={(o) => props.onOperation(opKey(view.side, o) === operation ? undefined : opKey(view.side, o))}
-          rowClass={(o) => (opKey(view.side, o) === operation ? 'selected' : '')}
-        />
-      </div>
+      {queries.length > 0 && (
+        <>
+          <div class="section-head">
+            <h2>{view.side === 'client' ? 'Top queries and commands' : 'Queries and commands served'}</h2>
+            <span class="hint">databases, caches and brokers, by query summary; click a row to chart it alone</span>
+          </div>
+          <div class="card flush">
+            <SortTable
+              id="queries-table"
+              rows={queries}
+              columns={queryColumns}
+              rowKey={(o) => opKey(view.side, o)}
+              initial={{ key: 'count', desc: true }}
+              onRowClick={(o) => props.onOperation(opKey(view.side, o) === operation ? undefined : opKey(view.side, o))}
+              rowClass={(o) => (opKey(view.side, o) === operation ? 'selected' : '')}
+            />
+          </div>
+        </>
+      )}
+      {(httpOps.length > 0 || queries.length === 0) && (
+        <>
+          <div class="section-head">
+            <h2>{view.side === 'client' ? 'Outgoing calls' : 'Routes'}</h2>
+            <span class="hint">click a row to chart it alone</span>
+          </div>
+          <div class="card flush">
+            <SortTable
+              id="operations-table"
+              rows={httpOps}
+              columns={columns}
+              rowKey={(o) => opKey(view.side, o)}
+              initial={{ key: 'rate', desc: true }}
+              onRowClick={(o) => props.onOperation(opKey(view.side, o) === operation ? undefined : opKey(view.side, o))}
+              rowClass={(o) => (opKey(view.side, o) === operation ? 'selected' : '')}
+            />
+          </div>
+        </>
+      )}
     </>
   );
 }

@@ -1,0 +1,208 @@
+// Metric aggregation of protocol operations, shared by the Prometheus and OTLP
+// exporters like HttpMetrics:
+//   db.client.operation.duration          client-side db operations (semconv)
+//   db.server.operation.duration          server-side db operations (waggle's, not semconv:
+//                                         a watched database's RED when its clients are not watched)
+//   messaging.client.operation.duration   client-side messaging operations (semconv)
+//   messaging.client.sent.messages        messages a producer sent (semconv; batch counts)
+//   messaging.client.consumed.messages    messages delivered to a consumer (semconv)
+// Messaging operations seen from the broker's side (role server) make spans and
+// UI records only: the semconv messaging metrics are the clients'.
+//
+// A series is one service instance × metric × label values. Bounded like
+// HttpMetrics: past maxSeries, new label sets of an instance go to its overflow
+// series per metric, marked otel.metric.overflow (counted in `overflowed`); an
+// instance idle for idleTtlMs is removed with its series.
+import { type HistogramState, histogram, observe } from './histogram-state.js';
+import { OVERFLOW_ATTRIBUTE, type SeriesAttributes } from './http-metrics.js';
+import type { OperationDetail } from './operation-detail.js';
+import type { RequestRecord } from './request-record.js';
+import * as sc from './semconv.js';
+import type { ServiceIdentity } from './span.js';
+
+export interface OperationMetricDef {
+  /** The OTel metric name. */
+  readonly name: string;
+  readonly unit: 's' | '{message}';
+  readonly description: string;
+  readonly instrument: 'histogram' | 'counter';
+}
+
+export const DB_CLIENT_DURATION: OperationMetricDef = { name: sc.METRIC_DB_CLIENT_OPERATION_DURATION, unit: 's', description: 'Duration of database client operations.', instrument: 'histogram' };
+export const DB_SERVER_DURATION: OperationMetricDef = { name: sc.METRIC_DB_SERVER_OPERATION_DURATION, unit: 's', description: 'Duration of database operations as the watched database server answered them (waggle, not a semantic convention).', instrument: 'histogram' };
+export const MESSAGING_CLIENT_DURATION: OperationMetricDef = { name: sc.METRIC_MESSAGING_CLIENT_OPERATION_DURATION, unit: 's', description: 'Duration of messaging operations initiated by a producer or consumer client.', instrument: 'histogram' };
+export const MESSAGING_SENT: OperationMetricDef = { name: sc.METRIC_MESSAGING_CLIENT_SENT_MESSAGES, unit: '{message}', description: 'Number of messages producer attempted to send to the broker.', instrument: 'counter' };
+export const MESSAGING_CONSUMED: OperationMetricDef = { name: sc.METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES, unit: '{message}', description: 'Number of messages that were delivered to the application.', instrument: 'counter' };
+
+/** Every operation metric, in exposition order. */
+export const OPERATION_METRICS: readonly OperationMetricDef[] = [DB_CLIENT_DURATION, DB_SERVER_DURATION, MESSAGING_CLIENT_DURATION, MESSAGING_SENT, MESSAGING_CONSUMED];
+
+export interface OperationSeries {
+  readonly metric: OperationMetricDef;
+  readonly service: ServiceIdentity;
+  /** Semconv attributes, e.g. {'db.system.name': 'postgresql', 'db.operation.name': 'SELECT', …}. */
+  readonly attributes: SeriesAttributes;
+  /** Histogram metrics: the durations in seconds. */
+  readonly histogram: HistogramState | undefined;
+  /** Counter metrics: the running total. */
+  value: number;
+  /** When the series began (ms since the epoch): the start of its cumulative values. */
+  readonly startTimeMs: number;
+}
+
+export interface OperationMetricsOptions {
+  /** Series across all services before new label sets go to overflow series. Default 10000. */
+  maxSeries?: number;
+  /** Remove an instance's series after this long without observations. Default 300000 (0 = never). */
+  idleTtlMs?: number;
+}
+
+interface InstanceSeries {
+  service: ServiceIdentity;
+  list: OperationSeries[];
+  byKey: Map<string, OperationSeries>;
+  overflow: Map<OperationMetricDef, OperationSeries>;
+  lastUpdateMs: number;
+}
+
+const SEND_TYPES: ReadonlySet<string> = new Set(['send', 'publish', 'create']);
+const CONSUME_TYPES: ReadonlySet<string> = new Set(['receive', 'process', 'deliver']);
+
+export class OperationMetrics {
+  readonly #maxSeries: number;
+  readonly #idleTtlMs: number;
+  readonly #instances = new Map<string, InstanceSeries>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  #seriesCount = 0;
+  /** Observations recorded into an overflow series. */
+  overflowed = 0;
+
+  constructor(opts: OperationMetricsOptions = {}) {
+    this.#maxSeries = opts.maxSeries ?? 10_000;
+    this.#idleTtlMs = opts.idleTtlMs ?? 300_000;
+    if (this.#idleTtlMs > 0) {
+      this.#timer = setInterval(() => this.sweep(), Math.min(this.#idleTtlMs / 2, 60_000));
+      this.#timer.unref();
+    }
+  }
+
+  /** One operation, with the caller's clock reading (ms since the epoch). */
+  record(r: RequestRecord<OperationDetail>, nowMs: number): void {
+    const d = r.detail;
+    const op = d.op;
+    const seconds = Math.max(0, op.endNs - op.startNs) / 1e9;
+    if (op.family === 'db') {
+      const metric = op.role === 'client' ? DB_CLIENT_DURATION : DB_SERVER_DURATION;
+      observe(this.#series(r, metric, dbLabels(d), nowMs).histogram!, seconds);
+      return;
+    }
+    if (op.role !== 'client') return;
+    const labels = messagingLabels(d);
+    observe(this.#series(r, MESSAGING_CLIENT_DURATION, labels, nowMs).histogram!, seconds);
+    const type = String(op.attributes[sc.ATTR_MESSAGING_OPERATION_TYPE] ?? '');
+    const batch = op.attributes[sc.ATTR_MESSAGING_BATCH_MESSAGE_COUNT];
+    const messages = typeof batch === 'number' && Number.isInteger(batch) && batch >= 0 ? batch : 1;
+    if (op.spanKind === 'producer' || SEND_TYPES.has(type)) this.#series(r, MESSAGING_SENT, labels, nowMs).value += messages;
+    else if (op.spanKind === 'consumer' || CONSUME_TYPES.has(type)) this.#series(r, MESSAGING_CONSUMED, labels, nowMs).value += messages;
+  }
+
+  #series(r: RequestRecord, metric: OperationMetricDef, labels: Array<[string, string | number]>, nowMs: number): OperationSeries {
+    const service = r.service;
+    let inst = this.#instances.get(service.instanceId);
+    if (inst === undefined) {
+      inst = { service, list: [], byKey: new Map(), overflow: new Map(), lastUpdateMs: nowMs };
+      this.#instances.set(service.instanceId, inst);
+    }
+    inst.lastUpdateMs = nowMs;
+    let key = metric.name;
+    for (const [k, v] of labels) key += `\0${k}\x01${v}`;
+    let s = inst.byKey.get(key);
+    if (s !== undefined) return s;
+    if (this.#seriesCount >= this.#maxSeries) {
+      this.overflowed++;
+      s = inst.overflow.get(metric);
+      if (s === undefined) {
+        s = newSeries(metric, service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
+        inst.overflow.set(metric, s);
+        inst.list.push(s);
+        this.#seriesCount++;
+      }
+      return s;
+    }
+    s = newSeries(metric, service, Object.fromEntries(labels), nowMs);
+    inst.byKey.set(key, s);
+    inst.list.push(s);
+    this.#seriesCount++;
+    return s;
+  }
+
+  /** All series, instance by instance. */
+  *series(): IterableIterator<OperationSeries> {
+    for (const inst of this.#instances.values()) yield* inst.list;
+  }
+
+  /** Each instance with its series (exporters that group by resource). */
+  *instances(): IterableIterator<{ service: ServiceIdentity; series: Iterable<OperationSeries> }> {
+    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.list };
+  }
+
+  get seriesCount(): number {
+    return this.#seriesCount;
+  }
+
+  /** Removes instances idle for longer than the TTL; returns how many. */
+  sweep(nowMs = Date.now()): number {
+    if (this.#idleTtlMs <= 0) return 0;
+    let removed = 0;
+    for (const [id, inst] of this.#instances) {
+      if (nowMs - inst.lastUpdateMs > this.#idleTtlMs) {
+        this.#instances.delete(id);
+        this.#seriesCount -= inst.list.length;
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+  }
+}
+
+function newSeries(metric: OperationMetricDef, service: ServiceIdentity, attributes: SeriesAttributes, nowMs: number): OperationSeries {
+  return { metric, service, attributes, histogram: metric.instrument === 'histogram' ? histogram(sc.OPERATION_DURATION_BUCKETS) : undefined, value: 0, startTimeMs: nowMs };
+}
+
+function text(v: unknown): string | undefined {
+  return v === undefined || v === '' ? undefined : String(v);
+}
+
+/** db_system_name, db_operation_name, db_collection_name?, db_response_status_code?, error_type?, server_address, server_port. */
+function dbLabels(d: OperationDetail): Array<[string, string | number]> {
+  const a = d.op.attributes;
+  const out: Array<[string, string | number]> = [
+    [sc.ATTR_DB_SYSTEM_NAME, d.system ?? d.protocol],
+    [sc.ATTR_DB_OPERATION_NAME, text(a[sc.ATTR_DB_OPERATION_NAME]) ?? d.op.operation],
+  ];
+  const collection = text(a[sc.ATTR_DB_COLLECTION_NAME]);
+  if (collection !== undefined) out.push([sc.ATTR_DB_COLLECTION_NAME, collection]);
+  const status = text(a[sc.ATTR_DB_RESPONSE_STATUS_CODE]);
+  if (status !== undefined) out.push([sc.ATTR_DB_RESPONSE_STATUS_CODE, status]);
+  if (d.errorType !== undefined) out.push([sc.ATTR_ERROR_TYPE, d.errorType]);
+  out.push([sc.ATTR_SERVER_ADDRESS, d.serverAddress()], [sc.ATTR_SERVER_PORT, d.serverPort()]);
+  return out;
+}
+
+/** messaging_system, messaging_operation_name, messaging_destination_name?, error_type?, server_address, server_port. */
+function messagingLabels(d: OperationDetail): Array<[string, string | number]> {
+  const a = d.op.attributes;
+  const out: Array<[string, string | number]> = [
+    [sc.ATTR_MESSAGING_SYSTEM, d.system ?? d.protocol],
+    [sc.ATTR_MESSAGING_OPERATION_NAME, text(a[sc.ATTR_MESSAGING_OPERATION_NAME]) ?? d.op.operation],
+  ];
+  const destination = text(a[sc.ATTR_MESSAGING_DESTINATION_NAME]);
+  if (destination !== undefined) out.push([sc.ATTR_MESSAGING_DESTINATION_NAME, destination]);
+  if (d.errorType !== undefined) out.push([sc.ATTR_ERROR_TYPE, d.errorType]);
+  out.push([sc.ATTR_SERVER_ADDRESS, d.serverAddress()], [sc.ATTR_SERVER_PORT, d.serverPort()]);
+  return out;
+}
