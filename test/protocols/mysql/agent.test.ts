@@ -1,0 +1,104 @@
+// End to end: the real agent watching the real mysql CLI, a node mysql2 client
+// and the MariaDB server. A file of 37 SELECTs, 3 SELECTs of a missing table and
+// 5 INSERTs gives exactly 40 SELECT (3 with db_response_status_code="1146") and
+// 5 INSERT in db_client_operation_duration_seconds_count for the CLI, and the
+// same in db_server_operation_duration_seconds_count for mariadbd; mysql2's 6
+// execute()s of one prepared SELECT count as 6 SELECT (plus 1 COM_STMT_PREPARE)
+// and ping() as one COM_PING.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
+import { type Child, startChild, waitFor } from '../../helpers/process.js';
+import { type MariaDb, runClient, startMariaDb } from './helpers/mariadb.js';
+
+const CLIENT = 'db_client_operation_duration_seconds_count';
+const SERVER = 'db_server_operation_duration_seconds_count';
+
+/** A mysql2 client that connects, then on "go" runs 6 prepared executions and a ping. */
+const MYSQL2_APP = String.raw`
+const mysql = require('mysql2/promise');
+(async () => {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: Number(process.argv[1]), user: 'root', database: 'shop' });
+  console.log('connected');
+  process.stdin.once('data', async () => {
+    for (let i = 1; i <= 6; i++) await c.execute('SELECT name FROM items WHERE id = ?', [i]);
+    await c.ping();
+    await c.end();
+    console.log('done');
+  });
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+let db: MariaDb;
+let agent: AgentProcess;
+let app: Child;
+
+before(async () => {
+  db = await startMariaDb();
+  db.admin('CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50), price INT);');
+  app = startChild(process.execPath, ['-e', MYSQL2_APP, String(db.port)], {
+    cwd: process.cwd(),
+    env: { ...process.env, OTEL_SERVICE_NAME: 'shop-api', NODE_PATH: `${process.cwd()}/node_modules` },
+  });
+  await app.waitForOutput('connected', 20_000);
+  // The CLI by its executable (mysql → /usr/bin/mariadb), the server and the app by pid.
+  agent = await startAgentProcess(['--exe', '/usr/bin/mariadb', '--pid', `${app.pid}`, '--exe', '/usr/sbin/mariadbd']);
+});
+
+after(async () => {
+  app?.kill();
+  await agent?.stop();
+  await db?.stop();
+});
+
+test('mysql CLI: 37 + 3 failing SELECTs and 5 INSERTs → exactly 40 SELECT (3 × 1146) and 5 INSERT, client and server side', async (t) => {
+  const lines: string[] = [];
+  for (let i = 0; i < 37; i++) {
+    lines.push(`SELECT name, price FROM items WHERE id = ${i};`);
+    if (i % 12 === 5) lines.push('SELECT * FROM missing_table;');
+    if (i % 8 === 3) lines.push(`INSERT INTO items (name, price) VALUES ('n${i}', ${i});`);
+  }
+  const r = await runClient('mysql', db.port, ['--force', '-D', 'shop'], lines.join('\n') + '\n');
+  assert.equal(r.stderr.match(/ERROR 1146/g)?.length, 3, r.stderr);
+
+  const port = String(db.port);
+  const sum = (series: ReturnType<typeof parseSeries>, name: string, labels: Record<string, string>) =>
+    series.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  let series: ReturnType<typeof parseSeries> = [];
+  const cliService = async () => {
+    series = parseSeries(await agent.metrics());
+    return series.find((s) => s.name === CLIENT && s.labels.server_port === port && s.labels.db_operation_name === 'INSERT')?.labels.service_name;
+  };
+  const service = await waitFor(async () => {
+    const name = await cliService();
+    return name && sum(series, CLIENT, { service_name: name, server_port: port }) >= 45 && sum(series, SERVER, { server_port: port, db_operation_name: 'INSERT' }) >= 5 ? name : undefined;
+  }, 15_000, 200).catch(() => undefined);
+  for (const s of series.filter((s) => (s.name === CLIENT || s.name === SERVER) && s.labels.server_port === port)) t.diagnostic(`${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+  assert.ok(service, `no client operations for port ${port}; stderr: ${agent.stderr().slice(-1000)}`);
+  t.diagnostic(`the CLI's service_name: ${service}`);
+
+  for (const [metric, base] of [
+    [CLIENT, { service_name: service, server_port: port }],
+    [SERVER, { service_name: 'mariadbd', server_port: port }],
+  ] as const) {
+    assert.equal(sum(series, metric, { ...base, db_operation_name: 'SELECT' }), 40, `${metric} SELECT`);
+    assert.equal(sum(series, metric, { ...base, db_operation_name: 'SELECT', db_response_status_code: '1146', error_type: '1146' }), 3, `${metric} SELECT 1146`);
+    assert.equal(sum(series, metric, { ...base, db_operation_name: 'SELECT', db_collection_name: 'items' }), 37, `${metric} SELECT items`);
+    assert.equal(sum(series, metric, { ...base, db_operation_name: 'INSERT', db_collection_name: 'items' }), 5, `${metric} INSERT`);
+    assert.equal(sum(series, metric, { ...base, db_system_name: 'mariadb' }), 45, `${metric} all, db_system_name="mariadb"`);
+  }
+});
+
+test('mysql2 (watched from before the agent started): 6 prepared executions → 6 SELECT with the prepare text, 1 COM_STMT_PREPARE, 1 COM_PING', async (t) => {
+  app.write('go\n');
+  await app.waitForOutput('done', 20_000);
+  const port = String(db.port);
+  const count = async (labels: Record<string, string>) => agent.value(CLIENT, { service_name: 'shop-api', server_port: port, ...labels });
+  await waitFor(async () => (await count({})) >= 8, 15_000, 200).catch(() => undefined);
+  for (const s of parseSeries(await agent.metrics()).filter((s) => s.name === CLIENT && s.labels.service_name === 'shop-api')) t.diagnostic(`${JSON.stringify(s.labels)} ${s.value}`);
+  assert.equal(await count({ db_operation_name: 'SELECT', db_collection_name: 'items' }), 6);
+  assert.equal(await count({ db_operation_name: 'COM_STMT_PREPARE' }), 1);
+  assert.equal(await count({ db_operation_name: 'COM_PING' }), 1);
+  assert.equal(await count({}), 8);
+  assert.equal(await agent.value('waggle_protocol_unparsed_total', { protocol: 'mysql' }), 0);
+});
