@@ -2,7 +2,7 @@
 // See README.md for what is emitted from each side and why.
 import type { DetectInput, ProtocolModule, Role } from '../module.js';
 import { parseGreeting } from './handshake.js';
-import { MysqlParser, looksLikeCommand } from './parser.js';
+import { MysqlParser, looksLikeBareSql, looksLikeCommand, startsWithSql } from './parser.js';
 
 export const MYSQL_PORTS = [3306] as const;
 
@@ -17,15 +17,11 @@ function looksLikeResponse(head: Uint8Array, bytes: number): boolean {
   return h < 0xfb && len <= 9; // a column count
 }
 
-const SQL_START = /^\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CALL|WITH|SET|SHOW|BEGIN|START|COMMIT|ROLLBACK|CREATE|DROP|ALTER|USE|EXPLAIN|DESCRIBE|LOAD|TRUNCATE)\b/i;
-
 /** A chunk that is exactly one COM_QUERY or COM_STMT_PREPARE packet (sequence 0) of SQL text. */
 function looksLikeSqlCommand(head: Uint8Array, bytes: number): boolean {
   if (head.length < 10 || head[3] !== 0 || (head[4] !== 0x03 && head[4] !== 0x16)) return false;
   const len = head[0]! | (head[1]! << 8) | (head[2]! << 16);
-  if (len + 4 !== bytes) return false;
-  const start = String.fromCharCode(...head.subarray(5, Math.min(head.length, 5 + 24)));
-  return SQL_START.test(start);
+  return len + 4 === bytes && startsWithSql(head.subarray(5));
 }
 
 function isGreetingChunk(head: Uint8Array, bytes: number): boolean {
@@ -41,6 +37,8 @@ export function detectMysql({ chunk, localPort, remotePort }: DetectInput): Role
   if (isGreetingChunk(head, bytes)) return direction === 'in' ? 'client' : 'server';
   // Joined midway, any port: one whole COM_QUERY/COM_STMT_PREPARE whose text starts with an SQL keyword.
   if (looksLikeSqlCommand(head, bytes)) return direction === 'out' ? 'client' : 'server';
+  // A server that reads each packet's header and payload apart (MariaDB's does) reads such a payload alone.
+  if (direction === 'in' && looksLikeBareSql(head, bytes)) return 'server';
   // Joined midway: other packet shapes, only on MySQL's port.
   const serverIsRemote = MYSQL_PORTS.includes(remotePort as 3306);
   const serverIsLocal = MYSQL_PORTS.includes(localPort as 3306);

@@ -86,6 +86,8 @@ export class MysqlParser implements ConnectionParser {
   /** Joined midway without knowing CLIENT_DEPRECATE_EOF: a PREPARE_OK may be followed by an EOF nobody waits for. */
   private strayEofOk = false;
   private orphaning = false;
+  /** After losing framing: the length a lone 4-byte header read announced (the next read may be its payload). */
+  private headerOnly: number | undefined;
   private lastResponseNs = 0;
   private emit: Emit = () => {};
   private readonly onRequest = (p: Packet) => this.requestPacket(p);
@@ -121,21 +123,46 @@ export class MysqlParser implements ConnectionParser {
   }
 
   private feedRequests(chunk: ChunkView): void {
-    if (!this.requests.synced) {
+    // MariaDB's server reads a packet's 4-byte header and then its payload, one read each:
+    // joined midway (or after a loss) it may start on a payload with no header in front.
+    const bare = this.phase === 'start' || !this.requests.synced ? this.barePayload(chunk) : false;
+    if (!bare && !this.requests.synced) {
       // A client writes each command from its start: resynchronise at a chunk that begins like one.
       if (looksLikeCommand(chunk.head, chunk.bytes)) this.requests.reset();
       else {
+        this.headerOnly = chunk.bytes === 4 && chunk.head.length === 4 && chunk.head[3] === 0 ? u24(chunk.head) : undefined;
         this.stats.unparsed++;
         return;
       }
     }
+    this.headerOnly = undefined;
     if (!this.responses.synced || (this.pending.length === 0 && !this.responses.atBoundary)) {
       // The server answered everything it was asked before this request, but we could not see
       // how (or it was a response we joined in the middle of): its next response starts afresh.
       this.flushLost();
       this.responses.reset();
     }
+    if (bare) {
+      // The payload of one command packet: framed by its read, the next read starts a header.
+      if (this.phase === 'start') this.phase = 'command';
+      this.requests.reset();
+      const data = chunk.head;
+      this.requestPacket({ seq: 0, length: chunk.bytes, data, whole: data.length === chunk.bytes, continuation: false, startNs: chunk.timeNs, timeNs: chunk.timeNs });
+      return;
+    }
     feedReader(this.requests, chunk, this.onRequest);
+  }
+
+  /**
+   * Whether this chunk is a command's payload read alone: after a lone header read
+   * announcing exactly its length, or (joined midway) SQL text after a COM_QUERY or
+   * COM_STMT_PREPARE byte, which no header-framed chunk starts with.
+   */
+  private barePayload(chunk: ChunkView): boolean {
+    const cmd = chunk.head[0];
+    if (cmd === undefined || commandName(cmd) === undefined || cmd === 0) return false;
+    if (this.headerOnly !== undefined && chunk.bytes === this.headerOnly) return true;
+    return this.role === 'server' && looksLikeBareSql(chunk.head, chunk.bytes) && !looksLikeCommand(chunk.head, chunk.bytes);
   }
 
   private feedResponses(chunk: ChunkView): void {
@@ -493,6 +520,22 @@ function feedReader(reader: PacketReader, chunk: ChunkView, onPacket: (p: Packet
     return;
   }
   if (chunk.tail.length > 0) reader.push(chunk.tail, chunk.timeNs, onPacket);
+}
+
+function u24(b: Uint8Array): number {
+  return b[0]! | (b[1]! << 8) | (b[2]! << 16);
+}
+
+const SQL_START = /^\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CALL|WITH|SET|SHOW|BEGIN|START|COMMIT|ROLLBACK|CREATE|DROP|ALTER|USE|EXPLAIN|DESCRIBE|LOAD|TRUNCATE)\b/i;
+
+/** SQL text's first bytes: an SQL keyword after optional spaces and a parenthesis. */
+export function startsWithSql(b: Uint8Array): boolean {
+  return SQL_START.test(String.fromCharCode(...b.subarray(0, 24)));
+}
+
+/** A COM_QUERY/COM_STMT_PREPARE payload with no header: the command byte, then SQL. */
+export function looksLikeBareSql(head: Uint8Array, bytes: number): boolean {
+  return head.length >= 6 && bytes >= head.length && (head[0] === 0x03 || head[0] === 0x16) && startsWithSql(head.subarray(1));
 }
 
 /** Whether a chunk begins like a command packet: a length that fits, sequence 0, a known command byte. */

@@ -4,7 +4,8 @@
 // 5 INSERT in db_client_operation_duration_seconds_count for the CLI, and the
 // same in db_server_operation_duration_seconds_count for mariadbd; mysql2's 6
 // execute()s of one prepared SELECT count as 6 SELECT (plus 1 COM_STMT_PREPARE)
-// and ping() as one COM_PING.
+// and ping() as one COM_PING, on both sides, although its connection was opened
+// before the agent started (joined midway, on a port that is not 3306).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
@@ -100,5 +101,11 @@ test('mysql2 (watched from before the agent started): 6 prepared executions → 
   assert.equal(await count({ db_operation_name: 'COM_STMT_PREPARE' }), 1);
   assert.equal(await count({ db_operation_name: 'COM_PING' }), 1);
   assert.equal(await count({}), 8);
+  // mariadbd's side of the same connection, also joined midway.
+  const server = async (labels: Record<string, string>) => agent.value(SERVER, { service_name: 'mariadbd', server_port: port, ...labels });
+  for (const s of parseSeries(await agent.metrics()).filter((s) => s.name === SERVER && s.labels.server_port === port)) t.diagnostic(`${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+  assert.equal(await server({ db_operation_name: 'COM_STMT_PREPARE' }), 1);
+  assert.equal(await server({ db_operation_name: 'COM_PING' }), 1);
+  assert.equal(await server({ db_operation_name: 'SELECT', db_collection_name: 'items' }), 37 + 6);
   assert.equal(await agent.value('waggle_protocol_unparsed_total', { protocol: 'mysql' }), 0);
 });

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Operation } from '../../../src/protocols/module.js';
 import { MAX_PENDING, MAX_STATEMENTS } from '../../../src/protocols/mysql/parser.js';
-import type { RecordedChunk } from '../helpers/record-proxy.js';
-import { countBy, replay } from './helpers/mariadb.js';
+import { type RecordedChunk, toChunks } from '../helpers/record-proxy.js';
+import { countBy, replay, replayChunks } from './helpers/mariadb.js';
 import {
   CAPS_BASE, Conversation, command, connect, eof, err, execute, greeting, handshakeResponse, ok, packet, prepareOk, resultSet,
 } from './helpers/wire.js';
@@ -172,4 +172,23 @@ test('MariaDB by its version string; auth switch packets are stepped over', () =
   assert.deepEqual(ops.map((op) => [op.operation, op.attributes['db.system.name'], op.role]), [['SELECT', 'mariadb', 'server']]);
   assert.equal(parser.stats.unparsed, 0);
   assert.equal(eof(1).length, 9);
+});
+
+test("a server that reads each header and payload apart (MariaDB's): joined midway, and after lost chunks", () => {
+  const c = connect(new Conversation(), true);
+  for (let i = 0; i < 6; i++) c.client(command(0x03, `SELECT a FROM t${i}`)).server(resultSet(1, 1, [['x']], true).bytes);
+  // The server's reads: 4 header bytes, then the payload.
+  const reads = c.chunks.flatMap((ch) => (ch.from === 'client' ? [{ ...ch, data: ch.data.subarray(0, 4) }, { ...ch, data: ch.data.subarray(4) }] : [ch]));
+  const midway = reads.slice(reads.findIndex((ch) => ch.data.toString('latin1').includes('SELECT a FROM t2')));
+  const joined = replay(midway, 'server');
+  assert.deepEqual(joined.ops.map((op) => op.attributes['db.collection.name']), ['t2', 't3', 't4', 't5']);
+  // Lose the response to t3 and the header of t4: t3 ends as lost, t4 is found again from its payload.
+  const chunks = toChunks(reads, 'server');
+  const t3 = chunks.findIndex((ch) => Buffer.from(ch.head).toString('latin1').includes('SELECT a FROM t3'));
+  const kept = [...chunks.slice(0, t3 + 1), { ...chunks[t3 + 3]!, lost: 2 }, ...chunks.slice(t3 + 4)];
+  const lost = replayChunks(kept, 'server');
+  assert.deepEqual(
+    lost.ops.map((op) => `${op.attributes['db.collection.name']} ${op.incomplete ?? 'ok'}`),
+    ['t0 ok', 't1 ok', 't2 ok', 't3 lost', 't4 ok', 't5 ok'],
+  );
 });
