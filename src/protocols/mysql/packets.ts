@@ -10,6 +10,8 @@ export const MAX_PAYLOAD = 0xffffff;
 
 export interface Packet {
   seq: number;
+  /** The payload's first byte (-1 when empty or not captured): what most packets are told apart by. */
+  first: number;
   /** Payload length of this physical packet. */
   length: number;
   /** The payload's first captured bytes (up to the reader's keep size): a view valid only during the callback. */
@@ -26,6 +28,22 @@ export interface Packet {
 
 export type OnPacket = (p: Packet) => void;
 
+/** The reader's one reused packet: `data` is sliced only when a consumer asks for it (rows never do). */
+class PacketView implements Packet {
+  seq = 0;
+  first = -1;
+  length = 0;
+  whole = false;
+  continuation = false;
+  startNs = 0;
+  timeNs = 0;
+  keepLen = 0;
+  constructor(private readonly keep: Uint8Array) {}
+  get data(): Uint8Array {
+    return this.keep.subarray(0, this.keepLen);
+  }
+}
+
 export class PacketReader {
   /** False once framing is lost; the owner resynchronises with reset(). */
   synced = true;
@@ -36,6 +54,7 @@ export class PacketReader {
   private length = 0;
   private seq = 0;
   private readonly keep: Uint8Array;
+  private readonly view: PacketView;
   private keepLen = 0;
   private holed = false;
   private startNs = 0;
@@ -44,6 +63,7 @@ export class PacketReader {
 
   constructor(keepBytes: number) {
     this.keep = new Uint8Array(keepBytes);
+    this.view = new PacketView(this.keep);
   }
 
   /** Between packets (a message may start at the next byte). */
@@ -123,21 +143,20 @@ export class PacketReader {
   }
 
   private finish(timeNs: number, onPacket: OnPacket): void {
-    const continuation = this.continues;
+    const v = this.view;
+    v.continuation = this.continues;
     this.continues = this.length === MAX_PAYLOAD;
-    const p: Packet = {
-      seq: this.seq,
-      length: this.length,
-      data: this.keep.subarray(0, this.keepLen),
-      whole: !this.holed && this.keepLen === this.length,
-      continuation,
-      startNs: this.startNs,
-      timeNs,
-    };
+    v.seq = this.seq;
+    v.length = this.length;
+    v.keepLen = this.keepLen;
+    v.first = this.keepLen > 0 ? this.keep[0]! : -1;
+    v.whole = !this.holed && this.keepLen === this.length;
+    v.startNs = this.startNs;
+    v.timeNs = timeNs;
     this.remaining = -1;
     this.keepLen = 0;
     this.holed = false;
-    onPacket(p);
+    onPacket(v);
   }
 }
 

@@ -147,7 +147,7 @@ export class MysqlParser implements ConnectionParser {
       if (this.phase === 'start') this.phase = 'command';
       this.requests.reset();
       const data = chunk.head;
-      this.requestPacket({ seq: 0, length: chunk.bytes, data, whole: data.length === chunk.bytes, continuation: false, startNs: chunk.timeNs, timeNs: chunk.timeNs });
+      this.requestPacket({ seq: 0, first: data[0] ?? -1, length: chunk.bytes, data, whole: data.length === chunk.bytes, continuation: false, startNs: chunk.timeNs, timeNs: chunk.timeNs });
       return;
     }
     feedReader(this.requests, chunk, this.onRequest);
@@ -284,11 +284,10 @@ export class MysqlParser implements ConnectionParser {
 
   private responsePacket(p: Packet): void {
     if (this.phase === 'opaque') return;
-    const d = p.data;
-    const h = d[0];
+    const h = p.first;
     if (this.phase === 'start') {
       if (p.seq === 0 && h === 0x0a) {
-        const g = parseGreeting(d);
+        const g = parseGreeting(p.data);
         if (g) {
           this.system = g.system;
           this.serverCaps = g.capabilities;
@@ -318,20 +317,20 @@ export class MysqlParser implements ConnectionParser {
     this.strayEofOk = false;
     op.endNs = p.timeNs;
     if (p.continuation) return; // the rest of a > 16 MB row
-    if (isProgress(d)) return;
+    if (h === 0xff && isProgress(p.data)) return;
     const isTerminator = h === 0xfe && p.length < MAX_PAYLOAD;
     switch (op.state) {
       case 'first':
         return this.first(op, p);
       case 'columns':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         if (--op.left <= 0) op.state = 'afterColumns';
         return;
       case 'afterColumns':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         if (isTerminator) {
           const eof = this.deprecateEof === false || (this.deprecateEof === undefined && p.length < 7);
-          const status = statusFlags(d, p.length) ?? 0;
+          const status = statusFlags(p.data, p.length) ?? 0;
           if (eof) {
             // The EOF between definitions and rows; with a cursor open, the response ends here.
             if (status & SERVER_STATUS_CURSOR_EXISTS && op.cmd === COM_STMT_EXECUTE) return this.done(op);
@@ -344,27 +343,27 @@ export class MysqlParser implements ConnectionParser {
         op.rows++;
         return;
       case 'rows':
-        if (h === 0xff) return this.fail(op, d);
-        if (isTerminator) return this.endOfResultSet(op, statusFlags(d, p.length) ?? 0);
+        if (h === 0xff) return this.fail(op, p.data);
+        if (isTerminator) return this.endOfResultSet(op, statusFlags(p.data, p.length) ?? 0);
         op.rows++;
         return;
       case 'prepare':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         if (isTerminator) return; // the EOF between parameter and column definitions
         if (--op.left <= 0) this.afterPrepareDefinitions(op);
         return;
       case 'prepareEof':
         return this.done(op);
       case 'fieldList':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         if (isTerminator) return this.done(op);
         return;
       case 'auth':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         if (h === 0x00) return this.done(op);
         return;
       case 'any':
-        if (h === 0xff) return this.fail(op, d);
+        if (h === 0xff) return this.fail(op, p.data);
         return this.done(op);
     }
   }
@@ -372,7 +371,7 @@ export class MysqlParser implements ConnectionParser {
   /** The first packet of a response. */
   private first(op: Pending, p: Packet): void {
     const d = p.data;
-    const h = d[0];
+    const h = p.first;
     if (h === 0xff) return this.fail(op, d);
     if (op.cmd === COM_STMT_PREPARE) {
       if (h !== 0x00) return this.done(op);
