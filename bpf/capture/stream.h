@@ -56,6 +56,10 @@ __attribute__((noinline)) int stream_emit(struct stream_conn *s, __u64 ubuf, __u
   __u64 avail = bpf_ringbuf_query(&stream_chunks, BPF_RB_AVAIL_DATA);
   __u64 wake = 0;
   if (wakeup_bytes) wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  // A new connection's first chunk wakes user space at once: until it decides,
+  // the connection has only STREAM_UNDECIDED_MAX chunks (a short-lived client
+  // sends hundreds within one flush interval).
+  if (e->seq == 0) wake = BPF_RB_FORCE_WAKEUP;
   if (bpf_ringbuf_output(&stream_chunks, e, BOUND(size, sizeof(struct stream_event)), wake)) {
     waggle_count(&stream_chunks_drops, 0, 1);
     return 0;

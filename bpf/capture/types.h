@@ -264,7 +264,7 @@ enum capture_counter {
 #define STREAM_HEAD_MAX 4096 // captured first bytes of one run
 #define STREAM_TAIL_MAX 256  // captured last bytes of a run longer than its head
 // Chunks sent for a connection before user space says whether it wants it.
-#define STREAM_UNDECIDED_MAX 256
+#define STREAM_UNDECIDED_MAX 2048
 
 // What user space decided for a streamed connection (stream_verdicts map).
 enum stream_verdict { SV_UNDECIDED = 0, SV_STREAM = 1, SV_IGNORE = 2 };

@@ -146,7 +146,7 @@ export class SocketCapture {
    * Tells the kernel what to do with a streamed connection: keep streaming it
    * (a protocol module claimed it) or ignore it (no module knows it: then only
    * HTTP/1's fast path may still claim it). Until told, the kernel sends a
-   * connection's first 256 chunks and then skips (and counts) the rest.
+   * connection's first 2048 chunks and then skips (and counts) the rest.
    */
   setStreamVerdict(socketInode: number, verdict: 'stream' | 'ignore'): void {
     const key = this.streams?.decoder.keyOf(socketInode);

@@ -169,6 +169,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     await startDiscoveryFeature(discovery, config, board);
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
+    self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);
 
     const server: AgentHttpServer = createHttpServer({
       host: config.listen.host,
