@@ -35,6 +35,8 @@ export function detectMysql({ chunk, localPort, remotePort }: DetectInput): Role
   const { head, bytes, direction } = chunk;
   // The server speaks first: its greeting read → the watched process is the client; written → the server.
   if (isGreetingChunk(head, bytes)) return direction === 'in' ? 'client' : 'server';
+  // A client that reads the greeting's header and its payload apart: the payload alone.
+  if (direction === 'in' && head[0] === 0x0a && head.length === bytes && parseGreeting(head) !== undefined) return 'client';
   // Joined midway, any port: one whole COM_QUERY/COM_STMT_PREPARE whose text starts with an SQL keyword.
   if (looksLikeSqlCommand(head, bytes)) return direction === 'out' ? 'client' : 'server';
   // A server that reads each packet's header and payload apart (MariaDB's does) reads such a payload alone.

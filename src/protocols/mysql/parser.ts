@@ -12,7 +12,7 @@ import {
   SERVER_MORE_RESULTS_EXISTS, SERVER_STATUS_CURSOR_EXISTS, commandName, errorCode, hasResponse, statusFlags,
   terminatorAtEnd, type Terminator,
 } from './commands.js';
-import { CLIENT_COMPRESS, CLIENT_DEPRECATE_EOF, CLIENT_ZSTD_COMPRESSION, decodeUtf8, parseGreeting, parseHandshakeResponse } from './handshake.js';
+import { CLIENT_COMPRESS, CLIENT_DEPRECATE_EOF, CLIENT_ZSTD_COMPRESSION, type Greeting, decodeUtf8, parseGreeting, parseHandshakeResponse } from './handshake.js';
 import { MAX_PAYLOAD, type Packet, PacketReader, lenenc, u16, u32 } from './packets.js';
 import { describeSql, type SqlInfo } from './sql.js';
 
@@ -167,6 +167,15 @@ export class MysqlParser implements ConnectionParser {
 
   private feedResponses(chunk: ChunkView): void {
     this.lastResponseNs = chunk.timeNs;
+    if (this.phase === 'start' && chunk.head[0] === 0x0a && chunk.head.length === chunk.bytes) {
+      // A client that reads the greeting's header and payload apart: the payload alone.
+      const g = parseGreeting(chunk.head);
+      if (g) {
+        this.greeting(g);
+        this.responses.reset();
+        return;
+      }
+    }
     if (this.responses.synced) feedReader(this.responses, chunk, this.onResponse);
     if (!this.responses.synced) this.resyncAtEnd(chunk);
   }
@@ -207,6 +216,12 @@ export class MysqlParser implements ConnectionParser {
       return;
     }
     this.command(p);
+  }
+
+  private greeting(g: Greeting): void {
+    this.system = g.system;
+    this.serverCaps = g.capabilities;
+    this.phase = 'auth';
   }
 
   private handshakeResponse(p: Packet): void {
@@ -288,12 +303,7 @@ export class MysqlParser implements ConnectionParser {
     if (this.phase === 'start') {
       if (p.seq === 0 && h === 0x0a) {
         const g = parseGreeting(p.data);
-        if (g) {
-          this.system = g.system;
-          this.serverCaps = g.capabilities;
-          this.phase = 'auth';
-          return;
-        }
+        if (g) return this.greeting(g);
       }
       this.phase = 'command'; // joined midway
     } else if (this.phase === 'auth') {

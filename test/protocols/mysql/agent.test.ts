@@ -36,7 +36,13 @@ let app: Child;
 
 before(async () => {
   db = await startMariaDb();
-  db.admin('CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50), price INT);');
+  db.admin(`CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50), price INT);
+    CREATE TABLE shop.big (id INT PRIMARY KEY, pad VARCHAR(100));
+    USE shop;
+    INSERT INTO shop.big SELECT seq, REPEAT('p', 60) FROM seq_1_to_3000;
+    DELIMITER //
+    CREATE PROCEDURE shop.two_sets() BEGIN SELECT id FROM shop.big LIMIT 5; SELECT pad FROM shop.big LIMIT 7; END//
+    DELIMITER ;`);
   app = startChild(process.execPath, ['-e', MYSQL2_APP, String(db.port)], {
     cwd: process.cwd(),
     env: { ...process.env, OTEL_SERVICE_NAME: 'shop-api', NODE_PATH: `${process.cwd()}/node_modules` },
@@ -104,4 +110,24 @@ test('mysql2 (watched from before the agent started): 6 prepared executions → 
   assert.equal(await server({ db_operation_name: 'COM_PING' }), 1);
   assert.equal(await server({ db_operation_name: 'SELECT', db_collection_name: 'items' }), 37 + 6);
   assert.equal(await agent.value('waggle_protocol_unparsed_total', { protocol: 'mysql' }), 0);
+});
+
+test('mysql CLI: 10 result sets of 200 KB (captured with holes) and 3 CALLs of two result sets → exactly 10 SELECT big and 3 CALL, both sides', async (t) => {
+  const file = [...Array.from({ length: 10 }, () => 'SELECT * FROM big;'), ...Array.from({ length: 3 }, () => 'CALL two_sets();')].join('\n') + '\n';
+  const r = await runClient('mysql', db.port, ['-D', 'shop'], file);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.length > 10 * 3000 * 60);
+  const port = String(db.port);
+  const count = async (metric: string, labels: Record<string, string>) => agent.value(metric, { server_port: port, ...labels });
+  await waitFor(async () => (await count(CLIENT, { service_name: 'mysql', db_operation_name: 'CALL' })) >= 3 && (await count(SERVER, { db_operation_name: 'CALL' })) >= 3, 15_000, 200).catch(() => undefined);
+  for (const s of parseSeries(await agent.metrics()).filter((s) => s.labels.server_port === port || /^waggle_(protocol|stream)/.test(s.name))) t.diagnostic(`${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+  for (const [metric, service] of [[CLIENT, 'mysql'], [SERVER, 'mariadbd']] as const) {
+    const big = await count(metric, { service_name: service, db_operation_name: 'SELECT', db_collection_name: 'big' });
+    const call = await count(metric, { service_name: service, db_operation_name: 'CALL' });
+    t.diagnostic(`${metric} ${service}: SELECT big ${big}, CALL ${call}`);
+    assert.equal(big, 10);
+    assert.equal(call, 3);
+  }
+  assert.equal(await agent.value('waggle_protocol_unparsed_total', { protocol: 'mysql' }), 0);
+  assert.equal(await agent.value('waggle_protocol_incomplete_total', { protocol: 'mysql' }), 0);
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Operation } from '../../../src/protocols/module.js';
+import { mysqlModule } from '../../../src/protocols/mysql/index.js';
 import { MAX_PENDING, MAX_STATEMENTS } from '../../../src/protocols/mysql/parser.js';
 import { type RecordedChunk, toChunks } from '../helpers/record-proxy.js';
 import { countBy, replay, replayChunks } from './helpers/mariadb.js';
@@ -191,4 +192,17 @@ test("a server that reads each header and payload apart (MariaDB's): joined midw
     lost.ops.map((op) => `${op.attributes['db.collection.name']} ${op.incomplete ?? 'ok'}`),
     ['t0 ok', 't1 ok', 't2 ok', 't3 lost', 't4 ok', 't5 ok'],
   );
+});
+
+test("a client that reads each header and payload apart: detected from the greeting's payload alone", () => {
+  const c = connect(new Conversation(), false, 'shop', '5.5.5-10.11.6-MariaDB');
+  c.client(command(0x03, 'SELECT a FROM t')).server(resultSet(1, 1, [['x']], false).bytes);
+  const reads = c.chunks.flatMap((ch) => (ch.from === 'server' && ch.data.length > 4 ? [{ ...ch, data: ch.data.subarray(0, 4) }, { ...ch, data: ch.data.subarray(4) }] : [ch]));
+  const chunks = toChunks(reads, 'client');
+  // The platform offers chunks to detect() until one is claimed; the lone header is not.
+  assert.equal(mysqlModule.detect({ chunk: chunks[0]!, localPort: 40000, remotePort: 40001 }), undefined);
+  assert.equal(mysqlModule.detect({ chunk: chunks[1]!, localPort: 40000, remotePort: 40001 }), 'client');
+  const { ops, parser } = replayChunks(chunks.slice(1), 'client');
+  assert.deepEqual(ops.map((op) => [op.operation, op.attributes['db.system.name'], op.attributes['db.namespace']]), [['SELECT', 'mariadb', 'shop']]);
+  assert.equal(parser.stats.unparsed + parser.stats.orphanResponses, 0);
 });
