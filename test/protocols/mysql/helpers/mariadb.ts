@@ -1,6 +1,6 @@
 // A throwaway MariaDB server on loopback (a fresh data directory under a
-// mkdtemp, a free port), a replay helper that runs a recording through the
-// module's parser from either side, and the mysql CLI.
+// mkdtemp, a free port), the mysql/mysqladmin programs, and a replay helper that
+// runs a recording through the module's parser from either side.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,9 +95,4 @@ export function countBy(ops: readonly Operation[], key: (op: Operation) => strin
   const out: Record<string, number> = {};
   for (const op of ops) out[key(op)] = (out[key(op)] ?? 0) + 1;
   return out;
-}
-
-/** Every operation of every proxied connection, replayed from `side`. */
-export function replayAll(recordedConnections: readonly RecordedChunk[][], side: 'client' | 'server'): Operation[] {
-  return recordedConnections.flatMap((c) => replay(c, side).ops);
 }
