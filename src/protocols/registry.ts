@@ -3,5 +3,9 @@
 // one line here.
 import type { ProtocolModule } from './module.js';
 import { mysqlModule } from './mysql/index.js';
+import { postgresql } from './postgresql/index.js';
 
-export const PROTOCOL_MODULES: readonly ProtocolModule[] = [mysqlModule];
+export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
+  postgresql,
+  mysqlModule,
+];
