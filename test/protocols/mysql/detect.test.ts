@@ -65,3 +65,25 @@ test('never throws on random bytes', () => {
     detect(b, rnd() < 0.5 ? 'in' : 'out', 3306, 3306);
   }
 });
+
+test('no module registered before mysql claims MySQL first chunks', async () => {
+  const { PROTOCOL_MODULES } = await import('../../../src/protocols/registry.js');
+  const before = PROTOCOL_MODULES.slice(0, PROTOCOL_MODULES.findIndex((m) => m.name === 'mysql'));
+  const chunks: [Buffer, 'in' | 'out'][] = [
+    [greeting('5.5.5-10.11.19-MariaDB-0+deb12u1', CAPS_BASE), 'in'],
+    [greeting('8.0.36', CAPS_BASE), 'out'],
+    [command(0x03, 'SELECT a FROM t'), 'out'],
+    [command(0x03, 'SELECT a FROM t'), 'in'],
+    [command(0x03, 'SELECT a FROM t').subarray(4), 'in'],
+    [command(0x16, 'SELECT a FROM t WHERE id = ?'), 'out'],
+    [command(0x0e), 'out'],
+    [ok(1), 'in'],
+  ];
+  for (const m of before) {
+    for (const [data, dir] of chunks) {
+      for (const [localPort, remotePort] of [[40000, 3306], [3306, 40000], [40000, 40001]] as const) {
+        assert.equal(m.detect({ chunk: chunk(data, dir), localPort, remotePort }), undefined, `${m.name} claims ${data.subarray(0, 12).toString('hex')} ${dir}`);
+      }
+    }
+  }
+});
