@@ -61,7 +61,7 @@ export async function startMariaDb(): Promise<MariaDb> {
  * A client program (mysql, mysqladmin) over TCP to `port` as root with no
  * password. Asynchronous: the recording proxy runs in this process's event loop.
  */
-export async function runClient(program: 'mysql' | 'mysqladmin', port: number, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export async function runClient(program: 'mysql' | 'mysqladmin' | 'mysqlslap', port: number, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = startChild(program, ['--no-defaults', '-h', '127.0.0.1', '-P', String(port), '--protocol=tcp', '-uroot', ...args]);
   child.proc.stdin?.end(input ?? '');
   const status = await within(child.exited, 60_000, `${program} to finish`).catch(async (e: unknown) => {
