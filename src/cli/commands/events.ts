@@ -8,8 +8,10 @@ import {
   type SecurityEvent,
   JsonLinesWriter,
   PolicyError,
+  LineBatch,
   SecurityAgent,
   defaultPolicyDir,
+  eventJson,
   formatCompact,
 } from '../../security/index.js';
 
@@ -58,15 +60,12 @@ export function registerEvents(program: Command): Command {
       const file = opts.eventsFile ? new JsonLinesWriter(opts.eventsFile) : undefined;
       const color = opts.output === 'compact' && process.stdout.isTTY === true;
       let droppedOutput = 0;
+      const stdout = new LineBatch(process.stdout, MAX_PENDING_STDOUT);
+      const compact = { color, plain: opts.plain ?? false, timestamps: opts.timestamps ?? false };
       const print = (e: SecurityEvent) => {
         file?.write(e);
         if (!types.has(e.type)) return;
-        if (process.stdout.writableLength > MAX_PENDING_STDOUT) {
-          droppedOutput++;
-          return;
-        }
-        const line = opts.output === 'json' ? JSON.stringify(e) : formatCompact(e, { color, plain: opts.plain ?? false, timestamps: opts.timestamps ?? false });
-        process.stdout.write(`${line}\n`);
+        if (!stdout.push(opts.output === 'json' ? eventJson(e) : formatCompact(e, compact))) droppedOutput++;
       };
 
       let agent: SecurityAgent;
@@ -98,6 +97,7 @@ export function registerEvents(program: Command): Command {
       await untilSignal();
       const stats = agent.stats();
       await agent.close();
+      stdout.flush();
       await file?.close();
       const lost = stats.ringBuffer.kernelDrops + stats.ringBuffer.lostNoMemory;
       const fileStats = file?.stats();

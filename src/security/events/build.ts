@@ -63,6 +63,10 @@ function splitArgs(buf: Buffer, start: number, len: number): string[] {
   return parts;
 }
 
+/** Shared by every forked image (read-only, like all of an event's process fields). */
+const CLONE_FLAGS = Object.freeze(['clone']) as string[];
+const EXECVE_FLAGS = Object.freeze(['execve']) as string[];
+
 export interface BuilderStats {
   records: number;
   events: number;
@@ -122,12 +126,14 @@ export class EventBuilder {
     return out;
   }
 
+  /** The process with its parent (and ancestors): shared views, only this object is new. */
   private detail(p: ProcessInfo, tid?: number, withAncestors = true): ProcessDetail {
-    const d: ProcessDetail = this.cache.view(p, tid);
+    const d: ProcessDetail = { ...this.cache.view(p, tid) };
     const parent = this.cache.parentOf(p);
-    if (parent) d.parent = this.cache.view(parent);
-    if (withAncestors && parent) {
-      const anc = this.cache.ancestors(p).map((a) => this.cache.view(a));
+    if (!parent) return d;
+    d.parent = this.cache.view(parent);
+    if (withAncestors) {
+      const anc = this.cache.ancestorViews(p);
       if (anc.length > 0) d.ancestors = anc;
     }
     return d;
@@ -160,11 +166,13 @@ export class EventBuilder {
     const h = r.hdr;
     const argsStart = off + this.layout.execArgsOffset;
     const argv = splitArgs(buf, argsStart, Math.min(r.args_len, len - this.layout.execArgsOffset));
-    const flags = ['execve'];
-    if (r.flags & this.truncated.args) flags.push('truncArgs');
-    if (r.flags & this.truncated.path) flags.push('truncBinary');
-    if (r.flags & this.truncated.cwd) flags.push('truncCwd');
-    const containerId = containerIdOf(r.cgroup);
+    let flags = EXECVE_FLAGS;
+    if (r.flags & (this.truncated.args | this.truncated.path | this.truncated.cwd)) {
+      flags = ['execve'];
+      if (r.flags & this.truncated.args) flags.push('truncArgs');
+      if (r.flags & this.truncated.path) flags.push('truncBinary');
+      if (r.flags & this.truncated.cwd) flags.push('truncCwd');
+    }
     const p = this.cache.add({
       pid: h.pid,
       ppid: h.ppid,
@@ -177,11 +185,11 @@ export class EventBuilder {
       uid: h.uid,
       gid: h.gid,
       startTime: this.clock.iso(h.start_ktime),
-      ...(containerId ? { containerId } : {}),
+      containerId: containerIdOf(r.cgroup),
       inContainer: r.pidns_level > 0,
       cgroup: r.cgroup,
       flags,
-      ...(this.parentKeyOf(h) ? { parentKey: this.parentKeyOf(h)! } : {}),
+      parentKey: this.parentKeyOf(h),
     });
     return {
       time: this.clock.iso(h.ktime),
@@ -202,16 +210,17 @@ export class EventBuilder {
       startKtime: h.start_ktime,
       execId: execIdOf(this.node, h.start_ktime, h.pid),
       binary: parent?.binary ?? '',
+      filename: undefined,
       arguments: parent?.arguments ?? [],
       cwd: parent?.cwd ?? '',
       uid: h.uid,
       gid: h.gid,
       startTime: this.clock.iso(h.start_ktime),
-      ...(parent?.containerId ? { containerId: parent.containerId } : {}),
+      containerId: parent?.containerId,
       inContainer: (h.flags & this.inContainerFlag) !== 0,
-      ...(parent?.cgroup !== undefined ? { cgroup: parent.cgroup } : {}),
-      flags: ['clone'],
-      ...(parent ? { parentKey: parent.key } : {}),
+      cgroup: parent?.cgroup,
+      flags: CLONE_FLAGS,
+      parentKey: parent?.key,
     });
     return { time: this.clock.iso(h.ktime), node: this.node, type: 'process_fork', process: this.detail(p, undefined, false) };
   }

@@ -1,8 +1,11 @@
-// --events-file: one JSON object per line. Writes are asynchronous; when the
-// disk falls behind by more than maxPendingBytes, events are dropped and
-// counted rather than buffered without bound.
+// --events-file: one JSON object per line, written in batches (line-batch.ts).
+// Writes are asynchronous; when the disk falls behind by more than
+// maxPendingBytes, events are dropped and counted rather than buffered without
+// bound.
 import { type WriteStream, createWriteStream } from 'node:fs';
 import type { SecurityEvent } from '../events/types.js';
+import { eventJson } from './event-json.js';
+import { LineBatch } from './line-batch.js';
 
 export interface JsonLinesStats {
   written: number;
@@ -12,6 +15,7 @@ export interface JsonLinesStats {
 
 export class JsonLinesWriter {
   private readonly stream: WriteStream;
+  private readonly lines: LineBatch;
   private written = 0;
   private dropped = 0;
   private errors = 0;
@@ -19,22 +23,19 @@ export class JsonLinesWriter {
 
   constructor(
     readonly path: string,
-    private readonly maxPendingBytes = 16 << 20,
+    maxPendingBytes = 16 << 20,
   ) {
     this.stream = createWriteStream(path, { flags: 'a' });
     this.stream.on('error', (e) => {
       this.errors++;
       this.lastError = e;
     });
+    this.lines = new LineBatch(this.stream, maxPendingBytes);
   }
 
   write(event: SecurityEvent): void {
-    if (this.stream.writableLength > this.maxPendingBytes || this.stream.destroyed) {
-      this.dropped++;
-      return;
-    }
-    this.stream.write(`${JSON.stringify(event)}\n`);
-    this.written++;
+    if (this.lines.push(eventJson(event))) this.written++;
+    else this.dropped++;
   }
 
   stats(): JsonLinesStats & { lastError?: string } {
@@ -43,6 +44,7 @@ export class JsonLinesWriter {
 
   /** Flushes and closes the file. */
   close(): Promise<void> {
+    this.lines.flush();
     return new Promise((resolve) => {
       if (this.stream.destroyed) return resolve();
       this.stream.end(() => resolve());
