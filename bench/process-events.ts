@@ -6,7 +6,8 @@
 // event (utime+stime from /proc/PID/stat over the storm and the drain, divided
 // by the events written meanwhile), kernel losses (ring buffer full), user-space
 // losses (events not written, exec events missing for the copied binary), peak
-// RSS. With --baseline DIR the same runs are made, interleaved, with the agent
+// RSS. Before the measured window the agent sees --warmup-execs executions
+// (default 3000, at 2000/s; 0 for a cold agent). With --baseline DIR the same runs are made, interleaved, with the agent
 // of another checkout. Prints medians; never fails.
 //
 //   npm run bench:process-events [-- --rates 1000,5000,20000,max --seconds 5 --rounds 3 --baseline /path/to/checkout]
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'max-execs': { type: 'string', default: '10000' },
     inflight: { type: 'string', default: '16' },
+    /** Executions before the measured window, in the same agent (a long-running agent's code is compiled and warm). */
+    'warmup-execs': { type: 'string', default: '3000' },
     baseline: { type: 'string' },
     'agent-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
@@ -120,6 +123,9 @@ async function once(v: Variant, rate: string, tag: string): Promise<Run> {
   const file = join(work, `events-${v.name}-${tag}.jsonl`);
   const agent = await startAgent(v, file, tag);
   const pid = agent.child.pid!;
+  await sleep(500);
+  const warmup = Number(args['warmup-execs']);
+  if (warmup > 0) await new Promise((r) => spawn(storm, [bin, String(warmup), '2000', String(args.inflight)], { stdio: 'ignore' }).on('exit', r));
   await sleep(1000);
   const flat = rate === 'max';
   const execs = flat ? Number(args['max-execs']) : Math.round((Number(rate) / 3) * SECONDS);
@@ -156,7 +162,7 @@ async function once(v: Variant, rate: string, tag: string): Promise<Run> {
   const failed = Number(genOut.trim().split(' ')[2] ?? 0);
   // Events written during the storm and its drain; exec events of the storm's binary over the whole file.
   const { events } = await countEvents(file, size0);
-  const execFound = (await countEvents(file, 0)).execs;
+  const execFound = (await countEvents(file, 0)).execs - warmup;
   rmSync(file, { force: true });
   return {
     variant: v.name,
@@ -181,7 +187,7 @@ const median = (xs: number[]) => {
 
 const rates = args.rates.split(',').map((r) => r.trim());
 console.log(
-  `process events: waggle events --events-file, exec storm of a copied /bin/true (3 events per exec), ${SECONDS}s per fixed rate, ${args['max-execs']} execs flat out, ` +
+  `process events: waggle events --events-file, exec storm of a copied /bin/true (3 events per exec), ${SECONDS}s per fixed rate, ${args['max-execs']} execs flat out, ${args['warmup-execs']} execs of warm-up, ` +
     `at most ${args.inflight} children in flight, ${ROUNDS} rounds, variants interleaved: ${variants.map((v) => `${v.name}=${v.root}`).join(', ')}`,
 );
 const runs: Run[] = [];

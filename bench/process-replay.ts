@@ -113,7 +113,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
     const { events, bytes } = p.run(records);
     const c = process.cpuUsage(c0);
     us.get(p.name)!.push((c.user + c.system) / events);
-    if (round === 0) console.log(`  ${p.name}: ${events} events, ${Math.round(bytes / events)} bytes of output per event`);
+    if (round === 0) console.log(`  ${p.name}: ${events} events, ${bytes} bytes of output (${Math.round(bytes / events)} per event; variants must agree)`);
   }
 }
 if (session) writeFileSync(args.profile!, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));

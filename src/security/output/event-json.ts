@@ -4,7 +4,8 @@
 // names the process, so its JSON is written once and remembered (weakly, so it
 // goes with the view). At thousands of execs a second the ancestors are most of
 // every exec event's bytes.
-import type { SecurityEvent } from '../events/types.js';
+import { baseViewOf } from '../events/detail.js';
+import type { ProcessDetail, SecurityEvent } from '../events/types.js';
 
 const memo = new WeakMap<object, string>();
 
@@ -33,8 +34,20 @@ function fields(o: object, nested: (key: string, v: unknown) => string): string 
 }
 
 const processFields = (_key: string, v: unknown): string => shared(v);
+
+/** A process detail: its own fields are its base view's (already serialized once), then parent and ancestors. */
+function detailJson(d: ProcessDetail): string {
+  const base = baseViewOf(d);
+  if (base === undefined) return fields(d, processFields);
+  const own = shared(base);
+  let out = own.slice(0, -1);
+  if (d.parent !== undefined) out += `,"parent":${shared(d.parent)}`;
+  if (d.ancestors !== undefined) out += `,"ancestors":${shared(d.ancestors)}`;
+  return `${out}}`;
+}
+
 const eventFields = (key: string, v: unknown): string =>
-  key === 'process' && typeof v === 'object' && v !== null && !Object.isFrozen(v) ? fields(v, processFields) : shared(v);
+  key === 'process' && typeof v === 'object' && v !== null && !Object.isFrozen(v) ? detailJson(v as ProcessDetail) : shared(v);
 
 /** The event as JSON (no newline). */
 export function eventJson(e: SecurityEvent): string {
