@@ -73,6 +73,8 @@ export function registerEvents(program: Command): Command {
         agent = await SecurityAgent.start({
           policyPaths,
           dryRun: opts.dryRun ?? false,
+          // Nothing here reads past events: keeping 1000 of them alive only moves every event to the old generation.
+          recentEvents: 0,
           onEvent: print,
           onWarning: (m) => process.stderr.write(`waggle events: warning: ${m}\n`),
         });

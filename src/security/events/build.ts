@@ -9,7 +9,6 @@ import type { OpenFlag } from '../policy/schema.js';
 import { type ProcessCache, type ProcessInfo, execIdOf, processKey } from '../process/cache.js';
 import type { KtimeClock } from '../process/clock.js';
 import type { LifeRecords } from '../kernel/life-records.js';
-import { processDetail } from './detail.js';
 import type { PolicyEvent, ProcessDetail, ProcessExecEvent, ProcessView, SecurityEvent, SocketAddress } from './types.js';
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
@@ -132,9 +131,15 @@ export class EventBuilder {
 
   /** The process with its parent (and ancestors): shared views, only the detail object is new. */
   private detail(p: ProcessInfo, tid?: number, withAncestors = true): ProcessDetail {
+    const d: ProcessDetail = { ...this.cache.view(p, tid) };
     const parent = this.cache.parentOf(p);
-    if (!parent) return processDetail(this.cache.view(p, tid));
-    return processDetail(this.cache.view(p, tid), this.cache.view(parent), withAncestors ? this.cache.ancestorViews(p) : undefined);
+    if (!parent) return d;
+    d.parent = this.cache.view(parent);
+    if (withAncestors) {
+      const anc = this.cache.ancestorViews(p);
+      if (anc.length > 0) d.ancestors = anc;
+    }
+    return d;
   }
 
   /** A process the cache does not know: what the record itself says. */
