@@ -73,10 +73,12 @@ export interface BuilderStats {
   events: number;
   /** Records of a type or hook this agent does not know (should stay 0). */
   unknown: number;
+  /** Unsent forks taken into the cache from a policy record (forkRecords 'needed'). */
+  adopted: number;
 }
 
 export class EventBuilder {
-  private readonly stats_: BuilderStats = { records: 0, events: 0, unknown: 0 };
+  private readonly stats_: BuilderStats = { records: 0, events: 0, unknown: 0, adopted: 0 };
   private readonly openFlagBits: [OpenFlag, number][];
   private readonly truncated: { path: number; cwd: number; args: number; filename: number };
   private readonly inContainerFlag: number;
@@ -89,6 +91,8 @@ export class EventBuilder {
     private readonly clock: KtimeClock,
     private readonly set: CompiledPolicySet,
     readonly node: string,
+    /** The kernel sends forks only when needed (KernelOptions.forkRecords): a policy event may name a fork it never sent. */
+    private readonly unsentForks = false,
   ) {
     const of = layout.openFlags;
     this.openFlagBits = [
@@ -140,6 +144,36 @@ export class EventBuilder {
       if (anc.length > 0) d.ancestors = anc;
     }
     return d;
+  }
+
+  /**
+   * A fork the kernel did not send (forkRecords 'needed'), met in a policy
+   * record: the same image as its parent's, as a fork record would have made it
+   * (no event: the user asked not to see forks).
+   */
+  private adoptFork(h: EventHeader): ProcessInfo | undefined {
+    if (h.start_ktime === 0n || h.parent_start_ktime === 0n) return undefined;
+    const parent = this.cache.get(h.ppid, h.parent_start_ktime);
+    if (!parent) return undefined;
+    this.stats_.adopted++;
+    return this.cache.add({
+      pid: h.pid,
+      ppid: h.ppid,
+      startKtime: h.start_ktime,
+      execId: execIdOf(this.node, h.start_ktime, h.pid),
+      binary: parent.binary,
+      filename: undefined,
+      arguments: parent.arguments,
+      cwd: parent.cwd,
+      uid: h.uid,
+      gid: h.gid,
+      startTime: this.clock.iso(h.start_ktime),
+      containerId: parent.containerId,
+      inContainer: (h.flags & this.inContainerFlag) !== 0,
+      cgroup: parent.cgroup,
+      flags: CLONE_FLAGS,
+      parentKey: parent.key,
+    });
   }
 
   /** A process the cache does not know: what the record itself says. */
@@ -322,7 +356,7 @@ export class EventBuilder {
       }
     }
     const h = header.hdr;
-    const p = this.cache.get(h.pid, h.start_ktime);
+    const p = this.cache.get(h.pid, h.start_ktime) ?? (this.unsentForks ? this.adoptFork(h) : undefined);
     // Credentials as they were at the operation (setuid after exec changes them).
     const process: ProcessDetail = p
       ? { ...this.detail(p, h.tid), uid: h.uid, gid: h.gid, in_container: (h.flags & this.inContainerFlag) !== 0 }
