@@ -4,13 +4,13 @@
 // agent's own processes) drop what they promise, no more, and count it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/paths.js';
 import { type ProcessExecEvent, type SecurityEvent, eventJson } from '../../src/security/index.js';
 import { sleep } from '../helpers/process.js';
-import { PYTHON, run, startAgent } from './harness.js';
+import { PYTHON, policies, policy, run, startAgent } from './harness.js';
 
 let dir: string;
 let storm: string;
@@ -63,9 +63,15 @@ describe('exec storm', () => {
 });
 
 describe('JSON lines', () => {
-  test('eventJson writes exactly what JSON.stringify writes, for real process events with shared ancestry', async () => {
-    const h = await startAgent();
+  test('eventJson writes exactly what JSON.stringify writes, for real process and policy events with shared ancestry', async () => {
+    const target = join(dir, 'watched.txt');
+    writeFileSync(target, 'x');
+    const h = await startAgent({ policies: policies(policy('watch-file', 'file_open', `- paths: {equal: [${target}]}`)) });
     try {
+      // From a thread: the policy event's process carries a tid.
+      const py = run(PYTHON, ['-c', `import threading\nt = threading.Thread(target=lambda: open(${JSON.stringify(target)}).read())\nt.start()\nt.join()`]);
+      const [opened] = await h.waitFor(1, (e) => e.type === 'file_open' && e.process.pid === py.pid);
+      assert.ok(opened!.process.tid !== undefined && opened!.process.tid !== py.pid, JSON.stringify(opened));
       const r = run('/usr/bin/bash', ['-c', '/usr/bin/dash -c "/usr/bin/true \\"quote\\\\\\" and ünïcode\\"; :"; /usr/bin/sleep 0.01']);
       await h.waitFor(1, (e) => e.type === 'process_exit' && e.process.pid === r.pid);
       const mine = h.current((e) => e.process.pid === r.pid || e.process.parent?.pid === r.pid || (e.process.ancestors ?? []).some((a) => a.pid === r.pid));

@@ -42,8 +42,11 @@ export interface KernelOptions {
   /** Processes the kernel table holds (default 32768). */
   processTableSize?: number;
   /**
-   * Waiting bytes that wake the reader (default 64 KiB; 0: wake on every record).
-   * Below it, records wait for the agent's drain timer.
+   * Waiting bytes that wake the reader (default 512 KiB, 1/16 of the default
+   * ring; 0: wake on every record). Below it, records wait for the agent's drain
+   * timer. An exec record is 3 KiB, so at 64 KiB an exec storm woke the agent
+   * every 20 execs, and each wake-up (epoll, a batch, a write) cost more than
+   * the records it brought.
    */
   wakeupBytes?: number;
   /**
@@ -125,7 +128,7 @@ export function configureSecuritySpec(spec: ObjectSpec, set: CompiledPolicySet, 
   spec.map('events').maxEntries = opts.ringBufferBytes ?? 1 << 23;
   spec.map('procs').maxEntries = opts.processTableSize ?? 32768;
   spec.setVariable('cfg', kernelConfig(set));
-  spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? 65536);
+  spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? DEFAULT_WAKEUP_BYTES);
   const lifeOpt = spec.btf ? enumValues(spec.btf, 'life_opt') : new Map<string, number>();
   const lifeOpts = (opts.forkRecords === 'needed' ? lifeOpt.get('LIFE_FORKS_NEEDED')! : 0) | (opts.ownProcesses === 'cut' ? lifeOpt.get('LIFE_CUT_OWN')! : 0);
   spec.setVariable('life_opts', lifeOpts);
@@ -138,6 +141,8 @@ export function configureSecuritySpec(spec: ObjectSpec, set: CompiledPolicySet, 
     }),
   );
 }
+
+const DEFAULT_WAKEUP_BYTES = 512 << 10;
 
 const sum = (v: number[] | undefined): number => (v ?? []).reduce((a, b) => a + b, 0);
 

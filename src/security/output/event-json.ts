@@ -13,7 +13,7 @@ function shared(v: unknown): string {
   if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return JSON.stringify(v);
   let s = memo.get(v);
   if (s === undefined) {
-    s = Array.isArray(v) ? `[${v.map(shared).join(',')}]` : JSON.stringify(v);
+    s = Array.isArray(v) ? `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : shared(x))).join(',')}]` : JSON.stringify(v);
     memo.set(v, s);
   }
   return s;

@@ -250,11 +250,11 @@ export class ProcessCache {
 
   /** The image as events show it; without a distinct tid, one frozen object shared by all its events. */
   view(p: ProcessInfo, tid?: number): ProcessView {
-    if (tid !== undefined && tid !== p.pid) return { ...this.view(p), tid };
+    if (tid !== undefined && tid !== p.pid) return this.makeView(p, tid);
     return (p.shown ??= Object.freeze(this.makeView(p)));
   }
 
-  private makeView(p: ProcessInfo): ProcessView {
+  private makeView(p: ProcessInfo, tid?: number): ProcessView {
     const parent = this.parentOf(p);
     const v: ProcessView = {
       pid: p.pid,
@@ -268,6 +268,7 @@ export class ProcessCache {
       in_container: p.inContainer,
       flags: p.flags,
     };
+    if (tid !== undefined) v.tid = tid;
     if (parent) v.parent_exec_id = parent.execId;
     if (p.containerId) v.container_id = p.containerId;
     return v;
