@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/paths.js';
-import { type ProcessExecEvent, type SecurityEvent, eventJson } from '../../src/security/index.js';
+import { JsonLinesWriter, type ProcessExecEvent, type SecurityEvent, eventJson } from '../../src/security/index.js';
 import { sleep } from '../helpers/process.js';
 import { PYTHON, policies, policy, run, startAgent } from './harness.js';
 
@@ -80,6 +80,15 @@ describe('JSON lines', () => {
       for (const e of h.current()) assert.equal(eventJson(e), JSON.stringify(e));
       // Twice: the second time from the memo.
       for (const e of h.current()) assert.equal(eventJson(e), JSON.stringify(e));
+      // The file writer gathers bytes (shared parts copied as bytes): the same text, line by line.
+      const file = join(dir, 'same.jsonl');
+      const w = new JsonLinesWriter(file);
+      const all = h.current();
+      for (const e of all) w.write(e);
+      for (const e of all) w.write(e);
+      await w.close();
+      const expected = all.map((e) => `${JSON.stringify(e)}\n`).join('');
+      assert.equal(readFileSync(file, 'utf8'), expected + expected);
     } finally {
       await h.close();
     }

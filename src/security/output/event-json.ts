@@ -6,18 +6,26 @@
 // every exec event's bytes.
 import type { ProcessDetail, SecurityEvent } from '../events/types.js';
 
+/** Where event JSON goes: text, and shared (frozen) values whose JSON the sink may keep ready. */
+export interface JsonSink {
+  text(s: string): void;
+  shared(v: object): void;
+}
+
 const memo = new WeakMap<object, string>();
+const isShared = (v: unknown): v is object => typeof v === 'object' && v !== null && Object.isFrozen(v);
 
 /** JSON of a value; shared (frozen) objects and arrays are serialized once. */
-function shared(v: unknown): string {
-  if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return JSON.stringify(v);
+export function sharedJson(v: unknown): string {
+  if (!isShared(v)) return JSON.stringify(v);
   let s = memo.get(v);
   if (s === undefined) {
-    s = Array.isArray(v) ? `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : shared(x))).join(',')}]` : JSON.stringify(v);
+    s = Array.isArray(v) ? `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : sharedJson(x))).join(',')}]` : JSON.stringify(v);
     memo.set(v, s);
   }
   return s;
 }
+const shared = sharedJson;
 
 /** An object's own enumerable fields, each through `shared` (undefined and functions skipped, as JSON.stringify does). */
 function fields(o: object, nested: (key: string, v: unknown) => string): string {
@@ -36,19 +44,31 @@ const processFields = (_key: string, v: unknown): string => shared(v);
 
 /**
  * A process detail (a fresh copy of a shared view plus parent and ancestors):
- * its fields in the order the builder writes them, shared parts from the memo.
+ * its fields in the order the builder writes them, shared parts through the sink.
  * Anything else falls back to the generic walk, so the text is always
  * JSON.stringify's (test/security/outputs.test.ts checks it on real events).
  */
-function detailJson(d: ProcessDetail): string {
-  if (!isPlainDetail(d)) return fields(d, processFields);
-  let out = `{"pid":${d.pid},"exec_id":${JSON.stringify(d.exec_id)},"binary":${JSON.stringify(d.binary)},"arguments":${shared(d.arguments)},"cwd":${JSON.stringify(d.cwd)},"uid":${d.uid},"gid":${d.gid},"start_time":${JSON.stringify(d.start_time)},"in_container":${d.in_container},"flags":${shared(d.flags)}`;
-  if (d.tid !== undefined) out += `,"tid":${d.tid}`;
-  if (d.parent_exec_id !== undefined) out += `,"parent_exec_id":${JSON.stringify(d.parent_exec_id)}`;
-  if (d.container_id !== undefined) out += `,"container_id":${JSON.stringify(d.container_id)}`;
-  if (d.parent !== undefined) out += `,"parent":${shared(d.parent)}`;
-  if (d.ancestors !== undefined) out += `,"ancestors":${shared(d.ancestors)}`;
-  return `${out}}`;
+function writeDetail(d: ProcessDetail, out: JsonSink): void {
+  if (!isPlainDetail(d)) return out.text(fields(d, processFields));
+  let own = `{"pid":${d.pid},"exec_id":${JSON.stringify(d.exec_id)},"binary":${JSON.stringify(d.binary)},"arguments":${shared(d.arguments)},"cwd":${JSON.stringify(d.cwd)},"uid":${d.uid},"gid":${d.gid},"start_time":${JSON.stringify(d.start_time)},"in_container":${d.in_container},"flags":${shared(d.flags)}`;
+  if (d.tid !== undefined) own += `,"tid":${d.tid}`;
+  if (d.parent_exec_id !== undefined) own += `,"parent_exec_id":${JSON.stringify(d.parent_exec_id)}`;
+  if (d.container_id !== undefined) own += `,"container_id":${JSON.stringify(d.container_id)}`;
+  out.text(own);
+  if (d.parent !== undefined) {
+    out.text(',"parent":');
+    writeValue(d.parent, out);
+  }
+  if (d.ancestors !== undefined) {
+    out.text(',"ancestors":');
+    writeValue(d.ancestors, out);
+  }
+  out.text('}');
+}
+
+function writeValue(v: unknown, out: JsonSink): void {
+  if (isShared(v)) out.shared(v);
+  else out.text(JSON.stringify(v));
 }
 
 const DETAIL_KEYS = ['pid', 'exec_id', 'binary', 'arguments', 'cwd', 'uid', 'gid', 'start_time', 'in_container', 'flags'];
@@ -70,10 +90,33 @@ function isPlainDetail(d: ProcessDetail): boolean {
   return typeof d.pid === 'number' && typeof d.uid === 'number' && typeof d.gid === 'number' && typeof d.in_container === 'boolean' && (d.tid === undefined || typeof d.tid === 'number');
 }
 
-const eventFields = (key: string, v: unknown): string =>
-  key === 'process' && typeof v === 'object' && v !== null && !Object.isFrozen(v) ? detailJson(v as ProcessDetail) : shared(v);
+/** Writes the event's JSON (no newline) to a sink. */
+export function writeEventJson(e: SecurityEvent, out: JsonSink): void {
+  let first = true;
+  for (const key in e) {
+    const v = (e as unknown as Record<string, unknown>)[key];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out.text(`${first ? '{' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (key === 'process' && typeof v === 'object' && v !== null && !Object.isFrozen(v)) writeDetail(v as ProcessDetail, out);
+    else writeValue(v, out);
+  }
+  out.text(first ? '{}' : '}');
+}
+
+class StringSink implements JsonSink {
+  out = '';
+  text(s: string): void {
+    this.out += s;
+  }
+  shared(v: object): void {
+    this.out += sharedJson(v);
+  }
+}
 
 /** The event as JSON (no newline). */
 export function eventJson(e: SecurityEvent): string {
-  return fields(e, eventFields);
+  const sink = new StringSink();
+  writeEventJson(e, sink);
+  return sink.out;
 }
