@@ -47,6 +47,9 @@ async function pipeline(name: string, root: string): Promise<Pipeline> {
   const layout = new SecurityLayout(spec.btf);
   spec.close();
   const compiled = compilePolicies([]);
+  // As the events file writes: UTF-8 bytes where the checkout has them (output/byte-lines.ts), else strings.
+  const bytesMod = await mod('security/output/byte-lines.js').catch(() => undefined);
+  const writeEventJson = (await mod('security/output/event-json.js').catch(() => ({}))).writeEventJson;
   const toJson: (e: unknown) => string = sec.eventJson ?? JSON.stringify;
   return {
     name,
@@ -55,13 +58,19 @@ async function pipeline(name: string, root: string): Promise<Pipeline> {
       const builder = new EventBuilder(layout, cache, new KtimeClock(), compiled, 'bench');
       let n = 0;
       let bytes = 0;
+      const lines = bytesMod && writeEventJson ? new bytesMod.ByteLines() : undefined;
       for (const r of records) {
-        for (const e of builder.handle(r, 0, r.length)) {
-          bytes += toJson(e).length;
+        for (const e of builder.handle(r, 0, r.length) as { type: string }[]) {
+          if (lines) {
+            writeEventJson(e, lines);
+            lines.text('\n');
+            if (lines.size >= 256 << 10) bytes += lines.take()!.length;
+          } else bytes += Buffer.byteLength(`${toJson(e)}\n`);
           if (e.type !== 'process_fork') bytes += sec.formatCompact(e, {}).length;
           n++;
         }
       }
+      bytes += lines?.take()?.length ?? 0;
       return { events: n, bytes };
     },
   };
