@@ -1,4 +1,4 @@
-// Exec storm for bench/process-events.ts: fork + execve of one binary, N times,
+// Exec storm for bench/process-events.ts: vfork + execve of one binary, N times,
 // paced at a fixed rate of executions per second (0: as fast as it can), with at
 // most `inflight` children alive at once (reaped without blocking the pacing).
 // Node cannot spawn fast enough for this, hence C.

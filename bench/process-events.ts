@@ -11,6 +11,7 @@
 // of another checkout. Prints medians; never fails.
 //
 //   npm run bench:process-events [-- --rates 1000,5000,20000,max --seconds 5 --rounds 3 --baseline /path/to/checkout]
+//     --warmup-execs N (default 3000; 0: a cold agent)   --agent-args="--forks needed"   --cpu-prof DIR
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,7 +87,7 @@ const fileSize = (p: string) => {
 };
 
 async function startAgent(v: Variant, file: string, tag: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-  // Node's --cpu-prof would interrupt the verifier (SIGPROF): profile from 3 s on instead.
+  // Profile the storm, not start-up (bench/late-cpu-profile.ts, from 800 ms on).
   const nodeArgs = args['cpu-prof'] ? ['--import', join(ROOT, 'dist', 'bench', 'late-cpu-profile.js')] : [];
   const env = args['cpu-prof'] ? { ...process.env, BENCH_PROFILE_DIR: join(args['cpu-prof'], `${v.name}-${tag}`), BENCH_PROFILE_DELAY_MS: '800' } : process.env;
   const extra = args['agent-args'] ? args['agent-args'].split(' ').filter(Boolean) : [];
