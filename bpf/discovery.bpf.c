@@ -25,6 +25,13 @@ struct discovery_event {
   __u32 ppid;
   /** Local port (listen); 0 otherwise. */
   __u32 port;
+  /** exec: the process's start time (ns since boot, as /proc/PID/stat's starttime counts). */
+  __u64 start_boottime;
+  /**
+   * exec: the path it was executed as (bprm->filename, truncated), so that a
+   * process gone before user space reads /proc still has a name.
+   */
+  char filename[128];
 };
 
 enum discovery_counter {
@@ -73,7 +80,16 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(discovery_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
   __u32 tgid = p->tgid;
   if (is_excluded(tgid)) return 0;
-  emit(DISCOVERY_EXEC, tgid, p->real_parent->tgid, 0);
+  struct discovery_event *e = WAGGLE_RESERVE(discovery_events, struct discovery_event);
+  if (!e) return 0;
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->kind = DISCOVERY_EXEC;
+  e->pid = tgid;
+  e->ppid = p->real_parent->tgid;
+  e->port = 0;
+  e->start_boottime = BPF_CORE_READ(p, group_leader, start_boottime);
+  if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0) e->filename[0] = 0;
+  bpf_ringbuf_submit(e, 0);
   return 0;
 }
 

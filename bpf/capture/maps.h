@@ -13,6 +13,11 @@ const volatile __u64 idle_timeout_ns = 30000000000ULL;
 // (it also drains on a timer), not once per record: one wakeup per batch.
 const volatile __u64 wakeup_bytes = 65536;
 
+// Stream capture (types.h): off, or on with these captured sizes per run.
+const volatile __u32 stream_enabled = 1;
+const volatile __u32 stream_head = 2048; // ≤ STREAM_HEAD_MAX
+const volatile __u32 stream_tail = 256;  // ≤ STREAM_TAIL_MAX
+
 // Changed at run time by user space: 0 = only `watched` pids, 1 = every pid
 // except `excluded` ones.
 __u32 capture_all = 0;
@@ -77,7 +82,33 @@ static __always_inline struct io_scratch *io_scratch_get(void) {
   return bpf_map_lookup_elem(&io_scratch, &zero);
 }
 
+// Streamed connections (not HTTP/1's fast path), keyed by struct sock address.
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, struct stream_conn);
+} streams SEC(".maps");
+
+// Written by user space: its verdict on a streamed connection (enum stream_verdict).
+// The kernel moves it into the connection's state and deletes the entry.
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, __u8);
+} stream_verdicts SEC(".maps");
+
+// Syscall programs only (close records carry no bytes and are reserved in place).
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct stream_scratch);
+} stream_scratch SEC(".maps");
+
 WAGGLE_COUNTERS(capture_counters, CNT_COUNTERS);
+WAGGLE_RINGBUF(stream_chunks, 1 << 23);
 WAGGLE_RINGBUF(exchanges, 1 << 23);
 
 static __always_inline void count(__u32 counter) { waggle_count(&capture_counters, counter, 1); }

@@ -79,22 +79,26 @@ static __always_inline struct tcp_ref fd_to_tcp(__u64 fd) {
 
 #endif
 
-// Addresses and ports of the connection, local first. IPv4 sockets fill the
-// first 4 bytes; IPv6 sockets (including IPv4-mapped ones) all 16.
-static __always_inline void read_tuple(struct conn *c, __u64 skaddr) {
-  struct sock *sk = (struct sock *)skaddr;
-  c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-  c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-  if (c->family == WAGGLE_AF_INET) {
-    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-    __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-    __builtin_memcpy(c->laddr, &l, 4);
-    __builtin_memcpy(c->raddr, &r, 4);
-  } else {
-    BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-    BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
-  }
-}
+// Addresses and ports of the connection, local first, into any struct with
+// family, lport, rport, laddr[16], raddr[16]. IPv4 sockets fill the first 4
+// bytes; IPv6 sockets (including IPv4-mapped ones) all 16.
+#define READ_TUPLE(dst, skaddr)                                                                    \
+  do {                                                                                             \
+    struct sock *__sk = (struct sock *)(skaddr);                                                   \
+    (dst)->family = BPF_CORE_READ(__sk, __sk_common.skc_family);                                   \
+    (dst)->lport = BPF_CORE_READ(__sk, __sk_common.skc_num);                                       \
+    (dst)->rport = bpf_ntohs(BPF_CORE_READ(__sk, __sk_common.skc_dport));                          \
+    if ((dst)->family == WAGGLE_AF_INET) {                                                         \
+      __u32 __l = BPF_CORE_READ(__sk, __sk_common.skc_rcv_saddr);                                  \
+      __u32 __r = BPF_CORE_READ(__sk, __sk_common.skc_daddr);                                      \
+      __builtin_memcpy((dst)->laddr, &__l, 4);                                                     \
+      __builtin_memcpy((dst)->raddr, &__r, 4);                                                     \
+    } else {                                                                                       \
+      BPF_CORE_READ_INTO(&(dst)->laddr, __sk, __sk_common.skc_v6_rcv_saddr);                       \
+      BPF_CORE_READ_INTO(&(dst)->raddr, __sk, __sk_common.skc_v6_daddr);                           \
+    }                                                                                              \
+  } while (0)
+
+static __always_inline void read_tuple(struct conn *c, __u64 skaddr) { READ_TUPLE(c, skaddr); }
 
 #endif

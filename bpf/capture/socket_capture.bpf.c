@@ -11,6 +11,7 @@
 // hook. Forks and exits of watched processes come from scheduler tracepoints.
 #include "http1.h"
 #include "socket.h"
+#include "stream.h"
 
 #define WAGGLE_MSG_PEEK 2
 #define WAGGLE_TCP_FIN_WAIT1 4
@@ -27,6 +28,7 @@ enum io_kind { IO_BUF = 0, IO_RECVFROM = 1, IO_VEC = 2, IO_MSG = 3, IO_SENDFILE 
 // Keeps the record layouts in the object's BTF for user space.
 struct exchange_event exchange_event_layout __attribute__((unused));
 struct conn conn_layout __attribute__((unused));
+struct stream_event stream_event_layout __attribute__((unused));
 
 static __always_inline int is_watched(__u32 tgid) {
   if (capture_all) return bpf_map_lookup_elem(&excluded, &tgid) == NULL;
@@ -91,7 +93,15 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
   st->scratch = SCRATCH_TASK;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) {
-    if (!conn_create(key, w->io.ino, dir)) return 0;
+    // Not on HTTP/1's fast path: a streamed connection takes the run, unless
+    // user space ignores it (then a request start can still make it HTTP).
+    int streamed = stream_enabled ? stream_feed(ubuf, len) : STREAM_NONE;
+    if (streamed == STREAM_TAKEN) return 0;
+    if (!conn_create(key, w->io.ino, dir)) {
+      if (stream_enabled && streamed == STREAM_NONE) stream_start(ubuf, len);
+      return 0;
+    }
+    if (streamed == STREAM_IGNORED) bpf_map_delete_elem(&streams, &key);
     c = bpf_map_lookup_elem(&conns, &key);
     if (!c) return 0;
   }
@@ -207,11 +217,16 @@ int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const in
   if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
   __u64 key = (__u64)sk;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c) return 0;
-  if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return 0;
-  finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
-  bpf_map_delete_elem(&conns, &key);
-  count(CNT_CONN_DELETED);
+  if (c) {
+    if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return 0;
+    finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
+    bpf_map_delete_elem(&conns, &key);
+    count(CNT_CONN_DELETED);
+    return 0;
+  }
+  // A streamed connection ends at its close: its parser sees every byte first
+  // (the ring buffer keeps order), and a half-close may still carry replies.
+  if (stream_enabled && newstate == WAGGLE_TCP_CLOSE) stream_close(key);
   return 0;
 }
 

@@ -251,7 +251,68 @@ enum capture_counter {
   CNT_CONN_FULL = 9,        // connection states that could not be created
   CNT_REQ_TRACKED = 10,     // requests given a slot
   CNT_REQ_ENDED = 11,       // slots given up: emitted, abandoned, or found not to be HTTP
-  CNT_COUNTERS = 12,
+  CNT_STREAM_CONNS = 12,    // streamed connections created
+  CNT_STREAM_RECORDS = 13,  // stream chunk records sent
+  CNT_STREAM_UNDECIDED = 14,// chunks not sent: user space had not decided the connection within STREAM_UNDECIDED_MAX
+  CNT_STREAM_READ_FAILED = 15, // chunks whose bytes could not be read from user memory (sent without them)
+  CNT_COUNTERS = 16,
+};
+
+// Stream capture: every connection of a watched process that HTTP/1's fast path
+// did not claim streams each read and write (its head and tail bytes) to user
+// space, where protocol modules detect, frame and pair (src/protocols).
+#define STREAM_HEAD_MAX 4096 // captured first bytes of one run
+#define STREAM_TAIL_MAX 256  // captured last bytes of a run longer than its head
+// Chunks sent for a connection before user space says whether it wants it.
+#define STREAM_UNDECIDED_MAX 2048
+
+// What user space decided for a streamed connection (stream_verdicts map).
+enum stream_verdict { SV_UNDECIDED = 0, SV_STREAM = 1, SV_IGNORE = 2 };
+// stream_event.kind
+enum stream_kind { SK_DATA = 1, SK_CLOSE = 2 };
+
+// The connection's 4-tuple, local end first (IPv4 in the first 4 bytes).
+struct tuple {
+  __u8 laddr[16];
+  __u8 raddr[16];
+  __u16 family;
+  __u16 lport;
+  __u16 rport;
+  __u16 pad;
+};
+
+// Per streamed connection, keyed by struct sock address (LRU).
+struct stream_conn {
+  struct tuple t;
+  __u32 seq;    // chunks of this connection so far, sent or not (user space finds holes by it)
+  __u32 ino;
+  __u8 verdict; // enum stream_verdict, copied from stream_verdicts once user space decided
+  __u8 pad[7];
+};
+
+// One ring-buffer record of the stream capture: the header, then head_len
+// bytes of the run's start and tail_len bytes of its end.
+struct stream_event {
+  __u64 ts;
+  __u64 sk;        // connection key
+  __u32 bytes;     // bytes the run moved
+  __u32 seq;       // stream_conn.seq of this chunk
+  __u32 pid;
+  __u32 tid;
+  __u32 ino;
+  __u16 head_len;
+  __u16 tail_len;
+  __u8 kind;       // enum stream_kind
+  __u8 dir;        // 0: read by the process, 1: written
+  __u8 pad[6];
+  struct tuple t;
+  __u8 data[STREAM_HEAD_MAX + STREAM_TAIL_MAX];
+};
+
+// Per-CPU assembly of a stream record; the slack keeps masked offsets inside.
+struct stream_scratch {
+  struct stream_event e;
+  __u8 slack[STREAM_HEAD_MAX];
 };
 
 #endif

@@ -15,6 +15,10 @@ export const COUNTER = {
   connFull: 9,
   requestsTracked: 10,
   requestsEnded: 11,
+  streamConnections: 12,
+  streamRecords: 13,
+  streamUndecided: 14,
+  streamReadFailed: 15,
 } as const;
 
 export interface CaptureStats {
@@ -44,6 +48,14 @@ export interface CaptureStats {
   watchFull: number;
   /** Connection states that could not be created. */
   connectionStateFull: number;
+  /** Stream capture: connections streamed, chunk records sent, chunks skipped while undecided, chunks sent without their bytes, records lost to a full ring. */
+  streamConnections: number;
+  streamRecords: number;
+  streamUndecided: number;
+  streamReadFailed: number;
+  streamRingBufferDrops: number;
+  /** Chunks and ends decoded and handed to onStreamChunk/onStreamEnd. */
+  streamDelivered: number;
   /** Records user space could not decode, and onExchange calls that threw. */
   decodeErrors: number;
   callbackErrors: number;

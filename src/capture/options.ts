@@ -3,10 +3,13 @@
 import { z } from 'zod';
 import { WaggleError } from '../ebpf/index.js';
 import type { Exchange } from './exchange.js';
+import type { StreamChunk, StreamEnd } from './stream.js';
 
 /** Compile-time capacities of bpf/capture/types.h. */
 export const REQUEST_CAPTURE_MAX = 1024;
 export const RESPONSE_CAPTURE_MAX = 512;
+export const STREAM_HEAD_MAX = 4096;
+export const STREAM_TAIL_MAX = 256;
 
 export const CAPTURE_DEFAULTS = {
   requestCaptureBytes: 512,
@@ -21,6 +24,9 @@ export const CAPTURE_DEFAULTS = {
   flushIntervalMs: 200,
   wakeupBytes: 256 << 10,
   maxWatchedPids: 16384,
+  streamHeadBytes: 2048,
+  streamTailBytes: 256,
+  streamRingBufferBytes: 4 << 20,
 } as const;
 
 const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
@@ -44,11 +50,35 @@ const schema = z.strictObject({
   wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
   reuseExchange: z.boolean().default(false),
   kernelReads: z.enum(['auto', 'core']).default('auto'),
+  streamHeadBytes: z.number().int().min(0).max(STREAM_HEAD_MAX).default(CAPTURE_DEFAULTS.streamHeadBytes),
+  streamTailBytes: z.number().int().min(0).max(STREAM_TAIL_MAX).default(CAPTURE_DEFAULTS.streamTailBytes),
+  streamRingBufferBytes: z
+    .number()
+    .int()
+    .min(1 << 16)
+    .max(1 << 30)
+    .refine(isPowerOfTwo, 'must be a power of two')
+    .default(CAPTURE_DEFAULTS.streamRingBufferBytes),
+  streams: z.boolean(),
 });
 
 export interface SocketCaptureOptions {
   /** Called for every exchange, on the event loop, in the order the kernel finished them. */
   onExchange: (exchange: Exchange) => void;
+  /**
+   * Stream capture: every TCP connection of a watched process that HTTP/1's
+   * fast path does not claim sends its reads and writes here (head and tail
+   * bytes of each), in order; then onStreamEnd when it closes. Without
+   * onStreamChunk the kernel streams nothing.
+   */
+  onStreamChunk?: (chunk: StreamChunk) => void;
+  onStreamEnd?: (end: StreamEnd) => void;
+  /** First bytes of each streamed read/write captured (default 2048, at most 4096). */
+  streamHeadBytes?: number;
+  /** Last bytes of a streamed read/write longer than the head (default 256, at most 256). */
+  streamTailBytes?: number;
+  /** The stream ring buffer's size in bytes (a power of two, default 4 MiB). */
+  streamRingBufferBytes?: number;
   /** Called when onExchange throws or a record cannot be decoded (default: a process warning). */
   onError?: (error: unknown) => void;
   /** First bytes of each request kept (default 512, at most 1024). */
@@ -97,8 +127,8 @@ export function resolveCaptureOptions(opts: SocketCaptureOptions): ResolvedCaptu
   if (typeof opts?.onExchange !== 'function') {
     throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', 'capture option onExchange: must be a function');
   }
-  const { onExchange: _onExchange, onError: _onError, ...rest } = opts;
-  const parsed = schema.safeParse(rest);
+  const { onExchange: _onExchange, onError: _onError, onStreamChunk, onStreamEnd: _onStreamEnd, ...rest } = opts;
+  const parsed = schema.safeParse({ ...rest, streams: typeof onStreamChunk === 'function' });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `capture option ${issue.path.join('.')}: ${issue.message}`);

@@ -10,7 +10,9 @@ import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, Waggle
 import { bpfObjectPath } from '../paths.js';
 import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
 import type { Exchange } from './exchange.js';
+import type { StreamChunk, StreamEnd } from './stream.js';
 import { ExchangeDecoder, reusableExchange } from './exchange-record.js';
+import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 
 export const CAPTURE_OBJECT = 'capture/socket_capture';
@@ -31,6 +33,9 @@ export class SocketCapture {
   private readonly excluded: BpfMap<number, number>;
   private readonly counters: BpfMap<number, number[]>;
   private readonly reader: RingBufferReader;
+  /** The stream capture's reader and decoder, when onStreamChunk was given. */
+  private readonly streams: { reader: RingBufferReader; decoder: StreamDecoder; verdicts: BpfMap<Uint8Array, Uint8Array> } | undefined;
+  private streamDelivered = 0;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
   private readonly flushTimer: NodeJS.Timeout;
   private delivered = 0;
@@ -42,6 +47,7 @@ export class SocketCapture {
     private readonly coll: Collection,
     private readonly onExchange: SocketCaptureOptions['onExchange'],
     private readonly onError: (error: unknown) => void,
+    stream: Pick<SocketCaptureOptions, 'onStreamChunk' | 'onStreamEnd'>,
     readonly options: ResolvedCaptureOptions,
     /** The object that loaded: CAPTURE_OBJECT_KFUNC, or CAPTURE_OBJECT where the kernel lacks the kfunc. */
     readonly object: string,
@@ -81,11 +87,14 @@ export class SocketCapture {
             }),
       { onError: (e) => this.onError(e) },
     );
+    this.streams = stream.onStreamChunk ? this.startStreams(stream.onStreamChunk, stream.onStreamEnd, undecoded) : undefined;
     // The agent never captures itself.
     this.excluded.update(process.pid, WATCHED_BY_USER);
     // Records below the kernel's wakeup threshold are read on this timer.
     this.flushTimer = setInterval(() => {
-      if (!this.closed) this.reader.consume();
+      if (this.closed) return;
+      this.reader.consume();
+      this.streams?.reader.consume();
     }, options.flushIntervalMs);
     this.flushTimer.unref();
     if (options.sweepIntervalMs > 0) {
@@ -103,11 +112,46 @@ export class SocketCapture {
         if (p.name !== SWEEP_PROGRAM) coll.program(p.name).attach();
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      return new SocketCapture(coll, opts.onExchange, onError, options, object);
+      return new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
     } catch (e) {
       coll.close();
       throw e;
     }
+  }
+
+  private startStreams(onChunk: (c: StreamChunk) => void, onEnd: ((e: StreamEnd) => void) | undefined, undecoded: (reason: string) => void) {
+    const decoder = new StreamDecoder(this.coll.spec.btf!);
+    const { chunk, end } = reusableStreamRecords();
+    const reader = this.coll.ringBuffer(
+      'stream_chunks',
+      (batch) =>
+        batch.forEach((buf, off, len) => {
+          const what = decoder.decodeInto(buf, off, len, chunk, end);
+          if (what !== 'chunk' && what !== 'end') return undecoded(what);
+          this.streamDelivered++;
+          try {
+            if (what === 'chunk') onChunk(chunk);
+            else onEnd?.(end);
+          } catch (e) {
+            this.callbackErrors++;
+            this.onError(e);
+          }
+        }),
+      { onError: (e) => this.onError(e) },
+    );
+    return { reader, decoder, verdicts: this.coll.map('stream_verdicts').raw() };
+  }
+
+  /**
+   * Tells the kernel what to do with a streamed connection: keep streaming it
+   * (a protocol module claimed it) or ignore it (no module knows it: then only
+   * HTTP/1's fast path may still claim it). Until told, the kernel sends a
+   * connection's first 2048 chunks and then skips (and counts) the rest.
+   */
+  setStreamVerdict(socketInode: number, verdict: 'stream' | 'ignore'): void {
+    const key = this.streams?.decoder.keyOf(socketInode);
+    if (!key || this.closed) return;
+    this.streams!.verdicts.update(key, Uint8Array.of(verdict === 'stream' ? 1 : 2));
   }
 
   /** Captures this process's TCP exchanges, and those of the children it forks from now on. */
@@ -147,7 +191,7 @@ export class SocketCapture {
 
   /** Delivers every record already in the ring buffer now; returns how many. */
   drain(): number {
-    return this.reader.consume();
+    return this.reader.consume() + (this.streams?.reader.consume() ?? 0);
   }
 
   /**
@@ -178,6 +222,12 @@ export class SocketCapture {
       orphanResponses: c(COUNTER.orphanResponses),
       watchFull: c(COUNTER.watchFull),
       connectionStateFull: c(COUNTER.connFull),
+      streamConnections: c(COUNTER.streamConnections),
+      streamRecords: c(COUNTER.streamRecords),
+      streamUndecided: c(COUNTER.streamUndecided),
+      streamReadFailed: c(COUNTER.streamReadFailed),
+      streamRingBufferDrops: this.streams?.reader.kernelDrops() ?? 0,
+      streamDelivered: this.streamDelivered,
       decodeErrors: this.decodeErrors,
       callbackErrors: this.callbackErrors,
     };
@@ -227,6 +277,11 @@ function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Colle
     spec.map('conns').maxEntries = options.maxConnections;
     spec.map('exchanges').maxEntries = options.ringBufferBytes;
     spec.map('watched').maxEntries = options.maxWatchedPids;
+    spec.setVariable('stream_enabled', options.streams ? 1 : 0);
+    spec.setVariable('stream_head', options.streamHeadBytes);
+    spec.setVariable('stream_tail', options.streamTailBytes);
+    // Unused without streams: the smallest ring the kernel takes (one page).
+    spec.map('stream_chunks').maxEntries = options.streams ? options.streamRingBufferBytes : 4096;
     return spec.load();
   } catch (e) {
     spec.close();

@@ -7,8 +7,10 @@ import type { Endpoint } from './exchange.js';
 export type Direction = 'in' | 'out';
 
 export interface StreamChunk {
-  /** Stable for the connection's life (the kernel's struct sock address, hex). */
+  /** Stable for the connection's life: `socket:[inode]`, as Exchange.connectionId and /proc/PID/fd name it. */
   connectionId: string;
+  /** The socket's inode number. */
+  socketInode: number;
   pid: number;
   tid: number;
   direction: Direction;
@@ -30,7 +32,17 @@ export interface StreamChunk {
    * Non-zero: the byte stream has a hole here; parsers resynchronise.
    */
   lost: number;
-  /** This process's end and the other end. */
+  /** This process's end and the other end (shared by the connection's chunks: do not modify). */
   local: Endpoint;
   remote: Endpoint;
+}
+
+/** The connection closed: every chunk of it came before this. */
+export interface StreamEnd {
+  connectionId: string;
+  socketInode: number;
+  /** Kernel monotonic nanoseconds. */
+  timeNs: number;
+  /** Chunks lost after the last one delivered. */
+  lost: number;
 }

@@ -11,6 +11,7 @@ import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry, type OperationTelemetry } from '../telemetry/index.js';
+import { createProtocolStreams } from './protocol-streams.js';
 import { type HealthSampler, startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
 import { type AgentHttpServer, createHttpServer, sendText } from '../ui/http-server.js';
@@ -129,8 +130,20 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
     let unidentified = 0;
     let capture: SocketCapture | undefined;
+    // Operations of the protocol modules (PostgreSQL, Redis, …), on the stream platform.
+    const streams = createProtocolStreams(
+      config,
+      (located) => {
+        const identity = discovery.identity(located.pid);
+        if (identity) operations.handle(located, identity);
+        else unidentified++;
+      },
+      (e) => log.warn({ err: e }, 'protocol stream error'),
+    );
+    closers.push(() => streams.close());
     try {
       capture = await startHttpFeature(config, {
+        ...streams.hooks,
         onExchange: (exchange) => {
           const identity = discovery.identity(exchange.pid);
           if (identity) telemetry.handleExchange(exchange, identity);
@@ -142,6 +155,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => attached.close());
       board.up('http');
       registerCaptureMetrics(self, attached, () => unidentified);
+      streams.attach(attached, self);
       registerBpfProgramMetrics(self, attached);
       discovery.on('added', (proc) => attached.watch(proc.pid));
       discovery.on('removed', (pid) => attached.unwatch(pid));
@@ -155,6 +169,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     await startDiscoveryFeature(discovery, config, board);
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
+    self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);
 
     const server: AgentHttpServer = createHttpServer({
       host: config.listen.host,

@@ -17,6 +17,7 @@
 // rescan, a cap on selected processes; everything dropped is counted.
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
+import { ExecNames } from './exec-names.js';
 import { type KernelEvent, KernelProcessEvents } from './kernel-events.js';
 import { ListeningPorts } from './listening-ports.js';
 import { PROC, listPids } from './proc-fs.js';
@@ -86,6 +87,8 @@ export interface DiscoveryStats {
   fdReads: number;
   /** Reads of the kernel's socket tables (/proc/PID/net/tcp). */
   tableRefreshes: number;
+  /** Identities named from the exec event alone: the process was gone before /proc was read. */
+  identitiesFromExecEvents: number;
 }
 
 type Status = 'selected' | 'unselected' | 'excluded';
@@ -147,6 +150,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
    * and a short-lived client (curl) is often gone before its exchange is decoded.
    */
   private readonly departed = new Map<number, { at: number; identity: ServiceIdentity }>();
+  /** Names from exec events, for processes gone before /proc was read. */
+  private readonly execNames = new ExecNames();
   private rescanIntervalMs: number;
 
   constructor(options: DiscoveryOptions = {}) {
@@ -259,7 +264,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   private departedIdentity(pid: number): ServiceIdentity | undefined {
     const d = this.departed.get(pid);
-    if (!d) return undefined;
+    if (!d) {
+      // Its exec event may still wait in the ring buffer (capture's records come
+      // through another ring and can be read first): read what is there.
+      if (!this.execNames.has(pid)) this.kernel?.flush();
+      return this.execNames.identity(pid);
+    }
     if (Date.now() - d.at > DEPARTED_TTL_MS) {
       this.departed.delete(pid);
       return undefined;
@@ -291,6 +301,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       listeningSockets: p?.sockets ?? 0,
       fdReads: p?.fdReads ?? 0,
       tableRefreshes: this.counters.tableRefreshes,
+      identitiesFromExecEvents: this.execNames.used,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
     return s;
@@ -383,6 +394,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           this.forget(e.pid);
           break;
         case 'exec':
+          this.execNames.remember(e.pid, e.startTicks, e.filename);
           this.enqueue(e.pid, 'exec');
           break;
         case 'fork':

@@ -5,12 +5,15 @@ import { type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '..
 import { bpfObjectPath } from '../paths.js';
 
 export type KernelEvent =
-  | { kind: 'exec'; pid: number; ppid: number }
+  /** startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
+  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string }
   | { kind: 'fork'; pid: number; ppid: number }
   | { kind: 'exit'; pid: number }
   | { kind: 'listen'; pid: number; port: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
+/** discovery_event.filename's size. */
+const FILENAME_BYTES = 128;
 const PROGRAMS = ['discovery_exec', 'discovery_fork', 'discovery_exit', 'discovery_listen'] as const;
 
 export interface KernelEventStats {
@@ -37,6 +40,8 @@ export class KernelProcessEvents {
     const oPid = at('pid');
     const oPpid = at('ppid');
     const oPort = at('port');
+    const oStart = at('start_boottime');
+    const oFile = at('filename');
     this.tracked = coll.map<number, number>('tracked');
     this.excluded = coll.map<number, number>('excluded');
     this.reader = coll.ringBuffer('discovery_events', (batch) => {
@@ -44,7 +49,18 @@ export class KernelProcessEvents {
       batch.forEach((buf, off) => {
         const kind = KINDS[buf.readUInt32LE(off + oKind) as keyof typeof KINDS];
         const pid = buf.readUInt32LE(off + oPid);
-        if (kind === 'exec' || kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid) });
+        if (kind === 'exec') {
+          const name = buf.subarray(off + oFile, off + oFile + FILENAME_BYTES);
+          const end = name.indexOf(0);
+          events.push({
+            kind,
+            pid,
+            ppid: buf.readUInt32LE(off + oPpid),
+            // /proc's starttime is in USER_HZ (100) clock ticks.
+            startTicks: Math.floor(Number(buf.readBigUInt64LE(off + oStart)) / 10_000_000),
+            filename: name.toString('utf8', 0, end < 0 ? name.length : end),
+          });
+        } else if (kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid) });
         else if (kind === 'exit') events.push({ kind, pid });
         else if (kind === 'listen') events.push({ kind, pid, port: buf.readUInt32LE(off + oPort) });
       });

@@ -14,7 +14,10 @@
 // - `java -jar /opt/foo-1.2.3.jar` → foo (version suffix dropped);
 //   `java -cp … com.example.OrderService` → OrderService;
 // - `-c`/`-e` one-liners and REPLs have no script: the executable's name;
-// - everything else is named after its executable: /usr/sbin/nginx → nginx.
+// - everything else is named after its executable: /usr/sbin/nginx → nginx; a
+//   multi-call binary after the name it was started as, when argv[0] is a plain
+//   name (Debian's redis-server is a symlink to redis-check-rdb; busybox `ls`).
+//   Rewritten titles ("nginx: worker process", "postgres: checkpointer") are not.
 import { posix } from 'node:path';
 
 type Interpreter = 'python' | 'node' | 'java' | 'ruby' | 'perl' | 'php' | 'shell' | 'bun' | 'deno';
@@ -162,11 +165,26 @@ function clean(name: string, fallback: string): string {
   return trimmed || fallback;
 }
 
+/**
+ * argv[0]'s base name when it is a plain program name: its first word, so that
+ * "redis-server 127.0.0.1:6379" (a title redis writes) is redis-server, while
+ * titles such as "nginx: worker process" are not taken.
+ */
+function invokedAs(argv0: string | undefined): string | undefined {
+  if (!argv0) return undefined;
+  const plain = (n: string) => /^[A-Za-z0-9_][\w.+-]*$/.test(n);
+  const whole = posix.basename(argv0);
+  if (plain(whole)) return whole;
+  const space = argv0.indexOf(' ');
+  const first = space > 0 ? posix.basename(argv0.slice(0, space)) : '';
+  return plain(first) ? first : undefined;
+}
+
 /** service.name for a process that did not name itself. */
 export function deriveServiceName(exePath: string, cmdline: readonly string[], cwd?: string): string {
   const exeName = posix.basename(exePath) || exePath;
   const kind = interpreterOf(exePath, cmdline[0]);
-  if (!kind) return clean(exeName, 'unknown');
+  if (!kind) return clean(invokedAs(cmdline[0]) ?? exeName, 'unknown');
   const target = findTarget(kind, cmdline);
   if (!target || ('script' in target && FD_SCRIPT.test(target.script))) return clean(exeName, 'unknown');
   if ('module' in target) return clean(target.module, exeName);

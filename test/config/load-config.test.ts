@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { ConfigError, addRunOptions, discoveryOptions, loadConfig } from '../../src/cli/config/index.js';
+import { PROTOCOL_MODULES } from '../../src/protocols/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waggle-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +53,15 @@ describe('defaults', () => {
     assert.equal(c.discovery.follow_children, true);
     assert.equal(c.discovery.kernel_events, 'auto');
     assert.equal(c.discovery.max_processes, 8192);
-    assert.deepEqual(c.capture, { request_bytes: 512, response_bytes: 256, ring_buffer_bytes: 2 << 20, max_connections: 4096 });
+    assert.deepEqual(c.capture, {
+      request_bytes: 512,
+      response_bytes: 256,
+      ring_buffer_bytes: 2 << 20,
+      max_connections: 4096,
+      protocols: PROTOCOL_MODULES.map((m) => m.name),
+      stream_head_bytes: 2048,
+      stream_tail_bytes: 256,
+    });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
     assert.deepEqual(c.otlp, {}, 'no endpoint, no export');
     assert.deepEqual(c.traces, { sampler: 'parentbased_always_on' });

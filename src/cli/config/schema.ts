@@ -3,7 +3,8 @@
 // value is checked the same way wherever it came from). Unknown keys are errors.
 // Every key, its environment variable, flag and default: docs/configuration.md.
 import { z } from 'zod';
-import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX } from '../../capture/options.js';
+import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX, STREAM_HEAD_MAX, STREAM_TAIL_MAX } from '../../capture/options.js';
+import { PROTOCOL_MODULES } from '../../protocols/registry.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
 import { FEATURE_NAMES } from '../features/names.js';
 import { bool, glob, globList, int, keyValues, listenAddress, oneOf, oneOfList, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
@@ -48,6 +49,8 @@ const discovery = z
 
 const service = z.strictObject({ name: text('a service name'), namespace: text('a service namespace') }).prefault({});
 
+const PROTOCOL_NAMES = PROTOCOL_MODULES.map((m) => m.name);
+
 const capture = z
   .strictObject({
     // Ceilings are compile-time capacities of bpf/capture/types.h.
@@ -55,6 +58,11 @@ const capture = z
     response_bytes: int(16, RESPONSE_CAPTURE_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.responseCaptureBytes),
     ring_buffer_bytes: powerOfTwo(1 << 16, 1 << 30, ' (bytes)').default(CAPTURE_DEFAULTS.ringBufferBytes),
     max_connections: int(64, 1 << 20).default(CAPTURE_DEFAULTS.maxConnections),
+    // The stream platform (src/protocols): which protocol modules look at
+    // connections HTTP/1's fast path does not take; none turns streaming off.
+    protocols: oneOfList(PROTOCOL_NAMES).default([...PROTOCOL_NAMES]),
+    stream_head_bytes: int(16, STREAM_HEAD_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamHeadBytes),
+    stream_tail_bytes: int(0, STREAM_TAIL_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamTailBytes),
   })
   .prefault({});
 

@@ -1,11 +1,14 @@
 // The `http` feature: the socket capture, sized by the configuration. Used by the
 // agent and by `waggle doctor` (which starts it and closes it again).
-import { type Exchange, SocketCapture } from '../../capture/index.js';
+import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd } from '../../capture/index.js';
 import type { AgentConfig } from '../config/index.js';
 
 export interface HttpFeatureHooks {
   onExchange: (exchange: Exchange) => void;
   onError: (error: unknown) => void;
+  /** The stream platform's hooks (protocol modules); without them the kernel streams nothing. */
+  onStreamChunk?: (chunk: StreamChunk) => void;
+  onStreamEnd?: (end: StreamEnd) => void;
 }
 
 /** Loads and attaches the capture; throws the kernel's refusal when it cannot. */
@@ -19,5 +22,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     reuseExchange: true,
     onExchange: hooks.onExchange,
     onError: hooks.onError,
+    ...(hooks.onStreamChunk ? { onStreamChunk: hooks.onStreamChunk, streamHeadBytes: config.capture.stream_head_bytes, streamTailBytes: config.capture.stream_tail_bytes } : {}),
+    ...(hooks.onStreamEnd ? { onStreamEnd: hooks.onStreamEnd } : {}),
   });
 }

@@ -1,0 +1,135 @@
+// Stream capture: the protocol-agnostic path. A connection of a watched process
+// that HTTP/1's fast path does not claim sends each run of bytes it reads or
+// writes (head and tail, with the run's length) to user space, where protocol
+// modules detect, frame and pair (src/protocols). User space answers through
+// stream_verdicts: keep streaming, or ignore (a protocol no module knows), so
+// unknown traffic costs one record per run only until it is recognised as such.
+#ifndef WAGGLE_CAPTURE_STREAM_H
+#define WAGGLE_CAPTURE_STREAM_H
+
+#include "maps.h"
+
+_Static_assert(sizeof(struct stream_scratch) >= __builtin_offsetof(struct stream_event, data) + 2 * STREAM_HEAD_MAX - 1 + STREAM_TAIL_MAX,
+               "the masked tail copy must stay inside the scratch");
+_Static_assert((STREAM_HEAD_MAX & (STREAM_HEAD_MAX - 1)) == 0, "power-of-two head");
+
+// What stream_feed() did with a run.
+enum { STREAM_NONE = 0, STREAM_TAKEN = 1, STREAM_IGNORED = 2 };
+
+// Sends one chunk record of the run (ubuf, len) of the syscall in io_scratch.
+// ubuf 0: bytes the hook cannot see (sendfile): the record says how many.
+__attribute__((noinline)) int stream_emit(struct stream_conn *s, __u64 ubuf, __u32 len) {
+  struct io_scratch *w = io_scratch_get();
+  __u32 zero = 0;
+  struct stream_scratch *x = bpf_map_lookup_elem(&stream_scratch, &zero);
+  if (!w || !x || !s) return 0;
+  struct stream_event *e = &x->e;
+  __u64 id = bpf_get_current_pid_tgid();
+  e->ts = w->io.now;
+  e->sk = w->io.sk;
+  e->bytes = len;
+  e->seq = s->seq++;
+  e->pid = id >> 32;
+  e->tid = (__u32)id;
+  e->ino = s->ino;
+  e->kind = SK_DATA;
+  e->dir = w->io.dir;
+  __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
+  __u32 head = len < stream_head ? len : stream_head;
+  if (head > STREAM_HEAD_MAX) head = STREAM_HEAD_MAX;
+  __u32 rest = len - head;
+  __u32 tail = rest < stream_tail ? rest : stream_tail;
+  if (tail > STREAM_TAIL_MAX) tail = STREAM_TAIL_MAX;
+  if (!ubuf) head = tail = 0;
+  if (head && bpf_probe_read_user(e->data, BOUND(head, STREAM_HEAD_MAX), (const void *)ubuf)) {
+    head = tail = 0;
+    count(CNT_STREAM_READ_FAILED);
+  }
+  if (tail && bpf_probe_read_user(e->data + MASKED(head, 2 * STREAM_HEAD_MAX - 1), BOUND(tail, STREAM_TAIL_MAX), (const void *)(ubuf + len - tail))) {
+    tail = 0;
+    count(CNT_STREAM_READ_FAILED);
+  }
+  e->head_len = head;
+  e->tail_len = tail;
+  __u32 size = offsetof(struct stream_event, data) + head + tail;
+  // Wake the reader only when this record crosses wakeup_bytes (see emit()).
+  __u64 avail = bpf_ringbuf_query(&stream_chunks, BPF_RB_AVAIL_DATA);
+  __u64 wake = 0;
+  if (wakeup_bytes) wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  // A new connection's first chunk wakes user space at once: until it decides,
+  // the connection has only STREAM_UNDECIDED_MAX chunks (a short-lived client
+  // sends hundreds within one flush interval).
+  if (e->seq == 0) wake = BPF_RB_FORCE_WAKEUP;
+  if (bpf_ringbuf_output(&stream_chunks, e, BOUND(size, sizeof(struct stream_event)), wake)) {
+    waggle_count(&stream_chunks_drops, 0, 1);
+    return 0;
+  }
+  count(CNT_STREAM_RECORDS);
+  return 0;
+}
+
+// The run (ubuf, len) of the syscall in io_scratch on a connection HTTP/1's
+// fast path does not hold: STREAM_TAKEN when it belongs to a streamed
+// connection (sent, or skipped while undecided); STREAM_IGNORED when user space
+// ignores the connection; STREAM_NONE when the connection is not streamed yet.
+__attribute__((noinline)) int stream_feed(__u64 ubuf, __u32 len) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return STREAM_NONE;
+  __u64 key = w->io.sk;
+  struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
+  if (!s) return STREAM_NONE;
+  if (s->verdict == SV_UNDECIDED) {
+    __u8 *v = bpf_map_lookup_elem(&stream_verdicts, &key);
+    if (v) {
+      s->verdict = *v;
+      bpf_map_delete_elem(&stream_verdicts, &key);
+    } else if (s->seq >= STREAM_UNDECIDED_MAX) {
+      s->seq++; // user space sees the hole
+      count(CNT_STREAM_UNDECIDED);
+      return STREAM_TAKEN;
+    }
+  }
+  if (s->verdict == SV_IGNORE) return STREAM_IGNORED;
+  stream_emit(s, ubuf, len);
+  return STREAM_TAKEN;
+}
+
+// Starts streaming the connection in io_scratch with this run.
+__attribute__((noinline)) int stream_start(__u64 ubuf, __u32 len) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 0;
+  __u64 key = w->io.sk;
+  struct stream_conn fresh = {.ino = w->io.ino};
+  READ_TUPLE(&fresh.t, key);
+  if (bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST)) return 0;
+  struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
+  if (!s) return 0;
+  count(CNT_STREAM_CONNS);
+  stream_emit(s, ubuf, len);
+  return 0;
+}
+
+// The connection is closing: tell user space (its parser ends what is pending)
+// and forget it.
+static __always_inline void stream_close(__u64 key) {
+  struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
+  if (!s) return;
+  if (s->verdict != SV_IGNORE) {
+    struct stream_event *e = bpf_ringbuf_reserve(&stream_chunks, offsetof(struct stream_event, data), 0);
+    if (e) {
+      __builtin_memset(e, 0, offsetof(struct stream_event, data));
+      e->ts = bpf_ktime_get_ns();
+      e->sk = key;
+      e->seq = s->seq;
+      e->ino = s->ino;
+      e->kind = SK_CLOSE;
+      __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
+      bpf_ringbuf_submit(e, 0);
+    } else {
+      waggle_count(&stream_chunks_drops, 0, 1);
+    }
+  }
+  bpf_map_delete_elem(&streams, &key);
+}
+
+#endif

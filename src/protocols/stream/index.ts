@@ -1,0 +1,3 @@
+// The stream platform: connections → protocol modules → LocatedOperations.
+export { StreamTracker, type StreamTrackerOptions, type StreamTrackerStats } from './tracker.js';
+export type { ProtocolStats } from './protocol-stats.js';
