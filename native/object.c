@@ -5,6 +5,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +234,15 @@ static napi_value object_load(napi_env env, napi_callback_info info) {
   struct bpf_object *obj;
   if (!get_args(env, info, 1, &a) || !get_object(env, a.argv[0], &obj)) return NULL;
   log_begin();
+  // The verifier gives up with EAGAIN when a signal is pending (libbpf retries
+  // only a few times), so a long load in a process that gets signals (V8's
+  // SIGPROF under --cpu-prof, SIGCHLD from children) could fail. Signals wait
+  // until the load is done.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
   int err = bpf_object__load(obj);
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
   if (err) throw_errno(env, "bpf_object__load", err);
   return NULL;
 }

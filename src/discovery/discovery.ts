@@ -250,6 +250,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   identity(pid: number): ServiceIdentity | undefined {
     const w = this.known.get(pid)?.watched;
     if (w) return w.identity;
+    // A short-lived process already found gone: no /proc read per exchange.
+    const gone = this.execNames.departed(pid);
+    if (gone) return gone;
     const stat = readProcStat(pid, this.opts.proc);
     if (!stat) return this.departedIdentity(pid);
     const cached = this.identityCache.get(pid);

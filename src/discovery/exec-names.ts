@@ -17,11 +17,13 @@ interface ExecName {
   startTicks: number;
   filename: string;
   at: number;
+  /** Built once /proc was found gone; from then on the pid's answer without a /proc read. */
+  identity?: ServiceIdentity;
 }
 
 export class ExecNames {
   readonly #byPid = new Map<number, ExecName>();
-  /** Identities given from exec events alone (the process was gone from /proc). */
+  /** Processes named from their exec event alone (gone from /proc). */
   used = 0;
 
   remember(pid: number, startTicks: number, filename: string): void {
@@ -35,20 +37,32 @@ export class ExecNames {
     return this.#byPid.has(pid);
   }
 
+  /** The identity given to a pid already found gone from /proc (no /proc read needed). */
+  departed(pid: number): ServiceIdentity | undefined {
+    const e = this.#byPid.get(pid);
+    return e?.identity && this.#fresh(pid, e) ? e.identity : undefined;
+  }
+
+  /** The identity of a pid gone from /proc, from its exec event. */
   identity(pid: number): ServiceIdentity | undefined {
     const e = this.#byPid.get(pid);
-    if (!e) return undefined;
-    if (Date.now() - e.at > TTL_MS) {
-      this.#byPid.delete(pid);
-      return undefined;
+    if (!e || !this.#fresh(pid, e)) return undefined;
+    if (e.identity === undefined) {
+      this.used++;
+      e.identity = Object.freeze({
+        name: deriveServiceName(e.filename, [e.filename]),
+        instanceId: serviceInstanceId(pid, e.startTicks),
+        pid,
+        executableName: posix.basename(e.filename),
+        executablePath: e.filename,
+      });
     }
-    this.used++;
-    return Object.freeze({
-      name: deriveServiceName(e.filename, [e.filename]),
-      instanceId: serviceInstanceId(pid, e.startTicks),
-      pid,
-      executableName: posix.basename(e.filename),
-      executablePath: e.filename,
-    });
+    return e.identity;
+  }
+
+  #fresh(pid: number, e: ExecName): boolean {
+    if (Date.now() - e.at <= TTL_MS) return true;
+    this.#byPid.delete(pid);
+    return false;
   }
 }

@@ -173,10 +173,14 @@ function clean(name: string, fallback: string): string {
 function invokedAs(argv0: string | undefined): string | undefined {
   if (!argv0) return undefined;
   const plain = (n: string) => /^[A-Za-z0-9_][\w.+-]*$/.test(n);
-  const whole = posix.basename(argv0);
-  if (plain(whole)) return whole;
   const space = argv0.indexOf(' ');
-  const first = space > 0 ? posix.basename(argv0.slice(0, space)) : '';
+  if (space < 0) {
+    const name = posix.basename(argv0);
+    return plain(name) ? name : undefined;
+  }
+  // A title: only its first word, and only a bare name ("nginx: master process
+  // /usr/sbin/nginx -p /srv/x/" must not become "x").
+  const first = argv0.slice(0, space);
   return plain(first) ? first : undefined;
 }
 

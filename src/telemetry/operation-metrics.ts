@@ -63,6 +63,18 @@ interface InstanceSeries {
   byKey: Map<string, OperationSeries>;
   overflow: Map<OperationMetricDef, OperationSeries>;
   lastUpdateMs: number;
+  /**
+   * The series the previous observation went to, with its labels: operations
+   * on a connection mostly repeat their labels (a pipeline of SETs), and
+   * comparing the labels costs less than building the map key.
+   */
+  last: { metric: OperationMetricDef; labels: Array<[string, string | number]>; series: OperationSeries } | undefined;
+}
+
+function sameLabels(a: Array<[string, string | number]>, b: Array<[string, string | number]>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
 }
 
 const SEND_TYPES: ReadonlySet<string> = new Set(['send', 'publish', 'create']);
@@ -110,10 +122,19 @@ export class OperationMetrics {
     const service = r.service;
     let inst = this.#instances.get(service.instanceId);
     if (inst === undefined) {
-      inst = { service, list: [], byKey: new Map(), overflow: new Map(), lastUpdateMs: nowMs };
+      inst = { service, list: [], byKey: new Map(), overflow: new Map(), lastUpdateMs: nowMs, last: undefined };
       this.#instances.set(service.instanceId, inst);
     }
     inst.lastUpdateMs = nowMs;
+    const last = inst.last;
+    if (last !== undefined && last.metric === metric && sameLabels(last.labels, labels)) return last.series;
+    const s = this.#lookup(inst, metric, labels, nowMs);
+    inst.last = { metric, labels, series: s };
+    return s;
+  }
+
+  #lookup(inst: InstanceSeries, metric: OperationMetricDef, labels: Array<[string, string | number]>, nowMs: number): OperationSeries {
+    const service = inst.service;
     let key = metric.name;
     for (const [k, v] of labels) key += `\0${k}\x01${v}`;
     let s = inst.byKey.get(key);

@@ -287,3 +287,24 @@ test('exact: N processes started after discovery give exactly N added and, after
   assert.equal(d.watched().size, 0);
   assert.equal(d.stats().kernelDrops, 0);
 });
+
+test('a process gone before /proc was read is named from its exec event', async () => {
+  // A copied /bin/true via a symlink with another name: it exits at once, and the
+  // name is the one it was executed as.
+  const myTrue = work.file('bin/waggle-test-true', '');
+  copyFileSync('/usr/bin/true', myTrue);
+  chmodSync(myTrue, 0o755);
+  const link = work.file('bin/waggle-short-lived', '');
+  execFileSync('ln', ['-sf', myTrue, link]);
+  const d = discovery({ selectors: [{ exePath: '*/nothing-matches-this' }], kernelEvents: 'on' });
+  await d.start();
+  const c = children.start(link, []);
+  await within(c.exited, 10_000, 'the short-lived process to exit');
+  const id = (await waitFor(() => d.identity(c.pid), 5000, 10))!;
+  assert.equal(id.name, 'waggle-short-lived');
+  assert.equal(id.pid, c.pid);
+  assert.equal(id.executablePath, link);
+  assert.match(id.instanceId, /^[0-9a-f-]{36}$/);
+  assert.equal(d.identity(c.pid), id, 'built once, then cached');
+  assert.equal(d.stats().identitiesFromExecEvents, 1);
+});

@@ -42,6 +42,8 @@ const cases: [exe: string, argv: string[], cwd: string | undefined, expected: st
   ['/usr/bin/busybox', ['ls', '-l'], undefined, 'ls'],
   ['/usr/lib/postgresql/15/bin/postgres', ['postgres: checkpointer '], undefined, 'postgres'],
   ['/usr/bin/bash', ['-bash'], undefined, 'bash'],
+  ['/usr/sbin/nginx', ['nginx: master process /usr/sbin/nginx -p /tmp/waggle-nginx-x/ -c nginx.conf'], undefined, 'nginx'],
+  ['/usr/sbin/nginx', ['nginx: worker process'], undefined, 'nginx'],
 ];
 
 test('derived service names', () => {

@@ -8,6 +8,7 @@ import http from './http.mjs';
 import http1Exactness from './http1-exactness.mjs';
 import lsmDeny from './lsm-deny.mjs';
 import objects from './objects.mjs';
+import protocols from './protocols.mjs';
 import sigkill from './sigkill.mjs';
 
-export const CHECKS = [objects, doctor, http, http1Exactness, execEvent, sigkill, lsmDeny];
+export const CHECKS = [objects, doctor, http, http1Exactness, protocols, execEvent, sigkill, lsmDeny];
