@@ -178,9 +178,10 @@ function invokedAs(argv0: string | undefined): string | undefined {
     const name = posix.basename(argv0);
     return plain(name) ? name : undefined;
   }
-  // A title: only its first word, and only a bare name ("nginx: master process
-  // /usr/sbin/nginx -p /srv/x/" must not become "x").
-  const first = argv0.slice(0, space);
+  // A title: only its first word, a program name or path ("redis-server
+  // 127.0.0.1:6379", "/usr/bin/redis-server *:6379"); "nginx: master process
+  // /usr/sbin/nginx -p /srv/x/" is not one (and must not become "x").
+  const first = posix.basename(argv0.slice(0, space));
   return plain(first) ? first : undefined;
 }
 
