@@ -5,12 +5,14 @@ import { amqp } from './amqp/index.js';
 import { memcached } from './memcached/index.js';
 import type { ProtocolModule } from './module.js';
 import { mqtt } from './mqtt/index.js';
+import { mysqlModule } from './mysql/index.js';
 import { nats } from './nats/index.js';
 import { postgresql } from './postgresql/index.js';
 import { redis } from './redis/index.js';
 
 export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
   postgresql,
+  mysqlModule,
   redis,
   memcached,
   nats,
