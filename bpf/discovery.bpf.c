@@ -32,6 +32,9 @@ struct discovery_event {
    * process gone before user space reads /proc still has a name.
    */
   char filename[128];
+  /** exec: the first bytes of its arguments (NUL-separated, as /proc/PID/cmdline) and how many. */
+  __u32 args_len;
+  char args[256];
 };
 
 enum discovery_counter {
@@ -89,6 +92,13 @@ int BPF_PROG(discovery_exec, struct task_struct *p, pid_t old_pid, struct linux_
   e->port = 0;
   e->start_boottime = BPF_CORE_READ(p, group_leader, start_boottime);
   if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0) e->filename[0] = 0;
+  // The new image's arguments are in this task's memory now (at exec's end).
+  __u64 arg_start = BPF_CORE_READ(p, mm, arg_start);
+  __u64 arg_end = BPF_CORE_READ(p, mm, arg_end);
+  __u64 n = arg_end > arg_start ? arg_end - arg_start : 0;
+  if (n > sizeof(e->args)) n = sizeof(e->args);
+  e->args_len = 0;
+  if (n && !bpf_probe_read_user(e->args, n, (const void *)arg_start)) e->args_len = n;
   bpf_ringbuf_submit(e, 0);
   return 0;
 }

@@ -229,6 +229,15 @@ struct proc_entry {
 enum proc_flag {
   WG_PROC_FROM_PROCFS = 1,
   WG_PROC_PARENT_UNKNOWN = 2,
+  WG_PROC_OWN = 4,     // the agent's own descendant (life_opts WG_LIFE_CUT_OWN): no life-cycle records
+  WG_PROC_UNSENT = 8,  // forked, fork record not sent (WG_LIFE_FORKS_NEEDED): user space does not know it
+};
+
+// Life-cycle records user space asked not to receive (variable life_opts).
+// Whatever is cut is counted (WG_LC_CUT_*); policy hooks see every process.
+enum life_opt {
+  WG_LIFE_FORKS_NEEDED = 1,  // a fork record only once an exec names the image as parent; never-exec'd forks and their exits are cut
+  WG_LIFE_CUT_OWN = 2,       // no records for the agent's descendants (helpers it runs)
 };
 
 // Per-selector settings, indexed by selector bit.
@@ -322,6 +331,10 @@ enum life_counter {
   WG_LC_DROPS,       // life-cycle records lost: ring buffer full
   WG_LC_TABLE_FULL,  // process table insertions that failed
   WG_LC_TABLE_MISS,  // policy evaluations for a process missing from the table
+  WG_LC_CUT_FORK,    // fork records not sent (WG_LIFE_FORKS_NEEDED)
+  WG_LC_CUT_FORK_EXIT,  // exit records not sent: the image was never announced (a fork without exec)
+  WG_LC_LATE_FORK,   // fork records sent late: an exec named the unsent image as parent
+  WG_LC_CUT_OWN,     // records not sent for the agent's descendants (WG_LIFE_CUT_OWN)
   WG_LC_COUNT,
 };
 

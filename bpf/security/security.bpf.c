@@ -52,6 +52,54 @@ static __always_inline void inherit_parent(struct proc_entry *e, __u32 ppid) {
 
 static __always_inline void emit_exec_policy(struct file *file);
 
+// enum life_opt, and the agent's own tgid for WG_LIFE_CUT_OWN. Deliberately not
+// const: the verifier then checks these paths whatever user space chose (and
+// bpf:budget measures them).
+volatile __u32 life_opts = 0;
+volatile __u32 agent_tgid = 0;
+
+static __always_inline void send_fork_record(__u32 pid, struct proc_entry *pe, __u8 hdr_flags) {
+  struct fork_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+  if (!r) {
+    waggle_count(&events_drops, 0, 1);
+    count_life(WG_LC_DROPS);
+    return;
+  }
+  // ktime: when it forked; uid/gid: the caller's (a late record's image has not exec'd, so it shares them unless it changed ids).
+  fill_life_header(&r->hdr, WG_REC_FORK, pid, pid, pe, pe->start_ktime);
+  r->hdr.flags = hdr_flags;
+  bpf_ringbuf_submit(r, wake_flags(sizeof(*r)));
+}
+
+#define LATE_FORK_DEPTH 4  // = sizeof(scratch.late_forks) / 4
+
+// An exec names an unsent fork image as its parent: user space needs it (and
+// unsent images above it, up to LATE_FORK_DEPTH) for the ancestry, so they are
+// sent now, oldest first so that each finds its parent.
+static __always_inline void send_late_forks(struct scratch *s, __u32 ppid, __u8 hdr_flags) {
+  __u32 *chain = s->late_forks;  // in scratch, not on the stack: on_exec is near the stack budget
+  __u32 n = 0;
+  __u32 pid = ppid;
+#pragma unroll
+  for (int i = 0; i < LATE_FORK_DEPTH; i++) {
+    struct proc_entry *pe = bpf_map_lookup_elem(&procs, &pid);
+    if (!pe || !(pe->flags & WG_PROC_UNSENT)) break;
+    chain[i] = pid;
+    n = i + 1;
+    pid = pe->ppid;
+  }
+#pragma unroll
+  for (int i = LATE_FORK_DEPTH - 1; i >= 0; i--) {
+    if (i >= n) continue;
+    __u32 p = chain[i];
+    struct proc_entry *pe = bpf_map_lookup_elem(&procs, &p);
+    if (!pe) continue;
+    pe->flags &= ~WG_PROC_UNSENT;
+    count_life(WG_LC_LATE_FORK);
+    send_fork_record(p, pe, hdr_flags);
+  }
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
   struct scratch *s = get_scratch();
@@ -64,13 +112,28 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
   __u32 bflags = 0;
   resolve_file(s, file, &bflags);
 
+  __u32 own = 0;
+  if (life_opts & WG_LIFE_CUT_OWN) {
+    struct proc_entry *old = bpf_map_lookup_elem(&procs, &tgid);
+    if (old) own = old->flags & WG_PROC_OWN;
+  }
   struct proc_entry *e = &s->proc;
   zero_entry(e);
   e->start_ktime = now;
-  inherit_parent(e, BPF_CORE_READ(task, real_parent, tgid));
+  e->flags = own;
+  __u32 ppid = BPF_CORE_READ(task, real_parent, tgid);
+  inherit_parent(e, ppid);
   if (cfg.uses_binary) copy_pair(&e->bin, bpf_map_lookup_elem(&binary_trie, &s->prefixlen));
   if (cfg.uses_parent) copy_pair(&e->as_parent, bpf_map_lookup_elem(&parent_trie, &s->prefixlen));
   if (bpf_map_update_elem(&procs, &tgid, e, BPF_ANY)) count_life(WG_LC_TABLE_FULL);
+
+  __u32 level = BPF_CORE_READ(task, thread_pid, level);
+  if (own) {
+    count_life(WG_LC_CUT_OWN);
+    emit_exec_policy(file);
+    return 0;
+  }
+  if (life_opts & WG_LIFE_FORKS_NEEDED) send_late_forks(s, ppid, level > 0 ? WG_HDR_IN_CONTAINER : 0);
 
   struct exec_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
   if (!r) {
@@ -79,7 +142,6 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
   } else {
     fill_life_header(&r->hdr, WG_REC_EXEC, tgid, tgid, e, now);
     r->hdr.op = WG_OP_EXECVE;
-    __u32 level = BPF_CORE_READ(task, thread_pid, level);
     r->pidns_level = level;
     if (level > 0) r->hdr.flags |= WG_HDR_IN_CONTAINER;
     r->euid = BPF_CORE_READ(task, cred, euid.val);
@@ -139,17 +201,19 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
   } else {
     e->flags |= WG_PROC_PARENT_UNKNOWN;
   }
+  __u32 opts = life_opts;
+  if ((opts & WG_LIFE_CUT_OWN) && (ppid == agent_tgid || (pp && (pp->flags & WG_PROC_OWN)))) e->flags |= WG_PROC_OWN;
+  else if (opts & WG_LIFE_FORKS_NEEDED) e->flags |= WG_PROC_UNSENT;
   if (bpf_map_update_elem(&procs, &tgid, e, BPF_ANY)) count_life(WG_LC_TABLE_FULL);
-
-  struct fork_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-  if (!r) {
-    waggle_count(&events_drops, 0, 1);
-    count_life(WG_LC_DROPS);
+  if (e->flags & WG_PROC_OWN) {
+    count_life(WG_LC_CUT_OWN);
     return 0;
   }
-  fill_life_header(&r->hdr, WG_REC_FORK, tgid, tgid, e, now);
-  if (BPF_CORE_READ(child, thread_pid, level) > 0) r->hdr.flags |= WG_HDR_IN_CONTAINER;
-  bpf_ringbuf_submit(r, wake_flags(sizeof(*r)));
+  if (e->flags & WG_PROC_UNSENT) {
+    count_life(WG_LC_CUT_FORK);
+    return 0;
+  }
+  send_fork_record(tgid, e, BPF_CORE_READ(child, thread_pid, level) > 0 ? WG_HDR_IN_CONTAINER : 0);
   return 0;
 }
 
@@ -160,6 +224,12 @@ int BPF_PROG(on_exit, struct task_struct *task) {
   __u32 tgid = BPF_CORE_READ(task, tgid);
   count_life(WG_LC_EXIT);
   struct proc_entry *pe = bpf_map_lookup_elem(&procs, &tgid);
+  if (pe && (pe->flags & (WG_PROC_OWN | WG_PROC_UNSENT))) {
+    // Never announced to user space: its exit would name an unknown process.
+    count_life(pe->flags & WG_PROC_OWN ? WG_LC_CUT_OWN : WG_LC_CUT_FORK_EXIT);
+    bpf_map_delete_elem(&procs, &tgid);
+    return 0;
+  }
   struct exit_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
   if (!r) {
     waggle_count(&events_drops, 0, 1);
@@ -642,5 +712,6 @@ enum hook_counter *unused_hook_counter;
 enum life_counter *unused_life_counter;
 enum sel_counter *unused_sel_counter;
 enum proc_flag *unused_proc_flag;
+enum life_opt *unused_life_opt;
 
 WAGGLE_LICENSE;

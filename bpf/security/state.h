@@ -102,6 +102,7 @@ struct scratch {
   struct proc_entry proc;
   struct addr_key addr;
   struct resolve_state resolve;
+  __u32 late_forks[4];  // send_late_forks: unsent images, nearest first
 };
 
 struct {

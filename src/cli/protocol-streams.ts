@@ -65,6 +65,7 @@ function registerStreamMetrics(self: SelfMetrics, capture: SocketCapture, tracke
   self.gauge('stream_connections', 'Streamed connections tracked in user space.', () => stats().connections);
   self.counter('stream_connections_ignored_total', 'Streamed connections no protocol module claimed (the kernel was told to stop streaming them).', () => stats().ignored);
   self.counter('stream_connections_evicted_total', 'Streamed connections ended early because the table was full.', () => stats().evicted);
+  self.counter('stream_held_dropped_total', 'Chunks of undecided connections not held for their parser because the held-bytes cap was reached.', () => stats().heldDropped);
   self.counter('stream_errors_total', 'Exceptions from protocol parsers or the operation listener (swallowed).', () => stats().errors);
   let capCached: { at: number; stats: ReturnType<SocketCapture['stats']> } | undefined;
   const cap = () => {

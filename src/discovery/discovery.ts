@@ -397,7 +397,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           this.forget(e.pid);
           break;
         case 'exec':
-          this.execNames.remember(e.pid, e.startTicks, e.filename);
+          this.execNames.remember(e.pid, e.startTicks, e.filename, e.args);
           this.enqueue(e.pid, 'exec');
           break;
         case 'fork':

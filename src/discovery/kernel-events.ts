@@ -6,14 +6,23 @@ import { bpfObjectPath } from '../paths.js';
 
 export type KernelEvent =
   /** startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
-  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string }
+  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[] }
   | { kind: 'fork'; pid: number; ppid: number }
   | { kind: 'exit'; pid: number }
   | { kind: 'listen'; pid: number; port: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
-/** discovery_event.filename's size. */
+/** discovery_event.filename's and .args' sizes. */
 const FILENAME_BYTES = 128;
+const ARGS_BYTES = 256;
+
+/** NUL-separated arguments (the last may be cut short) → strings. */
+function splitArgs(bytes: Buffer): string[] {
+  const text = bytes.toString('utf8');
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
 const PROGRAMS = ['discovery_exec', 'discovery_fork', 'discovery_exit', 'discovery_listen'] as const;
 
 export interface KernelEventStats {
@@ -42,6 +51,8 @@ export class KernelProcessEvents {
     const oPort = at('port');
     const oStart = at('start_boottime');
     const oFile = at('filename');
+    const oArgsLen = at('args_len');
+    const oArgs = at('args');
     this.tracked = coll.map<number, number>('tracked');
     this.excluded = coll.map<number, number>('excluded');
     this.reader = coll.ringBuffer('discovery_events', (batch) => {
@@ -59,6 +70,7 @@ export class KernelProcessEvents {
             // /proc's starttime is in USER_HZ (100) clock ticks.
             startTicks: Math.floor(Number(buf.readBigUInt64LE(off + oStart)) / 10_000_000),
             filename: name.toString('utf8', 0, end < 0 ? name.length : end),
+            args: splitArgs(buf.subarray(off + oArgs, off + oArgs + Math.min(buf.readUInt32LE(off + oArgsLen), ARGS_BYTES))),
           });
         } else if (kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid) });
         else if (kind === 'exit') events.push({ kind, pid });

@@ -173,10 +173,15 @@ function clean(name: string, fallback: string): string {
 function invokedAs(argv0: string | undefined): string | undefined {
   if (!argv0) return undefined;
   const plain = (n: string) => /^[A-Za-z0-9_][\w.+-]*$/.test(n);
-  const whole = posix.basename(argv0);
-  if (plain(whole)) return whole;
   const space = argv0.indexOf(' ');
-  const first = space > 0 ? posix.basename(argv0.slice(0, space)) : '';
+  if (space < 0) {
+    const name = posix.basename(argv0);
+    return plain(name) ? name : undefined;
+  }
+  // A title: only its first word, a program name or path ("redis-server
+  // 127.0.0.1:6379", "/usr/bin/redis-server *:6379"); "nginx: master process
+  // /usr/sbin/nginx -p /srv/x/" is not one (and must not become "x").
+  const first = posix.basename(argv0.slice(0, space));
   return plain(first) ? first : undefined;
 }
 

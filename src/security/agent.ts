@@ -121,7 +121,7 @@ export class SecurityAgent {
     const node = opts.nodeName ?? hostname();
     const cache = new ProcessCache({ maxEntries: opts.processCacheSize ?? 65536, graceMs: opts.processCacheGraceMs ?? 2000 });
     const clock = new KtimeClock();
-    const builder = new EventBuilder(kernel.layout, cache, clock, compiled, node);
+    const builder = new EventBuilder(kernel.layout, cache, clock, compiled, node, opts.forkRecords === 'needed');
     const agent = new SecurityAgent(compiled, kernel, builder, opts, cache, new RecentEvents(opts.recentEvents ?? 1000), node);
     try {
       agent.begin(clock);

@@ -17,5 +17,7 @@ export { isPolicyEvent, PROCESS_EVENT_TYPES } from './events/types.js';
 export { formatCompact } from './output/compact.js';
 export type { CompactOptions } from './output/compact.js';
 export { JsonLinesWriter } from './output/json-lines.js';
+export { eventJson } from './output/event-json.js';
+export { LineBatch } from './output/line-batch.js';
 export { registerSecurityMetrics } from './metrics.js';
 export { defaultPolicyDir } from './default-policies.js';

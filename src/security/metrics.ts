@@ -92,6 +92,20 @@ export function registerSecurityMetrics(registry: Registry, source: SecurityStat
   });
 
   new Counter({
+    name: 'waggle_security_process_records_not_sent_total',
+    help: 'Process life-cycle records the kernel did not send because the agent was told not to: forks without exec (fork, fork_exit), records of the agent\'s own descendants (own_process).',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      const l = stats().lifecycle;
+      setCounter(this, { reason: 'fork' }, l.forksCut);
+      setCounter(this, { reason: 'fork_exit' }, l.forkExitsCut);
+      setCounter(this, { reason: 'own_process' }, l.ownCut);
+    },
+  });
+
+  new Counter({
     name: 'waggle_security_events_lost_total',
     help: 'Security records lost: ring buffer full in the kernel (ringbuf), no memory to copy in user space (memory), process table full in the kernel (process_table).',
     labelNames: ['reason'],

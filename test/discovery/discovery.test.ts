@@ -306,5 +306,12 @@ test('a process gone before /proc was read is named from its exec event', async 
   assert.equal(id.executablePath, link);
   assert.match(id.instanceId, /^[0-9a-f-]{36}$/);
   assert.equal(d.identity(c.pid), id, 'built once, then cached');
-  assert.equal(d.stats().identitiesFromExecEvents, 1);
+  // An interpreter is named after its script, from the arguments the exec event carried.
+  const script = work.file('jobs/nightly-report.py', 'pass\n');
+  const py = children.start('/usr/bin/python3', [script]);
+  await within(py.exited, 10_000, 'the short-lived script to exit');
+  const pyId = (await waitFor(() => d.identity(py.pid), 5000, 10))!;
+  assert.equal(pyId.name, 'nightly-report');
+  assert.equal(pyId.commandLine, `/usr/bin/python3 ${script}`);
+  assert.equal(d.stats().identitiesFromExecEvents, 2);
 });

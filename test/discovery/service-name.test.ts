@@ -39,9 +39,12 @@ const cases: [exe: string, argv: string[], cwd: string | undefined, expected: st
   // Multi-call binaries: the name they were started as (Debian's redis-server → redis-check-rdb).
   ['/usr/bin/redis-check-rdb', ['redis-server', '--port', '6379'], undefined, 'redis-server'],
   ['/usr/bin/redis-check-rdb', ['redis-server 127.0.0.1:6379'], undefined, 'redis-server'],
+  ['/usr/bin/redis-check-rdb', ['/usr/bin/redis-server 127.0.0.1:6379'], undefined, 'redis-server'],
   ['/usr/bin/busybox', ['ls', '-l'], undefined, 'ls'],
   ['/usr/lib/postgresql/15/bin/postgres', ['postgres: checkpointer '], undefined, 'postgres'],
   ['/usr/bin/bash', ['-bash'], undefined, 'bash'],
+  ['/usr/sbin/nginx', ['nginx: master process /usr/sbin/nginx -p /tmp/waggle-nginx-x/ -c nginx.conf'], undefined, 'nginx'],
+  ['/usr/sbin/nginx', ['nginx: worker process'], undefined, 'nginx'],
 ];
 
 test('derived service names', () => {

@@ -139,4 +139,30 @@ describe('StreamTracker', () => {
     assert.equal(tracker.stats().errors, 1);
     assert.equal(ops.length, 1);
   });
+
+  test('a first message written in pieces: detect() sees them joined, and the parser gets every piece from the start', () => {
+    const fed: string[] = [];
+    const hello: ProtocolModule = {
+      name: 'hello',
+      ports: [],
+      detect: ({ chunk }) => (Buffer.from(chunk.head).toString().startsWith('HELLO') ? 'client' : undefined),
+      createParser: () => ({
+        stats: { unparsed: 0, pendingOverflow: 0, orphanResponses: 0 },
+        feed: (chunk) => void fed.push(`${chunk.direction}:${Buffer.from(chunk.head).toString()}`),
+        end: () => undefined,
+      }),
+    };
+    const verdicts: string[] = [];
+    const tracker = new StreamTracker({ modules: [hello], onOperation: () => undefined, setVerdict: (_i, v) => verdicts.push(v) });
+    for (const piece of ['HE', 'LL', 'O world']) tracker.handleChunk(chunk(8, 'out', piece));
+    tracker.handleChunk(chunk(8, 'in', 'welcome'));
+    assert.deepEqual(verdicts, ['stream']);
+    assert.deepEqual(fed, ['out:HE', 'out:LL', 'out:O world', 'in:welcome']);
+    assert.equal(tracker.stats().protocols[0]!.chunks, 4);
+    // A chunk the other way breaks the run: "LO" after a reply is not joined with "HEL".
+    const other = new StreamTracker({ modules: [hello], onOperation: () => undefined, setVerdict: (_i, v) => verdicts.push(v), detectChunks: 3 });
+    for (const [dir, piece] of [['out', 'HEL'], ['in', 'x'], ['out', 'LO']] as const) other.handleChunk(chunk(9, dir, piece));
+    assert.deepEqual(verdicts, ['stream', 'ignore']);
+    assert.equal(other.stats().heldDropped, 0);
+  });
 });

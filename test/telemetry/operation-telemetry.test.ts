@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
-import { OtlpMetricsExporter, PrometheusExporter, SelfMetrics } from '../../src/export/index.js';
+import { OtlpMetricsExporter, PrometheusExporter, SelfMetrics, spanToJson } from '../../src/export/index.js';
 import { HttpTelemetry, OperationTelemetry, type RequestRecord, type Span } from '../../src/telemetry/index.js';
 import { parseSeries } from '../helpers/agent.js';
 import { OK_RESPONSE, exchange, get, identity } from './helpers/exchanges.js';
@@ -150,6 +150,21 @@ describe('OperationTelemetry: db client operations', () => {
       [{ protocol: 'postgresql', reason: 'idle' }, 1],
     ]);
     assert.deepEqual(self.filter((s) => s.name === 'waggle_operations_total').map((s) => [s.labels, s.value]), [[{ protocol: 'postgresql' }, 3]]);
+    t.close();
+  });
+});
+
+describe('OperationTelemetry: span exporters', () => {
+  it('--spans-file JSON lines carry the operation spans: name, kind, status and semconv attributes', () => {
+    const { t, spans } = collect();
+    psqlRun(t);
+    const lines = spans.map((s) => JSON.parse(JSON.stringify(spanToJson(s))) as { name: string; kind: string; status: { code: string }; attributes: Record<string, unknown> });
+    assert.equal(lines.length, 45);
+    assert.deepEqual(
+      lines.filter((l) => l.attributes['db.response.status_code'] === '42P01').map((l) => [l.name, l.kind, l.attributes['error.type']]),
+      [['SELECT missing', 'client', '42P01'], ['SELECT missing', 'client', '42P01'], ['SELECT missing', 'client', '42P01']],
+    );
+    assert.equal(lines.filter((l) => l.name === 'INSERT users' && l.attributes['db.operation.name'] === 'INSERT' && l.attributes['server.port'] === 5432).length, 5);
     t.close();
   });
 });

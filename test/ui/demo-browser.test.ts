@@ -145,6 +145,28 @@ describe('waggle demo in a real browser', { skip: whyNot() }, () => {
     await page.screenshot({ path: join(SHOTS, 'service-map.png'), fullPage: true });
   });
 
+  test("databases: the API's PostgreSQL is a database node (and its Redis a cache node), and the API's page lists its top queries", { skip: existsSync('/usr/lib/postgresql') ? undefined : 'postgresql is not installed' }, async () => {
+    await page.click('a[data-nav="map"]');
+    const databases = async () => page.$$eval('#service-map g.node[data-kind="database"]', (gs) => gs.map((g) => g.getAttribute('data-node') ?? ''));
+    await waitFor(async () => (await databases()).some((n) => n.startsWith('postgresql 127.0.0.1:')), 20_000, 250);
+    const edges = await page.$$eval('#service-map g.edge', (gs) => gs.map((g) => `${g.getAttribute('data-from')}>${g.getAttribute('data-to')}`));
+    assert.ok(edges.some((e) => e.startsWith('api>postgresql 127.0.0.1:')), `api → postgresql in ${edges.join(', ')}`);
+    if (existsSync('/usr/bin/redis-server')) {
+      const caches = async () => page.$$eval('#service-map g.node[data-kind="cache"]', (gs) => gs.map((g) => g.getAttribute('data-node') ?? ''));
+      await waitFor(async () => (await caches()).some((n) => n.startsWith('redis 127.0.0.1:')), 20_000, 250);
+    }
+    await page.screenshot({ path: join(SHOTS, 'service-map-database.png'), fullPage: true });
+    await page.click('#service-map g.node[data-node="api"]');
+    await page.click('.tabs button:has-text("Outgoing")');
+    await page.waitForSelector('#queries-table tbody tr');
+    const queries = await page.$$eval('#queries-table tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent ?? ''));
+    for (const q of ['SELECT items', 'INSERT orders', 'SELECT order_archive', ...(existsSync('/usr/bin/redis-server') ? ['GET', 'SET', 'INCR'] : [])]) assert.ok(queries.includes(q), `${q} in ${queries.join(', ')}`);
+    await page.screenshot({ path: join(SHOTS, 'service-api-queries.png'), fullPage: true });
+    // Back where the next test starts.
+    await page.click('a[data-nav="map"]');
+    await page.waitForSelector('#service-map g.node[data-node="frontend"]');
+  });
+
   test('service page: routes, charts, both sides', async () => {
     await page.click('#service-map g.node[data-node="frontend"]');
     await page.waitForSelector('#operations-table tbody tr');
@@ -159,7 +181,8 @@ describe('waggle demo in a real browser', { skip: whyNot() }, () => {
   });
 
   test('traces: filter errors, open one, see its attributes', async () => {
-    await page.goto(`${base}/#/traces?status=error`);
+    // The frontend's spans are all HTTP (the api's errors include its failing SQL).
+    await page.goto(`${base}/#/traces?status=error&service=frontend`);
     await page.waitForSelector('#spans-table tbody tr.error-row');
     await page.screenshot({ path: join(SHOTS, 'traces-errors.png') });
     await page.click('#spans-table tbody tr.error-row');

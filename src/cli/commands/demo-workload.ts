@@ -1,13 +1,18 @@
 // The demo workload (demo/ in the package): inventory (Python) ← nginx ← api
-// (Python) ← frontend (Node) ← load driver (Node), all on loopback ports, run
-// from a private directory and stopped together. Without nginx the API calls
-// the inventory directly (the map just has one hop less).
+// (Node, with a PostgreSQL database and a Redis cache) ← frontend (Node) ← load
+// driver (Node), all on loopback ports, run from a private directory and
+// stopped together. Without nginx the API calls the inventory directly (the map
+// just has one hop less); without postgresql or redis-server installed, the API
+// does without them. postgres and redis-server are not watched by the demo's
+// agent: they appear on the map from the API's side, as the database and cache
+// nodes its queries and commands go to.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../paths.js';
+import { type DatastoreChild, startPostgres, startRedis } from './demo-datastores.js';
 
 export const DEMO_DIR = join(packageRoot, 'demo');
 export const DEFAULT_DEMO_PORT = 18080;
@@ -17,6 +22,8 @@ export interface DemoPorts {
   api: number;
   nginx: number;
   inventory: number;
+  postgres: number;
+  redis: number;
 }
 
 export interface DemoProcess {
@@ -26,8 +33,12 @@ export interface DemoProcess {
 
 export interface DemoWorkload {
   ports: DemoPorts;
-  /** Every process started (nginx: its master; workers are its children). */
+  /** Every process the agent watches (nginx: its master; workers are its children). */
   processes: DemoProcess[];
+  /** postgres and redis-server, when they run (not watched: seen from the API's side). */
+  datastores: DemoProcess[];
+  /** Datastores left out, with the reason (not installed…). */
+  skipped: string[];
   /** Private runtime directory (nginx config, logs); removed by stop(). */
   dir: string;
   /** False when nginx is not installed: the API then calls the inventory directly. */
@@ -38,7 +49,7 @@ export interface DemoWorkload {
 export interface DemoOptions {
   /** Requests per second of the load driver (default 20; 0 starts no load driver). */
   rate?: number;
-  /** First port to try; the next three follow (default 18080). Busy ports are replaced by free ones. */
+  /** First port to try; the next five follow (default 18080). Busy ports are replaced by free ones. */
   basePort?: number;
   python?: string;
   nginxPath?: string;
@@ -53,8 +64,15 @@ export async function startDemoWorkload(opts: DemoOptions = {}): Promise<DemoWor
   const dir = mkdtempSync(join(tmpdir(), 'waggle-demo-'));
   // nginx workers run as an unprivileged user and must read the static file.
   chmodSync(dir, 0o755);
-  const children: Array<{ name: string; proc: ChildProcess }> = [];
+  const children: Array<{ name: string; proc: ChildProcess; signal?: NodeJS.Signals }> = [];
+  const datastoreChildren: DatastoreChild[] = [];
+  const addDatastore = (c: DatastoreChild) => {
+    datastoreChildren.push(c);
+    children.push(c);
+  };
+  let datastoresStarting: Promise<unknown> = Promise.resolve();
   const stop = async () => {
+    await datastoresStarting.catch(() => undefined); // an initdb in progress finishes first
     await stopAll(children.splice(0).reverse());
     rmSync(dir, { recursive: true, force: true });
   };
@@ -65,6 +83,8 @@ export async function startDemoWorkload(opts: DemoOptions = {}): Promise<DemoWor
       api: await freePort(base + 1),
       nginx: await freePort(base + 2),
       inventory: await freePort(base + 3),
+      postgres: await freePort(base + 4),
+      redis: await freePort(base + 5),
     };
     const start = async (name: string, cmd: string, args: string[], env: Record<string, string>, port?: number) => {
       const log = openSync(join(dir, `${name}.log`), 'a');
@@ -73,6 +93,15 @@ export async function startDemoWorkload(opts: DemoOptions = {}): Promise<DemoWor
       if (port !== undefined) await waitForPort(port, proc, name, join(dir, `${name}.log`));
     };
 
+    // The datastores start alongside the rest (initdb takes seconds); the API waits for them.
+    const logOf = (name: string) => join(dir, `${name}.log`);
+    const datastores = (async () => {
+      const [pgs, rds] = await Promise.all([startPostgres(dir, ports.postgres, addDatastore), startRedis(dir, ports.redis, addDatastore)]);
+      if (pgs.child) await waitForPort(ports.postgres, pgs.child.proc, 'postgres', logOf('postgres'), 20_000);
+      if (rds.child) await waitForPort(ports.redis, rds.child.proc, 'redis', logOf('redis'));
+      return { postgres: pgs, redis: rds };
+    })();
+    datastoresStarting = datastores;
     await start('inventory', python, [join(DEMO_DIR, 'inventory.py')], { PORT: String(ports.inventory), OTEL_SERVICE_NAME: 'inventory' }, ports.inventory);
     if (nginxPath) {
       mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -87,12 +116,19 @@ export async function startDemoWorkload(opts: DemoOptions = {}): Promise<DemoWor
       await start('nginx', nginxPath, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {}, ports.nginx);
     }
     const upstream: Record<string, string> = nginxPath ? { NGINX_URL: `http://127.0.0.1:${ports.nginx}` } : { INVENTORY_URL: `http://127.0.0.1:${ports.inventory}` };
-    await start('api', python, [join(DEMO_DIR, 'api.py')], { PORT: String(ports.api), OTEL_SERVICE_NAME: 'api', ...upstream }, ports.api);
+    const { postgres, redis } = await datastores;
+    const stores: Record<string, string> = {
+      ...(postgres.child ? { DATABASE_URL: `postgres://postgres@127.0.0.1:${ports.postgres}/postgres` } : {}),
+      ...(redis.child ? { REDIS_URL: `redis://127.0.0.1:${ports.redis}` } : {}),
+    };
+    await start('api', process.execPath, [join(DEMO_DIR, 'api.js')], { PORT: String(ports.api), OTEL_SERVICE_NAME: 'api', ...upstream, ...stores }, ports.api);
     await start('frontend', process.execPath, [join(DEMO_DIR, 'frontend.js')], { PORT: String(ports.frontend), API_URL: `http://127.0.0.1:${ports.api}`, OTEL_SERVICE_NAME: 'frontend' }, ports.frontend);
     if (rate > 0) await start('loadgen', process.execPath, [join(DEMO_DIR, 'load.js')], { TARGET: `http://127.0.0.1:${ports.frontend}`, RATE: String(rate), OTEL_SERVICE_NAME: 'loadgen' });
     return {
       ports,
-      processes: children.map((c) => ({ name: c.name, pid: c.proc.pid! })),
+      processes: children.filter((c) => !datastoreChildren.includes(c as DatastoreChild)).map((c) => ({ name: c.name, pid: c.proc.pid! })),
+      datastores: datastoreChildren.map((c) => ({ name: c.name, pid: c.proc.pid! })),
+      skipped: [postgres.skipped, redis.skipped].filter((s): s is string => s !== undefined),
       dir,
       nginx: nginxPath !== undefined,
       stop,
@@ -144,11 +180,11 @@ function tail(path: string): string {
   }
 }
 
-/** SIGTERM each (newest first), then SIGKILL whatever is still running after 3 s. */
-async function stopAll(children: Array<{ name: string; proc: ChildProcess }>): Promise<void> {
+/** SIGTERM (or the child's own stop signal) each (newest first), then SIGKILL whatever is still running after 3 s. */
+async function stopAll(children: Array<{ name: string; proc: ChildProcess; signal?: NodeJS.Signals }>): Promise<void> {
   const alive = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
   const exits = children.map(({ proc }) => (alive(proc) ? new Promise<void>((r) => proc.once('exit', () => r())) : Promise.resolve()));
-  for (const { proc } of children) if (alive(proc)) proc.kill('SIGTERM');
+  for (const { proc, signal } of children) if (alive(proc)) proc.kill(signal ?? 'SIGTERM');
   const timer = new Promise<void>((r) => setTimeout(r, 3000).unref());
   await Promise.race([Promise.all(exits), timer]);
   for (const { proc } of children) if (alive(proc)) proc.kill('SIGKILL');

@@ -1,5 +1,6 @@
 // `waggle demo`: starts the demo workload shipped in demo/ (a Node front end,
-// a Python API, nginx and a slow Python inventory service, with a load driver),
+// a Node API with a PostgreSQL database and a Redis cache, nginx and a slow
+// Python inventory service, with a load driver),
 // starts the agent on exactly those processes, and prints the UI's URL. Ctrl-C
 // (SIGINT) or SIGTERM stops the agent and the workload and exits 0.
 import { writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ export function registerDemo(program: Command): Command {
     .option('--listen <host:port>', 'where the agent and its web UI listen', '127.0.0.1:9400')
     .option('--ui-token <token>', 'token required by the UI (generated when --listen is not loopback)')
     .option('--rate <n>', 'requests per second sent by the load driver', '20')
-    .option('--port <n>', `first of the four loopback ports the workload listens on (busy ones are replaced)`, String(DEFAULT_DEMO_PORT))
+    .option('--port <n>', `first of the six loopback ports the workload listens on (busy ones are replaced)`, String(DEFAULT_DEMO_PORT))
     .option('--workload-only', 'start only the workload, to watch it with `waggle run`')
     .option('--log-level <level>', 'agent log level', 'warn')
     .action(async (flags: DemoFlags) => {
@@ -122,16 +123,24 @@ function writeDemoConfig(workload: DemoWorkload, listen: { host: string; port: n
 }
 
 function describeWorkload(w: DemoWorkload, rate: number): string {
-  const byName = new Map(w.processes.map((p) => [p.name, p.pid]));
-  const line = (name: string, port: number | undefined, what: string) =>
-    byName.has(name) ? `  ${name.padEnd(10)} ${port ? `http://127.0.0.1:${port}`.padEnd(24) : ''.padEnd(24)} pid ${String(byName.get(name)).padEnd(8)} ${what}\n` : '';
+  const line = (name: string, port: number | undefined, what: string, list = w.processes) => {
+    const pid = list.find((p) => p.name === name)?.pid;
+    const where = port === undefined ? '' : name === 'postgres' || name === 'redis' ? `127.0.0.1:${port}` : `http://127.0.0.1:${port}`;
+    return pid !== undefined ? `  ${name.padEnd(10)} ${where.padEnd(24)} pid ${String(pid).padEnd(8)} ${what}\n` : '';
+  };
   return [
     '\n',
     line('frontend', w.ports.frontend, 'Node front end'),
-    line('api', w.ports.api, 'Python API'),
+    line('api', w.ports.api, `Node API${w.datastores.length > 0 ? ` (${w.datastores.map((d) => (d.name === 'postgres' ? 'PostgreSQL' : 'Redis')).join(' + ')})` : ''}`),
     line('nginx', w.ports.nginx, 'static files + proxy to inventory'),
     line('inventory', w.ports.inventory, 'slow Python service'),
     line('loadgen', undefined, `load driver, ${rate} requests/s`),
+    ...w.datastores.map((d) =>
+      d.name === 'postgres'
+        ? line('postgres', w.ports.postgres, "the API's database (throwaway data; not watched: seen from the API)", w.datastores)
+        : line('redis', w.ports.redis, "the API's cache (not watched: seen from the API)", w.datastores),
+    ),
+    ...w.skipped.map((s) => `  (${s}: the API does without it)\n`),
     w.nginx ? '' : '  (nginx is not installed: the API calls the inventory directly; apt-get install nginx-light for the full demo)\n',
   ].join('');
 }

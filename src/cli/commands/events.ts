@@ -8,8 +8,10 @@ import {
   type SecurityEvent,
   JsonLinesWriter,
   PolicyError,
+  LineBatch,
   SecurityAgent,
   defaultPolicyDir,
+  eventJson,
   formatCompact,
 } from '../../security/index.js';
 
@@ -22,6 +24,8 @@ interface EventsOptions {
   types?: string;
   timestamps?: boolean;
   plain?: boolean;
+  forks: string;
+  ownProcesses: string;
 }
 
 const ALL_TYPES = ['process_exec', 'process_exit', 'process_fork', 'exec', 'file_open', 'connect', 'bind', 'setuid', 'ptrace', 'mount', 'module_load'];
@@ -41,6 +45,12 @@ export function registerEvents(program: Command): Command {
     .option('--types <list>', `comma-separated event types to print (${ALL_TYPES.join(', ')})`, DEFAULT_TYPES.join(','))
     .option('--timestamps', 'compact output: start each line with the event time')
     .option('--plain', 'compact output: words instead of emoji')
+    .option(
+      '--forks <mode>',
+      'fork records from the kernel: all, or needed (only forks that a later exec names as parent, for its ancestry; other fork records, and exits of forks that never exec, are not sent, and counted); auto: needed unless --types or --events-file shows forks',
+      'auto',
+    )
+    .option('--own-processes <mode>', "life-cycle records of this command's own descendants: cut (counted) or report", 'cut')
     .action(async (opts: EventsOptions) => {
       if (opts.output !== 'compact' && opts.output !== 'json') {
         process.stderr.write(`waggle events: --output must be compact or json, not ${JSON.stringify(opts.output)}\n`);
@@ -54,19 +64,23 @@ export function registerEvents(program: Command): Command {
         process.exitCode = 2;
         return;
       }
+      if (!['all', 'needed', 'auto'].includes(opts.forks) || !['cut', 'report'].includes(opts.ownProcesses)) {
+        process.stderr.write(`waggle events: --forks must be all, needed or auto and --own-processes cut or report\n`);
+        process.exitCode = 2;
+        return;
+      }
+      // The user asked not to see forks: the kernel need not send those no exec needs.
+      const forkRecords = opts.forks === 'auto' ? (types.has('process_fork') || opts.eventsFile ? 'all' : 'needed') : (opts.forks as 'all' | 'needed');
       const policyPaths = [...(opts.policy ?? []), ...(opts.defaultPolicies ? [defaultPolicyDir()] : [])];
       const file = opts.eventsFile ? new JsonLinesWriter(opts.eventsFile) : undefined;
       const color = opts.output === 'compact' && process.stdout.isTTY === true;
       let droppedOutput = 0;
+      const stdout = new LineBatch(process.stdout, MAX_PENDING_STDOUT);
+      const compact = { color, plain: opts.plain ?? false, timestamps: opts.timestamps ?? false };
       const print = (e: SecurityEvent) => {
         file?.write(e);
         if (!types.has(e.type)) return;
-        if (process.stdout.writableLength > MAX_PENDING_STDOUT) {
-          droppedOutput++;
-          return;
-        }
-        const line = opts.output === 'json' ? JSON.stringify(e) : formatCompact(e, { color, plain: opts.plain ?? false, timestamps: opts.timestamps ?? false });
-        process.stdout.write(`${line}\n`);
+        if (!stdout.push(opts.output === 'json' ? eventJson(e) : formatCompact(e, compact))) droppedOutput++;
       };
 
       let agent: SecurityAgent;
@@ -74,6 +88,10 @@ export function registerEvents(program: Command): Command {
         agent = await SecurityAgent.start({
           policyPaths,
           dryRun: opts.dryRun ?? false,
+          // Nothing here reads past events: keeping 1000 of them alive only moves every event to the old generation.
+          recentEvents: 0,
+          forkRecords,
+          ownProcesses: opts.ownProcesses as 'cut' | 'report',
           onEvent: print,
           onWarning: (m) => process.stderr.write(`waggle events: warning: ${m}\n`),
         });
@@ -98,11 +116,18 @@ export function registerEvents(program: Command): Command {
       await untilSignal();
       const stats = agent.stats();
       await agent.close();
+      stdout.flush();
       await file?.close();
       const lost = stats.ringBuffer.kernelDrops + stats.ringBuffer.lostNoMemory;
+      const l = stats.lifecycle;
+      const cut = [
+        l.forksCut ? `${l.forksCut - l.forksLate} fork records and ${l.forkExitsCut} exits of forks that never exec'd not sent (--forks needed)` : '',
+        l.ownCut ? `${l.ownCut} records of its own processes not sent` : '',
+      ].filter(Boolean);
       const fileStats = file?.stats();
       process.stderr.write(
         `waggle events: ${Object.values(stats.events).reduce((a, b) => a + b, 0)} events, ${lost} lost in the kernel` +
+          `${cut.length ? `, ${cut.join(', ')}` : ''}` +
           `${droppedOutput ? `, ${droppedOutput} not printed (output too slow)` : ''}` +
           `${fileStats ? `, ${fileStats.written} written to ${opts.eventsFile}${fileStats.dropped ? ` (${fileStats.dropped} dropped)` : ''}${fileStats.lastError ? ` (error: ${fileStats.lastError})` : ''}` : ''}\n`,
       );

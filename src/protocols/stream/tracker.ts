@@ -1,13 +1,18 @@
 // The stream platform's user-space half: one entry per streamed connection.
 // A new connection's first chunks go to every module's detect() until one
 // claims it (then the kernel is told to keep streaming it) or `detectChunks`
-// chunks went unclaimed (then the kernel is told to ignore it). A claimed
+// chunks went unclaimed (then the kernel is told to ignore it). Unclaimed
+// chunks are held (copied) meanwhile: detect() also sees the latest run of
+// same-direction chunks joined (a client may write its first message in
+// pieces: mqtt.js writes CONNECT as ~10 iovecs), and the claiming parser gets
+// the held chunks first, so it sees the connection from its start. A claimed
 // connection's chunks go, in order, to its module's parser, whose Operations
 // leave as LocatedOperations. Bounded: at most maxConnections entries (the
-// oldest is ended as 'evicted'), idle ones ended after idleTimeoutMs.
+// oldest is ended as 'evicted'), idle ones ended after idleTimeoutMs, held
+// bytes capped across connections (past the cap, chunks are not held: counted).
 import type { Endpoint } from '../../capture/exchange.js';
 import type { StreamChunk, StreamEnd } from '../../capture/stream.js';
-import type { ConnectionParser, Emit, LocatedOperation, Operation, ProtocolModule } from '../module.js';
+import type { ChunkView, ConnectionParser, Emit, LocatedOperation, Operation, ProtocolModule } from '../module.js';
 import { ProtocolCounters, type ProtocolStats } from './protocol-stats.js';
 
 export interface StreamTrackerOptions {
@@ -23,7 +28,12 @@ export interface StreamTrackerOptions {
   detectChunks?: number;
   /** Called when a listener or parser throws (counted either way). */
   onError?: (error: unknown) => void;
+  /** Bytes of undecided connections' chunks held at once, across connections (default 4 MiB). */
+  maxHeldBytes?: number;
 }
+
+/** The longest joined run offered to detect(). */
+const MAX_JOINED_BYTES = 4096;
 
 interface Connection {
   id: string;
@@ -38,6 +48,9 @@ interface Connection {
   local: Endpoint;
   remote: Endpoint;
   emit: Emit;
+  /** Copies of the chunks offered while undecided, oldest first. */
+  held: ChunkView[];
+  heldBytes: number;
 }
 
 export interface StreamTrackerStats {
@@ -50,6 +63,8 @@ export interface StreamTrackerStats {
   chunksUnclaimed: number;
   /** Exceptions from parsers or the operation listener (swallowed, counted). */
   errors: number;
+  /** Chunks of undecided connections not held because the held-bytes cap was reached (their parser never gets them). */
+  heldDropped: number;
   protocols: ProtocolStats[];
 }
 
@@ -72,6 +87,9 @@ export class StreamTracker {
     local: { address: '', port: 0 },
     remote: { address: '', port: 0 },
   };
+  readonly #maxHeldBytes: number;
+  #heldBytes = 0;
+  #heldDropped = 0;
   #ignored = 0;
   #evicted = 0;
   #unclaimed = 0;
@@ -85,6 +103,7 @@ export class StreamTracker {
     this.#idleNs = (options.idleTimeoutMs ?? 600_000) * 1e6;
     this.#detectChunks = options.detectChunks ?? 8;
     this.#onError = options.onError ?? (() => undefined);
+    this.#maxHeldBytes = options.maxHeldBytes ?? 4 << 20;
   }
 
   handleChunk(chunk: StreamChunk): void {
@@ -96,7 +115,17 @@ export class StreamTracker {
       this.#unclaimed++;
       return;
     }
-    if (c.parser === undefined && !this.#detect(c, chunk)) return;
+    if (c.parser === undefined) {
+      if (!this.#detect(c, chunk)) return;
+      // Claimed: the parser gets the connection from its first chunk.
+      const held = c.held;
+      this.#release(c);
+      for (const h of held) this.#feed(c, h);
+    }
+    this.#feed(c, chunk);
+  }
+
+  #feed(c: Connection, chunk: ChunkView): void {
     this.#counters.of(c.module!.name).chunk(chunk.lost);
     try {
       c.parser!.feed(chunk, c.emit);
@@ -131,6 +160,7 @@ export class StreamTracker {
       evicted: this.#evicted,
       chunksUnclaimed: this.#unclaimed,
       errors: this.#errors,
+      heldDropped: this.#heldDropped,
       protocols: this.#counters.snapshot(live),
     };
   }
@@ -138,6 +168,7 @@ export class StreamTracker {
   /** Forgets every connection without emitting (the agent is stopping). */
   close(): void {
     this.#connections.clear();
+    this.#heldBytes = 0;
   }
 
   #open(chunk: StreamChunk): Connection {
@@ -158,13 +189,41 @@ export class StreamTracker {
       local: { ...chunk.local },
       remote: { ...chunk.remote },
       emit: (op) => this.#emit(c, op),
+      held: [],
+      heldBytes: 0,
     };
     this.#connections.set(c.id, c);
     return c;
   }
 
-  /** Offers the chunk to every module; true when one claimed the connection. */
+  /**
+   * Offers the chunk, then the latest same-direction run joined with it, to
+   * every module; true when one claimed the connection. Otherwise holds a copy,
+   * or gives up on the connection after detectChunks chunks.
+   */
   #detect(c: Connection, chunk: StreamChunk): boolean {
+    if (this.#claim(c, chunk)) return true;
+    const joined = joinedRun(c.held, chunk);
+    if (joined !== undefined && this.#claim(c, joined)) return true;
+    if (++c.offered >= this.#detectChunks) {
+      c.ignored = true;
+      this.#ignored++;
+      this.#release(c);
+      this.#setVerdict(c.inode, 'ignore');
+      return false;
+    }
+    const size = chunk.head.length + chunk.tail.length;
+    if (this.#heldBytes + size > this.#maxHeldBytes) {
+      this.#heldDropped++;
+      return false;
+    }
+    c.held.push(copyChunk(chunk));
+    c.heldBytes += size;
+    this.#heldBytes += size;
+    return false;
+  }
+
+  #claim(c: Connection, chunk: ChunkView): boolean {
     const input = { chunk, localPort: c.local.port, remotePort: c.remote.port };
     for (const m of this.#modules) {
       let role;
@@ -181,12 +240,13 @@ export class StreamTracker {
       this.#setVerdict(c.inode, 'stream');
       return true;
     }
-    if (++c.offered >= this.#detectChunks) {
-      c.ignored = true;
-      this.#ignored++;
-      this.#setVerdict(c.inode, 'ignore');
-    }
     return false;
+  }
+
+  #release(c: Connection): void {
+    this.#heldBytes -= c.heldBytes;
+    c.held = [];
+    c.heldBytes = 0;
   }
 
   #emit(c: Connection, op: Operation): void {
@@ -207,6 +267,7 @@ export class StreamTracker {
 
   #end(c: Connection, why: 'closed' | 'idle' | 'evicted'): void {
     this.#connections.delete(c.id);
+    this.#release(c);
     if (!c.parser || !c.module) return;
     try {
       c.parser.end(why, c.emit);
@@ -220,4 +281,35 @@ export class StreamTracker {
     this.#errors++;
     this.#onError(e);
   }
+}
+
+function copyChunk(c: ChunkView): ChunkView {
+  return { direction: c.direction, timeNs: c.timeNs, bytes: c.bytes, head: Uint8Array.from(c.head), tail: Uint8Array.from(c.tail), lost: c.lost, tid: c.tid };
+}
+
+/**
+ * The held chunks written the same way just before `chunk`, joined with it, as
+ * one chunk; undefined when there are none. A hole (a tail, or chunks lost)
+ * ends the run: bytes across it are not contiguous.
+ */
+function joinedRun(held: readonly ChunkView[], chunk: ChunkView): ChunkView | undefined {
+  if (chunk.lost > 0 || chunk.tail.length > 0) return undefined;
+  let first = held.length;
+  let size = chunk.head.length;
+  while (first > 0) {
+    const h = held[first - 1]!;
+    if (h.direction !== chunk.direction || h.tail.length > 0 || size + h.head.length > MAX_JOINED_BYTES) break;
+    size += h.head.length;
+    first--;
+    if (h.lost > 0) break;
+  }
+  if (first === held.length) return undefined;
+  const head = new Uint8Array(size);
+  let at = 0;
+  for (let i = first; i < held.length; i++) {
+    head.set(held[i]!.head, at);
+    at += held[i]!.head.length;
+  }
+  head.set(chunk.head, at);
+  return { direction: chunk.direction, timeNs: held[first]!.timeNs, bytes: size, head, tail: new Uint8Array(0), lost: held[first]!.lost, tid: chunk.tid };
 }

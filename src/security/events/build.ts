@@ -8,7 +8,8 @@ import type { EventHeader, PolicyHeader, SecurityLayout } from '../kernel/layout
 import type { OpenFlag } from '../policy/schema.js';
 import { type ProcessCache, type ProcessInfo, execIdOf, processKey } from '../process/cache.js';
 import type { KtimeClock } from '../process/clock.js';
-import type { PolicyEvent, ProcessDetail, ProcessView, SecurityEvent, SocketAddress } from './types.js';
+import type { LifeRecords } from '../kernel/life-records.js';
+import type { PolicyEvent, ProcessDetail, ProcessExecEvent, ProcessView, SecurityEvent, SocketAddress } from './types.js';
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
@@ -63,19 +64,26 @@ function splitArgs(buf: Buffer, start: number, len: number): string[] {
   return parts;
 }
 
+/** Shared by every forked image (read-only, like all of an event's process fields). */
+const CLONE_FLAGS = Object.freeze(['clone']) as string[];
+const EXECVE_FLAGS = Object.freeze(['execve']) as string[];
+
 export interface BuilderStats {
   records: number;
   events: number;
   /** Records of a type or hook this agent does not know (should stay 0). */
   unknown: number;
+  /** Unsent forks taken into the cache from a policy record (forkRecords 'needed'). */
+  adopted: number;
 }
 
 export class EventBuilder {
-  private readonly stats_: BuilderStats = { records: 0, events: 0, unknown: 0 };
+  private readonly stats_: BuilderStats = { records: 0, events: 0, unknown: 0, adopted: 0 };
   private readonly openFlagBits: [OpenFlag, number][];
   private readonly truncated: { path: number; cwd: number; args: number; filename: number };
   private readonly inContainerFlag: number;
   private readonly lsmFlag: number;
+  private readonly life: LifeRecords;
 
   constructor(
     private readonly layout: SecurityLayout,
@@ -83,6 +91,8 @@ export class EventBuilder {
     private readonly clock: KtimeClock,
     private readonly set: CompiledPolicySet,
     readonly node: string,
+    /** The kernel sends forks only when needed (KernelOptions.forkRecords): a policy event may name a fork it never sent. */
+    private readonly unsentForks = false,
   ) {
     const of = layout.openFlags;
     this.openFlagBits = [
@@ -95,6 +105,7 @@ export class EventBuilder {
     this.truncated = { path: pf.get('PATH_TRUNCATED')!, cwd: pf.get('CWD_TRUNCATED')!, args: pf.get('ARGS_TRUNCATED')!, filename: pf.get('FILENAME_TRUNCATED')! };
     this.inContainerFlag = layout.headerFlags.get('HDR_IN_CONTAINER')!;
     this.lsmFlag = layout.headerFlags.get('HDR_LSM')!;
+    this.life = layout.life;
   }
 
   stats(): BuilderStats {
@@ -122,19 +133,51 @@ export class EventBuilder {
     return out;
   }
 
+  /** The process with its parent (and ancestors): shared views, only the detail object is new. */
   private detail(p: ProcessInfo, tid?: number, withAncestors = true): ProcessDetail {
-    const d: ProcessDetail = this.cache.view(p, tid);
+    const d: ProcessDetail = { ...this.cache.view(p, tid) };
     const parent = this.cache.parentOf(p);
-    if (parent) d.parent = this.cache.view(parent);
-    if (withAncestors && parent) {
-      const anc = this.cache.ancestors(p).map((a) => this.cache.view(a));
+    if (!parent) return d;
+    d.parent = this.cache.view(parent);
+    if (withAncestors) {
+      const anc = this.cache.ancestorViews(p);
       if (anc.length > 0) d.ancestors = anc;
     }
     return d;
   }
 
+  /**
+   * A fork the kernel did not send (forkRecords 'needed'), met in a policy
+   * record: the same image as its parent's, as a fork record would have made it
+   * (no event: the user asked not to see forks).
+   */
+  private adoptFork(h: EventHeader): ProcessInfo | undefined {
+    if (h.start_ktime === 0n || h.parent_start_ktime === 0n) return undefined;
+    const parent = this.cache.get(h.ppid, h.parent_start_ktime);
+    if (!parent) return undefined;
+    this.stats_.adopted++;
+    return this.cache.add({
+      pid: h.pid,
+      ppid: h.ppid,
+      startKtime: h.start_ktime,
+      execId: execIdOf(this.node, h.start_ktime, h.pid),
+      binary: parent.binary,
+      filename: undefined,
+      arguments: parent.arguments,
+      cwd: parent.cwd,
+      uid: h.uid,
+      gid: h.gid,
+      startTime: this.clock.iso(h.start_ktime),
+      containerId: parent.containerId,
+      inContainer: (h.flags & this.inContainerFlag) !== 0,
+      cgroup: parent.cgroup,
+      flags: CLONE_FLAGS,
+      parentKey: parent.key,
+    });
+  }
+
   /** A process the cache does not know: what the record itself says. */
-  private missing(h: EventHeader): ProcessView {
+  private missing(h: Pick<EventHeader, 'pid' | 'tid' | 'start_ktime' | 'uid' | 'gid' | 'flags'>): ProcessView {
     return {
       pid: h.pid,
       ...(h.tid !== h.pid ? { tid: h.tid } : {}),
@@ -150,85 +193,98 @@ export class EventBuilder {
     };
   }
 
-  private parentKeyOf(h: EventHeader): string | undefined {
-    if (h.parent_start_ktime !== 0n) return processKey(h.ppid, h.parent_start_ktime);
-    return this.cache.current(h.ppid)?.key;
+  private parentKeyOf(ppid: number, parentStart: bigint): string | undefined {
+    if (parentStart !== 0n) return processKey(ppid, parentStart);
+    return this.cache.current(ppid)?.key;
   }
 
   private exec(buf: Buffer, off: number, len: number): SecurityEvent {
-    const r = this.layout.exec.decode(buf, off);
-    const h = r.hdr;
+    const R = this.life;
+    const pid = R.pid(buf, off);
+    const start = R.startKtime(buf, off);
     const argsStart = off + this.layout.execArgsOffset;
-    const argv = splitArgs(buf, argsStart, Math.min(r.args_len, len - this.layout.execArgsOffset));
-    const flags = ['execve'];
-    if (r.flags & this.truncated.args) flags.push('truncArgs');
-    if (r.flags & this.truncated.path) flags.push('truncBinary');
-    if (r.flags & this.truncated.cwd) flags.push('truncCwd');
-    const containerId = containerIdOf(r.cgroup);
+    const argv = splitArgs(buf, argsStart, Math.min(R.argsLen(buf, off), len - this.layout.execArgsOffset));
+    const rflags = R.execFlags(buf, off);
+    let flags = EXECVE_FLAGS;
+    if (rflags & (this.truncated.args | this.truncated.path | this.truncated.cwd)) {
+      flags = ['execve'];
+      if (rflags & this.truncated.args) flags.push('truncArgs');
+      if (rflags & this.truncated.path) flags.push('truncBinary');
+      if (rflags & this.truncated.cwd) flags.push('truncCwd');
+    }
+    const binary = R.binary(buf, off);
+    const filename = R.filename(buf, off);
+    const cgroup = R.cgroup(buf, off);
     const p = this.cache.add({
-      pid: h.pid,
-      ppid: h.ppid,
-      startKtime: h.start_ktime,
-      execId: execIdOf(this.node, h.start_ktime, h.pid),
-      binary: r.binary,
-      filename: r.filename,
+      pid,
+      ppid: R.ppid(buf, off),
+      startKtime: start,
+      execId: execIdOf(this.node, start, pid),
+      binary,
+      filename,
       arguments: argv.slice(1),
-      cwd: r.cwd,
-      uid: h.uid,
-      gid: h.gid,
-      startTime: this.clock.iso(h.start_ktime),
-      ...(containerId ? { containerId } : {}),
-      inContainer: r.pidns_level > 0,
-      cgroup: r.cgroup,
+      cwd: R.cwd(buf, off),
+      uid: R.uid(buf, off),
+      gid: R.gid(buf, off),
+      startTime: this.clock.iso(start),
+      containerId: containerIdOf(cgroup),
+      inContainer: R.pidnsLevel(buf, off) > 0,
+      cgroup,
       flags,
-      ...(this.parentKeyOf(h) ? { parentKey: this.parentKeyOf(h)! } : {}),
+      parentKey: this.parentKeyOf(R.ppid(buf, off), R.parentStartKtime(buf, off)),
     });
-    return {
-      time: this.clock.iso(h.ktime),
-      node: this.node,
-      type: 'process_exec',
-      process: this.detail(p),
-      ...(r.filename && r.filename !== r.binary ? { filename: r.filename } : {}),
-    };
+    const event: ProcessExecEvent = { time: this.clock.iso(R.ktime(buf, off)), node: this.node, type: 'process_exec', process: this.detail(p) };
+    // Path passed to execve when it differs from the running image (a script, a symlink).
+    if (filename && filename !== binary) event.filename = filename;
+    return event;
   }
 
   private fork(buf: Buffer, off: number): SecurityEvent {
-    const h = this.layout.fork.decode(buf, off).hdr;
-    const parentKey = this.parentKeyOf(h);
-    const parent = parentKey ? this.cache.get(h.ppid, h.parent_start_ktime) ?? this.cache.current(h.ppid) : undefined;
+    const R = this.life;
+    const pid = R.pid(buf, off);
+    const ppid = R.ppid(buf, off);
+    const parentStart = R.parentStartKtime(buf, off);
+    const start = R.startKtime(buf, off);
+    const parentKey = this.parentKeyOf(ppid, parentStart);
+    const parent = parentKey ? this.cache.get(ppid, parentStart) ?? this.cache.current(ppid) : undefined;
     const p = this.cache.add({
-      pid: h.pid,
-      ppid: h.ppid,
-      startKtime: h.start_ktime,
-      execId: execIdOf(this.node, h.start_ktime, h.pid),
+      pid,
+      ppid,
+      startKtime: start,
+      execId: execIdOf(this.node, start, pid),
       binary: parent?.binary ?? '',
+      filename: undefined,
       arguments: parent?.arguments ?? [],
       cwd: parent?.cwd ?? '',
-      uid: h.uid,
-      gid: h.gid,
-      startTime: this.clock.iso(h.start_ktime),
-      ...(parent?.containerId ? { containerId: parent.containerId } : {}),
-      inContainer: (h.flags & this.inContainerFlag) !== 0,
-      ...(parent?.cgroup !== undefined ? { cgroup: parent.cgroup } : {}),
-      flags: ['clone'],
-      ...(parent ? { parentKey: parent.key } : {}),
+      uid: R.uid(buf, off),
+      gid: R.gid(buf, off),
+      startTime: this.clock.iso(start),
+      containerId: parent?.containerId,
+      inContainer: (R.flags(buf, off) & this.inContainerFlag) !== 0,
+      cgroup: parent?.cgroup,
+      flags: CLONE_FLAGS,
+      parentKey: parent?.key,
     });
-    return { time: this.clock.iso(h.ktime), node: this.node, type: 'process_fork', process: this.detail(p, undefined, false) };
+    return { time: this.clock.iso(R.ktime(buf, off)), node: this.node, type: 'process_fork', process: this.detail(p, undefined, false) };
   }
 
   private exit(buf: Buffer, off: number): SecurityEvent {
-    const r = this.layout.exit.decode(buf, off);
-    const h = r.hdr;
-    const p = this.cache.get(h.pid, h.start_ktime);
-    const process: ProcessDetail = p ? this.detail(p, undefined, false) : this.missing(h);
+    const R = this.life;
+    const pid = R.pid(buf, off);
+    const start = R.startKtime(buf, off);
+    const p = this.cache.get(pid, start);
+    const process: ProcessDetail = p
+      ? this.detail(p, undefined, false)
+      : this.missing({ pid, tid: R.tid(buf, off), start_ktime: start, uid: R.uid(buf, off), gid: R.gid(buf, off), flags: R.flags(buf, off) });
     if (p) this.cache.die(p);
-    const sig = r.exit_code & 0x7f;
+    const code = R.exitCode(buf, off);
+    const sig = code & 0x7f;
     return {
-      time: this.clock.iso(h.ktime),
+      time: this.clock.iso(R.ktime(buf, off)),
       node: this.node,
       type: 'process_exit',
       process,
-      status: sig === 0 ? (r.exit_code >> 8) & 0xff : null,
+      status: sig === 0 ? (code >> 8) & 0xff : null,
       signal: sig === 0 ? null : (SIGNAL_NAMES.get(sig) ?? `signal ${sig}`),
     };
   }
@@ -300,7 +356,7 @@ export class EventBuilder {
       }
     }
     const h = header.hdr;
-    const p = this.cache.get(h.pid, h.start_ktime);
+    const p = this.cache.get(h.pid, h.start_ktime) ?? (this.unsentForks ? this.adoptFork(h) : undefined);
     // Credentials as they were at the operation (setuid after exec changes them).
     const process: ProcessDetail = p
       ? { ...this.detail(p, h.tid), uid: h.uid, gid: h.gid, in_container: (h.flags & this.inContainerFlag) !== 0 }

@@ -1,5 +1,6 @@
 // Security events as they leave the agent: plain JSON-ready objects, one per
-// event (the JSON-lines writer stringifies them as they are). Field names follow
+// event (output/event-json.ts writes them). Read-only for subscribers: process
+// views and ancestor lists are shared between events (and frozen). Field names follow
 // Tetragon's JSON where it has one (exec_id, binary, arguments, parent, ancestors).
 import type { Hook, OpenFlag } from '../policy/schema.js';
 
@@ -27,7 +28,7 @@ export interface ProcessView {
 export interface ProcessDetail extends ProcessView {
   parent?: ProcessView;
   /** Beyond the parent: grandparent first, up to the first process the agent knows no parent of. */
-  ancestors?: ProcessView[];
+  ancestors?: readonly ProcessView[];
 }
 
 interface EventBase {

@@ -3,6 +3,7 @@
 import { type Btf, type Codec, WaggleError, offsetOf, structCodecByName } from '../../ebpf/index.js';
 import { ACTION_CODES, RATE_SCOPE_CODES } from '../compile/compiler.js';
 import { HOOKS, type Hook, OPEN_FLAGS } from '../policy/schema.js';
+import { LifeRecords } from './life-records.js';
 
 export interface Selmask {
   w: number[];
@@ -140,6 +141,8 @@ export class SecurityLayout {
   readonly procEntry: Codec<ProcEntry>;
   readonly header: Codec<EventHeader>;
   readonly execArgsOffset: number;
+  /** Direct field reads of exec, fork and exit records (the hot path). */
+  readonly life: LifeRecords;
   readonly recordType: { exec: number; exit: number; fork: number; policy: number };
   /** enum hook_id value → hook name */
   readonly hookById: Map<number, Hook>;
@@ -169,6 +172,7 @@ export class SecurityLayout {
     this.procEntry = structCodecByName(btf, 'proc_entry', big);
     this.header = structCodecByName(btf, 'event_header', big);
     this.execArgsOffset = offsetOf(btf, 'exec_record', 'args');
+    this.life = new LifeRecords(btf);
 
     const types = enumValues(btf, 'record_type');
     this.recordType = { exec: need(types, 'REC_EXEC'), exit: need(types, 'REC_EXIT'), fork: need(types, 'REC_FORK'), policy: need(types, 'REC_POLICY') };

@@ -17,7 +17,7 @@ import type { CompiledPolicySet } from '../compile/compiler.js';
 import { maskValue, pairValue, type Pair } from '../compile/mask.js';
 import { ADDR_KEY_BYTES, PATH_KEY_BYTES, type TrieEntry } from '../compile/tries.js';
 import { HOOKS, type Hook } from '../policy/schema.js';
-import { type ProcEntry, SecurityLayout } from './layout.js';
+import { type ProcEntry, SecurityLayout, enumValues } from './layout.js';
 
 const LIFECYCLE_PROGRAMS = ['on_exec', 'on_fork', 'on_exit'];
 
@@ -42,10 +42,26 @@ export interface KernelOptions {
   /** Processes the kernel table holds (default 32768). */
   processTableSize?: number;
   /**
-   * Waiting bytes that wake the reader (default 64 KiB; 0: wake on every record).
-   * Below it, records wait for the agent's drain timer.
+   * Waiting bytes that wake the reader (default 512 KiB, 1/16 of the default
+   * ring; 0: wake on every record). Below it, records wait for the agent's drain
+   * timer. An exec record is 3 KiB, so at 64 KiB an exec storm woke the agent
+   * every 20 execs, and each wake-up (epoll, a batch, a write) cost more than
+   * the records it brought.
    */
   wakeupBytes?: number;
+  /**
+   * Fork records (default 'all'). 'needed': a fork is sent only when an exec
+   * names the forked image as its parent (its ancestry needs it); a fork that
+   * never execs is cut with its exit. Counted in LifeCounters (forksCut,
+   * forkExitsCut, forksLate). Policy hooks still see every process.
+   */
+  forkRecords?: 'all' | 'needed';
+  /**
+   * Life-cycle records of the agent's own descendants, the helpers it runs
+   * (default 'report'). 'cut': none are sent, counted in LifeCounters.ownCut.
+   * Policy hooks still see them.
+   */
+  ownProcesses?: 'report' | 'cut';
 }
 
 export interface HookAttachResult {
@@ -74,6 +90,14 @@ export interface LifeCounters {
   drops: number;
   tableFull: number;
   tableMiss: number;
+  /** Fork records not sent (forkRecords 'needed'). */
+  forksCut: number;
+  /** Exit records not sent: the image was a fork never announced (it never exec'd). */
+  forkExitsCut: number;
+  /** Fork records sent late: an exec named the unsent image as its parent. */
+  forksLate: number;
+  /** Records not sent for the agent's own descendants (ownProcesses 'cut'). */
+  ownCut: number;
 }
 
 export interface SelectorCounters {
@@ -104,7 +128,11 @@ export function configureSecuritySpec(spec: ObjectSpec, set: CompiledPolicySet, 
   spec.map('events').maxEntries = opts.ringBufferBytes ?? 1 << 23;
   spec.map('procs').maxEntries = opts.processTableSize ?? 32768;
   spec.setVariable('cfg', kernelConfig(set));
-  spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? 65536);
+  spec.setVariable('wakeup_bytes', opts.wakeupBytes ?? DEFAULT_WAKEUP_BYTES);
+  const lifeOpt = spec.btf ? enumValues(spec.btf, 'life_opt') : new Map<string, number>();
+  const lifeOpts = (opts.forkRecords === 'needed' ? lifeOpt.get('LIFE_FORKS_NEEDED')! : 0) | (opts.ownProcesses === 'cut' ? lifeOpt.get('LIFE_CUT_OWN')! : 0);
+  spec.setVariable('life_opts', lifeOpts);
+  spec.setVariable('agent_tgid', process.pid);
   spec.setVariable(
     'sels',
     Array.from({ length: set.config.hook[0]!.length * 32 }, (_, i) => {
@@ -113,6 +141,8 @@ export function configureSecuritySpec(spec: ObjectSpec, set: CompiledPolicySet, 
     }),
   );
 }
+
+const DEFAULT_WAKEUP_BYTES = 512 << 10;
 
 const sum = (v: number[] | undefined): number => (v ?? []).reduce((a, b) => a + b, 0);
 
@@ -302,7 +332,18 @@ export class SecurityKernel {
     const lc = this.layout.lifeCounters;
     const values = this.counterValues();
     const at = (name: string) => values[base + lc.get(name)!] ?? 0;
-    return { exec: at('LC_EXEC'), fork: at('LC_FORK'), exit: at('LC_EXIT'), drops: at('LC_DROPS'), tableFull: at('LC_TABLE_FULL'), tableMiss: at('LC_TABLE_MISS') };
+    return {
+      exec: at('LC_EXEC'),
+      fork: at('LC_FORK'),
+      exit: at('LC_EXIT'),
+      drops: at('LC_DROPS'),
+      tableFull: at('LC_TABLE_FULL'),
+      tableMiss: at('LC_TABLE_MISS'),
+      forksCut: at('LC_CUT_FORK'),
+      forkExitsCut: at('LC_CUT_FORK_EXIT'),
+      forksLate: at('LC_LATE_FORK'),
+      ownCut: at('LC_CUT_OWN'),
+    };
   }
 
   private counterValues(): number[] {

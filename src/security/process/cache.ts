@@ -30,7 +30,15 @@ export interface ProcessInfo {
   alive: boolean;
   /** Date.now() when it died (exit or replaced by an exec). */
   diedAt?: number;
+  /** What events show of this image, built at its first event and shared by all of them (frozen). */
+  shown?: ProcessView;
+  /** Views of its parent, grandparent… (≤ MAX_ANCESTORS), built once and shared (frozen). */
+  lineage?: readonly ProcessView[];
 }
+
+/** Ancestors an event carries beyond the parent. */
+export const MAX_ANCESTORS = 32;
+const NO_VIEWS: readonly ProcessView[] = Object.freeze([]);
 
 export interface ProcessCacheOptions {
   maxEntries?: number;
@@ -80,7 +88,32 @@ export class ProcessCache {
     const key = processKey(info.pid, info.startKtime);
     const existing = this.byKey.get(key);
     if (existing) return existing;
-    const entry: ProcessInfo = { ...info, key, refs: 1, alive: true };
+    // Every entry gets the same fields in the same order (one hidden class): the
+    // cache's hot paths read them for every event.
+    const entry: ProcessInfo = {
+      key,
+      pid: info.pid,
+      ppid: info.ppid,
+      startKtime: info.startKtime,
+      execId: info.execId,
+      binary: info.binary,
+      filename: info.filename,
+      arguments: info.arguments,
+      cwd: info.cwd,
+      uid: info.uid,
+      gid: info.gid,
+      startTime: info.startTime,
+      containerId: info.containerId,
+      inContainer: info.inContainer,
+      cgroup: info.cgroup,
+      flags: info.flags,
+      parentKey: info.parentKey,
+      refs: 1,
+      alive: true,
+      diedAt: undefined,
+      shown: undefined,
+      lineage: undefined,
+    };
     const previous = this.byPid.get(info.pid);
     if (previous && previous !== entry) this.die(previous, now);
     this.byKey.set(key, entry);
@@ -113,6 +146,28 @@ export class ProcessCache {
 
   parentOf(p: ProcessInfo): ProcessInfo | undefined {
     return p.parentKey ? this.byKey.get(p.parentKey) : undefined;
+  }
+
+  /**
+   * Views of the parent's parent upwards, as events carry them: the parent's
+   * lineage, computed once per image and shared by every event that names it
+   * (an image's ancestry never changes once its parent is known).
+   */
+  ancestorViews(p: ProcessInfo): readonly ProcessView[] {
+    const parent = this.parentOf(p);
+    return parent ? this.lineage(parent) : NO_VIEWS;
+  }
+
+  private lineage(x: ProcessInfo): readonly ProcessView[] {
+    if (x.lineage) return x.lineage;
+    x.lineage = NO_VIEWS; // a cycle back to x stops here
+    const parent = this.parentOf(x);
+    if (!parent) return x.lineage;
+    const up = this.lineage(parent);
+    const out = [this.view(parent)];
+    for (let i = 0; i < up.length && out.length < MAX_ANCESTORS; i++) out.push(up[i]!);
+    x.lineage = Object.freeze(out);
+    return x.lineage;
   }
 
   /** Parent's parent upwards, at most `max`, stopping at a cycle or an unknown parent. */
@@ -193,7 +248,13 @@ export class ProcessCache {
     for (const p of this.byPid.values()) if (p.alive) yield p;
   }
 
+  /** The image as events show it; without a distinct tid, one frozen object shared by all its events. */
   view(p: ProcessInfo, tid?: number): ProcessView {
+    if (tid !== undefined && tid !== p.pid) return this.makeView(p, tid);
+    return (p.shown ??= Object.freeze(this.makeView(p)));
+  }
+
+  private makeView(p: ProcessInfo, tid?: number): ProcessView {
     const parent = this.parentOf(p);
     const v: ProcessView = {
       pid: p.pid,
@@ -207,7 +268,7 @@ export class ProcessCache {
       in_container: p.inContainer,
       flags: p.flags,
     };
-    if (tid !== undefined && tid !== p.pid) v.tid = tid;
+    if (tid !== undefined) v.tid = tid;
     if (parent) v.parent_exec_id = parent.execId;
     if (p.containerId) v.container_id = p.containerId;
     return v;

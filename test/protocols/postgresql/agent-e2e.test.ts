@@ -35,7 +35,7 @@ describe('waggle run (no selector) watching psql -f against PostgreSQL', () => {
     assert.equal(r.code, 0, r.stderr);
     const count = async (name: string, service: string) =>
       parseSeries(await agent.metrics())
-        .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql')
+        .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql' && s.labels.server_port === String(cluster.port))
         .reduce((a, s) => a + s.value, 0);
     await waitFor(async () => (await count(CLIENT, 'psql')) >= 45 && (await count(SERVER, 'postgres')) >= 45, 15_000).catch(() => undefined);
     metrics = await agent.metrics();
@@ -47,7 +47,8 @@ describe('waggle run (no selector) watching psql -f against PostgreSQL', () => {
 
   const series = (name: string, service: string) =>
     parseSeries(metrics)
-      .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql')
+      // This cluster's port only: other psql runs on the host are watched too.
+      .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql' && s.labels.server_port === String(cluster.port))
       .map((s) => ({ op: s.labels.db_operation_name, collection: s.labels.db_collection_name ?? '', status: s.labels.db_response_status_code ?? '', error: s.labels.error_type ?? '', port: s.labels.server_port, value: s.value }))
       .sort((a, b) => `${a.op}${a.status}`.localeCompare(`${b.op}${b.status}`));
 

@@ -151,6 +151,8 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
           const s = n.summary;
           const service = n.service !== undefined;
           const datastore = n.type === 'database' || n.type === 'cache' || n.type === 'broker';
+          // An unwatched datastore: its system as the title (the kind tag sits beside it), its address below.
+          const unwatchedStore = datastore && !service && n.system !== undefined && n.label.startsWith(`${n.system} `);
           return (
             <g
               key={n.id}
@@ -163,18 +165,30 @@ function MapCanvas({ m, hover, setHover }: { m: MapView; hover: string | null; s
               onClick={service ? () => navigate(href(['services', n.service!])) : undefined}
             >
               <rect width={nodeW} height={nodeH} rx={n.type === 'database' ? 4 : n.type === 'broker' ? 18 : 10} />
+              {datastore && <title>{`${n.type}: ${n.label}${s ? `\n${fmtRate(s.rate)}, errors ${fmtPercent(s.errorRatio)}, p95 ${fmtMs(s.p95Ms)}` : ''}`}</title>}
               {datastore && (
                 <text x={nodeW - 10} y={17} class="node-kind" text-anchor="end">
                   {n.type}
                 </text>
               )}
               <text x={12} y={22} class="node-title">
-                {truncate(n.label, datastore ? 15 : service ? 16 : 20)}
+                {truncate(unwatchedStore ? n.system! : n.label, datastore ? 12 : service ? 16 : 20)}
               </text>
-              <text x={12} y={41} class="node-sub">
-                {s ? fmtRate(s.rate) : service ? 'client only' : 'not watched'}
-              </text>
-              {s && (
+              {unwatchedStore ? (
+                <text x={12} y={41} class="node-sub node-address">
+                  {truncate(n.label.slice(n.system!.length + 1), 24)}
+                </text>
+              ) : (
+                <text x={12} y={41} class="node-sub">
+                  {s ? fmtRate(s.rate) : service ? 'client only' : 'not watched'}
+                </text>
+              )}
+              {s && unwatchedStore && (
+                <text x={12} y={58} class="node-sub">
+                  {fmtRate(s.rate)} · p95 {fmtMs(s.p95Ms)}
+                </text>
+              )}
+              {s && !unwatchedStore && (
                 <text x={12} y={58} class="node-sub">
                   p95 {fmtMs(s.p95Ms)}
                   {s.errorRatio > 0 && <tspan class={`err ${errorClass(s.errorRatio)}`}> · {fmtPercent(s.errorRatio)} err</tspan>}
