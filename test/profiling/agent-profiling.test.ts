@@ -93,7 +93,9 @@ test('the UI draws the flame graph; search marks hot_seventy', { skip: existsSyn
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 800 }, colorScheme: 'light' })).newPage();
     await page.goto(`${agent.url}/#/profiling?service=seventy-thirty&search=hot_seventy`, { timeout: 30_000 });
     const frame = page.locator('[data-frame="hot_seventy"]').first();
-    await frame.waitFor({ timeout: 20_000 });
+    await frame.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+      assert.fail(`${e.message}\npage text: ${((await page.textContent('body')) ?? '').slice(0, 600)}`);
+    });
     await page.locator('[data-frame="work"]').first().waitFor({ timeout: 5000 });
     assert.match((await page.textContent('body')) ?? '', /match: \d+(\.\d)?% of samples/);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -13,7 +13,7 @@ export class RowBuilder {
 
   constructor(private readonly layout: RowLayout) {}
 
-  build(path: string): Promise<PackedRows> {
+  build(path: string, rowsLeft: number): Promise<PackedRows> {
     if (this.pending.size >= MAX_QUEUED) {
       this.dropped++;
       return Promise.reject(new Error('too many unwind tables queued'));
@@ -22,7 +22,7 @@ export class RowBuilder {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, path, layout: this.layout });
+      w.postMessage({ id, path, layout: this.layout, rowsLeft });
     });
   }
 
@@ -43,7 +43,7 @@ export class RowBuilder {
       if (!p) return;
       this.pending.delete(m.id);
       if (m.error) p.reject(new Error(m.error));
-      else p.resolve({ data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), count: m.count, errors: m.errors, ...(m.reason ? { reason: m.reason } : {}) });
+      else p.resolve({ data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), count: m.count, errors: m.errors, ...(m.reason ? { reason: m.reason } : {}), ...(m.overCapacity ? { overCapacity: true } : {}) });
     });
     w.on('error', (e) => {
       for (const p of this.pending.values()) p.reject(e);

@@ -20,17 +20,24 @@ export interface PackedRows {
   errors: number;
   /** Why there is no table, when there is none. */
   reason?: string;
+  /** The table would not fit in the rows left (not parsed). */
+  overCapacity?: boolean;
 }
+
+/** .eh_frame bytes per row are 5–8 in Debian's binaries: a section of N bytes makes at least N / 8 rows. */
+const MIN_BYTES_PER_ROW_ESTIMATE = 8;
 
 const EM_X86_64 = 62;
 
 /** Reads the file's .eh_frame and packs its rows (x86-64 ELF only). */
-export function packedRowsOfFile(path: string, layout: RowLayout): PackedRows {
+export function packedRowsOfFile(path: string, layout: RowLayout, rowsLeft = Infinity): PackedRows {
   const elf = ElfFile.open(path);
   try {
     const section = elf.section('.eh_frame');
     if (elf.machine !== EM_X86_64) return { data: new Uint8Array(0), count: 0, errors: 0, reason: 'not an x86-64 ELF file' };
     if (!section || section.size === 0) return { data: new Uint8Array(0), count: 0, errors: 0, reason: 'no .eh_frame section' };
+    // A table that cannot fit is not worth a second of parsing (Chromium's would be millions of rows).
+    if (section.size / MIN_BYTES_PER_ROW_ESTIMATE > rowsLeft) return { data: new Uint8Array(0), count: 0, errors: 0, reason: `about ${Math.round(section.size / MIN_BYTES_PER_ROW_ESTIMATE)} rows or more, ${rowsLeft} left`, overCapacity: true };
     const parsed = parseEhFrame(elf.sectionData(section), section.addr);
     const rows = parsed.rows.filter((r) => r.pc <= 0xffffffff);
     const data = Buffer.alloc(rows.length * layout.size);

@@ -3,9 +3,9 @@
 import { parentPort } from 'node:worker_threads';
 import { type RowLayout, packedRowsOfFile } from './row-pack.js';
 
-parentPort?.on('message', (m: { id: number; path: string; layout: RowLayout }) => {
+parentPort?.on('message', (m: { id: number; path: string; layout: RowLayout; rowsLeft: number }) => {
   try {
-    const r = packedRowsOfFile(m.path, m.layout);
+    const r = packedRowsOfFile(m.path, m.layout, m.rowsLeft);
     parentPort!.postMessage({ id: m.id, ...r }, [r.data.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });

@@ -90,7 +90,7 @@ export class UnwindTables {
       if (!target) continue;
       let table = this.byFile.get(target.fileKey);
       if (table === undefined) {
-        table = this.store(m.path, this.tryPack(pid, m, () => packedRowsOfFile(mappingFilePath(pid, m), this.layout)));
+        table = this.store(m.path, this.tryPack(pid, m, () => packedRowsOfFile(mappingFilePath(pid, m), this.layout, this.rowCapacity - this.nextRow)));
         this.byFile.set(target.fileKey, table);
       }
       if (table && !(table instanceof Promise)) this.point(pid, m, table, target.bias, keys);
@@ -116,7 +116,7 @@ export class UnwindTables {
         if (table === undefined) {
           this.builder ??= new RowBuilder(this.layout);
           const builder = this.builder;
-          table = builder.build(mappingFilePath(pid, m)).then(
+          table = builder.build(mappingFilePath(pid, m), this.rowCapacity - this.nextRow).then(
             (packed) => this.storeAsync(m.path, packed),
             (e: Error) => this.noTable(m.path, e.message),
           );
@@ -210,6 +210,11 @@ export class UnwindTables {
 
   private reserve(path: string, packed: PackedRows): Table | null {
     this.s.entryErrors += packed.errors;
+    if (packed.overCapacity) {
+      this.s.filesOverCapacity++;
+      this.onWarning?.(`unwind rows full: ${path} (${packed.reason}) is walked by frame pointers`);
+      return null;
+    }
     if (packed.count === 0) return this.noTable(path, packed.reason ?? 'no rows');
     if (this.nextRow + packed.count > this.rowCapacity || this.nextTable >= this.tableCapacity) {
       this.s.filesOverCapacity++;
