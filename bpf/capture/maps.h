@@ -17,6 +17,7 @@ const volatile __u64 wakeup_bytes = 65536;
 const volatile __u32 stream_enabled = 1;
 const volatile __u32 stream_head = 2048; // ≤ STREAM_HEAD_MAX
 const volatile __u32 stream_tail = 256;  // ≤ STREAM_TAIL_MAX
+const volatile __u32 stream_segments = 4; // ≤ STREAM_SEGMENTS_MAX
 
 // Changed at run time by user space: 0 = only `watched` pids, 1 = every pid
 // except `excluded` ones.

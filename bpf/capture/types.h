@@ -263,6 +263,7 @@ enum capture_counter {
 // space, where protocol modules detect, frame and pair (src/protocols).
 #define STREAM_HEAD_MAX 4096 // captured first bytes of one run
 #define STREAM_TAIL_MAX 256  // captured last bytes of a run longer than its head
+#define STREAM_SEGMENTS_MAX 8 // records one run may be sent as (see stream_emit)
 // Chunks sent for a connection before user space says whether it wants it.
 #define STREAM_UNDECIDED_MAX 2048
 

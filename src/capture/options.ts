@@ -10,6 +10,7 @@ export const REQUEST_CAPTURE_MAX = 1024;
 export const RESPONSE_CAPTURE_MAX = 512;
 export const STREAM_HEAD_MAX = 4096;
 export const STREAM_TAIL_MAX = 256;
+export const STREAM_SEGMENTS_MAX = 8;
 
 export const CAPTURE_DEFAULTS = {
   requestCaptureBytes: 512,
@@ -26,6 +27,7 @@ export const CAPTURE_DEFAULTS = {
   maxWatchedPids: 16384,
   streamHeadBytes: 2048,
   streamTailBytes: 256,
+  streamSegments: 4,
   streamRingBufferBytes: 4 << 20,
 } as const;
 
@@ -52,6 +54,7 @@ const schema = z.strictObject({
   kernelReads: z.enum(['auto', 'core']).default('auto'),
   streamHeadBytes: z.number().int().min(0).max(STREAM_HEAD_MAX).default(CAPTURE_DEFAULTS.streamHeadBytes),
   streamTailBytes: z.number().int().min(0).max(STREAM_TAIL_MAX).default(CAPTURE_DEFAULTS.streamTailBytes),
+  streamSegments: z.number().int().min(1).max(STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
   streamRingBufferBytes: z
     .number()
     .int()
@@ -77,6 +80,12 @@ export interface SocketCaptureOptions {
   streamHeadBytes?: number;
   /** Last bytes of a streamed read/write longer than the head (default 256, at most 256). */
   streamTailBytes?: number;
+  /**
+   * Records one streamed read/write may be sent as, each of streamHeadBytes, the
+   * last with the rest's head and tail (default 4, at most 8): a run is seen
+   * whole up to segments × head bytes.
+   */
+  streamSegments?: number;
   /** The stream ring buffer's size in bytes (a power of two, default 4 MiB). */
   streamRingBufferBytes?: number;
   /** Called when onExchange throws or a record cannot be decoded (default: a process warning). */

@@ -280,6 +280,7 @@ function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Colle
     spec.setVariable('stream_enabled', options.streams ? 1 : 0);
     spec.setVariable('stream_head', options.streamHeadBytes);
     spec.setVariable('stream_tail', options.streamTailBytes);
+    spec.setVariable('stream_segments', options.streamSegments);
     // Unused without streams: the smallest ring the kernel takes (one page).
     spec.map('stream_chunks').maxEntries = options.streams ? options.streamRingBufferBytes : 4096;
     return spec.load();

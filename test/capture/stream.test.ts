@@ -55,7 +55,7 @@ describe('stream capture', () => {
     server = startChild(python3, ['-u', '-c', SERVER]);
     await server.waitForOutput(/port (\d+)/);
     port = Number(/port (\d+)/.exec(server.output())![1]);
-    cap = await collect({ onStreamChunk: keep, onStreamEnd: (e) => ends.push({ ...e }), streamHeadBytes: 64, streamTailBytes: 16 });
+    cap = await collect({ onStreamChunk: keep, onStreamEnd: (e) => ends.push({ ...e }), streamHeadBytes: 64, streamTailBytes: 16, streamSegments: 4 });
     cap.capture.watch(server.pid);
   });
   after(async () => {
@@ -90,7 +90,7 @@ describe('stream capture', () => {
     assert.equal(end.lost, 0);
   });
 
-  test('a run longer than the head: its first 64 and last 16 bytes, and its full length', async () => {
+  test('a run longer than the head: 3 segments of 64 bytes, then the rest with its first 64 and last 16 bytes', async () => {
     const client = await connect(port);
     await client.write('BIG 1000\n');
     await client.waitFor((t) => t.endsWith('!\n'));
@@ -100,10 +100,15 @@ describe('stream capture', () => {
       const got = of(client.localPort).filter((c) => c.direction === 'out');
       return got.reduce((a, c) => a + c.bytes, 0) >= 1000 ? got : false;
     }, 5000)) as Kept[];
-    assert.equal(out.length, 1, 'one sendall, one write');
-    assert.equal(out[0]!.bytes, 1000);
-    assert.equal(out[0]!.head, body.subarray(0, 64).toString('latin1'));
-    assert.equal(out[0]!.tail, body.subarray(1000 - 16).toString('latin1'));
+    // One sendall, one write: streamSegments 4 × streamHeadBytes 64.
+    assert.deepEqual(out.map((c) => c.bytes), [64, 64, 64, 808]);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(out[i]!.head, body.subarray(i * 64, (i + 1) * 64).toString('latin1'));
+      assert.equal(out[i]!.tail, '');
+    }
+    assert.equal(out[3]!.head, body.subarray(192, 256).toString('latin1'));
+    assert.equal(out[3]!.tail, body.subarray(1000 - 16).toString('latin1'));
+    assert.ok(out.every((c) => c.lost === 0));
     client.end();
   });
 

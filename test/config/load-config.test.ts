@@ -61,6 +61,7 @@ describe('defaults', () => {
       protocols: PROTOCOL_MODULES.map((m) => m.name),
       stream_head_bytes: 2048,
       stream_tail_bytes: 256,
+      stream_segments: 4,
     });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
     assert.deepEqual(c.otlp, {}, 'no endpoint, no export');

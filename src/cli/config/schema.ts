@@ -3,7 +3,7 @@
 // value is checked the same way wherever it came from). Unknown keys are errors.
 // Every key, its environment variable, flag and default: docs/configuration.md.
 import { z } from 'zod';
-import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX, STREAM_HEAD_MAX, STREAM_TAIL_MAX } from '../../capture/options.js';
+import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX, STREAM_HEAD_MAX, STREAM_SEGMENTS_MAX, STREAM_TAIL_MAX } from '../../capture/options.js';
 import { PROTOCOL_MODULES } from '../../protocols/registry.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
 import { FEATURE_NAMES } from '../features/names.js';
@@ -63,6 +63,7 @@ const capture = z
     protocols: oneOfList(PROTOCOL_NAMES).default([...PROTOCOL_NAMES]),
     stream_head_bytes: int(16, STREAM_HEAD_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamHeadBytes),
     stream_tail_bytes: int(0, STREAM_TAIL_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamTailBytes),
+    stream_segments: int(1, STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
   })
   .prefault({});
 

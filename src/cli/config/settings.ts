@@ -46,6 +46,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['capture', 'max_connections'], env: 'WAGGLE_CAPTURE_MAX_CONNECTIONS', description: 'connections tracked at once in the kernel' },
   { path: ['capture', 'protocols'], env: 'WAGGLE_PROTOCOLS', flag: '--protocols <list>', description: 'protocol modules for non-HTTP connections (comma-separated; "" for none)' },
   { path: ['capture', 'stream_head_bytes'], env: 'WAGGLE_CAPTURE_STREAM_HEAD_BYTES', description: 'first bytes of each streamed read/write captured' },
+  { path: ['capture', 'stream_segments'], env: 'WAGGLE_CAPTURE_STREAM_SEGMENTS', description: 'records one streamed read/write may be sent as (each stream_head_bytes long)' },
   { path: ['capture', 'stream_tail_bytes'], env: 'WAGGLE_CAPTURE_STREAM_TAIL_BYTES', description: 'last bytes of a streamed read/write longer than its head' },
   // routes
   { path: ['routes', 'patterns'], env: 'WAGGLE_ROUTES', flag: '--route <pattern>', repeatable: true, description: 'route pattern such as /users/{id} (repeatable)' },

@@ -22,7 +22,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     reuseExchange: true,
     onExchange: hooks.onExchange,
     onError: hooks.onError,
-    ...(hooks.onStreamChunk ? { onStreamChunk: hooks.onStreamChunk, streamHeadBytes: config.capture.stream_head_bytes, streamTailBytes: config.capture.stream_tail_bytes } : {}),
+    ...(hooks.onStreamChunk ? { onStreamChunk: hooks.onStreamChunk, streamHeadBytes: config.capture.stream_head_bytes, streamTailBytes: config.capture.stream_tail_bytes, streamSegments: config.capture.stream_segments } : {}),
     ...(hooks.onStreamEnd ? { onStreamEnd: hooks.onStreamEnd } : {}),
   });
 }
