@@ -64,6 +64,16 @@ export function useApi<T>(path: string | null, opts: { paused?: boolean } = {}):
   const { tick } = useLive();
   const [state, setState] = useState<ApiState<T>>({ data: null, error: null, loading: true });
   const lastPath = useRef<string | null>(null);
+  // The fetch in flight. Only a newer fetch (or unmounting) discards its answer:
+  // a tick that starts none must not (a paused /api/meta slower than the first
+  // tick was discarded and never asked again, so the page said "not running").
+  const inFlight = useRef<{ cancelled: boolean } | null>(null);
+  useEffect(
+    () => () => {
+      if (inFlight.current) inFlight.current.cancelled = true;
+    },
+    [],
+  );
   const version = tick?.version ?? 0;
   useEffect(() => {
     if (!path) return;
@@ -71,21 +81,19 @@ export function useApi<T>(path: string | null, opts: { paused?: boolean } = {}):
     if (!pathChanged && opts.paused) return;
     lastPath.current = path;
     if (pathChanged) setState({ data: null, error: null, loading: true });
-    // A newer tick cancels the answer of an older one still in flight.
-    let cancelled = false;
+    if (inFlight.current) inFlight.current.cancelled = true;
+    const mine = { cancelled: false };
+    inFlight.current = mine;
     fetch(path, { headers: { Accept: 'application/json' } })
       .then(async (r) => {
         const body = (await r.json().catch(() => null)) as (T & { error?: string }) | null;
-        if (cancelled) return;
+        if (mine.cancelled) return;
         if (!r.ok) setState((s) => ({ data: pathChanged ? null : s.data, error: body?.error ?? `${r.status} ${r.statusText}`, loading: false }));
         else setState({ data: body as T, error: null, loading: false });
       })
       .catch((e: unknown) => {
-        if (!cancelled) setState((s) => ({ ...s, error: String(e), loading: false }));
+        if (!mine.cancelled) setState((s) => ({ ...s, error: String(e), loading: false }));
       });
-    return () => {
-      cancelled = true;
-    };
   }, [path, version]);
   return state;
 }
