@@ -3,19 +3,20 @@
 // on its interval). Aggregating once here, instead of once per exporter SDK,
 // keeps the per-request cost to a key lookup and three bucket increments.
 //
-// A series is one service instance × kind × the semconv metric attributes. Series
-// are bounded: past maxSeries, new attribute sets of an instance go to that
-// instance's overflow series, marked `otel.metric.overflow: true` as the OTel
-// metrics SDK does (so at most maxSeries + 2 overflow series per instance, and
-// instances are capped by HttpTelemetry's maxServices). Series of an instance with no observation for idleTtlMs are
-// removed (exited processes do not stay forever; Beyla's TTL is also 5 minutes).
+// A series is one service instance × kind × the semconv metric attributes, held
+// in a SeriesTable (bounded, idle instances expire): past maxSeries, new
+// attribute sets of an instance go to that instance's overflow series per kind,
+// marked `otel.metric.overflow: true` as the OTel metrics SDK does (instances
+// are capped by HttpTelemetry's maxServices).
 import { type HistogramState, histogram, observe } from './histogram-state.js';
 import type { HttpFacts } from './http-facts.js';
 import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
+import { OVERFLOW_ATTRIBUTE, SeriesTable, type SeriesTableOptions } from './series-table.js';
 import type { ServiceIdentity } from './span.js';
 
 export type { HistogramState };
+export { OVERFLOW_ATTRIBUTE };
 
 export type SeriesAttributes = Readonly<Record<string, string | number | boolean>>;
 
@@ -31,46 +32,23 @@ export interface HttpSeries {
   readonly startTimeMs: number;
 }
 
-export interface HttpMetricsOptions {
-  /** Series across all services before new attribute sets go to overflow series. Default 10000. */
-  maxSeries?: number;
-  /** Remove an instance's series after this long without observations. Default 300000 (0 = never). */
-  idleTtlMs?: number;
-}
+export type HttpMetricsOptions = SeriesTableOptions;
 
-export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
-
-interface InstanceSeries {
-  service: ServiceIdentity;
-  /** Every series of the instance, in creation order. */
-  list: HttpSeries[];
+/** How an instance's series are found from an observation. */
+interface HttpIndex {
   /**
    * Lookup by (route on the server side, or server address:port on the client
    * side) then seriesCode(): no key string is built per observation.
    */
-  index: Map<string, Map<number, HttpSeries>>;
+  byCode: Map<string, Map<number, HttpSeries>>;
   /** Series whose attribute values seriesCode() does not cover, by full key. */
   other: Map<string, HttpSeries>;
   overflow: { server?: HttpSeries; client?: HttpSeries };
-  lastUpdateMs: number;
 }
 
-export class HttpMetrics {
-  readonly #maxSeries: number;
-  readonly #idleTtlMs: number;
-  readonly #instances = new Map<string, InstanceSeries>();
-  readonly #timer: NodeJS.Timeout | undefined;
-  #seriesCount = 0;
-  /** Observations recorded into an overflow series. */
-  overflowed = 0;
-
+export class HttpMetrics extends SeriesTable<HttpSeries, HttpIndex> {
   constructor(opts: HttpMetricsOptions = {}) {
-    this.#maxSeries = opts.maxSeries ?? 10_000;
-    this.#idleTtlMs = opts.idleTtlMs ?? 300_000;
-    if (this.#idleTtlMs > 0) {
-      this.#timer = setInterval(() => this.sweep(), Math.min(this.#idleTtlMs / 2, 60_000));
-      this.#timer.unref();
-    }
+    super(opts, () => ({ byCode: new Map(), other: new Map(), overflow: {} }));
   }
 
   /**
@@ -79,82 +57,36 @@ export class HttpMetrics {
    */
   record(r: RequestRecord<HttpFacts>, nowMs: number): void {
     const o = r.detail;
-    const service = r.service;
-    let inst = this.#instances.get(service.instanceId);
-    if (inst === undefined) {
-      inst = { service, list: [], index: new Map(), other: new Map(), overflow: {}, lastUpdateMs: nowMs };
-      this.#instances.set(service.instanceId, inst);
-    }
-    inst.lastUpdateMs = nowMs;
+    const inst = this.instance(r.service, nowMs);
+    const index = inst.index;
     const code = seriesCode(o);
     let byCode: Map<number, HttpSeries> | undefined;
     let key: string | undefined;
     let s: HttpSeries | undefined;
     if (code >= 0) {
       const first = o.kind === 'server' ? o.route ?? NO_VALUE : `${o.metricServerAddress ?? NO_VALUE}:${o.metricServerPort ?? ''}`;
-      byCode = inst.index.get(first);
+      byCode = index.byCode.get(first);
       if (byCode === undefined) {
         byCode = new Map();
-        inst.index.set(first, byCode);
+        index.byCode.set(first, byCode);
       }
       s = byCode.get(code);
     } else {
       key = `${o.kind}\0${o.method}\0${o.statusCode ?? ''}\0${o.kind === 'server' ? o.route ?? '' : ''}\0${o.errorType ?? ''}\0${o.metricServerAddress ?? ''}\0${o.metricServerPort ?? ''}\0${o.protocolVersion ?? ''}\0${o.scheme}`;
-      s = inst.other.get(key);
+      s = index.other.get(key);
     }
     if (s === undefined) {
-      if (this.#seriesCount >= this.#maxSeries) {
-        this.overflowed++;
-        s = inst.overflow[o.kind];
-        if (s === undefined) {
-          s = newSeries(o.kind, service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
-          inst.overflow[o.kind] = s;
-          inst.list.push(s);
-          this.#seriesCount++;
-        }
+      if (this.overflow()) {
+        s = index.overflow[o.kind] ??= this.add(inst, newSeries(o.kind, r.service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs));
       } else {
-        s = newSeries(o.kind, service, seriesAttributes(o), nowMs);
+        s = this.add(inst, newSeries(o.kind, r.service, seriesAttributes(o), nowMs));
         if (byCode !== undefined) byCode.set(code, s);
-        else inst.other.set(key!, s);
-        inst.list.push(s);
-        this.#seriesCount++;
+        else index.other.set(key!, s);
       }
     }
     observe(s.duration, (o.endNs - o.startNs) / 1e9);
     if (o.requestBodySize !== undefined) observe(s.requestBodySize, o.requestBodySize);
     if (o.responseBodySize !== undefined) observe(s.responseBodySize, o.responseBodySize);
-  }
-
-  /** All series, instance by instance. */
-  *series(): IterableIterator<HttpSeries> {
-    for (const inst of this.#instances.values()) yield* inst.list;
-  }
-
-  /** Each instance with its series (exporters that group by resource). */
-  *instances(): IterableIterator<{ service: ServiceIdentity; series: Iterable<HttpSeries> }> {
-    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.list };
-  }
-
-  get seriesCount(): number {
-    return this.#seriesCount;
-  }
-
-  /** Removes instances idle for longer than the TTL; returns how many. */
-  sweep(nowMs = Date.now()): number {
-    if (this.#idleTtlMs <= 0) return 0;
-    let removed = 0;
-    for (const [id, inst] of this.#instances) {
-      if (nowMs - inst.lastUpdateMs > this.#idleTtlMs) {
-        this.#instances.delete(id);
-        this.#seriesCount -= inst.list.length;
-        removed++;
-      }
-    }
-    return removed;
-  }
-
-  close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
   }
 }
 

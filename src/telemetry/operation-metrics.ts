@@ -9,15 +9,16 @@
 // Messaging operations seen from the broker's side (role server) make spans and
 // UI records only: the semconv messaging metrics are the clients'.
 //
-// A series is one service instance × metric × label values. Bounded like
-// HttpMetrics: past maxSeries, new label sets of an instance go to its overflow
-// series per metric, marked otel.metric.overflow (counted in `overflowed`); an
-// instance idle for idleTtlMs is removed with its series.
+// A series is one service instance × metric × label values, held in a
+// SeriesTable like HttpMetrics': past maxSeries, new label sets of an instance go
+// to its overflow series per metric, marked otel.metric.overflow (counted in
+// `overflowed`); an instance idle for idleTtlMs is removed with its series.
 import { type HistogramState, histogram, observe } from './histogram-state.js';
-import { OVERFLOW_ATTRIBUTE, type SeriesAttributes } from './http-metrics.js';
+import type { SeriesAttributes } from './http-metrics.js';
 import type { OperationDetail } from './operation-detail.js';
 import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
+import { OVERFLOW_ATTRIBUTE, SeriesTable, type SeriesTableOptions } from './series-table.js';
 import type { ServiceIdentity } from './span.js';
 
 export interface OperationMetricDef {
@@ -50,19 +51,12 @@ export interface OperationSeries {
   readonly startTimeMs: number;
 }
 
-export interface OperationMetricsOptions {
-  /** Series across all services before new label sets go to overflow series. Default 10000. */
-  maxSeries?: number;
-  /** Remove an instance's series after this long without observations. Default 300000 (0 = never). */
-  idleTtlMs?: number;
-}
+export type OperationMetricsOptions = SeriesTableOptions;
 
-interface InstanceSeries {
-  service: ServiceIdentity;
-  list: OperationSeries[];
+/** How an instance's series are found from an observation. */
+interface OperationIndex {
   byKey: Map<string, OperationSeries>;
   overflow: Map<OperationMetricDef, OperationSeries>;
-  lastUpdateMs: number;
   /**
    * The series the previous observation went to, with its labels: operations
    * on a connection mostly repeat their labels (a pipeline of SETs), and
@@ -80,22 +74,9 @@ function sameLabels(a: Array<[string, string | number]>, b: Array<[string, strin
 const SEND_TYPES: ReadonlySet<string> = new Set(['send', 'publish', 'create']);
 const CONSUME_TYPES: ReadonlySet<string> = new Set(['receive', 'process', 'deliver']);
 
-export class OperationMetrics {
-  readonly #maxSeries: number;
-  readonly #idleTtlMs: number;
-  readonly #instances = new Map<string, InstanceSeries>();
-  readonly #timer: NodeJS.Timeout | undefined;
-  #seriesCount = 0;
-  /** Observations recorded into an overflow series. */
-  overflowed = 0;
-
+export class OperationMetrics extends SeriesTable<OperationSeries, OperationIndex> {
   constructor(opts: OperationMetricsOptions = {}) {
-    this.#maxSeries = opts.maxSeries ?? 10_000;
-    this.#idleTtlMs = opts.idleTtlMs ?? 300_000;
-    if (this.#idleTtlMs > 0) {
-      this.#timer = setInterval(() => this.sweep(), Math.min(this.#idleTtlMs / 2, 60_000));
-      this.#timer.unref();
-    }
+    super(opts, () => ({ byKey: new Map(), overflow: new Map(), last: undefined }));
   }
 
   /** One operation, with the caller's clock reading (ms since the epoch). */
@@ -119,74 +100,27 @@ export class OperationMetrics {
   }
 
   #series(r: RequestRecord, metric: OperationMetricDef, labels: Array<[string, string | number]>, nowMs: number): OperationSeries {
-    const service = r.service;
-    let inst = this.#instances.get(service.instanceId);
-    if (inst === undefined) {
-      inst = { service, list: [], byKey: new Map(), overflow: new Map(), lastUpdateMs: nowMs, last: undefined };
-      this.#instances.set(service.instanceId, inst);
-    }
-    inst.lastUpdateMs = nowMs;
-    const last = inst.last;
+    const inst = this.instance(r.service, nowMs);
+    const index = inst.index;
+    const last = index.last;
     if (last !== undefined && last.metric === metric && sameLabels(last.labels, labels)) return last.series;
-    const s = this.#lookup(inst, metric, labels, nowMs);
-    inst.last = { metric, labels, series: s };
-    return s;
-  }
-
-  #lookup(inst: InstanceSeries, metric: OperationMetricDef, labels: Array<[string, string | number]>, nowMs: number): OperationSeries {
-    const service = inst.service;
     let key = metric.name;
     for (const [k, v] of labels) key += `\0${k}\x01${v}`;
-    let s = inst.byKey.get(key);
-    if (s !== undefined) return s;
-    if (this.#seriesCount >= this.#maxSeries) {
-      this.overflowed++;
-      s = inst.overflow.get(metric);
-      if (s === undefined) {
-        s = newSeries(metric, service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs);
-        inst.overflow.set(metric, s);
-        inst.list.push(s);
-        this.#seriesCount++;
+    let s = index.byKey.get(key);
+    if (s === undefined) {
+      if (this.overflow()) {
+        s = index.overflow.get(metric);
+        if (s === undefined) {
+          s = this.add(inst, newSeries(metric, r.service, { [OVERFLOW_ATTRIBUTE]: true }, nowMs));
+          index.overflow.set(metric, s);
+        }
+        return s;
       }
-      return s;
+      s = this.add(inst, newSeries(metric, r.service, Object.fromEntries(labels), nowMs));
+      index.byKey.set(key, s);
     }
-    s = newSeries(metric, service, Object.fromEntries(labels), nowMs);
-    inst.byKey.set(key, s);
-    inst.list.push(s);
-    this.#seriesCount++;
+    index.last = { metric, labels, series: s };
     return s;
-  }
-
-  /** All series, instance by instance. */
-  *series(): IterableIterator<OperationSeries> {
-    for (const inst of this.#instances.values()) yield* inst.list;
-  }
-
-  /** Each instance with its series (exporters that group by resource). */
-  *instances(): IterableIterator<{ service: ServiceIdentity; series: Iterable<OperationSeries> }> {
-    for (const inst of this.#instances.values()) yield { service: inst.service, series: inst.list };
-  }
-
-  get seriesCount(): number {
-    return this.#seriesCount;
-  }
-
-  /** Removes instances idle for longer than the TTL; returns how many. */
-  sweep(nowMs = Date.now()): number {
-    if (this.#idleTtlMs <= 0) return 0;
-    let removed = 0;
-    for (const [id, inst] of this.#instances) {
-      if (nowMs - inst.lastUpdateMs > this.#idleTtlMs) {
-        this.#instances.delete(id);
-        this.#seriesCount -= inst.list.length;
-        removed++;
-      }
-    }
-    return removed;
-  }
-
-  close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
   }
 }
 
