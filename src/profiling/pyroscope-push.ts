@@ -12,7 +12,7 @@
 //
 //   const push = PyroscopePusher.start(profiler, { url: 'http://pyroscope:4040', intervalMs: 15_000 });
 //   push.stats()   // { exported, dropped, failed, exportFailures, retries, queued }
-import type { ProfileQuery, ProfileTarget } from './continuous.js';
+import { type ProfileQuery, type ProfileTarget, isUnidentifiedName } from './continuous.js';
 import type { Profile } from './profile.js';
 import { toPprofGzip } from './pprof.js';
 import { pyroscopeIngestName } from './pyroscope-name.js';
@@ -69,6 +69,8 @@ interface PendingPush {
 type SendResult = { ok: true } | { ok: false; retry: boolean; reason: string };
 
 const WARN_EVERY_MS = 60_000;
+/** The application of every process without a service name. */
+export const UNIDENTIFIED_APP = 'unidentified';
 const MAX_RETRY_DELAY_MS = 30_000;
 
 export class PyroscopePusher {
@@ -118,14 +120,27 @@ export class PyroscopePusher {
     if (to <= from) return 0;
     // Windows are contiguous, so [lastTo, to) takes each window exactly once.
     this.lastTo = to;
-    const samples = new Map<string, number>();
-    for (const t of this.source.targets(from, to)) samples.set(t.service, (samples.get(t.service) ?? 0) + t.samples);
+    // Processes without a service name (`pid N`: kernel threads, short-lived
+    // ones) go together as one application, not one per pid.
+    const groups = new Map<string, { samples: number; services: Set<string> }>();
+    for (const t of this.source.targets(from, to)) {
+      const app = isUnidentifiedName(t.service) ? UNIDENTIFIED_APP : t.service;
+      const g = groups.get(app) ?? { samples: 0, services: new Set<string>() };
+      g.samples += t.samples;
+      g.services.add(t.service);
+      groups.set(app, g);
+    }
     let queued = 0;
     // Busiest last: when the queue overflows, the oldest (here the least busy) go first.
-    for (const service of [...samples.keys()].sort((a, b) => samples.get(a)! - samples.get(b)!)) {
-      const profile = this.source.query({ from, to, service });
-      if (profile.total === 0) continue;
-      this.enqueue({ service, fromMs: profile.startMs, untilMs: profile.endMs, body: toPprofGzip(profile), attempts: 0 });
+    for (const [app, g] of [...groups].sort((a, b) => a[1].samples - b[1].samples)) {
+      let profile: Profile | undefined;
+      for (const service of g.services) {
+        const part = this.source.query({ from, to, service });
+        if (profile) profile.merge(part);
+        else profile = part;
+      }
+      if (!profile || profile.total === 0) continue;
+      this.enqueue({ service: app, fromMs: profile.startMs, untilMs: profile.endMs, body: toPprofGzip(profile), attempts: 0 });
       queued++;
     }
     this.sending ??= this.pump().finally(() => {

@@ -74,7 +74,7 @@ test('one gzipped pprof per service per push, each window once, the /ingest cont
   const rx = await receiver(() => 200);
   servers.push(rx.server);
   const src = new Windows();
-  src.add(10_000, 15_000, { checkout: [[['main', 'work', 'hot'], 7]], 'pid 42': [[['main', 'idle'], 2]] });
+  src.add(10_000, 15_000, { checkout: [[['main', 'work', 'hot'], 7]], 'pid 42': [[['main', 'idle'], 2]], 'pid 43': [[['kthread'], 1]] });
   src.add(15_000, 20_000, { checkout: [[['main', 'work', 'hot'], 3], [['main', 'work', 'cold'], 1]] });
   const push = new PyroscopePusher(src, { url: rx.url, intervalMs: 60_000, labels: { env: 'test', 'host.name': 'box 1' }, basicAuth: { username: 'u', password: 'p:w' }, tenantId: 'team-a' });
   try {
@@ -92,7 +92,9 @@ test('one gzipped pprof per service per push, each window once, the /ingest cont
   const [second, first, third] = rx.got as [Received, Received, Received]; // the least busy service is sent first
   assert.equal(first.url.pathname, '/base/ingest');
   assert.equal(first.url.searchParams.get('name'), 'checkout{env=test,host.name=box 1}');
-  assert.equal(second.url.searchParams.get('name'), 'pid_42{env=test,host.name=box 1}');
+  // Processes without a service name go together as one application.
+  assert.equal(second.url.searchParams.get('name'), 'unidentified{env=test,host.name=box 1}');
+  assert.deepEqual(pprofShare(decodePprof(second.body), 'kthread'), { hits: 1, total: 3 });
   assert.equal(first.url.searchParams.get('format'), 'pprof');
   assert.equal(first.url.searchParams.get('from'), '10');
   assert.equal(first.url.searchParams.get('until'), '20');

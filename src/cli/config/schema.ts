@@ -124,7 +124,8 @@ const security = z
 const pyroscope = z
   .strictObject({
     url: httpUrl(),
-    push_interval_ms: int(1000, 3_600_000, ' (milliseconds)').default(15_000),
+    // At most 10 min: the profiler keeps 15 min of windows.
+    push_interval_ms: int(1000, 600_000, ' (milliseconds)').default(15_000),
     timeout_ms: int(100, 600_000, ' (milliseconds)').default(10_000),
     queue_size: int(1, 10_000).default(256),
     max_retries: int(0, 10).default(2),
