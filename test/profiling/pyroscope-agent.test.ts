@@ -8,7 +8,7 @@
 // on /metrics and keeps running.
 import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
@@ -17,6 +17,7 @@ import { fixtures, run, scratchDir } from './harness.js';
 import { type DecodedProfile, decodePprof, pprofShare } from './pprof-decode.js';
 
 interface Push {
+  body: Buffer;
   name: string;
   from: number;
   until: number;
@@ -43,7 +44,7 @@ before(async () => {
       if (failWith) return res.writeHead(failWith).end('receiver is failing on purpose');
       try {
         const q = url.searchParams;
-        pushes.push({ name: q.get('name') ?? '', from: Number(q.get('from')), until: Number(q.get('until')), format: q.get('format'), tenant: req.headers['x-scope-orgid'] as string | undefined, profile: decodePprof(Buffer.concat(chunks)) });
+        pushes.push({ body: Buffer.concat(chunks), name: q.get('name') ?? '', from: Number(q.get('from')), until: Number(q.get('until')), format: q.get('format'), tenant: req.headers['x-scope-orgid'] as string | undefined, profile: decodePprof(Buffer.concat(chunks)) });
         res.writeHead(200).end();
       } catch (e) {
         res.writeHead(400).end(String(e));
@@ -98,6 +99,14 @@ test('the agent pushes the program\'s profile to the receiver under its service 
   const spans = got.map((p) => [p.from, p.until] as const).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1] - 1, `push ${i} starts at ${spans[i]![0]}, the one before ends at ${spans[i - 1]![1]}`);
   assert.ok((await agent!.value('waggle_exported_total', { exporter: 'pyroscope' })) >= got.length);
+  // Go's own pprof reader (what Pyroscope's parser follows) reads a pushed body too.
+  if (existsSync('/usr/bin/go')) {
+    const file = join(dir, 'pushed.pb.gz');
+    writeFileSync(file, got.at(-1)!.body);
+    const { stdout } = await run('/usr/bin/go', ['tool', 'pprof', '-raw', file], { timeout: 60_000, env: { ...process.env, HOME: dir } });
+    assert.match(stdout, /PeriodType: cpu nanoseconds/);
+    assert.match(stdout, / hot_seventy /);
+  } else console.log('go is not installed: the pushed pprof was not read by go tool pprof');
 });
 
 test('a failing receiver is counted on /metrics; the agent keeps profiling', async () => {
