@@ -136,16 +136,16 @@ async function main(): Promise<void> {
   const base = median(results.get('none')?.throughput ?? []);
   console.log(`bench:profiling — ${CPUS} CPUs, ${CPUS} spinning workload processes, ${SECONDS} s × ${ROUNDS} rounds (medians)`);
   console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  console.log(`mode          agent CPU (% of machine)  first ${SETTLE} s (start)  workload throughput vs none  BPF ns/sample`);
+  console.log(`mode             agent CPU (% of machine)  first ${SETTLE} s (start)  workload throughput vs none  BPF ns/sample`);
   const pct = (xs: number[]) => (xs.length ? `${(100 * median(xs)).toFixed(2)} %` : '—');
   for (const m of MODES) {
     const r = results.get(m)!;
     const ns = r.nsPerSample.length ? median(r.nsPerSample).toFixed(0) : '—';
-    console.log(`${m.padEnd(14)}${pct(r.agentCpu).padEnd(26)}${pct(r.startCpu).padEnd(21)}${(median(r.throughput) / base).toFixed(3).padEnd(29)}${ns}`);
+    console.log(`${m.padEnd(17)}${pct(r.agentCpu).padEnd(26)}${pct(r.startCpu).padEnd(21)}${(median(r.throughput) / base).toFixed(3).padEnd(29)}${ns}`);
   }
   if (MODES.includes('agent+19Hz+push')) console.log(`pushes received: ${received.pushes}, ${(received.bytes / 1024).toFixed(0)} KiB (${(received.bytes / Math.max(1, received.pushes) / 1024).toFixed(1)} KiB each)`);
   console.log('throughput per round (it/s):');
-  for (const m of MODES) console.log(`  ${m.padEnd(12)}${results.get(m)!.throughput.map((t) => `${(t / 1e3).toFixed(0)}k`).join(' ')}`);
+  for (const m of MODES) console.log(`  ${m.padEnd(17)}${results.get(m)!.throughput.map((t) => `${(t / 1e3).toFixed(0)}k`).join(' ')}`);
 }
 
 await main();
