@@ -59,6 +59,15 @@ function stacksOf(w: Window): number {
   return n;
 }
 
+/** The service name of a process discovery cannot name (kernel threads, processes gone before they were read). */
+export function unidentifiedName(pid: number): string {
+  return `pid ${pid}`;
+}
+
+export function isUnidentifiedName(service: string): boolean {
+  return /^pid \d+$/.test(service);
+}
+
 export class ContinuousProfiler {
   private readonly windows: Window[] = [];
   private readonly symbolizer = new Symbolizer();
@@ -196,7 +205,7 @@ export class ContinuousProfiler {
   private serviceOf(pid: number): string {
     let s = this.services.get(pid);
     if (s === undefined) {
-      s = this.opts.identify(pid) ?? `pid ${pid}`;
+      s = this.opts.identify(pid) ?? unidentifiedName(pid);
       if (this.services.size >= 65536) this.services.clear();
       this.services.set(pid, s);
     }

@@ -18,3 +18,6 @@ export { ContinuousProfiler } from './continuous.js';
 export type { ContinuousOptions, ProfileQuery, ProfileTarget } from './continuous.js';
 export { flameTree } from './flame-tree.js';
 export type { FlameNode, FlameTree } from './flame-tree.js';
+export { PyroscopePusher, ingestUrl } from './pyroscope-push.js';
+export type { ProfileSource, PyroscopePushOptions, PyroscopePushStats } from './pyroscope-push.js';
+export { pyroscopeAppName, pyroscopeIngestName, pyroscopeLabelProblem } from './pyroscope-name.js';

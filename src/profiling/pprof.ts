@@ -31,8 +31,8 @@ export function encodePprof(profile: Profile): Buffer {
   for (const [type, unit] of sampleTypes) w.message(1, (m) => m.varint(1, type).varint(2, unit));
 
   const mappings = new Map<string, number>();
-  const functions = new Map<string, number>();
-  const locations = new Map<string, number>();
+  const locations = new Map<string, Map<string, number>>();
+  let locationCount = 0;
   const mappingMsgs: ProtoWriter[] = [];
   const functionMsgs: ProtoWriter[] = [];
   const locationMsgs: ProtoWriter[] = [];
@@ -41,26 +41,27 @@ export function encodePprof(profile: Profile): Buffer {
     if (id === undefined) {
       id = mappings.size + 1;
       mappings.set(module, id);
-      const m = new ProtoWriter().varint(1, id).varint(5, strings.id(module)).varint(6, strings.id(buildId ?? ''));
+      const m = new ProtoWriter(64).varint(1, id).varint(5, strings.id(module)).varint(6, strings.id(buildId ?? ''));
       m.varint(7, 1); // has_functions: names come from the agent, not from a binary
       mappingMsgs.push(m);
     }
     return id;
   };
+  // One location and one function per (module, name): a map per module, so no key string is built per frame.
   const locationId = (name: string, module: string, buildId: string | undefined): number => {
-    const key = `${module}\0${name}`;
-    let id = locations.get(key);
+    let inModule = locations.get(module);
+    if (!inModule) {
+      inModule = new Map();
+      locations.set(module, inModule);
+    }
+    let id = inModule.get(name);
     if (id === undefined) {
-      let fid = functions.get(key);
-      if (fid === undefined) {
-        fid = functions.size + 1;
-        functions.set(key, fid);
-        functionMsgs.push(new ProtoWriter().varint(1, fid).varint(2, strings.id(name)).varint(3, strings.id(name)).varint(4, strings.id(module)));
-      }
-      id = locations.size + 1;
-      locations.set(key, id);
-      const fn = fid;
-      locationMsgs.push(new ProtoWriter().varint(1, id).varint(2, mappingId(module, buildId)).message(4, (l) => l.varint(1, fn)));
+      id = ++locationCount;
+      inModule.set(name, id);
+      // Function and location ids are equal: one function per location.
+      functionMsgs.push(new ProtoWriter(32).varint(1, id).varint(2, strings.id(name)).varint(3, strings.id(name)).varint(4, strings.id(module)));
+      const fn = id;
+      locationMsgs.push(new ProtoWriter(32).varint(1, id).varint(2, mappingId(module, buildId)).message(4, (l) => l.varint(1, fn)));
     }
     return id;
   };
@@ -79,7 +80,7 @@ export function encodePprof(profile: Profile): Buffer {
   for (const f of functionMsgs) w.bytes(5, f.finish());
   const durationNs = Math.max(0, Math.round((profile.endMs - profile.startMs) * 1e6));
   // Field order does not matter to protobuf; the string table is written once every index is known.
-  const tail = new ProtoWriter();
+  const tail = new ProtoWriter(64);
   tail.varint(9, BigInt(Math.round(profile.startMs)) * 1_000_000n);
   tail.varint(10, durationNs);
   tail.message(11, (m) => m.varint(1, strings.id('cpu')).varint(2, strings.id('nanoseconds')));

@@ -3,7 +3,7 @@
 // files, memfds), perf map files, LPM blocks of an address range, folded
 // output, .eh_frame rows of a real library, and pprof's wire format.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -44,6 +44,32 @@ test('perf map: the newest entry containing an address wins; outside any, nothin
     assert.equal(m.lookup(0x200f), 'LazyCompile:~b x.js:2:2'); // sizes are hex too: 0x10
     assert.equal(m.lookup(0x2010), undefined);
     assert.equal(m.lookup(0x10), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('perf map: appended lines are read incrementally (a half-written line waits), later lines win, a replaced file is read again', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'waggle-perfmap-'));
+  try {
+    const path = join(dir, 'perf-2.map');
+    writeFileSync(path, '1000 100 JS:*a a.js:1:1\n3000 10 JS:*c c.js:3:3\n2000 1');
+    const m = new PerfMap(path);
+    assert.equal(m.refresh(), true);
+    assert.equal(m.length, 2);
+    assert.equal(m.lookup(0x2005), undefined, 'the half-written line is not read yet');
+    appendFileSync(path, '0 JS:*b b.js:2:2\n1000 100 JS:*a2 a.js:1:1\n');
+    m.refresh();
+    assert.equal(m.length, 4);
+    assert.equal(m.lookup(0x2005), 'JS:*b b.js:2:2');
+    assert.equal(m.lookup(0x1005), 'JS:*a2 a.js:1:1', 'the later line for the same address wins');
+    assert.equal(m.lookup(0x3005), 'JS:*c c.js:3:3');
+    // A new process with the same pid writes a new, shorter file.
+    writeFileSync(path, '5000 10 JS:*z z.js:9:9\n');
+    m.refresh();
+    assert.equal(m.length, 1);
+    assert.equal(m.lookup(0x5001), 'JS:*z z.js:9:9');
+    assert.equal(m.lookup(0x1005), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

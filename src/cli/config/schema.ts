@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX, STREAM_HEAD_MAX, STREAM_SEGMENTS_MAX, STREAM_TAIL_MAX } from '../../capture/options.js';
 import { PROTOCOL_MODULES } from '../../protocols/registry.js';
 import { UNMATCHED_ROUTE_MODES } from '../../telemetry/index.js';
+import { pyroscopeLabelProblem } from '../../profiling/pyroscope-name.js';
 import { FEATURE_NAMES } from '../features/names.js';
-import { bool, glob, globList, int, keyValues, listenAddress, oneOf, oneOfList, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
+import { bool, glob, globList, httpUrl, int, keyValues, listenAddress, oneOf, oneOfList, pidList, portList, powerOfTwo, ratio, stringList, text } from './values.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const KERNEL_EVENTS_MODES = ['auto', 'on', 'off'] as const;
@@ -119,11 +120,42 @@ const security = z
   })
   .prefault({});
 
+// Pushing the continuous profiles to a Pyroscope server (POST /ingest, pprof).
+const pyroscope = z
+  .strictObject({
+    url: httpUrl(),
+    // At most 10 min: the profiler keeps 15 min of windows.
+    push_interval_ms: int(1000, 600_000, ' (milliseconds)').default(15_000),
+    timeout_ms: int(100, 600_000, ' (milliseconds)').default(10_000),
+    queue_size: int(1, 10_000).default(256),
+    max_retries: int(0, 10).default(2),
+    basic_auth_username: text('a user name'),
+    basic_auth_password: text('a password'),
+    tenant_id: text('a tenant id'),
+    labels: keyValues().default({}),
+  })
+  .superRefine((p, ctx) => {
+    for (const [k, v] of Object.entries(p.labels)) {
+      const problem = pyroscopeLabelProblem(k, v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['labels', k], input: v });
+    }
+    if ((p.basic_auth_username === undefined) !== (p.basic_auth_password === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'basic_auth_username and basic_auth_password go together', path: [p.basic_auth_username === undefined ? 'basic_auth_username' : 'basic_auth_password'], input: undefined });
+    }
+  })
+  .prefault({});
+
 // CPU profiling of every process (src/profiling), off unless asked for.
 const profiling = z
   .strictObject({
     enabled: bool().default(false),
     frequency: int(1, 999, ' (samples per second per CPU)').default(19),
+    pyroscope,
+  })
+  .superRefine((p, ctx) => {
+    if (p.pyroscope.url !== undefined && !p.enabled) {
+      ctx.addIssue({ code: 'custom', message: 'pushing to Pyroscope needs the profiler: set profiling.enabled (--profile) too', path: ['pyroscope', 'url'], input: p.pyroscope.url });
+    }
   })
   .prefault({});
 

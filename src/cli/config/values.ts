@@ -190,3 +190,18 @@ export const keyValues = () =>
     });
     return out;
   });
+
+/** An http(s) URL without credentials in it (they go in their own keys). */
+export const httpUrl = () =>
+  leaf((v, ctx): string => {
+    if (typeof v !== 'string' || v.trim() === '') return fail(ctx, `${show(v)} is not a URL`);
+    let u: URL;
+    try {
+      u = new URL(v.trim());
+    } catch {
+      return fail(ctx, `${show(v)} is not a URL (e.g. http://pyroscope:4040)`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return fail(ctx, `${show(v)} is not an http or https URL`);
+    if (u.username || u.password) return fail(ctx, 'credentials may not be written in the URL (use the basic_auth_* keys)');
+    return v.trim();
+  });

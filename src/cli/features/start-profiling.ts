@@ -3,7 +3,7 @@
 // listener. A kernel refusal turns the feature off with its reason.
 import type { Discovery } from '../../discovery/index.js';
 import { readProcessInfo, serviceIdentity } from '../../discovery/index.js';
-import { ContinuousProfiler, ProfileSampler, toPprofGzip } from '../../profiling/index.js';
+import { ContinuousProfiler, ProfileSampler, PyroscopePusher, toPprofGzip } from '../../profiling/index.js';
 import type { SelfMetrics } from '../../export/index.js';
 import type { AgentHttpServer } from '../../ui/http-server.js';
 import { sendJson } from '../../ui/http-server.js';
@@ -38,9 +38,11 @@ export async function startProfilingFeature(
   if (deps.ui) registerProfilingRoutes(deps.server, profiler);
   const pending = registerPprofRoute(deps.server, profiler);
   registerProfilingMetrics(deps.self, profiler);
+  const pusher = startPyroscopePush(config, profiler, deps);
   return {
     profiler,
     close() {
+      pusher?.close();
       // A /debug/pprof/profile still waiting ends now: the listener's close waits for it.
       for (const end of pending) end();
       profiler.close();
@@ -56,6 +58,28 @@ export function probeProfilingFeature(board: FeatureBoard): void {
   } catch (e) {
     board.off('profiling', featureFailureReason(e));
   }
+}
+
+/** `profiling.pyroscope.url`: one gzipped pprof per service per interval to Pyroscope's /ingest. */
+function startPyroscopePush(config: AgentConfig, profiler: ContinuousProfiler, deps: { log: Logger; self: SelfMetrics }): PyroscopePusher | undefined {
+  const p = config.profiling.pyroscope;
+  if (p.url === undefined) return undefined;
+  const pusher = PyroscopePusher.start(profiler, {
+    url: p.url,
+    intervalMs: p.push_interval_ms,
+    timeoutMs: p.timeout_ms,
+    queueSize: p.queue_size,
+    maxRetries: p.max_retries,
+    labels: p.labels,
+    ...(p.basic_auth_username !== undefined && p.basic_auth_password !== undefined ? { basicAuth: { username: p.basic_auth_username, password: p.basic_auth_password } } : {}),
+    ...(p.tenant_id !== undefined ? { tenantId: p.tenant_id } : {}),
+    onWarning: (m) => deps.log.warn(m),
+  });
+  deps.self.registerExporter('pyroscope', pusher);
+  deps.self.counter('profiling_pyroscope_retries_total', 'Pushes to Pyroscope tried again after a failure.', () => pusher.stats().retries);
+  deps.self.gauge('profiling_pyroscope_queued', 'Profiles waiting to be pushed to Pyroscope.', () => pusher.stats().queued);
+  deps.log.info(`pushing CPU profiles to ${p.url} every ${p.push_interval_ms / 1000} s`);
+  return pusher;
 }
 
 function nameFromProc(pid: number): string | undefined {

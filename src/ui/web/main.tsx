@@ -39,7 +39,7 @@ function Routes(props: { theme: 'light' | 'dark'; toggleTheme: () => void }) {
       body = <OverviewPage />;
       break;
     case 'services':
-      body = <ServicePage route={route} />;
+      body = <ServicePage route={route} profiling={meta?.features.profiling ?? false} />;
       active = '';
       break;
     case 'map':

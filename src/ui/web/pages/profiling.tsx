@@ -1,7 +1,10 @@
 // CPU profiles of the host's processes as a live flame graph: per service or
 // process, over a chosen time range, with search and zoom, and the diff of the
-// range against the one before it. Reads /api/profiling/* (the agent's
-// continuous profiler, `waggle run --profile`). Linkable: #/profiling?service=NAME.
+// range against another one (the range before, or one N minutes earlier).
+// Reads /api/profiling/* (the agent's continuous profiler, `waggle run
+// --profile`). Linkable: #/profiling?service=NAME[&from=MS&to=MS][&route=R]
+// (a fixed range, as the service page's links to a route's time window give),
+// &baseFrom=MS&baseTo=MS (a fixed baseline), &search=TEXT.
 import { useState } from 'preact/hooks';
 import { FlameGraph, type FlameNode } from '../components/flame-graph.js';
 import { Empty, PageHeader, Stat } from '../components/layout.js';
@@ -33,6 +36,24 @@ const RANGES: Array<[number, string]> = [
   [15 * 60_000, 'last 15 min'],
 ];
 
+/** Baselines: how far before the compared range the baseline starts (0: no diff). */
+const BASELINES: Array<[string, string]> = [
+  ['', 'no diff'],
+  ['before', 'diff with the range before'],
+  ['60000', 'diff with 1 min earlier'],
+  ['300000', 'diff with 5 min earlier'],
+  ['600000', 'diff with 10 min earlier'],
+];
+
+const clock = (ms: number) => new Date(ms).toLocaleTimeString();
+
+/** A [from, to] pair from the URL, when both are there and make sense. */
+function urlRange(q: URLSearchParams, fromKey: string, toKey: string): { from: number; to: number } | undefined {
+  const from = Number(q.get(fromKey));
+  const to = Number(q.get(toKey));
+  return q.has(fromKey) && q.has(toKey) && Number.isInteger(from) && Number.isInteger(to) && from > 0 && to > from ? { from, to } : undefined;
+}
+
 /** Ranges end on a 5 s boundary, so the URL (and the answer) changes once per drain, not per tick. */
 function rangeEnd(): number {
   return Math.floor(Date.now() / 5000) * 5000 + 5000;
@@ -45,11 +66,15 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
     const service = route.query.get('service');
     return pid ? `pid:${pid}` : service ? `service:${service}` : '';
   });
-  const [rangeMs, setRangeMs] = useState(5 * 60_000);
-  const [diff, setDiff] = useState(false);
+  // A range given by the URL (a link from a service's route) starts frozen on it.
+  const [given] = useState(() => urlRange(route.query, 'from', 'to'));
+  const [givenBase] = useState(() => urlRange(route.query, 'baseFrom', 'baseTo'));
+  const [fromRoute] = useState(() => route.query.get('route') ?? '');
+  const [rangeMs, setRangeMs] = useState(given ? given.to - given.from : 5 * 60_000);
+  const [baseline, setBaseline] = useState(givenBase ? 'given' : '');
   const [search, setSearch] = useState(route.query.get('search') ?? '');
-  const [live, setLive] = useState(true);
-  const [frozenEnd, setFrozenEnd] = useState(0);
+  const [live, setLive] = useState(!given);
+  const [frozenEnd, setFrozenEnd] = useState(given?.to ?? 0);
   const to = live ? rangeEnd() : frozenEnd;
   const from = to - rangeMs;
   const targets = useApi<TargetsAnswer>(enabled ? `/api/profiling/targets?from=${from}&to=${to}` : null);
@@ -57,9 +82,11 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
   const q = new URLSearchParams({ from: String(from), to: String(to) });
   if (kind === 'service') q.set('service', value);
   if (kind === 'pid') q.set('pid', value);
-  if (diff) {
-    q.set('baseFrom', String(from - rangeMs));
-    q.set('baseTo', String(from));
+  const base = baseline === 'given' && givenBase ? givenBase : baseline === 'before' ? { from: from - rangeMs, to: from } : baseline ? { from: from - Number(baseline), to: to - Number(baseline) } : undefined;
+  const diff = base !== undefined;
+  if (base) {
+    q.set('baseFrom', String(base.from));
+    q.set('baseTo', String(base.to));
   }
   const flame = useApi<FlameAnswer>(enabled ? `/api/profiling/flame?${q}` : null, { paused: !live });
   const frequency = targets.data?.frequency ?? 19;
@@ -67,6 +94,7 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
   const unit = (n: number) => `${fmtCount(n)} samples · ${(n / frequency).toFixed(1)} CPU-s`;
   const services = new Map<string, number>();
   for (const t of targets.data?.targets ?? []) services.set(t.service, (services.get(t.service) ?? 0) + t.samples);
+  const kept = targets.data?.span;
 
   if (!enabled) {
     return (
@@ -85,6 +113,12 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
   return (
     <>
       <PageHeader title="Profiling" subtitle={`CPU stacks of every process, sampled at ${frequency} Hz per CPU.`} />
+      {given && fromRoute && kind === 'service' && (
+        <p class="hint" data-testid="route-context">
+          {value}'s CPU while its route <span class="mono">{fromRoute}</span> was measured ({clock(given.from)}–{clock(given.to)}). The samples are the whole service's: CPU
+          time is not tied to requests.
+        </p>
+      )}
       <div style={{ display: 'flex', flexWrap: 'wrap', gap: '10px', alignItems: 'center', marginBottom: '12px' }}>
         <select value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)} aria-label="service or process">
           <option value="">all processes</option>
@@ -108,10 +142,14 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
           {RANGES.map(([ms, label]) => (
             <option value={String(ms)}>{label}</option>
           ))}
+          {!RANGES.some(([ms]) => ms === rangeMs) && <option value={String(rangeMs)}>{Math.round(rangeMs / 1000)} s</option>}
         </select>
-        <label>
-          <input type="checkbox" checked={diff} onChange={(e) => setDiff((e.target as HTMLInputElement).checked)} /> diff with the range before
-        </label>
+        <select value={baseline} onChange={(e) => setBaseline((e.target as HTMLSelectElement).value)} aria-label="baseline">
+          {BASELINES.map(([v, label]) => (
+            <option value={v}>{label}</option>
+          ))}
+          {givenBase && <option value="given">diff with {clock(givenBase.from)}–{clock(givenBase.to)}</option>}
+        </select>
         <label>
           <input
             type="checkbox"
@@ -129,9 +167,14 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
       {tree && (
         <div class="stats">
           <Stat label="Samples" value={fmtCount(tree.total)} sub={`${(tree.total / frequency).toFixed(1)} CPU-s`} />
-          {diff && <Stat label="Baseline samples" value={fmtCount(tree.baseTotal ?? 0)} sub="the range before" />}
-          <Stat label="Window" value={new Date(from).toLocaleTimeString()} sub={`to ${new Date(to).toLocaleTimeString()}`} />
+          {base && <Stat label="Baseline samples" value={fmtCount(tree.baseTotal ?? 0)} sub={`${clock(base.from)} to ${clock(base.to)}`} />}
+          <Stat label="Window" value={clock(from)} sub={`to ${clock(to)}`} />
         </div>
+      )}
+      {kept && from < kept.from && (
+        <p class="hint" data-testid="range-before-kept">
+          Profiles are kept from {clock(kept.from)} on; the part of the range before that has no samples.
+        </p>
       )}
       {flame.error && <Empty title="Could not load the profile">{flame.error}</Empty>}
       {!tree ? (
@@ -142,7 +185,7 @@ export function ProfilingPage({ enabled }: { enabled: boolean }) {
         </Empty>
       ) : (
         <>
-          {diff && <p style={{ fontSize: '12px', color: 'var(--muted)' }}>Red: a larger share of samples than in the range before; blue: smaller.</p>}
+          {diff && <p style={{ fontSize: '12px', color: 'var(--muted)' }}>Red: a larger share of samples than in the baseline; blue: smaller.</p>}
           <FlameGraph root={tree.root} total={tree.total} {...(diff ? { baseTotal: tree.baseTotal ?? 0 } : {})} search={search} unit={unit} />
         </>
       )}

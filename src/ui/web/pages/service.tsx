@@ -2,7 +2,9 @@
 // RED figures, charts over time, latency heatmap and histogram, and the table
 // of operations (routes, or calls per peer), and its top queries and commands
 // (to databases, caches and brokers, by db.query.summary or span name) with
-// their RED. Clicking an operation narrows the charts to it.
+// their RED. Clicking an operation narrows the charts to it. With the profiler
+// running, each operation links to the service's CPU profile over the same
+// time window (a slow route → what the service's CPU did meanwhile).
 import { useMemo } from 'preact/hooks';
 import type { OperationView, ServiceView, SideView } from '../../../store/views.js';
 import { Heatmap, LatencyHistogram, type Line, TimeChart } from '../components/charts.js';
@@ -22,7 +24,7 @@ function opKey(side: string, op: { name: string; peer: string | null }): string 
   return `${side}\0${op.peer ?? ''}\0${op.name}`;
 }
 
-export function ServicePage({ route }: { route: Route }) {
+export function ServicePage({ route, profiling = false }: { route: Route; profiling?: boolean }) {
   const name = route.parts[1] ?? '';
   const q = route.query;
   const side = q.get('side') === 'client' ? 'client' : 'server';
@@ -56,6 +58,11 @@ export function ServicePage({ route }: { route: Route }) {
         <a class="button" href={href(['traces'], { service: v.name, side })}>
           Traces →
         </a>
+        {profiling && (
+          <a class="button" href={profileHref(v)} title="the CPU profile of this service over the same window">
+            CPU profile →
+          </a>
+        )}
       </PageHeader>
       <div class="tabs" role="tablist">
         <button type="button" role="tab" aria-selected={side === 'server'} class={side === 'server' ? 'on' : ''} disabled={!v.server} onClick={() => set({ side: 'server', op: undefined })}>
@@ -66,7 +73,7 @@ export function ServicePage({ route }: { route: Route }) {
         </button>
       </div>
       {view ? (
-        <SideSection view={view} v={v} operation={operation} rangeMs={rangeMs} onOperation={(op) => set({ op })} onRange={(ms) => set({ range: ms })} />
+        <SideSection view={view} v={v} profiling={profiling} operation={operation} rangeMs={rangeMs} onOperation={(op) => set({ op })} onRange={(ms) => set({ range: ms })} />
       ) : (
         <Empty title={side === 'client' ? 'No outgoing calls' : 'No incoming requests'}>
           <p>{otherSide ? `This service only ${side === 'client' ? 'serves requests' : 'makes calls'} in the last hour.` : 'No traffic in the last hour.'}</p>
@@ -76,7 +83,12 @@ export function ServicePage({ route }: { route: Route }) {
   );
 }
 
-function SideSection(props: { view: SideView; v: ServiceView; operation: string; rangeMs: number; onOperation: (op: string | undefined) => void; onRange: (ms: number) => void }) {
+/** The service's CPU profile over the window the page's figures cover (named after an operation when given). */
+function profileHref(v: ServiceView, operation?: string): string {
+  return href(['profiling'], { service: v.name, from: v.nowMs - v.windowMs, to: v.nowMs, route: operation });
+}
+
+function SideSection(props: { view: SideView; v: ServiceView; profiling: boolean; operation: string; rangeMs: number; onOperation: (op: string | undefined) => void; onRange: (ms: number) => void }) {
   const { view, v, operation } = props;
   const s = view.summary;
   const tl = view.timeline;
@@ -97,6 +109,8 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
     [tl],
   );
   const httpOps = view.operations.filter((o) => o.kind === 'http');
+  // Slow routes (p95 within 75 % of the slowest route's) get their profile link highlighted.
+  const slowP95 = 0.75 * Math.max(0, ...httpOps.map((o) => o.p95Ms ?? 0)) || Infinity;
   const queries = view.operations.filter((o) => o.kind !== 'http');
   const queryColumns: Array<Column<OperationView>> = [
     { key: 'system', label: 'System', value: (o) => o.system, render: (o) => <span class={`badge kind-${o.kind}`}>{o.system}</span> },
@@ -143,9 +157,22 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
       label: '',
       value: () => null,
       render: (o) => (
-        <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
-          traces
-        </a>
+        <span class="row-links">
+          <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
+            traces
+          </a>
+          {props.profiling && (
+            <a
+              href={profileHref(v, o.name)}
+              onClick={(e) => e.stopPropagation()}
+              class={`row-link${(o.p95Ms ?? 0) >= slowP95 ? ' slow' : ''}`}
+              title={`${v.name}'s CPU profile over the same ${v.windowMs / 60_000} min`}
+              data-profile-link={o.name}
+            >
+              CPU profile
+            </a>
+          )}
+        </span>
       ),
     },
   ];
