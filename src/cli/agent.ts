@@ -200,6 +200,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
       const attached = attachUi(server, {
         onRequest: (listener) => telemetry.onRequest(listener),
+        ...(spans.linker ? { onLinkedSpan: (listener: Parameters<SpanSource['onSpan']>[0]) => spans.onSpan(listener) } : {}),
         registry,
         features: () => ({ security: board.get('process-events').state === 'up', profiling: board.get('profiling').state === 'up' }),
       });

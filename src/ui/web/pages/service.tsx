@@ -143,9 +143,14 @@ function SideSection(props: { view: SideView; v: ServiceView; operation: string;
       label: '',
       value: () => null,
       render: (o) => (
-        <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
-          traces
-        </a>
+        <span>
+          <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
+            spans
+          </a>{' '}
+          <a href={href(['trace'], { service: v.name, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
+            traces
+          </a>
+        </span>
       ),
     },
   ];
