@@ -4,11 +4,12 @@
 // a unique id in its path, which every hop repeats).
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Nginx, nginxAvailable, startNginx } from '../capture/helpers/servers.js';
-import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
+import { type AgentProcess, freePort, startAgentProcess } from '../helpers/agent.js';
 import { python3, startChild, waitFor } from '../helpers/process.js';
 import type { TestServer } from './servers.js';
 
@@ -107,6 +108,26 @@ async function load(count: number, concurrency: number, url: (i: number) => stri
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** A local OTLP/HTTP receiver (http/json): every span it got, as (traceId, spanId, parentSpanId). */
+async function otlpReceiver(): Promise<{ server: Server; port: number; spans: Array<{ traceId: string; spanId: string; parentSpanId: string }> }> {
+  const spans: Array<{ traceId: string; spanId: string; parentSpanId: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') {
+        const payload = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string }[] }[] }[] };
+        for (const rs of payload.resourceSpans) for (const ss of rs.scopeSpans) for (const sp of ss.spans) spans.push({ traceId: sp.traceId, spanId: sp.spanId, parentSpanId: sp.parentSpanId ?? '' });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { server, port, spans };
+}
+
 interface ChainReport {
   roots: number;
   linked: number;
@@ -155,15 +176,21 @@ describe('waggle run: local traces', { timeout: 240_000 }, () => {
   let nginx: Nginx | undefined;
   let agent: AgentProcess | undefined;
   let spans: JsonSpan[] = [];
+  let receiver: Awaited<ReturnType<typeof otlpReceiver>> | undefined;
 
   before(async () => {
+    receiver = await otlpReceiver();
     rmSync(spansFile, { force: true });
     b = await startPython('svc-b');
     a = await startPython('svc-a', b.port);
     node = await startNode('node-front');
     if (nginxAvailable()) nginx = await startNginx({}, 1, `location /px/ { proxy_pass http://127.0.0.1:${b.port}/b/; }`);
     const ports = [a.port, b.port, node.port, ...(nginx ? [nginx.port] : [])].join(',');
-    agent = await startAgentProcess(['--open-port', ports, '--spans-file', spansFile]);
+    agent = await startAgentProcess(['--open-port', ports, '--spans-file', spansFile], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
 
     // Python → Python, thread per request: 120 requests, 8 at a time.
     await load(120, 8, (i) => `http://127.0.0.1:${a.port}/r/${i}?id=${i}`);
@@ -194,6 +221,8 @@ describe('waggle run: local traces', { timeout: 240_000 }, () => {
     b?.stop();
     node?.stop();
     await nginx?.stop();
+    receiver?.server.closeAllConnections();
+    receiver?.server.close();
     if (!process.env.DEBUG_TRACES_TEST) rmSync(spansFile, { force: true });
   });
 
@@ -225,6 +254,20 @@ describe('waggle run: local traces', { timeout: 240_000 }, () => {
     assert.equal(traceIds.size, 120, 'one trace per request');
     const report = checkChains(spans.filter((s) => ['svc-a', 'svc-b'].includes(service(s)) && Number(requestId(s)) < 1000), 'svc-a', 'svc-b');
     assert.deepEqual(report, { roots: 0, linked: 120, wrong: 0 });
+  });
+
+  test('OTLP carries the same trace ids and parents as the JSON lines', () => {
+    const otlp = new Map(receiver!.spans.map((s) => [s.spanId, s]));
+    assert.equal(otlp.size, spans.length, 'every span exported once over OTLP');
+    let parented = 0;
+    for (const s of spans) {
+      const o = otlp.get(s.spanId);
+      assert.ok(o, `span ${s.spanId} exported over OTLP`);
+      assert.equal(o.traceId, s.traceId);
+      assert.equal(o.parentSpanId, s.parentSpanId ?? '');
+      if (s.parentSpanId) parented++;
+    }
+    assert.ok(parented >= 2 * 120, `${parented} spans with a parent`);
   });
 
   test('Node fetch (event loop): linked only when sure, never wrong', () => {
