@@ -353,7 +353,12 @@ export class LiveStore {
     return { spans: matched.slice(0, limit).map((s) => spanSummary(s, this.map)), scanned };
   }
 
+  /** A kept span by id: sampled, or of a whole trace. */
   span(spanId: string): Span | undefined {
+    return this.sampledSpan(spanId) ?? this.traces.span(spanId);
+  }
+
+  private sampledSpan(spanId: string): Span | undefined {
     let found: Span | undefined;
     for (const svc of this.services.values()) {
       for (const ring of svc.rings()) {

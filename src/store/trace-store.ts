@@ -101,6 +101,12 @@ export class TraceStore {
     t.spans.push(span);
   }
 
+  /** A kept span by id (a linear scan: for the UI's span page, not for ingest). */
+  span(spanId: string): Span | undefined {
+    for (const t of this.#traces.values()) for (const s of t.spans) if (s.spanId === spanId) return s;
+    return undefined;
+  }
+
   /** Recent traces matching the query, newest first. */
   list(q: TraceQuery = {}): TraceListItem[] {
     const limit = Math.max(1, Math.min(q.limit ?? 100, 1000));
