@@ -5,12 +5,12 @@
  *
  * - in a process: a CLIENT (or PRODUCER) span is the child of the SERVER span
  *   its thread was handling when it made the call: the one server span of the
- *   same pid and tid whose interval encloses the call, provided no other server
- *   span of that thread overlaps it. A thread-per-request server (Python's
- *   ThreadingHTTPServer, a thread pool) meets that for every call. A thread that
- *   multiplexes requests (Node's event loop, an nginx worker) meets it only
- *   while it has one request in flight; with several, the call's owner cannot be
- *   seen from outside the runtime, so the span stays a root and is counted
+ *   same pid and tid in flight when the call began (request read, response not
+ *   yet written). A thread-per-request server (Python's ThreadingHTTPServer, a
+ *   thread pool) has one for every call. A thread that multiplexes requests
+ *   (Node's event loop, an nginx worker) has one only when a single request
+ *   was in flight; with several, the call's owner cannot be seen from outside
+ *   the runtime, so the span stays a root and is counted
  *   (`concurrent_requests`): a wrong parent is worse than none.
  * - across local processes: a SERVER span is the child of the CLIENT span at
  *   the other end of its connection (client local = server remote and the
@@ -116,6 +116,8 @@ interface Entry {
   indexKey: string | undefined;
 }
 
+/** A span arrives within this long of its end (the capture drains every 200 ms): bounds a look back. */
+const ARRIVAL_SLACK_NS = 10e9;
 /** Server spans one look at a thread examines at most. */
 const MAX_SCAN = 4096;
 /** Ancestors followed at most (a guard: real chains are short). */
@@ -251,6 +253,7 @@ export class TraceLinker {
     const key = `${e.pid} ${e.tid}`;
     const list = this.#servers.get(key);
     if (list !== undefined && !this.#multiplexed.has(key)) {
+      // (Only names the link kind: the parent rule is the same for every thread.)
       // Two requests in flight at once on one thread: it multiplexes (an event loop).
       for (let i = list.length - 1, n = 0; i >= 0 && n < 64; i--, n++) {
         if (!list[i]!.expired && overlaps(list[i]!, e)) {
@@ -270,7 +273,12 @@ export class TraceLinker {
     else if (e.kind === 'server') this.#parentAcrossConnection(e);
   }
 
-  /** The one server span of the caller's thread that encloses the call, if no other one overlaps it. */
+  /**
+   * The one server span of the caller's thread that was in flight when the call
+   * began (its request read, its response not yet written). A request read after
+   * the call began cannot have caused it, so it does not count; two in flight
+   * and the owner cannot be told.
+   */
   #parentInProcess(e: Entry): void {
     if (e.tid === undefined) {
       this.#unknown.no_thread++;
@@ -279,30 +287,27 @@ export class TraceLinker {
     const key = `${e.pid} ${e.tid}`;
     const list = this.#servers.get(key);
     if (list === undefined) return;
-    let enclosing: Entry | undefined;
-    let nEnclosing = 0;
-    let nOverlapping = 0;
-    let scanned = 0;
+    let parent: Entry | undefined;
+    let inFlight = 0;
+    let examined = 0;
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i]!;
-      if (s.expired || !overlaps(s, e)) continue;
-      if (++scanned > MAX_SCAN) {
+      // Arrival order follows end order within the capture's drain latency: far older ones all ended before the call.
+      if (s.end < e.start - ARRIVAL_SLACK_NS) break;
+      if (++examined > MAX_SCAN) {
         this.#unknown.scan_limit++;
         return;
       }
-      nOverlapping++;
-      if (s.start <= e.start && e.end <= s.end) {
-        nEnclosing++;
-        enclosing = s;
-      }
-      if (nOverlapping > 1) break;
+      if (s.expired || s === e || !(s.start <= e.start && e.start <= s.end)) continue;
+      parent = s;
+      if (++inFlight > 1) break;
     }
-    if (nOverlapping === 0 || (nEnclosing === 0 && nOverlapping === 1)) return; // made outside any request we saw: a root
-    if (nOverlapping > 1 || enclosing === undefined) {
+    if (inFlight === 0) return; // made outside any request we saw: a root
+    if (inFlight > 1) {
       this.#unknown.concurrent_requests++;
       return;
     }
-    this.#link(e, enclosing, this.#multiplexed.has(key) ? 'event_loop' : 'thread');
+    this.#link(e, parent!, this.#multiplexed.has(key) ? 'event_loop' : 'thread');
   }
 
   /** The client span at the other end of the server span's connection, overlapping it. */

@@ -102,6 +102,19 @@ describe('TraceLinker', () => {
     assert.equal(linker.stats().links.event_loop, 1);
   });
 
+  it('on a multiplexing thread, a request read after the call began cannot own it; a call outliving its only request is its child', () => {
+    const { spans, linker } = run([
+      { name: 'C', kind: 'client', pid: 3, tid: 3, start: 30, end: 60 },
+      { name: 'S1', kind: 'server', pid: 3, tid: 3, start: 0, end: 100 },
+      { name: 'S2 later', kind: 'server', pid: 3, tid: 3, start: 31, end: 120 },
+      { name: 'C fire-and-forget', kind: 'client', pid: 3, tid: 3, start: 140, end: 190 },
+      { name: 'S3', kind: 'server', pid: 3, tid: 3, start: 130, end: 150 },
+    ]);
+    assert.equal(spans.get('C')!.parentSpanId, spans.get('S1')!.spanId);
+    assert.equal(spans.get('C fire-and-forget')!.parentSpanId, spans.get('S3')!.spanId);
+    assert.equal(linker.stats().parentUnknown.concurrent_requests, 0);
+  });
+
   it('leaves a call made outside any request a root, uncounted', () => {
     const { spans, linker } = run([{ name: 'C', kind: 'client', pid: 1, tid: 10, start: 10, end: 50 }]);
     assert.equal(spans.get('C')!.parentSpanId, undefined);
