@@ -138,10 +138,12 @@ export class TraceLinker {
   readonly #maxSpans: number;
   readonly #maxHoldMs: number;
   readonly #listeners: SpanListener[] = [];
-  /** Held spans, in arrival order. */
-  #held: Entry[] = [];
+  /** Held spans not yet decided, in arrival order. */
+  readonly #undecided = new Fifo<Entry>();
+  /** Decided spans waiting for an ancestor to be decided, oldest first. */
+  #waiting: Entry[] = [];
   /** Released spans still findable as parents, in release order. */
-  #recent: Entry[] = [];
+  readonly #recent = new Fifo<Entry>();
   /** "pid tid" → server spans of that thread (held and recent), in arrival order. */
   readonly #servers = new Map<string, Entry[]>();
   /** "local>remote" → client spans on that connection (held and recent). */
@@ -176,7 +178,7 @@ export class TraceLinker {
     const span = record.span();
     const origin = record.origin;
     this.#spans++;
-    if (this.#held.length >= this.#maxSpans) this.#evictOldest(nowMs);
+    if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
     const remoteParent = span.parentSpanId !== undefined;
     const entry: Entry = {
       span,
@@ -197,7 +199,7 @@ export class TraceLinker {
       expired: false,
       indexKey: undefined,
     };
-    this.#held.push(entry);
+    this.#undecided.push(entry);
     if (entry.kind === 'server') {
       if (entry.tid !== undefined) this.#indexServer(entry);
     } else if (isCaller(entry.kind) && entry.local !== undefined && entry.remote !== undefined) {
@@ -208,30 +210,35 @@ export class TraceLinker {
 
   /** Decides the spans whose hold is over and releases those whose ancestors are all decided. */
   tick(nowMs: number = Date.now()): void {
-    for (const e of this.#held) {
-      if (nowMs - e.arrivedMs < this.#holdMs) break; // arrival order: the rest are younger
-      if (!e.decided) this.#decide(e);
+    const ready: Entry[] = [];
+    // Arrival order: the first still inside its hold ends the pass.
+    while (this.#undecided.length > 0 && nowMs - this.#undecided.peek().arrivedMs >= this.#holdMs) {
+      const e = this.#undecided.shift();
+      this.#decide(e);
+      ready.push(e);
     }
-    const keep: Entry[] = [];
-    for (const e of this.#held) {
-      if (!e.decided) keep.push(e);
-      else if (this.#ancestorsDecided(e)) this.#release(e, nowMs);
-      else if (nowMs - e.arrivedMs >= this.#maxHoldMs) {
-        this.#holdExceeded++;
-        this.#release(e, nowMs);
-      } else keep.push(e);
+    const still: Entry[] = [];
+    for (const list of [this.#waiting, ready]) {
+      for (const e of list) {
+        if (this.#ancestorsDecided(e)) this.#release(e, nowMs);
+        else if (nowMs - e.arrivedMs >= this.#maxHoldMs) {
+          this.#holdExceeded++;
+          this.#release(e, nowMs);
+        } else still.push(e);
+      }
     }
-    this.#held = keep;
+    this.#waiting = still;
     this.#expire(nowMs);
   }
 
   /** Decides and releases everything held (the agent is stopping). */
   close(): void {
-    for (const e of this.#held) if (!e.decided) this.#decide(e);
+    const rest = this.#undecided.drain();
+    for (const e of rest) this.#decide(e);
     const now = Date.now();
-    for (const e of this.#held) this.#release(e, now);
-    this.#held = [];
-    this.#recent = [];
+    for (const e of [...this.#waiting, ...rest]) this.#release(e, now);
+    this.#waiting = [];
+    this.#recent.drain();
     this.#servers.clear();
     this.#clients.clear();
   }
@@ -240,7 +247,7 @@ export class TraceLinker {
     return {
       spans: this.#spans,
       released: this.#released,
-      held: this.#held.length,
+      held: this.#undecided.length + this.#waiting.length,
       evicted: this.#evicted,
       holdExceeded: this.#holdExceeded,
       links: { ...this.#links },
@@ -387,7 +394,8 @@ export class TraceLinker {
   }
 
   #evictOldest(nowMs: number): void {
-    const e = this.#held.shift()!;
+    // The decided ones waiting for an ancestor are older than any undecided one.
+    const e = this.#waiting.length > 0 ? this.#waiting.shift()! : this.#undecided.shift();
     if (!e.decided) this.#decide(e);
     this.#evicted++;
     this.#release(e, nowMs);
@@ -395,21 +403,55 @@ export class TraceLinker {
 
   /** Released spans older than holdMs (or past maxSpans of them) leave the indexes. */
   #expire(nowMs: number): void {
-    let n = 0;
     const recent = this.#recent;
     const dirtyServers = new Set<string>();
     const dirtyClients = new Set<string>();
-    while (n < recent.length && (nowMs - recent[n]!.releasedMs >= this.#holdMs || recent.length - n > this.#maxSpans)) {
-      const e = recent[n]!;
+    while (recent.length > 0 && (nowMs - recent.peek().releasedMs >= this.#holdMs || recent.length > this.#maxSpans)) {
+      const e = recent.shift();
       e.expired = true;
       e.parent = undefined; // nothing may walk through it any more: let it be collected
       if (e.indexKey !== undefined) (e.kind === 'server' ? dirtyServers : dirtyClients).add(e.indexKey);
-      n++;
     }
-    if (n === 0) return;
-    this.#recent = recent.slice(n);
     compact(this.#servers, dirtyServers);
     compact(this.#clients, dirtyClients);
+  }
+}
+
+/** A queue with O(1) shift (an array and a head index, compacted as it drains). */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  /** The oldest item; only when length > 0. */
+  peek(): T {
+    return this.#items[this.#head]!;
+  }
+
+  /** Removes and returns the oldest item; only when length > 0. */
+  shift(): T {
+    const item = this.#items[this.#head]!;
+    this.#items[this.#head++] = undefined as T;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Removes and returns every item, oldest first. */
+  drain(): T[] {
+    const all = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return all;
   }
 }
 
@@ -425,12 +467,18 @@ function push(index: Map<string, Entry[]>, key: string, e: Entry): void {
   else list.push(e);
 }
 
+/**
+ * Drops the expired entries at the front of each touched list. Lists are in
+ * arrival order and entries expire roughly in it, so that is where they are;
+ * one expired later in a list is skipped by lookups until it reaches the front.
+ */
 function compact(index: Map<string, Entry[]>, keys: Set<string>): void {
   for (const key of keys) {
     const list = index.get(key);
     if (list === undefined) continue;
-    const live = list.filter((e) => !e.expired);
-    if (live.length === 0) index.delete(key);
-    else index.set(key, live);
+    let n = 0;
+    while (n < list.length && list[n]!.expired) n++;
+    if (n === list.length) index.delete(key);
+    else if (n > 0) list.splice(0, n);
   }
 }
