@@ -1,6 +1,7 @@
 // Whole traces for the UI's trace view: the linked spans (src/telemetry/trace-linker.ts)
 // grouped by trace id. The linker releases a trace's spans with their final
-// id, children first, so a trace here only grows. Bounded: the most recently
+// id, children first, so a trace here only grows, and a root arriving for an
+// unknown trace is a lone span (not kept). Bounded: the most recently
 // started traces (maxTraces), at most maxSpansPerTrace spans each; what does
 // not fit is counted.
 import type { Span } from '../telemetry/span.js';
@@ -71,6 +72,8 @@ export class TraceStore {
   readonly #traces = new Map<string, Trace>();
   tracesEvicted = 0;
   spansDropped = 0;
+  /** Roots of one-span traces, not kept. */
+  lone = 0;
 
   constructor(opts: TraceStoreOptions = {}) {
     this.#maxTraces = Math.max(1, opts.maxTraces ?? 2000);
@@ -81,8 +84,17 @@ export class TraceStore {
     return this.#traces.size;
   }
 
+  /**
+   * A linked span. A root whose trace is unknown is a span nothing was joined
+   * to (children are released before their parents): not kept, so unlinked
+   * traffic costs the store nothing. Counted in `lone`.
+   */
   add(span: Span): void {
     let t = this.#traces.get(span.traceId);
+    if (t === undefined && span.parentSpanId === undefined) {
+      this.lone++;
+      return;
+    }
     if (t === undefined) {
       if (this.#traces.size >= this.#maxTraces) {
         this.#traces.delete(this.#traces.keys().next().value!);

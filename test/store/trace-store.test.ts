@@ -51,6 +51,13 @@ describe('TraceStore', () => {
     assert.deepEqual(store.list({ operation: '/R2' }).map((t) => t.traceId[0]), ['c', 'b']);
   });
 
+  it('does not keep a lone root (a span nothing was joined to)', () => {
+    const store = new TraceStore();
+    store.add(httpSpan({ service: 'x', kind: 'server', route: '/alone', port: 8000, endMs: 1_000, durationMs: 1, traceId: 'd'.repeat(32) }));
+    assert.equal(store.size, 0);
+    assert.equal(store.lone, 1);
+  });
+
   it('is bounded: the least recently touched trace leaves, spans past the per-trace cap are counted', () => {
     const store = new TraceStore({ maxTraces: 2, maxSpansPerTrace: 2 });
     for (const id of ['1', '2', '3']) for (const s of chain(id.repeat(32), ['x', 'x', 'x'])) store.add(s);
