@@ -176,6 +176,23 @@ describe('TraceLinker', () => {
     assert.equal(out.find((s) => s.name === 'B')!.parentSpanId, out.find((s) => s.name === 'A')!.spanId);
   });
 
+  it('a call arriving after its request left (another ring buffer, drained later) still joins its trace', () => {
+    const linker = new TraceLinker({ holdMs: 100 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 }), 0);
+    linker.tick(100); // S decided and released
+    assert.deepEqual(out.map((s) => s.name), ['S']);
+    linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 20, end: 40 }), 150);
+    linker.tick(250);
+    assert.equal(out[1]!.name, 'db');
+    assert.equal(out[1]!.parentSpanId, out[0]!.spanId);
+    assert.equal(out[1]!.traceId, out[0]!.traceId);
+    linker.add(record({ name: 'late', kind: 'client', pid: 1, tid: 10, start: 30, end: 50 }), 400);
+    linker.tick(500); // S left the index one hold after its release: a root
+    assert.equal(out[2]!.parentSpanId, undefined);
+  });
+
   it('holds at most maxSpans: the oldest leaves early, counted', () => {
     const linker = new TraceLinker({ holdMs: 1000, maxSpans: 2 });
     const out: string[] = [];
