@@ -3,20 +3,21 @@
 //   decode       ExchangeDecoder only (what the capture harness does)
 //   metrics      + HttpTelemetry (parse, route, metric aggregation): `waggle run --no-ui`
 //   spans        + a span built for a no-op listener
-//   store        + the UI's live store fed every request (HttpTelemetry.onRequest): `waggle run` (default)
+//   store        + the UI's live store fed every request (HttpTelemetry.onRequest)
+//   linked       + every span through the trace linker into the store's whole traces: `waggle run` (default)
 // in batches of 256 with an event-loop turn between them, as ring-buffer batches
 // arrive. Workloads: wrk against a Node hello-world (one route, keep-alive), and an
 // API mix (1,000 ids under /api/users/{id}/orders, browser-like headers, 10 %
 // client exchanges). Interleaved rounds; medians of CPU ns per record (this
 // process, GC included). Prints figures; never fails.
 //   npm run build && node dist/bench/http-pipeline.js   (BENCH_ROUNDS=5, BENCH_RECORDS=200000,
-//   BENCH_STAGES=decode,metrics,spans,store, BENCH_WORKLOADS=wrk-hello,api-mix)
+//   BENCH_STAGES=decode,metrics,spans,store,linked, BENCH_WORKLOADS=wrk-hello,api-mix)
 import { ExchangeDecoder } from '../src/capture/index.js';
 import type { Exchange } from '../src/capture/exchange.js';
 import { offsetOf } from '../src/ebpf/index.js';
 import { RecordBatch } from '../src/ebpf/ringbuf.js';
 import { LiveStore } from '../src/store/index.js';
-import { HttpTelemetry, type ServiceIdentity } from '../src/telemetry/index.js';
+import { HttpTelemetry, type ServiceIdentity, TraceLinker } from '../src/telemetry/index.js';
 import { type RecordSpec, captureBtf, encodeBatch } from './exchange-records.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -48,8 +49,8 @@ function workload(name: string, n: number): RecordSpec[] {
   return out;
 }
 
-type Stage = 'decode' | 'metrics' | 'spans' | 'store';
-const STAGES = (process.env.BENCH_STAGES ?? 'decode,metrics,spans,store').split(',') as Stage[];
+type Stage = 'decode' | 'metrics' | 'spans' | 'store' | 'linked';
+const STAGES = (process.env.BENCH_STAGES ?? 'decode,metrics,spans,store,linked').split(',') as Stage[];
 
 /** Rewrites the batch's timestamps to "now" (outside the measured time), one record per 50 µs. */
 function restamp(batch: { buffer: Buffer; count: number }, reqStart: number, reqEnd: number, respStart: number, respEnd: number): void {
@@ -74,6 +75,15 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
   const telemetry = new HttpTelemetry();
   const store = new LiveStore();
   if (stage === 'spans') telemetry.onSpan(() => {});
+  let linker: TraceLinker | undefined;
+  if (stage === 'linked') {
+    // As the agent wires it (src/cli/trace-linking.ts): every record's span held, linked, then kept by trace.
+    const l = new TraceLinker();
+    linker = l;
+    telemetry.onRequest((r) => store.addRequest(r));
+    telemetry.onRequest((r) => l.add(r));
+    l.onSpan((s) => store.addLinkedSpan(s));
+  }
   if (stage === 'store') {
     // Older checkouts (BENCH before/after runs) feed the store a Span per request.
     const t = telemetry as unknown as { onRequest?: (l: (r: unknown) => void) => void };
@@ -109,6 +119,7 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
       restamp(batch, rs, re, ps, pe);
       const t0 = process.cpuUsage();
       new RecordBatch(batch.buffer, batch.count).forEach(onRecord);
+      linker?.tick();
       const d = process.cpuUsage(t0);
       cpu += d.user + d.system;
       records += batch.count;
@@ -116,6 +127,7 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
     }
   }
   telemetry.close();
+  linker?.close();
   if (sink < 0) console.log(sink);
   if (stage !== 'decode' && telemetry.stats().requests !== records) console.log(`  (${stage}: ${telemetry.stats().requests} requests for ${records} records)`);
   return (cpu * 1000) / records;

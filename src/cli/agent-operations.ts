@@ -4,10 +4,10 @@
 // self-metrics. Its metrics go to the Prometheus and OTLP exporters
 // (`operations:` option); the stream platform calls handle(located, identity).
 import type { SelfMetrics } from '../export/index.js';
-import { type HttpTelemetry, OperationTelemetry } from '../telemetry/index.js';
+import { type HttpTelemetry, type MonotonicClock, OperationTelemetry } from '../telemetry/index.js';
 
-export function createOperationTelemetry(http: HttpTelemetry, self: SelfMetrics): OperationTelemetry {
-  const operations = new OperationTelemetry({ listeners: http.listeners });
+export function createOperationTelemetry(http: HttpTelemetry, self: SelfMetrics, clock?: MonotonicClock): OperationTelemetry {
+  const operations = new OperationTelemetry({ listeners: http.listeners, ...(clock ? { clock } : {}) });
   self.registerOperationTelemetry(operations);
   return operations;
 }

@@ -10,7 +10,8 @@ import type { SocketCapture } from '../capture/index.js';
 import type { Discovery } from '../discovery/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
-import { HttpTelemetry, type OperationTelemetry } from '../telemetry/index.js';
+import { HttpTelemetry, MonotonicClock, type OperationTelemetry } from '../telemetry/index.js';
+import { type SpanSource, createSpanSource } from './trace-linking.js';
 import { createProtocolStreams } from './protocol-streams.js';
 import { type HealthSampler, startHealthSampler } from '../store/index.js';
 import { type AttachedUi, attachUi } from '../ui/index.js';
@@ -84,7 +85,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
   try {
     const registry = new Registry();
+    // One clock for every protocol: trace linking compares their spans' times.
+    const clock = new MonotonicClock();
     const telemetry = new HttpTelemetry({
+      clock,
       routes: {
         patterns: config.routes.patterns,
         unmatched: config.routes.unmatched,
@@ -94,14 +98,17 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     closers.push(() => telemetry.close());
     const self = new SelfMetrics(registry);
     self.registerHttpTelemetry(telemetry);
-    const operations = createOperationTelemetry(telemetry, self);
+    const operations = createOperationTelemetry(telemetry, self, clock);
     closers.push(() => operations.close());
     const prometheus = new PrometheusExporter({ metrics: telemetry.metrics, operations: operations.metrics, registry });
+
+    // Span consumers read linked spans (traces.link): held briefly, parented, one trace id per trace.
+    const spans: SpanSource = createSpanSource(config, telemetry.listeners, self);
 
     const otlp = new OtlpExporter(config.otlp, { metrics: telemetry.metrics, operations: operations.metrics, resourceAttributes: config.resource_attributes });
     if (otlp.traces) {
       const traces = otlp.traces;
-      telemetry.onSpan((span) => traces.export(span));
+      spans.onSpan((span) => traces.export(span));
       self.registerExporter('otlp_traces', traces);
       self.counter('spans_sampled_out_total', 'Spans the trace sampler (OTEL_TRACES_SAMPLER) left out of the OTLP export.', () => traces.sampledOut);
     }
@@ -109,17 +116,19 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     if (otlp.enabled) closers.push(() => otlp.shutdown());
     if (config.print_traces) {
       const printer = new ConsoleSpanPrinter(opts.traceOutput as never);
-      telemetry.onSpan(printer.print);
+      spans.onSpan(printer.print);
       self.registerExporter('console', printer);
     }
     if (config.spans_file) {
       const stream = createWriteStream(config.spans_file, { flags: 'a' });
       stream.on('error', (e) => log.error({ err: e, path: config.spans_file }, 'cannot write the spans file'));
       const writer = new JsonLinesSpanWriter(stream);
-      telemetry.onSpan((span) => writer.write(span));
+      spans.onSpan((span) => writer.write(span));
       self.registerExporter('spans_file', writer);
       closers.push(() => new Promise<void>((resolve) => stream.end(resolve)));
     }
+    // Closed after capture and before the exporters: what is held is released to them.
+    closers.push(() => spans.close());
 
     const board = new FeatureBoard({ ...NOT_WANTED, ...PROFILING_NOT_WANTED });
     registerFeatureMetrics(self, board);
@@ -191,6 +200,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
       const attached = attachUi(server, {
         onRequest: (listener) => telemetry.onRequest(listener),
+        ...(spans.linker ? { onLinkedSpan: (listener: Parameters<SpanSource['onSpan']>[0]) => spans.onSpan(listener) } : {}),
         registry,
         features: () => ({ security: board.get('process-events').state === 'up', profiling: board.get('profiling').state === 'up' }),
       });

@@ -13,7 +13,7 @@
 // Default process metrics (CPU seconds, resident memory, event loop lag…) come
 // from prom-client's collectDefaultMetrics, prefixed `waggle_`.
 import { Counter, Gauge, type Registry, collectDefaultMetrics } from 'prom-client';
-import type { HttpTelemetry, OperationTelemetry } from '../telemetry/index.js';
+import { type HttpTelemetry, LINK_KINDS, type OperationTelemetry, PARENT_UNKNOWN_REASONS, type TraceLinker } from '../telemetry/index.js';
 
 export const SELF_METRICS_PREFIX = 'waggle_';
 
@@ -111,6 +111,16 @@ export class SelfMetrics {
     this.gauge('services', 'Service instances with HTTP telemetry.', () => t.stats().services);
     this.counter('telemetry_listener_errors_total', 'Exceptions thrown by span listeners or metric recorders (swallowed).', () => t.stats().listenerErrors);
     this.counter('telemetry_internal_errors_total', 'Unexpected exceptions while handling an exchange (swallowed).', () => t.stats().internalErrors);
+  }
+
+  /** The trace linker's links, spans left roots by reason, and its buffer. */
+  registerTraceLinker(linker: TraceLinker): void {
+    this.counter('trace_links_total', 'Spans given a local parent, by how: thread (its thread\'s only request), event_loop (a multiplexing thread\'s only request in flight), connection (the client span at the other end of a local connection).', () => LINK_KINDS.map((k) => [{ kind: k }, linker.stats().links[k]] as const), ['kind']);
+    this.counter('trace_parent_unknown_total', 'Spans left roots because their local parent could not be told for sure, by reason (concurrent_requests: several requests in flight on the calling thread).', () => PARENT_UNKNOWN_REASONS.map((r) => [{ reason: r }, linker.stats().parentUnknown[r]] as const), ['reason']);
+    this.gauge('trace_spans_held', 'Spans held waiting for their parent.', () => linker.stats().held);
+    this.counter('trace_spans_evicted_total', 'Spans released before their hold ended because the linker held its maximum (their parent may be missing).', () => linker.stats().evicted);
+    this.counter('trace_hold_exceeded_total', 'Spans released at the maximum hold with an ancestor still undecided.', () => linker.stats().holdExceeded);
+    this.counter('trace_listener_errors_total', 'Exceptions thrown by listeners of linked spans (swallowed).', () => linker.stats().listenerErrors);
   }
 
   /** Protocol operations by protocol, the incomplete ones by reason, and the series cap's overflow. */

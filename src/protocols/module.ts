@@ -126,6 +126,8 @@ export interface LocatedOperation {
   op: Operation;
   /** The process whose chunk finished the operation. */
   pid: number;
+  /** The thread that read or wrote that chunk (trace linking by thread). */
+  tid?: number;
   connectionId: string;
   local: Endpoint;
   remote: Endpoint;

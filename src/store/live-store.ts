@@ -10,6 +10,7 @@
 // and answers the UI's queries. Everything is bounded by the options; what does
 // not fit is counted (see metrics.ts). Services, operations and edges idle for
 // longer than the history are forgotten.
+import { TraceStore } from './trace-store.js';
 import { RequestRecord } from '../telemetry/request-record.js';
 import type { Span } from '../telemetry/span.js';
 import { type Datastore, datastoreOf } from './datastore.js';
@@ -52,6 +53,8 @@ export interface LiveStoreOptions {
   maxEdges?: number;
   /** Security events kept. Default 2,000. */
   maxSecurityEvents?: number;
+  /** Whole (linked) traces kept for the trace view. Default 2,000. */
+  maxTraces?: number;
   /** Clock, ms since the epoch (tests). */
   now?: () => number;
   /** Addresses of this host, to join calls on the service map (default: os.networkInterfaces()). */
@@ -79,9 +82,11 @@ const MAX_QUERY_SPANS = 1_000;
 export class LiveStore {
   readonly health = new HealthStore();
   readonly security: SecurityEventStore;
+  /** Whole traces (linked spans, addLinkedSpan) for the trace view. */
+  readonly traces: TraceStore;
   private readonly services = new Map<string, ServiceEntry>();
   private readonly map: ServiceMap;
-  private readonly opts: Required<Omit<LiveStoreOptions, 'localAddresses'>>;
+  private readonly opts: Required<Omit<LiveStoreOptions, 'localAddresses' | 'maxTraces'>>;
   private operationCount = 0;
   private lastSweepMs = 0;
   /** Reused for every span (see Sample). */
@@ -114,6 +119,7 @@ export class LiveStore {
       now: opts.now ?? Date.now,
     };
     this.security = new SecurityEventStore(this.opts.maxSecurityEvents);
+    this.traces = new TraceStore({ maxTraces: positive(opts.maxTraces, 2_000, 'maxTraces') });
     this.map = new ServiceMap({ maxEdges: this.opts.maxEdges, maxEndpoints: 8_192, ...(opts.localAddresses ? { localAddresses: opts.localAddresses } : {}) });
   }
 
@@ -127,6 +133,12 @@ export class LiveStore {
 
   addSpan(span: Span): void {
     this.addRequest(RequestRecord.fromSpan(span));
+  }
+
+  /** A span as the trace linker released it (final trace id and parent): kept with its trace for the trace view. */
+  addLinkedSpan(span: Span): void {
+    this.traces.add(span);
+    this.version++;
   }
 
   /**
@@ -341,7 +353,12 @@ export class LiveStore {
     return { spans: matched.slice(0, limit).map((s) => spanSummary(s, this.map)), scanned };
   }
 
+  /** A kept span by id: sampled, or of a whole trace. */
   span(spanId: string): Span | undefined {
+    return this.sampledSpan(spanId) ?? this.traces.span(spanId);
+  }
+
+  private sampledSpan(spanId: string): Span | undefined {
     let found: Span | undefined;
     for (const svc of this.services.values()) {
       for (const ring of svc.rings()) {

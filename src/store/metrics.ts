@@ -36,5 +36,8 @@ export function registerStoreMetrics(store: LiveStore, registry: Registry): void
   counter('waggle_store_spans_late_total', 'Spans older than the live store history (kept as spans, not in aggregates).', () => store.spansLate);
   counter('waggle_store_spans_dropped_total', 'Spans refused because the live store already tracks its maximum number of services.', () => store.spansDroppedServiceCap);
   counter('waggle_store_operations_collapsed_total', 'Spans counted under "(other operations)" because a service reached its operation cap.', () => store.operationsCollapsed);
+  gauge('waggle_store_traces', 'Whole (linked) traces held by the live store for the trace view.', () => store.traces.size);
+  counter('waggle_store_traces_evicted_total', 'Traces the live store let go to stay within its trace budget.', () => store.traces.tracesEvicted);
+  counter('waggle_store_trace_spans_dropped_total', 'Spans not kept because their trace already held the per-trace maximum.', () => store.traces.spansDropped);
   counter('waggle_store_edges_dropped_total', 'Spans left off the service map because it reached its edge cap.', () => store.edgesDropped);
 }

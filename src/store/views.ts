@@ -165,3 +165,5 @@ export function round3(n: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+export type { TraceListItem, TraceSpanView, TraceView } from './trace-store.js';

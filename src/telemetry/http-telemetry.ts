@@ -293,6 +293,7 @@ export class HttpTelemetry {
       ex.remote.port,
       undefined,
       undefined,
+      { tid: ex.tid, localAddress: ex.local.address, localPort: ex.local.port },
     );
     this.metrics.record(record, nowMs);
     this.listeners.publish(record);

@@ -1,7 +1,7 @@
 // Telemetry: Exchanges → spans and metric observations, with bounded routes.
 export { HttpTelemetry, HTTP_TELEMETRY_DEFAULTS, type HttpTelemetryOptions, type HttpTelemetryStats, type ParseFailureCount } from './http-telemetry.js';
 export { RequestListeners, type RequestListener, type SpanListener } from './request-listeners.js';
-export { RequestRecord, SpanDetail, type RecordDetail, type RequestFamily } from './request-record.js';
+export { RequestRecord, SpanDetail, type RecordDetail, type RecordOrigin, type RequestFamily } from './request-record.js';
 export { HttpFacts } from './http-facts.js';
 export { OperationTelemetry, type OperationTelemetryOptions, type OperationTelemetryStats, type OperationCount, type IncompleteCount } from './operation-telemetry.js';
 export { OperationDetail, ERROR_INCOMPLETE, ATTR_WAGGLE_INCOMPLETE } from './operation-detail.js';
@@ -12,6 +12,7 @@ export { RouteResolver, ROUTE_DEFAULTS, UNMATCHED_ROUTE_MODES, type RouteOptions
 export { RoutePatternError, compilePattern } from './route-patterns.js';
 export { WILDCARD_ROUTE, FANOUT_PLACEHOLDER } from './route-table.js';
 export { ID_PLACEHOLDER, isIdSegment } from './route-heuristic.js';
+export { TraceLinker, TRACE_LINKER_DEFAULTS, LINK_KINDS, PARENT_UNKNOWN_REASONS, type TraceLinkerOptions, type TraceLinkerStats, type LinkKind, type ParentUnknownReason } from './trace-linker.js';
 export { MonotonicClock } from './clock.js';
 export { traceHash } from './ids.js';
 export { parseTraceparent, type TraceParent } from './traceparent.js';

@@ -101,6 +101,7 @@ export class OperationTelemetry {
       located.remote.port,
       located.local.address,
       located.local.port,
+      located.tid === undefined ? undefined : { tid: located.tid, localAddress: located.local.address, localPort: located.local.port },
     );
     this.metrics.record(record, Date.now());
     this.listeners.publish(record);

@@ -9,6 +9,15 @@
 import { traceHash } from './ids.js';
 import type { ServiceIdentity, Span, SpanKind } from './span.js';
 
+/** Where capture saw a request: what trace linking (trace-linker.ts) matches on. */
+export interface RecordOrigin {
+  /** The thread that began the request (read it: server; wrote it: client), or finished the operation. */
+  readonly tid: number;
+  /** This process's end of the connection. */
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
 /** http, or the OTel conventions family of a protocol module's operation. */
 export type RequestFamily = 'http' | 'db' | 'messaging';
 
@@ -55,6 +64,8 @@ export class RequestRecord<D extends RecordDetail = RecordDetail> {
     /** This process's end of the connection, when known (HTTP telemetry does not set it). */
     readonly localAddress: string | undefined,
     readonly localPort: number | undefined,
+    /** Where the request was seen (trace linking), when it came from capture. */
+    readonly origin?: RecordOrigin,
   ) {}
 
   /** A finished Span from elsewhere (tests, replays, another agent) as a record. */

@@ -58,8 +58,21 @@ export function registerApiRoutes(server: AgentHttpServer, store: LiveStore, fea
   get('/api/spans/*', (url) => {
     const span = store.span(pathRest(url, '/api/spans/', 'span id'));
     if (!span) return undefined;
-    return { span: redacted(span), trace: store.trace(span.traceId) };
+    return { span: redacted(span), trace: store.trace(span.traceId), wholeTrace: store.traces.trace(span.traceId) !== undefined };
   });
+
+  // Whole traces (linked spans): a list filtered by service, callee (a map edge) and operation; one trace as a tree.
+  get('/api/traces', (url) => ({
+    nowMs: store.now(),
+    traces: store.traces.list({
+      service: stringParam(url, 'service'),
+      calls: stringParam(url, 'calls'),
+      operation: stringParam(url, 'operation'),
+      limit: intParam(url, 'limit', { min: 1, max: 1000 }),
+    }),
+  }));
+
+  get('/api/traces/*', (url) => store.traces.trace(pathRest(url, '/api/traces/', 'trace id')));
 
   get('/api/health', () => store.health.view(store.now()));
 

@@ -8,7 +8,7 @@
 //   sampler.stop(); ui.close();
 import type { Registry } from 'prom-client';
 import { LiveStore, type LiveStoreOptions, registerStoreMetrics } from '../store/index.js';
-import type { RequestRecord } from '../telemetry/index.js';
+import type { RequestRecord, Span } from '../telemetry/index.js';
 import { type UiFeatures, registerApiRoutes } from './api.js';
 import { AgentHttpServer, type HttpServerOptions } from './http-server.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
@@ -46,6 +46,8 @@ export interface AttachUiOptions extends MountOptions {
    * The store aggregates every request and builds a Span only for those it keeps.
    */
   onRequest: (listener: (request: RequestRecord) => void) => () => void;
+  /** Subscribes to linked spans (the trace linker's output) for the trace view; none: no whole traces. */
+  onLinkedSpan?: (listener: (span: Span) => void) => () => void;
   /** Where the store's self-metrics go (waggle_store_*). */
   registry?: Registry;
   store?: LiveStoreOptions;
@@ -58,7 +60,12 @@ export interface AttachedUi extends MountedUi {
 /** Creates the live store, feeds it every request, and mounts the UI on the agent's listener. */
 export function attachUi(server: AgentHttpServer, opts: AttachUiOptions): AttachedUi {
   const store = new LiveStore(opts.store);
-  const unsubscribe = opts.onRequest((request) => store.addRequest(request));
+  const unsubscribeRequests = opts.onRequest((request) => store.addRequest(request));
+  const unsubscribeSpans = opts.onLinkedSpan?.((span) => store.addLinkedSpan(span));
+  const unsubscribe = () => {
+    unsubscribeRequests();
+    unsubscribeSpans?.();
+  };
   if (opts.registry) registerStoreMetrics(store, opts.registry);
   const mounted = mountUi(store, server, opts);
   return {

@@ -163,7 +163,10 @@ describe('waggle run: HTTP/1 RED metrics and spans', () => {
     const fromCurl = { server_port: String(py.port), http_response_status_code: '204' };
     await waitFor(async () => (await agent.value(CLIENT_DURATION, fromCurl)) >= 1, 10_000);
     assert.equal(await agent.value(CLIENT_DURATION, fromCurl), 1);
-    const lines = agent.child.output().split('\n').filter((l) => l.includes('CLIENT') && l.includes(`:${py.port}`));
+    // Spans leave after the trace linker's hold (traces.link_hold_ms), metrics at once.
+    const clientLines = () => agent.child.output().split('\n').filter((l) => l.includes('CLIENT') && l.includes(`:${py.port}`));
+    await waitFor(() => clientLines().length >= 5, 10_000).catch(() => undefined);
+    const lines = clientLines();
     assert.ok(lines.length >= 5, `--print-traces shows client spans:\n${lines.join('\n')}`);
   });
 

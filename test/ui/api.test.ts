@@ -64,6 +64,12 @@ describe('ui api', () => {
 
   before(async () => {
     for (let i = 0; i < 200; i++) store.addSpans(demoRequest(now - 20_000 + i * 100, i));
+    // Linked spans (the trace linker's output): two whole traces, parents chained leaf to root.
+    for (let i = 0; i < 2; i++) {
+      const spans = demoRequest(now - 5_000 + i * 100, 0);
+      for (let j = 0; j < spans.length - 1; j++) spans[j]!.parentSpanId = spans[j + 1]!.spanId;
+      for (const s of spans) store.addLinkedSpan(s);
+    }
     store.addSpan(httpSpan({ service: 'api', kind: 'client', route: '/v1/rates', host: 'rates.example.com', peerAddress: '198.51.100.7', port: 443, endMs: now - 1000, durationMs: 30 }));
     store.addSecurityEvent({ time: new Date(now).toISOString(), type: 'policy', policy: 'sensitive-files', action: 'post', process: { pid: 42, binary: '/usr/bin/cat' }, path: '/etc/shadow' });
     ui = await startUi(store, { port: 0, live: { intervalMs: 200 } });
@@ -108,6 +114,20 @@ describe('ui api', () => {
     assert.equal(sec.body.events[0].path, '/etc/shadow');
     assert.deepEqual((await getJson(`${base}/api/meta`)).body.features, { security: false, profiling: false });
     assert.equal((await getJson(`${base}/api/health`)).status, 200);
+  });
+
+  test('whole traces: a list filtered by an edge, one trace as a tree', async () => {
+    const list = await getJson(`${base}/api/traces?service=api&calls=nginx`);
+    assert.equal(list.status, 200);
+    assert.equal(list.body.traces.length, 2);
+    assert.equal(list.body.traces[0].service, 'loadgen');
+    assert.equal(list.body.traces[0].spanCount, 6);
+    assert.deepEqual((await getJson(`${base}/api/traces?service=nginx&calls=api`)).body.traces, []);
+    const one = await getJson(`${base}/api/traces/${list.body.traces[0].traceId}`);
+    assert.deepEqual(one.body.spans.map((s: any) => `${s.depth} ${s.kind} ${s.service}`), ['0 client loadgen', '1 server frontend', '2 client frontend', '3 server api', '4 client api', '5 server nginx']);
+    const detail = await getJson(`${base}/api/spans/${one.body.spans[5].spanId}`);
+    assert.equal(detail.body.wholeTrace, true);
+    assert.equal((await getJson(`${base}/api/traces/${'f'.repeat(32)}`)).status, 404);
   });
 
   test('bad parameters are a 400 naming the parameter; unknown services a 404', async () => {

@@ -198,6 +198,36 @@ describe('waggle demo in a real browser', { skip: whyNot() }, () => {
     await page.screenshot({ path: join(SHOTS, 'span-detail.png'), fullPage: true });
   });
 
+  test('whole traces: from a service map edge to a waterfall across services', async () => {
+    // Reachable from the map: the frontend → api edge's "traces" link lists traces with that call.
+    await page.goto(`${base}/#/map`);
+    const edgeLink = '#edges-table a.edge-traces[href*="service=frontend"][href*="calls=api"]';
+    await page.waitForSelector(edgeLink, { timeout: 20_000 });
+    await page.click(edgeLink);
+    await page.waitForSelector('#traces-table tbody tr', { timeout: 20_000 });
+    await page.screenshot({ path: join(SHOTS, 'traces-whole.png'), fullPage: true });
+    await page.click('#traces-table tbody tr');
+    await page.waitForSelector('#trace-waterfall .wf-row');
+    assert.match(new URL(page.url()).hash, /^#\/trace\/[0-9a-f]{32}$/);
+
+    // GET / goes loadgen → frontend → api → nginx (a static file): with one request in flight in
+    // the Node services it is one trace of six hops; find one and check its shape.
+    const headers = { Authorization: `Bearer ${TOKEN}` };
+    type Item = { traceId: string; spanCount: number; services: string[] };
+    let whole: Item | undefined;
+    await waitFor(async () => {
+      const r = await fetch(`${base}/api/traces?service=api&calls=nginx&limit=1000`, { headers, signal: AbortSignal.timeout(5000) });
+      const list = ((await r.json()) as { traces: Item[] }).traces;
+      whole = list.find((t) => ['loadgen', 'frontend', 'api', 'nginx'].every((n) => t.services.includes(n)));
+      return whole !== undefined;
+    }, 30_000, 500);
+    await page.goto(`${base}/#/trace/${whole!.traceId}`);
+    await page.waitForSelector('#trace-waterfall .wf-row');
+    const rows = await page.$$eval('#trace-waterfall .wf-row', (as) => as.map((a) => `${a.getAttribute('data-depth')} ${a.querySelector('.badge')?.textContent ?? ''} ${(a.querySelector('.wf-label')?.textContent ?? '').split(' ')[1] ?? ''}`));
+    for (const hop of ['0 client loadgen', '1 server frontend', '2 client frontend', '3 server api', '4 client api', '5 server nginx']) assert.ok(rows.includes(hop), `${hop} in ${rows.join(' | ')}`);
+    await page.screenshot({ path: join(SHOTS, 'trace-waterfall.png'), fullPage: true });
+  });
+
   test('agent health: the watched processes and the pipeline counters', async () => {
     await page.click('a[data-nav="health"]');
     await page.waitForSelector('#watched-table tbody tr');

@@ -106,6 +106,10 @@ const traces = z
   .strictObject({
     sampler: oneOf(SAMPLERS).default('parentbased_always_on'),
     sampler_arg: ratio(),
+    // Local trace linking (src/telemetry/trace-linker.ts).
+    link: bool().default(true),
+    link_hold_ms: int(0, 60_000, ' (milliseconds)').default(2000),
+    link_max_spans: int(1, 1_000_000, ' (spans)').default(20_000),
   })
   .prefault({});
 

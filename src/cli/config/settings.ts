@@ -64,6 +64,9 @@ export const SETTINGS: readonly Setting[] = [
   // traces
   { otel: 'OTEL_TRACES_SAMPLER', path: ['traces', 'sampler'], env: 'OTEL_TRACES_SAMPLER', flag: '--traces-sampler <sampler>', description: 'span sampler' },
   { otel: 'OTEL_TRACES_SAMPLER_ARG', path: ['traces', 'sampler_arg'], env: 'OTEL_TRACES_SAMPLER_ARG', flag: '--traces-sampler-arg <ratio>', description: 'sampling ratio for *traceidratio samplers' },
+  { path: ['traces', 'link'], env: 'WAGGLE_TRACES_LINK', flag: '--no-trace-link', description: 'do not join local spans into traces (parent by thread and by local connection)' },
+  { path: ['traces', 'link_hold_ms'], env: 'WAGGLE_TRACES_LINK_HOLD_MS', description: 'how long a span waits for its parent before it is exported (ms)' },
+  { path: ['traces', 'link_max_spans'], env: 'WAGGLE_TRACES_LINK_MAX_SPANS', description: 'spans held for linking at once; the oldest leave early past it (counted)' },
   // UI
   { path: ['ui', 'enabled'], env: 'WAGGLE_UI', flag: '--no-ui', description: 'do not serve the web UI' },
   { path: ['ui', 'token'], env: 'WAGGLE_UI_TOKEN', flag: '--ui-token <token>', description: 'token required by the listener (generated when binding beyond loopback)' },

@@ -45,6 +45,7 @@ interface Connection {
   offered: number;
   lastNs: number;
   pid: number;
+  tid: number;
   local: Endpoint;
   remote: Endpoint;
   emit: Emit;
@@ -111,6 +112,7 @@ export class StreamTracker {
     if (c === undefined) c = this.#open(chunk);
     c.lastNs = chunk.timeNs;
     c.pid = chunk.pid;
+    c.tid = chunk.tid;
     if (c.ignored) {
       this.#unclaimed++;
       return;
@@ -186,6 +188,7 @@ export class StreamTracker {
       offered: 0,
       lastNs: chunk.timeNs,
       pid: chunk.pid,
+      tid: chunk.tid,
       local: { ...chunk.local },
       remote: { ...chunk.remote },
       emit: (op) => this.#emit(c, op),
@@ -254,6 +257,7 @@ export class StreamTracker {
     l.protocol = c.module!.name;
     l.op = op;
     l.pid = c.pid;
+    l.tid = c.tid;
     l.connectionId = c.id;
     l.local = c.local;
     l.remote = c.remote;

@@ -11,6 +11,7 @@ import { SecurityPage } from './pages/security.js';
 import { ServiceMapPage } from './pages/service-map.js';
 import { ServicePage } from './pages/service.js';
 import { SpanDetailPage } from './pages/span-detail.js';
+import { TraceListPage, TracePage } from './pages/trace.js';
 import { TracesPage } from './pages/traces.js';
 import { useRoute } from './router.js';
 
@@ -47,6 +48,10 @@ function Routes(props: { theme: 'light' | 'dark'; toggleTheme: () => void }) {
       break;
     case 'traces':
       body = sub ? <SpanDetailPage route={route} /> : <TracesPage route={route} />;
+      break;
+    case 'trace':
+      body = sub ? <TracePage route={route} /> : <TraceListPage route={route} />;
+      active = 'traces';
       break;
     case 'health':
       body = <HealthPage />;

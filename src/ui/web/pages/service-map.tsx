@@ -221,6 +221,17 @@ function edgeColumns(label: Map<string, string>, setHover: (id: string | null) =
     { key: 'p95', label: 'p95', numeric: true, descFirst: true, value: (e) => e.p95Ms, render: (e) => fmtMs(e.p95Ms) },
     { key: 'p99', label: 'p99', numeric: true, descFirst: true, value: (e) => e.p99Ms, render: (e) => fmtMs(e.p99Ms) },
     { key: 'side', label: 'Measured by', value: (e) => e.side, render: (e) => <span class="muted">{e.side === 'client' ? 'caller' : 'callee'}</span> },
+    {
+      key: 'traces',
+      label: '',
+      value: () => null,
+      render: (e) =>
+        e.from.startsWith('service:') && e.to.startsWith('service:') ? (
+          <a href={href(['trace'], { service: name(e.from), calls: name(e.to) })} class="row-link edge-traces">
+            traces
+          </a>
+        ) : null,
+    },
   ];
 }
 

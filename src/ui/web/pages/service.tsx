@@ -159,6 +159,9 @@ function SideSection(props: { view: SideView; v: ServiceView; profiling: boolean
       render: (o) => (
         <span class="row-links">
           <a href={href(['traces'], { service: v.name, side: view.side, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
+            spans
+          </a>
+          <a href={href(['trace'], { service: v.name, operation: o.name })} onClick={(e) => e.stopPropagation()} class="row-link">
             traces
           </a>
           {props.profiling && (

@@ -10,6 +10,8 @@ import { type Route, href } from '../router.js';
 interface SpanAnswer {
   span: Span;
   trace: SpanSummary[];
+  /** The agent holds this span's whole trace (linked spans). */
+  wholeTrace?: boolean;
 }
 
 /** A two-column table of names and values, as the span's attributes and resource are shown. */
@@ -43,7 +45,7 @@ export function SpanDetailPage({ route }: { route: Route }) {
       </Empty>
     );
   }
-  const { span, trace } = api.data;
+  const { span, trace, wholeTrace } = api.data;
   const startMs = span.startTimeUnixNs / 1e6;
   const durMs = (span.endTimeUnixNs - span.startTimeUnixNs) / 1e6;
   const code = span.attributes['http.response.status_code'];
@@ -71,7 +73,13 @@ export function SpanDetailPage({ route }: { route: Route }) {
           </span>
         }
         subtitle={`${span.kind} span of ${svc.name} · ${new Date(startMs).toLocaleString()}`}
-      />
+      >
+        {wholeTrace && (
+          <a class="button" id="open-trace" href={href(['trace', span.traceId])}>
+            Whole trace
+          </a>
+        )}
+      </PageHeader>
       <div class="stats">
         <Stat label="Duration" value={fmtMs(durMs)} />
         <Stat label="Status" value={code !== undefined ? String(code) : span.status} sub={span.statusMessage ?? span.status} tone={span.status === 'error' ? 'bad' : ''} />

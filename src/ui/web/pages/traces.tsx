@@ -69,6 +69,9 @@ export function TracesPage({ route }: { route: Route }) {
   return (
     <>
       <PageHeader title="Traces" subtitle="Recent spans kept by the agent: a sample of each service's traffic, and its errors and slowest requests.">
+        <a class="button ghost" id="whole-traces" href={href(['trace'], { service: q.get('service') ?? '', operation: q.get('operation') ?? '' })}>
+          Whole traces
+        </a>
         <button type="button" class={`ghost ${paused ? 'on' : ''}`} onClick={() => setPaused((p) => !p)} title="Stop refreshing the list while you read it">
           {paused ? '▶ Resume' : '❚❚ Pause'}
         </button>

@@ -1,0 +1,44 @@
+// Wires local trace linking (src/telemetry/trace-linker.ts) into the agent:
+// every record's span goes through one TraceLinker, and span consumers (OTLP,
+// console, --spans-file, the UI's traces) subscribe to its linked output instead
+// of the raw spans. With traces.link off they get the raw spans, as before.
+import type { SelfMetrics } from '../export/index.js';
+import { type RequestListeners, type SpanListener, TraceLinker } from '../telemetry/index.js';
+import type { AgentConfig } from './config/index.js';
+
+/** How often held spans are looked at (their hold is traces.link_hold_ms). */
+const TICK_MS = 100;
+
+export interface SpanSource {
+  /** Subscribes to finished spans (linked when traces.link is on); returns the unsubscribe function. */
+  onSpan(listener: SpanListener): () => void;
+  /** The linker, when linking is on. */
+  readonly linker: TraceLinker | undefined;
+  /** Releases every held span to the subscribers (run before the exporters close). */
+  close(): void;
+}
+
+export function createSpanSource(config: AgentConfig, listeners: RequestListeners, self: SelfMetrics): SpanSource {
+  if (!config.traces.link) return { onSpan: (l) => listeners.onSpan(l), linker: undefined, close: () => undefined };
+  const linker = new TraceLinker({ holdMs: config.traces.link_hold_ms, maxSpans: config.traces.link_max_spans });
+  self.registerTraceLinker(linker);
+  let timer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
+  return {
+    linker,
+    onSpan(listener) {
+      // Spans are built only once someone wants them (a span per request costs about 1 µs).
+      if (unsubscribe === undefined) {
+        unsubscribe = listeners.onRequest((r) => linker.add(r));
+        timer = setInterval(() => linker.tick(), TICK_MS);
+        timer.unref();
+      }
+      return linker.onSpan(listener);
+    },
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      unsubscribe?.();
+      linker.close();
+    },
+  };
+}

@@ -1,0 +1,236 @@
+// waggle-test: no-kernel
+// TraceLinker's rules on hand-made records (the real programs are in test/agent/traces*.test.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RequestRecord, SpanDetail, type Span, type SpanKind, TraceLinker } from '../../src/telemetry/index.js';
+
+interface Input {
+  name: string;
+  kind: SpanKind;
+  pid: number;
+  tid?: number;
+  start: number;
+  end: number;
+  local?: string; // "address:port"
+  remote?: string;
+  traceparent?: { traceId: string; parentSpanId: string };
+}
+
+let ids = 0;
+function record(i: Input): RequestRecord {
+  const n = ++ids;
+  const span: Span = {
+    traceId: i.traceparent?.traceId ?? n.toString(16).padStart(32, 'a'),
+    spanId: n.toString(16).padStart(16, 'b'),
+    name: i.name,
+    kind: i.kind,
+    startTimeUnixNs: i.start,
+    endTimeUnixNs: i.end,
+    status: 'unset',
+    attributes: {},
+    service: { name: `svc${i.pid}`, instanceId: `i${i.pid}`, pid: i.pid, executableName: 'x' },
+  };
+  if (i.traceparent) span.parentSpanId = i.traceparent.parentSpanId;
+  const [la, lp] = (i.local ?? '127.0.0.1:1').split(':');
+  const [ra, rp] = (i.remote ?? '127.0.0.1:2').split(':');
+  const origin = i.tid === undefined ? undefined : { tid: i.tid, localAddress: la!, localPort: Number(lp) };
+  return new RequestRecord(new SpanDetail(span), span.service, i.kind, i.name, i.start, i.end, false, undefined, ra, Number(rp), undefined, undefined, origin);
+}
+
+/** Adds the records in order at time 0, ticks past the hold, returns the released spans by name. */
+function run(inputs: Input[], opts: { holdMs?: number; maxSpans?: number } = {}): { spans: Map<string, Span>; order: string[]; linker: TraceLinker } {
+  const linker = new TraceLinker({ holdMs: opts.holdMs ?? 100, ...(opts.maxSpans ? { maxSpans: opts.maxSpans } : {}) });
+  const spans = new Map<string, Span>();
+  const order: string[] = [];
+  linker.onSpan((s) => {
+    spans.set(s.name, s);
+    order.push(s.name);
+  });
+  for (const i of inputs) linker.add(record(i), 0);
+  linker.tick(50);
+  assert.equal(spans.size, 0, 'nothing leaves before the hold');
+  linker.tick(100);
+  linker.tick(200);
+  return { spans, order, linker };
+}
+
+const A_PORT = '127.0.0.1:8000';
+const B_PORT = '127.0.0.1:8001';
+
+describe('TraceLinker', () => {
+  it('links a call to the request its thread serves, and the callee to the call across a local connection', () => {
+    const { spans, linker } = run([
+      // Arrival order is end order: B's server span, A's client span, A's server span.
+      { name: 'B server', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000' },
+      { name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT },
+      { name: 'A server', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, local: A_PORT, remote: '127.0.0.1:40000' },
+    ]);
+    const a = spans.get('A server')!;
+    const c = spans.get('A client')!;
+    const b = spans.get('B server')!;
+    assert.equal(a.parentSpanId, undefined);
+    assert.equal(c.parentSpanId, a.spanId);
+    assert.equal(b.parentSpanId, c.spanId);
+    assert.equal(c.traceId, a.traceId);
+    assert.equal(b.traceId, a.traceId);
+    assert.deepEqual(linker.stats().links, { thread: 1, event_loop: 0, connection: 1 });
+  });
+
+  it('keeps concurrent requests of a threaded server apart, thread by thread', () => {
+    const { spans } = run([
+      { name: 'C1', kind: 'client', pid: 1, tid: 10, start: 10, end: 50 },
+      { name: 'C2', kind: 'client', pid: 1, tid: 11, start: 12, end: 52 },
+      { name: 'S1', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 },
+      { name: 'S2', kind: 'server', pid: 1, tid: 11, start: 1, end: 101 },
+    ]);
+    assert.equal(spans.get('C1')!.parentSpanId, spans.get('S1')!.spanId);
+    assert.equal(spans.get('C2')!.parentSpanId, spans.get('S2')!.spanId);
+    assert.notEqual(spans.get('S1')!.traceId, spans.get('S2')!.traceId);
+  });
+
+  it('leaves a call of a multiplexing thread with several requests in flight a root, counted; links it when one is in flight', () => {
+    const { spans, linker } = run([
+      { name: 'C busy', kind: 'client', pid: 3, tid: 3, start: 30, end: 60 },
+      { name: 'S1', kind: 'server', pid: 3, tid: 3, start: 0, end: 100 },
+      { name: 'S2', kind: 'server', pid: 3, tid: 3, start: 20, end: 120 },
+      { name: 'C alone', kind: 'client', pid: 3, tid: 3, start: 130, end: 150 },
+      { name: 'S3', kind: 'server', pid: 3, tid: 3, start: 125, end: 200 },
+    ]);
+    assert.equal(spans.get('C busy')!.parentSpanId, undefined);
+    assert.equal(spans.get('C alone')!.parentSpanId, spans.get('S3')!.spanId);
+    assert.equal(linker.stats().parentUnknown.concurrent_requests, 1);
+    assert.equal(linker.stats().links.event_loop, 1);
+  });
+
+  it('on a multiplexing thread, a request read after the call began cannot own it; a call outliving its only request is its child', () => {
+    const { spans, linker } = run([
+      { name: 'C', kind: 'client', pid: 3, tid: 3, start: 30, end: 60 },
+      { name: 'S1', kind: 'server', pid: 3, tid: 3, start: 0, end: 100 },
+      { name: 'S2 later', kind: 'server', pid: 3, tid: 3, start: 31, end: 120 },
+      { name: 'C fire-and-forget', kind: 'client', pid: 3, tid: 3, start: 140, end: 190 },
+      { name: 'S3', kind: 'server', pid: 3, tid: 3, start: 130, end: 150 },
+    ]);
+    assert.equal(spans.get('C')!.parentSpanId, spans.get('S1')!.spanId);
+    assert.equal(spans.get('C fire-and-forget')!.parentSpanId, spans.get('S3')!.spanId);
+    assert.equal(linker.stats().parentUnknown.concurrent_requests, 0);
+  });
+
+  it('leaves a call made outside any request a root, uncounted', () => {
+    const { spans, linker } = run([{ name: 'C', kind: 'client', pid: 1, tid: 10, start: 10, end: 50 }]);
+    assert.equal(spans.get('C')!.parentSpanId, undefined);
+    assert.deepEqual(Object.values(linker.stats().parentUnknown), [0, 0, 0, 0, 0]);
+  });
+
+  it('honours a traceparent: children join its trace; the callee reading the same header gets our client span as parent', () => {
+    const tp = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentSpanId: '00f067aa0ba902b7' };
+    const app = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentSpanId: '1111111111111111' };
+    const { spans } = run([
+      { name: 'B server', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000', traceparent: app },
+      { name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT, traceparent: app },
+      { name: 'A db', kind: 'client', pid: 1, tid: 10, start: 60, end: 70 },
+      { name: 'A server', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, traceparent: tp },
+    ]);
+    assert.equal(spans.get('A server')!.parentSpanId, tp.parentSpanId);
+    assert.equal(spans.get('A db')!.parentSpanId, spans.get('A server')!.spanId);
+    assert.equal(spans.get('A db')!.traceId, tp.traceId);
+    assert.equal(spans.get('A client')!.parentSpanId, app.parentSpanId, 'the application propagated its own span: kept');
+    assert.equal(spans.get('B server')!.parentSpanId, spans.get('A client')!.spanId);
+    assert.equal(spans.get('B server')!.traceId, tp.traceId);
+  });
+
+  it('keeps a header that names another trace than the client span on the connection', () => {
+    const other = { traceId: '0123456789abcdef0123456789abcdef', parentSpanId: '2222222222222222' };
+    const { spans } = run([
+      { name: 'B server', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000', traceparent: other },
+      { name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT },
+    ]);
+    assert.equal(spans.get('B server')!.parentSpanId, other.parentSpanId);
+    assert.equal(spans.get('B server')!.traceId, other.traceId);
+  });
+
+  it('matches a connection only on overlapping times (keep-alive reuse) and counts overlaps it cannot tell apart', () => {
+    const { spans, linker } = run([
+      { name: 'B1', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000' },
+      { name: 'A1', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT },
+      { name: 'B2', kind: 'server', pid: 2, tid: 20, start: 62, end: 78, local: B_PORT, remote: '127.0.0.1:50000' },
+      { name: 'A2', kind: 'client', pid: 1, tid: 10, start: 60, end: 80, local: '127.0.0.1:50000', remote: B_PORT },
+      { name: 'A3', kind: 'client', pid: 1, tid: 10, start: 90, end: 99, local: '127.0.0.1:50001', remote: B_PORT },
+      { name: 'A4', kind: 'client', pid: 1, tid: 11, start: 91, end: 99, local: '127.0.0.1:50001', remote: B_PORT },
+      { name: 'B3', kind: 'server', pid: 2, tid: 20, start: 92, end: 95, local: B_PORT, remote: '127.0.0.1:50001' },
+    ]);
+    assert.equal(spans.get('B1')!.parentSpanId, spans.get('A1')!.spanId);
+    assert.equal(spans.get('B2')!.parentSpanId, spans.get('A2')!.spanId);
+    assert.equal(spans.get('B3')!.parentSpanId, undefined);
+    assert.equal(linker.stats().parentUnknown.ambiguous_connection, 1);
+  });
+
+  it('sees a dual-stack listener\'s IPv4-mapped addresses as the client\'s IPv4 ones', () => {
+    const linker = new TraceLinker({ holdMs: 0 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    const b = record({ name: 'B', kind: 'server', pid: 2, tid: 20, start: 12, end: 48 });
+    const mapped = new RequestRecord(b.detail, b.service, 'server', 'B', 12, 48, false, undefined, '::ffff:127.0.0.1', 50000, undefined, undefined, { tid: 20, localAddress: '::ffff:127.0.0.1', localPort: 8001 });
+    linker.add(mapped, 0);
+    linker.add(record({ name: 'A', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT }), 0);
+    linker.tick(1);
+    assert.equal(out.find((s) => s.name === 'B')!.parentSpanId, out.find((s) => s.name === 'A')!.spanId);
+  });
+
+  it('a call arriving after its request left (another ring buffer, drained later) still joins its trace', () => {
+    const linker = new TraceLinker({ holdMs: 100 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 }), 0);
+    linker.tick(100); // S decided and released
+    assert.deepEqual(out.map((s) => s.name), ['S']);
+    linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 20, end: 40 }), 150);
+    linker.tick(250);
+    assert.equal(out[1]!.name, 'db');
+    assert.equal(out[1]!.parentSpanId, out[0]!.spanId);
+    assert.equal(out[1]!.traceId, out[0]!.traceId);
+    linker.add(record({ name: 'late', kind: 'client', pid: 1, tid: 10, start: 30, end: 50 }), 400);
+    linker.tick(500); // S left the index one hold after its release: a root
+    assert.equal(out[2]!.parentSpanId, undefined);
+  });
+
+  it('holds at most maxSpans: the oldest leaves early, counted', () => {
+    const linker = new TraceLinker({ holdMs: 1000, maxSpans: 2 });
+    const out: string[] = [];
+    linker.onSpan((s) => out.push(s.name));
+    for (const n of ['a', 'b', 'c']) linker.add(record({ name: n, kind: 'server', pid: 1, tid: 1, start: 0, end: 1 }), 0);
+    assert.deepEqual(out, ['a']);
+    assert.equal(linker.stats().evicted, 1);
+    assert.equal(linker.stats().held, 2);
+    linker.close();
+    assert.deepEqual(out, ['a', 'b', 'c']);
+  });
+
+  it('waits for an ancestor that arrives later, up to maxHoldMs', () => {
+    const linker = new TraceLinker({ holdMs: 100, maxHoldMs: 1000 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'B', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000' }), 0);
+    linker.add(record({ name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT }), 90);
+    linker.add(record({ name: 'A server', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 }), 180);
+    linker.tick(100); // B decided (parent: A client), A client not yet decided: B waits
+    assert.equal(out.length, 0);
+    linker.tick(190); // A client decided (parent: A server, undecided)
+    assert.equal(out.length, 0);
+    linker.tick(280);
+    assert.deepEqual(out.map((s) => s.name), ['B', 'A client', 'A server']);
+    assert.equal(new Set(out.map((s) => s.traceId)).size, 1);
+  });
+
+  it('a child released before its late parent keeps its own trace (no conflict, no wrong id)', () => {
+    const linker = new TraceLinker({ holdMs: 100, maxHoldMs: 100 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'C', kind: 'client', pid: 1, tid: 10, start: 10, end: 50 }), 0);
+    linker.tick(100);
+    linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 5000 }), 150);
+    linker.tick(300);
+    assert.equal(out.length, 2);
+    assert.equal(out[0]!.parentSpanId, undefined);
+    assert.notEqual(out[0]!.traceId, out[1]!.traceId);
+  });
+});
