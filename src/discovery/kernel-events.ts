@@ -1,15 +1,13 @@
 // The kernel side of discovery (bpf/discovery.bpf.c): exec, fork (of tracked
 // processes), exit and listen events through a ring buffer, so new services are
-// seen within a millisecond rather than at the next /proc rescan.
+// seen within a millisecond rather than at the next /proc rescan. Its
+// exec/fork/exit events are the stream that feeds the process table.
 import { type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
+import type { ProcessEvent } from '../process/index.js';
 
-export type KernelEvent =
-  /** startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
-  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[] }
-  | { kind: 'fork'; pid: number; ppid: number }
-  | { kind: 'exit'; pid: number }
-  | { kind: 'listen'; pid: number; port: number };
+/** The process table's life-cycle events, and listens (discovery's own). */
+export type KernelEvent = ProcessEvent | { kind: 'listen'; pid: number; port: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
 /** discovery_event.filename's and .args' sizes. */
