@@ -35,6 +35,7 @@ import {
 } from './features/index.js';
 import { type Logger, createLogger } from './logger.js';
 import { PROFILING_NOT_WANTED, startProfilingFeature } from './features/start-profiling.js';
+import { offerCaptureLifecycle, takeOverCaptureLifecycle } from './features/shared-lifecycle.js';
 
 export interface Agent {
   /** Base URL of the listener (metrics, readiness, UI). */
@@ -171,7 +172,9 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       telemetry.forgetService(identity);
       otlp.forgetService(identity);
     });
+    if (capture) offerCaptureLifecycle(config, discovery, capture);
     await startDiscoveryFeature(discovery, config, board);
+    if (capture) takeOverCaptureLifecycle(discovery, capture, log);
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
     self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);

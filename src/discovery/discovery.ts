@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { ExecNames } from './exec-names.js';
-import { type KernelEvent, KernelProcessEvents } from './kernel-events.js';
+import { type KernelEvent, KernelProcessEvents, type SharedPidMaps } from './kernel-events.js';
 import { ListeningPorts } from './listening-ports.js';
 import { type ProcessEvent, type ProcessInfo, PROC, ProcessTable } from '../process/index.js';
 import { Selector, type SelectorSpec } from './selector.js';
@@ -68,6 +68,10 @@ export interface DiscoveryStats {
   kernelEvents: boolean;
   /** Why kernel events are off, when they are. */
   kernelEventsReason?: string;
+  /** The kernel object keeps pid maps it was given (shareKernelMaps) instead of its own. */
+  kernelMapsShared: boolean;
+  /** Why the offered maps could not be used (the object then loaded with its own). */
+  kernelMapsReason?: string;
   selected: number;
   known: number;
   excluded: number;
@@ -136,6 +140,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly ports?: ListeningPorts;
   private kernel?: KernelProcessEvents;
   private kernelReason?: string;
+  private sharedMaps?: SharedPidMaps;
+  private sharedMapsInUse = false;
+  private sharedMapsReason?: string;
   readonly processes: ProcessTable;
   private readonly detach: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
@@ -188,6 +195,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   /**
+   * Before start(): the kernel object keeps these existing maps (another
+   * object's pid sets) instead of its own `tracked`/`excluded`, so that object
+   * needs no fork/exit programs. If the object cannot load with them, it loads
+   * with its own (stats().kernelMapsReason says why).
+   */
+  shareKernelMaps(maps: SharedPidMaps): void {
+    if (this.started) throw new Error('Discovery.shareKernelMaps() must come before start()');
+    this.sharedMaps = maps;
+  }
+
+  /**
    * Starts kernel events (when possible), scans /proc once and resolves when
    * every process already running has been examined.
    */
@@ -197,7 +215,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.detach.push(this.processes.subscribe((e) => this.onProcessEvents(e)));
     if (this.opts.kernelEvents !== 'off') {
       try {
-        const kernel = KernelProcessEvents.start({ trackAll: this.mode === 'all', onEvents: (e) => this.onKernelEvents(e) });
+        const kernel = this.startKernel();
         this.kernel = kernel;
         this.detach.push(this.processes.attachSource({ name: 'discovery', flush: () => kernel.flush() }));
         // In the kernel, exclusion is inherited by forks: only when the agent's children are excluded too.
@@ -216,6 +234,20 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (this.closed) return;
     this.timer = setInterval(() => void this.rescan().catch((e: Error) => this.report(e)), this.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  private startKernel(): KernelProcessEvents {
+    const base = { trackAll: this.mode === 'all', onEvents: (e: KernelEvent[]) => this.onKernelEvents(e) };
+    if (this.sharedMaps) {
+      try {
+        const k = KernelProcessEvents.start({ ...base, shared: this.sharedMaps });
+        this.sharedMapsInUse = true;
+        return k;
+      } catch (e) {
+        this.sharedMapsReason = (e as Error).message;
+      }
+    }
+    return KernelProcessEvents.start(base);
   }
 
   /** An unexpected error must never stop discovery nor crash the agent: 'error' listeners, else a warning. */
@@ -298,6 +330,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const s: DiscoveryStats = {
       mode: this.mode,
       kernelEvents: this.kernel !== undefined,
+      kernelMapsShared: this.kernel !== undefined && this.sharedMapsInUse,
       selected: this.counters.selected,
       known: this.known.size,
       excluded,
@@ -317,6 +350,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       identitiesFromExecEvents: this.execNames.used,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
+    if (this.sharedMapsReason) s.kernelMapsReason = this.sharedMapsReason;
     return s;
   }
 

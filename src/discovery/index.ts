@@ -15,4 +15,5 @@ export { parseResourceAttributes } from './resource-attributes.js';
 export { serviceInstanceId } from './instance-id.js';
 export { ListeningPorts } from './listening-ports.js';
 export { KernelProcessEvents } from './kernel-events.js';
+export type { SharedPidMaps } from './kernel-events.js';
 export type { KernelEvent } from './kernel-events.js';

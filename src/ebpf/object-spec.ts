@@ -96,6 +96,7 @@ export class ProgramSpec {
 
 export class MapSpec {
   private reused: number | undefined;
+  private native: string | undefined;
 
   constructor(
     private readonly spec: ObjectSpec,
@@ -132,6 +133,7 @@ export class MapSpec {
     if (this.info.type === 'ringbuf' && (n & (n - 1)) !== 0) {
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `ring buffer '${this.name}' size must be a power of two, got ${n}`);
     }
+    if (this.reused !== undefined) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${this.name}' stands for an existing map; its size is that map's`);
     native().mapSetMaxEntries(this.spec.handle(), this.info.name, n);
     this.info.maxEntries = n;
   }
@@ -148,12 +150,23 @@ export class MapSpec {
       const show = diff.map((k) => `${k} ${String(existing[k])} ≠ ${String(this.info[k])}`).join(', ');
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${existing.name}' cannot stand for map '${this.name}' of ${this.spec.path}: ${show}`);
     }
+    if (this.reused !== undefined) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${this.name}' of ${this.spec.path} already stands for another map`);
+    // libbpf renames the object's map to the existing map's kernel name: a map
+    // of the object with that name would become ambiguous.
+    const clash = [...this.spec.maps.values()].find((m) => m !== this && m.nativeName === existing.name);
+    if (clash) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${existing.name}' cannot stand for map '${this.name}' of ${this.spec.path}: the object has a map of that name`);
     try {
       native().mapReuseFd(this.spec.handle(), this.info.name, existing.fd);
     } catch (e) {
       throw toWaggleError(e, { action: `reusing map '${existing.name}' as '${this.name}' of ${this.spec.path}` });
     }
     this.reused = existing.id;
+    this.native = existing.name;
+  }
+
+  /** The name libbpf knows the map by (the existing map's, after reuse()). @internal */
+  get nativeName(): string {
+    return this.native ?? this.info.name;
   }
 
   /** Id of the existing map this one stands for (reuse()), if any. */
