@@ -15,8 +15,9 @@
 // periodic /proc rescan as the safety net (and the only source when BPF is
 // unavailable). Processes are read through the shared process table
 // (src/process): discovery's object publishes its exec/fork/exit events into
-// it and discovery hears them back as one of its subscribers. Work is bounded: a queue with a cap, a budget of fd reads per
-// rescan, a cap on selected processes; everything dropped is counted.
+// it and discovery hears them back as one of its subscribers. Work is
+// bounded: a queue with a cap, a budget of fd reads per rescan, a cap on
+// selected processes; everything dropped is counted.
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { ExecNames } from './exec-names.js';
