@@ -49,6 +49,7 @@ static napi_value map_open(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_create_external(env, h, map_finalize, NULL, &ext));
   set_named(env, r, "handle", ext);
   set_named(env, r, "id", make_int(env, mi.id));
+  set_named(env, r, "fd", make_int(env, fd));
   set_named(env, r, "name", make_string(env, mi.name));
   set_named(env, r, "type", make_string(env, libbpf_bpf_map_type_str(mi.type)));
   set_named(env, r, "keySize", make_int(env, mi.key_size));

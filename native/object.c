@@ -179,6 +179,20 @@ static napi_value map_set_max_entries(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The map of this object becomes the existing map behind `fd` (libbpf dups the
+// fd): the object creates no map of its own, its programs use the shared one.
+// libbpf checks type, sizes and flags at load.
+static napi_value map_reuse_fd(napi_env env, napi_callback_info info) {
+  call_args a;
+  struct bpf_map *map;
+  int32_t fd;
+  if (!get_args(env, info, 3, &a) || !get_map(env, a.argv[0], a.argv[1], &map) || !arg_int32(env, a.argv[2], "fd", &fd))
+    return NULL;
+  int err = bpf_map__reuse_fd(map, fd);
+  if (err) throw_errno(env, "bpf_map__reuse_fd", err);
+  return NULL;
+}
+
 static napi_value map_initial_value(napi_env env, napi_callback_info info) {
   call_args a;
   struct bpf_map *map;
@@ -412,6 +426,7 @@ napi_value init_object(napi_env env, napi_value exports) {
       {"objectInfo", object_info},
       {"programSetAutoload", program_set_autoload},
       {"mapSetMaxEntries", map_set_max_entries},
+      {"mapReuseFd", map_reuse_fd},
       {"mapInitialValue", map_initial_value},
       {"mapSetInitialValue", map_set_initial_value},
       {"objectBtf", object_btf},

@@ -6,7 +6,7 @@
 //   capture.watchAllExcept([pid]);  // or: everything but these (never the agent itself)
 //   capture.stats();
 //   capture.close();
-import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, WaggleError } from '../ebpf/index.js';
+import { type BpfMap, type Collection, type Link, ObjectSpec, type RingBufferReader, WaggleError } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
 import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
 import type { Exchange } from './exchange.js';
@@ -20,6 +20,8 @@ export const CAPTURE_OBJECT = 'capture/socket_capture';
 export const CAPTURE_OBJECT_KFUNC = 'capture/socket_capture_kfunc';
 /** Run on demand (BPF_PROG_TEST_RUN), never attached. */
 const SWEEP_PROGRAM = 'cap_sweep';
+/** Keep `watched` and `excluded` across forks and exits; another object's programs may take over (handOverLifecycle). */
+const LIFECYCLE_PROGRAMS = new Set(['cap_fork', 'cap_exit']);
 const WATCHED_BY_USER = 1;
 
 function checkPid(pid: number, what: string): void {
@@ -42,6 +44,9 @@ export class SocketCapture {
   private decodeErrors = 0;
   private callbackErrors = 0;
   private closed = false;
+  /** cap_fork/cap_exit's links while capture's own programs keep its pid sets. */
+  private lifecycleLinks: Link[] = [];
+  private handedOver = false;
 
   private constructor(
     private readonly coll: Collection,
@@ -108,11 +113,16 @@ export class SocketCapture {
     const options = resolveCaptureOptions(opts);
     const { coll, object } = loadCapture(options);
     try {
+      const lifecycle: Link[] = [];
       for (const p of coll.spec.programs.values()) {
-        if (p.name !== SWEEP_PROGRAM) coll.program(p.name).attach();
+        if (p.name === SWEEP_PROGRAM) continue;
+        const link = coll.program(p.name).attach();
+        if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      return new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
+      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
+      capture.lifecycleLinks = lifecycle;
+      return capture;
     } catch (e) {
       coll.close();
       throw e;
@@ -174,7 +184,8 @@ export class SocketCapture {
       checkPid(pid, 'watchAllExcept');
       keep.add(pid);
     }
-    for (const pid of [...this.excluded.keys()]) if (!keep.has(pid)) this.excluded.delete(pid);
+    // A shared set is kept by the kernel (forks inherit, exits remove): only added to.
+    if (!this.handedOver) for (const pid of [...this.excluded.keys()]) if (!keep.has(pid)) this.excluded.delete(pid);
     for (const pid of keep) this.excluded.update(pid, WATCHED_BY_USER);
     this.coll.setVariable('capture_all', 1);
   }
@@ -182,6 +193,31 @@ export class SocketCapture {
   /** Back to capturing only watched pids. */
   watchOnlyWatched(): void {
     this.coll.setVariable('capture_all', 0);
+  }
+
+  /**
+   * The pid sets capture's fork/exit programs keep (`watched`: tgid → 1 set by
+   * user space, 2 inherited; `excluded`), for an object that will keep them
+   * instead: it reuses these maps (MapSpec.reuse), then handOverLifecycle().
+   */
+  lifecycleMaps(): { watched: BpfMap<number, number>; excluded: BpfMap<number, number> } {
+    return { watched: this.watched, excluded: this.excluded };
+  }
+
+  /**
+   * Another object's programs on sched_process_fork/exit now keep
+   * lifecycleMaps() (children of watched processes watched at fork, exited
+   * pids removed), so capture's own detach: a fork or an exit runs one BPF
+   * program fewer. For the life of this capture; the other object must outlive it.
+   */
+  handOverLifecycle(): void {
+    for (const link of this.lifecycleLinks.splice(0)) link.close();
+    this.handedOver = true;
+  }
+
+  /** Whether capture's fork/exit programs were detached for another object's (handOverLifecycle). */
+  get lifecycleHandedOver(): boolean {
+    return this.handedOver;
   }
 
   /** Pids in the kernel's watched set (watched by user space or inherited by fork). */

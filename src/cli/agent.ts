@@ -8,6 +8,7 @@
 import { Registry } from 'prom-client';
 import type { SocketCapture } from '../capture/index.js';
 import type { Discovery } from '../discovery/index.js';
+import { ProcessTable } from '../process/index.js';
 import { createWriteStream } from 'node:fs';
 import { ConsoleSpanPrinter, JsonLinesSpanWriter, OtlpExporter, PrometheusExporter, SelfMetrics } from '../export/index.js';
 import { HttpTelemetry, MonotonicClock, type OperationTelemetry } from '../telemetry/index.js';
@@ -35,6 +36,7 @@ import {
 } from './features/index.js';
 import { type Logger, createLogger } from './logger.js';
 import { PROFILING_NOT_WANTED, startProfilingFeature } from './features/start-profiling.js';
+import { offerCaptureLifecycle, takeOverCaptureLifecycle } from './features/shared-lifecycle.js';
 
 export interface Agent {
   /** Base URL of the listener (metrics, readiness, UI). */
@@ -133,9 +135,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     const board = new FeatureBoard({ ...NOT_WANTED, ...PROFILING_NOT_WANTED });
     registerFeatureMetrics(self, board);
 
+    // One process table for every room (src/process): discovery's kernel events
+    // feed it; discovery, security and profiling read processes through it.
+    const processes = new ProcessTable();
     // Discovery is created first so that capture can ask it who a pid is; it starts
     // scanning only once capture is attached, so no selected process is missed.
-    const discovery = createDiscovery(config);
+    const discovery = createDiscovery(config, processes);
     closers.push(() => discovery.close());
     discovery.on('error', (e) => log.warn({ err: e }, 'discovery error'));
     let unidentified = 0;
@@ -176,7 +181,9 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       telemetry.forgetService(identity);
       otlp.forgetService(identity);
     });
+    if (capture) offerCaptureLifecycle(config, discovery, capture);
     await startDiscoveryFeature(discovery, config, board);
+    if (capture) takeOverCaptureLifecycle(discovery, capture, log);
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
     self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);
@@ -212,7 +219,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       });
       ui = attached;
     }
-    const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log });
+    const security = await startSecurityFeatures(config, board, { registry, store: ui?.store, log, processes });
     if (security) closers.push(() => security.close());
     const profiling = await startProfilingFeature(config, board, { server, discovery, log, self, ui: config.ui.enabled });
     if (profiling) closers.push(() => profiling.close());

@@ -13,16 +13,17 @@
 // BPF program on scheduler and socket-state tracepoints (kernel-events.ts) the
 // moment they exec, fork from a selected process, exit or listen, and through a
 // periodic /proc rescan as the safety net (and the only source when BPF is
-// unavailable). Work is bounded: a queue with a cap, a budget of fd reads per
-// rescan, a cap on selected processes; everything dropped is counted.
+// unavailable). Processes are read through the shared process table
+// (src/process): discovery's object publishes its exec/fork/exit events into
+// it and discovery hears them back as one of its subscribers. Work is
+// bounded: a queue with a cap, a budget of fd reads per rescan, a cap on
+// selected processes; everything dropped is counted.
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { ExecNames } from './exec-names.js';
-import { type KernelEvent, KernelProcessEvents } from './kernel-events.js';
+import { type KernelEvent, KernelProcessEvents, type SharedPidMaps } from './kernel-events.js';
 import { ListeningPorts } from './listening-ports.js';
-import { PROC, listPids } from './proc-fs.js';
-import { readExePath, readProcessInfo, type ProcessInfo } from './process-info.js';
-import { readProcStat } from './proc-stat.js';
+import { type ProcessEvent, type ProcessInfo, PROC, ProcessTable } from '../process/index.js';
 import { Selector, type SelectorSpec } from './selector.js';
 import { type NameHint, serviceIdentity } from './service-identity.js';
 
@@ -49,8 +50,10 @@ export interface DiscoveryOptions {
   maxQueue?: number;
   /** Service name/namespace for selected processes that do not name themselves (ignored with no selectors). */
   defaultService?: NameHint;
-  /** Root of the proc filesystem (default /proc). */
+  /** Root of the proc filesystem (default /proc; ignored when `processes` is given). */
   proc?: string;
+  /** The agent's shared process table (default: one of discovery's own). */
+  processes?: ProcessTable;
 }
 
 export type SelectionReason = { kind: 'selector'; index: number } | { kind: 'child'; parent: number } | { kind: 'all' };
@@ -66,6 +69,10 @@ export interface DiscoveryStats {
   kernelEvents: boolean;
   /** Why kernel events are off, when they are. */
   kernelEventsReason?: string;
+  /** The kernel object keeps pid maps it was given (shareKernelMaps) instead of its own. */
+  kernelMapsShared: boolean;
+  /** Why the offered maps could not be used (the object then loaded with its own). */
+  kernelMapsReason?: string;
   selected: number;
   known: number;
   excluded: number;
@@ -121,7 +128,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly selectors: Selector[];
   private readonly excludes: Selector[];
   private readonly agentPid: number;
-  private readonly opts: Required<Omit<DiscoveryOptions, 'selectors' | 'exclude' | 'defaultService' | 'agentPid' | 'rescanIntervalMs'>> & {
+  private readonly opts: Required<Omit<DiscoveryOptions, 'selectors' | 'exclude' | 'defaultService' | 'agentPid' | 'rescanIntervalMs' | 'processes'>> & {
     defaultService?: NameHint;
   };
   private readonly known = new Map<number, Known>();
@@ -134,6 +141,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly ports?: ListeningPorts;
   private kernel?: KernelProcessEvents;
   private kernelReason?: string;
+  private sharedMaps?: SharedPidMaps;
+  private sharedMapsInUse = false;
+  private sharedMapsReason?: string;
+  readonly processes: ProcessTable;
+  private readonly detach: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
   private draining = false;
   private rescanning?: Promise<void>;
@@ -143,7 +155,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private lastTableRefresh = 0;
   private lastKernelDrops = 0;
   private readonly counters = { rescans: 0, lastRescanMs: 0, examined: 0, kernelEventsReceived: 0, queueOverflow: 0, selectionOverflow: 0, selected: 0, trackFailures: 0, errors: 0, tableRefreshes: 0 };
-  private readonly identityCache = new Map<number, { startTicks: number; identity: ServiceIdentity }>();
+  /** Identities of unselected processes, per the table's facts (a new image is a new object). */
+  private readonly identityCache = new WeakMap<ProcessInfo, ServiceIdentity>();
   /**
    * Identities of selected processes that exited, kept briefly: their last
    * exchanges can arrive after the exit event (two ring buffers, no common order),
@@ -166,10 +179,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       maxProcesses: options.maxProcesses ?? 8192,
       fdBudget: options.fdBudget ?? 20_000,
       maxQueue: options.maxQueue ?? 16_384,
-      proc: options.proc ?? PROC,
+      proc: options.processes?.proc ?? options.proc ?? PROC,
       ...(options.defaultService && this.selectors.length > 0 ? { defaultService: options.defaultService } : {}),
     };
     this.rescanIntervalMs = options.rescanIntervalMs ?? 0;
+    this.processes = options.processes ?? new ProcessTable({ proc: this.opts.proc });
     const portSets = [...this.selectors, ...this.excludes].flatMap((s) => (s.openPorts ? [s.openPorts] : []));
     if (portSets.length > 0) {
       this.ports = new ListeningPorts({ wanted: (p) => portSets.some((s) => s.has(p)), fdBudget: this.opts.fdBudget, proc: this.opts.proc });
@@ -182,18 +196,34 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   /**
+   * Before start(): the kernel object keeps these existing maps (another
+   * object's pid sets) instead of its own `tracked`/`excluded`, so that object
+   * needs no fork/exit programs. If the object cannot load with them, it loads
+   * with its own (stats().kernelMapsReason says why).
+   */
+  shareKernelMaps(maps: SharedPidMaps): void {
+    if (this.started) throw new Error('Discovery.shareKernelMaps() must come before start()');
+    this.sharedMaps = maps;
+  }
+
+  /**
    * Starts kernel events (when possible), scans /proc once and resolves when
    * every process already running has been examined.
    */
   async start(): Promise<void> {
     if (this.started) throw new Error('Discovery.start() was already called');
     this.started = true;
+    this.detach.push(this.processes.subscribe((e) => this.onProcessEvents(e)));
     if (this.opts.kernelEvents !== 'off') {
       try {
-        this.kernel = KernelProcessEvents.start({ trackAll: this.mode === 'all', onEvents: (e) => this.onKernelEvents(e) });
+        const kernel = this.startKernel();
+        this.kernel = kernel;
+        this.detach.push(this.processes.attachSource({ name: 'discovery', flush: () => kernel.flush() }));
         // In the kernel, exclusion is inherited by forks: only when the agent's children are excluded too.
         if (this.opts.excludeAgentChildren) this.kernel.exclude(this.agentPid);
       } catch (e) {
+        this.kernel?.close();
+        this.kernel = undefined;
         if (this.opts.kernelEvents === 'on') throw e;
         this.kernelReason = (e as Error).message;
       }
@@ -205,6 +235,20 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (this.closed) return;
     this.timer = setInterval(() => void this.rescan().catch((e: Error) => this.report(e)), this.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  private startKernel(): KernelProcessEvents {
+    const base = { trackAll: this.mode === 'all', onEvents: (e: KernelEvent[]) => this.onKernelEvents(e) };
+    if (this.sharedMaps) {
+      try {
+        const k = KernelProcessEvents.start({ ...base, shared: this.sharedMaps });
+        this.sharedMapsInUse = true;
+        return k;
+      } catch (e) {
+        this.sharedMapsReason = (e as Error).message;
+      }
+    }
+    return KernelProcessEvents.start(base);
   }
 
   /** An unexpected error must never stop discovery nor crash the agent: 'error' listeners, else a warning. */
@@ -219,6 +263,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const d of this.detach.splice(0)) d();
     this.kernel?.close();
     this.kernel = undefined;
     this.queue.clear();
@@ -253,15 +298,13 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     // A short-lived process already found gone: no /proc read per exchange.
     const gone = this.execNames.departed(pid);
     if (gone) return gone;
-    const stat = readProcStat(pid, this.opts.proc);
-    if (!stat) return this.departedIdentity(pid);
-    const cached = this.identityCache.get(pid);
-    if (cached && cached.startTicks === stat.startTicks) return cached.identity;
-    const info = readProcessInfo(pid, this.opts.proc);
+    const info = this.processes.info(pid);
     if (!info) return this.departedIdentity(pid);
-    const identity = serviceIdentity(info);
-    if (this.identityCache.size >= 1024) this.identityCache.delete(this.identityCache.keys().next().value!);
-    this.identityCache.set(pid, { startTicks: info.startTicks, identity });
+    let identity = this.identityCache.get(info);
+    if (!identity) {
+      identity = serviceIdentity(info);
+      this.identityCache.set(info, identity);
+    }
     return identity;
   }
 
@@ -270,7 +313,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (!d) {
       // Its exec event may still wait in the ring buffer (capture's records come
       // through another ring and can be read first): read what is there.
-      if (!this.execNames.has(pid)) this.kernel?.flush();
+      if (!this.execNames.has(pid)) this.processes.flush();
       return this.execNames.identity(pid);
     }
     if (Date.now() - d.at > DEPARTED_TTL_MS) {
@@ -288,6 +331,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const s: DiscoveryStats = {
       mode: this.mode,
       kernelEvents: this.kernel !== undefined,
+      kernelMapsShared: this.kernel !== undefined && this.sharedMapsInUse,
       selected: this.counters.selected,
       known: this.known.size,
       excluded,
@@ -307,6 +351,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       identitiesFromExecEvents: this.execNames.used,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
+    if (this.sharedMapsReason) s.kernelMapsReason = this.sharedMapsReason;
     return s;
   }
 
@@ -324,13 +369,13 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private async doRescan(fdBudget?: number): Promise<void> {
     if (this.closed) return;
     const t0 = performance.now();
-    this.kernel?.flush();
-    const pids = listPids(this.opts.proc);
+    this.processes.flush();
+    const pids = this.processes.pids();
     const live = new Set(pids);
     for (const pid of [...this.known.keys()]) if (!live.has(pid)) this.forget(pid);
     for (const [pid, ig] of this.ignored) {
       // A reused pid is a new process; kernel threads' pids are not reused while they run.
-      if (!live.has(pid) || (!ig.kernelThread && readProcStat(pid, this.opts.proc)?.startTicks !== ig.startTicks)) this.ignored.delete(pid);
+      if (!live.has(pid) || (!ig.kernelThread && this.processes.stat(pid)?.startTicks !== ig.startTicks)) this.ignored.delete(pid);
     }
     const fresh: number[] = [];
     for (const pid of pids) if (!this.known.has(pid) && !this.ignored.has(pid) && !this.queue.has(pid)) fresh.push(pid);
@@ -343,7 +388,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       for (const pid of this.ports!.readTables(pids)) if (this.known.has(pid)) this.enqueue(pid, 'ports');
     }
     // Parents before children, so children can inherit their parent's selection.
-    const order = fresh.map((pid) => ({ pid, stat: readProcStat(pid, this.opts.proc) })).filter((x) => x.stat !== undefined);
+    const order = fresh.map((pid) => ({ pid, stat: this.processes.stat(pid) })).filter((x) => x.stat !== undefined);
     order.sort((a, b) => a.stat!.startTicks - b.stat!.startTicks || a.pid - b.pid);
     for (const { pid } of order) this.enqueue(pid, 'new');
     if (!this.kernel) this.recheckExecs();
@@ -382,14 +427,29 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private recheckExecs(): void {
     for (const [pid, k] of this.known) {
       if (k.status !== 'selected') continue;
-      const exe = readExePath(pid, this.opts.proc);
+      const exe = this.processes.exePath(pid);
       if (exe !== undefined && exe !== k.exePath) this.enqueue(pid, 'exec');
     }
   }
 
+  /** Discovery's object: life-cycle events go to the process table (every subscriber, discovery too), listens stay here. */
   private onKernelEvents(events: KernelEvent[]): void {
     if (this.closed) return;
     this.counters.kernelEventsReceived += events.length;
+    const life: ProcessEvent[] = [];
+    for (const e of events) {
+      if (e.kind !== 'listen') life.push(e);
+      else if (this.ports?.addListenEvent(e.pid, e.port)) {
+        this.listenHints.add(e.pid);
+        this.enqueue(e.pid, 'ports');
+      }
+    }
+    if (life.length > 0) this.processes.publish(life);
+    else void this.drain();
+  }
+
+  private onProcessEvents(events: readonly ProcessEvent[]): void {
+    if (this.closed) return;
     for (const e of events) {
       switch (e.kind) {
         case 'exit':
@@ -402,12 +462,6 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           break;
         case 'fork':
           this.enqueue(e.pid, 'new');
-          break;
-        case 'listen':
-          if (this.ports?.addListenEvent(e.pid, e.port)) {
-            this.listenHints.add(e.pid);
-            this.enqueue(e.pid, 'ports');
-          }
           break;
       }
     }
@@ -453,7 +507,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private examine(pid: number, work: Work): void {
     if (this.closed) return;
     this.counters.examined++;
-    const stat = readProcStat(pid, this.opts.proc);
+    const stat = this.processes.stat(pid);
     const prev = this.known.get(pid);
     if (!stat || stat.kernelThread) {
       if (prev) this.forget(pid);
@@ -466,7 +520,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (known && work === 'new') return;
     let exePath = known?.exePath;
     if (!known || work === 'exec') {
-      exePath = readExePath(pid, this.opts.proc);
+      exePath = this.processes.exePath(pid);
       if (exePath === undefined) {
         if (known) this.forget(pid);
         this.ignored.set(pid, { startTicks: stat.startTicks, kernelThread: false });
@@ -494,7 +548,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       const k = this.known.get(p);
       if (k?.status === 'excluded' && this.opts.excludeAgentChildren && p !== this.agentPid) return { status: 'excluded' };
       if (selectedAncestor === undefined && k?.status === 'selected' && this.opts.followChildren) selectedAncestor = p;
-      p = k ? k.ppid : (readProcStat(p, this.opts.proc)?.ppid ?? 0);
+      p = k ? k.ppid : (this.processes.stat(p)?.ppid ?? 0);
     }
     if (this.excludes.some((s) => s.matches(facts))) return { status: 'unselected' };
     if (selectedAncestor !== undefined) {
@@ -548,7 +602,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.known.set(pid, { ...base, status: 'unselected' });
       return;
     }
-    const info = readProcessInfo(pid, this.opts.proc);
+    // An exec found by a rescan (no stream) keeps the start time: read afresh.
+    const info = reexamine ? this.processes.refresh(pid) : this.processes.info(pid);
     if (!info) {
       if (prev) this.forget(pid);
       return;
@@ -609,7 +664,6 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private forget(pid: number): void {
     const k = this.known.get(pid);
     this.ports?.forget(pid);
-    this.identityCache.delete(pid);
     if (!k) return;
     if (k.watched) this.unselect(pid, k);
     this.known.delete(pid);

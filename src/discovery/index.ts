@@ -1,5 +1,5 @@
 // Process discovery: which processes to watch, who they are (service identity),
-// and the /proc readers underneath. Depends only on /proc and src/ebpf.
+// reading processes through the shared process table (src/process). Depends on src/process and src/ebpf.
 export { Discovery } from './discovery.js';
 export type { DiscoveryOptions, DiscoveryStats, DiscoveryEvents, SelectionReason, WatchedProcess } from './discovery.js';
 export { Selector } from './selector.js';
@@ -7,8 +7,6 @@ export type { SelectorSpec, SelectorFacts } from './selector.js';
 export { PortSet, parsePortRange, splitPortList } from './port-set.js';
 export type { PortRange } from './port-set.js';
 export { ExeGlob, compileExeGlob } from './exe-glob.js';
-export { readProcessInfo } from './process-info.js';
-export type { ProcessInfo } from './process-info.js';
 export { serviceIdentity } from './service-identity.js';
 export type { IdentityHints, NameHint } from './service-identity.js';
 export { deriveServiceName } from './service-name.js';
@@ -17,4 +15,5 @@ export { parseResourceAttributes } from './resource-attributes.js';
 export { serviceInstanceId } from './instance-id.js';
 export { ListeningPorts } from './listening-ports.js';
 export { KernelProcessEvents } from './kernel-events.js';
+export type { SharedPidMaps } from './kernel-events.js';
 export type { KernelEvent } from './kernel-events.js';

@@ -1,15 +1,13 @@
 // The kernel side of discovery (bpf/discovery.bpf.c): exec, fork (of tracked
 // processes), exit and listen events through a ring buffer, so new services are
-// seen within a millisecond rather than at the next /proc rescan.
-import { type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '../ebpf/index.js';
+// seen within a millisecond rather than at the next /proc rescan. Its
+// exec/fork/exit events are the stream that feeds the process table.
+import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
+import type { ProcessEvent } from '../process/index.js';
 
-export type KernelEvent =
-  /** startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
-  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[] }
-  | { kind: 'fork'; pid: number; ppid: number }
-  | { kind: 'exit'; pid: number }
-  | { kind: 'listen'; pid: number; port: number };
+/** The process table's life-cycle events, and listens (discovery's own). */
+export type KernelEvent = ProcessEvent | { kind: 'listen'; pid: number; port: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
 /** discovery_event.filename's and .args' sizes. */
@@ -24,6 +22,17 @@ function splitArgs(bytes: Buffer): string[] {
   return parts;
 }
 const PROGRAMS = ['discovery_exec', 'discovery_fork', 'discovery_exit', 'discovery_listen'] as const;
+
+/**
+ * Existing maps the object uses instead of its own (MapSpec.reuse): `tracked`
+ * and `excluded` kept by discovery's fork/exit programs for another object
+ * too (capture's watched and excluded pids), so that object needs no fork/exit
+ * programs of its own. Keys are tgids; values are not read here.
+ */
+export interface SharedPidMaps {
+  tracked?: BpfMap<number, number>;
+  excluded?: BpfMap<number, number>;
+}
 
 export interface KernelEventStats {
   events: number;
@@ -84,10 +93,21 @@ export class KernelProcessEvents {
    * Loads and attaches the programs. `trackAll` reports forks and exits of
    * every process (watch-everything mode) instead of tracked ones only.
    */
-  static start(opts: { trackAll: boolean; onEvents: (events: KernelEvent[]) => void }): KernelProcessEvents {
+  static start(opts: { trackAll: boolean; onEvents: (events: KernelEvent[]) => void; shared?: SharedPidMaps }): KernelProcessEvents {
     const spec = ObjectSpec.open(bpfObjectPath('discovery'));
-    spec.setVariable('track_all', opts.trackAll ? 1 : 0);
-    const coll = spec.load();
+    let coll: Collection;
+    try {
+      spec.setVariable('track_all', opts.trackAll ? 1 : 0);
+      for (const [name, map] of Object.entries(opts.shared ?? {})) {
+        if (!map) continue;
+        spec.map(name).maxEntries = map.maxEntries; // the shared map's capacity is the one in force
+        spec.map(name).reuse(map);
+      }
+      coll = spec.load();
+    } catch (e) {
+      spec.close();
+      throw e;
+    }
     try {
       const events = new KernelProcessEvents(coll, opts.onEvents);
       coll.attachAll();

@@ -12,7 +12,7 @@
 // holds after a full pass is remembered as unowned and not searched again.
 import { readListeningSockets } from './proc-net-tcp.js';
 import { type Budget, netNamespace, socketInodes } from './socket-inodes.js';
-import { PROC } from './proc-fs.js';
+import { PROC } from '../process/proc-fs.js';
 
 interface SocketState {
   port: number;

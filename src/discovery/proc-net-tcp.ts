@@ -2,7 +2,7 @@
 // namespace. Only LISTEN sockets are kept, as (inode, port), and reading stops
 // where they end.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { PROC, isGone } from './proc-fs.js';
+import { PROC, isGone } from '../process/proc-fs.js';
 
 export interface ListeningSocket {
   inode: number;

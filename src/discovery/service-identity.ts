@@ -14,7 +14,7 @@ import { posix } from 'node:path';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { scrubbedCommandLine } from './command-line-scrub.js';
 import { serviceInstanceId } from './instance-id.js';
-import type { ProcessInfo } from './process-info.js';
+import type { ProcessInfo } from '../process/process-info.js';
 import { parseResourceAttributes } from './resource-attributes.js';
 import { deriveServiceName } from './service-name.js';
 

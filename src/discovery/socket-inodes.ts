@@ -1,6 +1,6 @@
 // Which socket inodes a process holds: /proc/PID/fd/* links "socket:[12345]".
 // One readlink per fd, so callers pass a budget and scanning is bounded.
-import { PROC, readProcDir, readProcLink } from './proc-fs.js';
+import { PROC, readProcDir, readProcLink } from '../process/proc-fs.js';
 
 export interface Budget {
   /** readlink calls left; decremented as they are made. One process may overdraw it. */

@@ -84,7 +84,7 @@ export class Collection {
     const cached = cacheable ? this.mapCache.get(name) : undefined;
     if (cached) return cached as BpfMap<K, V>;
     const spec = this.spec.map(name);
-    const info = native().mapOpen(native().mapFd(this.handle(), name));
+    const info = native().mapOpen(native().mapFd(this.handle(), spec.nativeName));
     const btf = this.spec.btf;
     const fromBtf = (typeId: number, size: number): Codec<unknown> => {
       if (btf && typeId > 0) {
@@ -149,7 +149,7 @@ export class Collection {
     if (spec.type !== 'ringbuf') throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${name}' is a ${spec.type}, not a ringbuf`);
     const dropsName = `${name}_drops`;
     const drops = this.spec.maps.has(dropsName) ? this.map<number, number[]>(dropsName) : undefined;
-    const reader = new RingBufferReader(name, native().mapFd(this.handle(), name), onBatch, drops, opts, (r) => this.readers.delete(r));
+    const reader = new RingBufferReader(name, native().mapFd(this.handle(), spec.nativeName), onBatch, drops, opts, (r) => this.readers.delete(r));
     this.readers.add(reader);
     return reader;
   }

@@ -70,6 +70,12 @@ export class BpfMap<K = Buffer, V = Buffer> {
     this.valueBuf = Buffer.alloc(info.valueBytes);
   }
 
+  /** The map's file descriptor, owned by its collection (valid while it is open). */
+  get fd(): number {
+    this.owner.assertOpen();
+    return this.info.fd;
+  }
+
   get isPerCpu(): boolean {
     return PER_CPU_TYPES.has(this.type);
   }

@@ -31,6 +31,8 @@ export interface NativeMapSpecInfo {
 export interface NativeMapInfo {
   handle: Handle<'map'>;
   id: number;
+  /** The map's fd (owned by its object or whoever opened it). */
+  fd: number;
   name: string;
   type: string;
   keySize: number;
@@ -67,6 +69,7 @@ export interface NativeBinding {
   objectInfo(obj: Handle<'object'>): { name: string; programs: NativeProgramInfo[]; maps: NativeMapSpecInfo[] };
   programSetAutoload(obj: Handle<'object'>, program: string, autoload: boolean): void;
   mapSetMaxEntries(obj: Handle<'object'>, map: string, maxEntries: number): void;
+  mapReuseFd(obj: Handle<'object'>, map: string, fd: number): void;
   mapInitialValue(obj: Handle<'object'>, map: string): Buffer | null;
   mapSetInitialValue(obj: Handle<'object'>, map: string, value: Uint8Array): void;
   objectBtf(obj: Handle<'object'>): Buffer | null;

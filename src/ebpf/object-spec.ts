@@ -5,6 +5,7 @@ import { Btf } from './btf/parse.js';
 import { btfCodec } from './btf/codec.js';
 import { Collection } from './collection.js';
 import { WaggleError, failedProgram, toWaggleError } from './errors.js';
+import type { BpfMap } from './map.js';
 import { type Handle, type NativeMapSpecInfo, type NativeProgramInfo, native } from './native.js';
 import { BPF_LOG_LEVEL1, BPF_LOG_LEVEL2 } from './verifier-stats.js';
 
@@ -94,6 +95,9 @@ export class ProgramSpec {
 }
 
 export class MapSpec {
+  private reused: number | undefined;
+  private native: string | undefined;
+
   constructor(
     private readonly spec: ObjectSpec,
     private readonly info: NativeMapSpecInfo,
@@ -129,8 +133,45 @@ export class MapSpec {
     if (this.info.type === 'ringbuf' && (n & (n - 1)) !== 0) {
       throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `ring buffer '${this.name}' size must be a power of two, got ${n}`);
     }
+    if (this.reused !== undefined) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${this.name}' stands for an existing map; its size is that map's`);
     native().mapSetMaxEntries(this.spec.handle(), this.info.name, n);
     this.info.maxEntries = n;
+  }
+
+  /**
+   * Uses an existing map (another collection's) instead of creating one, so two
+   * objects share it: what one program writes the other reads (cilium/ebpf's
+   * MapReplacements). Type, key and value sizes and capacity must be the same;
+   * the shared map lives as long as any object or program still holds it.
+   */
+  reuse(existing: BpfMap<unknown, unknown>): void {
+    const diff = (['type', 'keySize', 'valueSize', 'maxEntries'] as const).filter((k) => existing[k] !== this.info[k]);
+    if (diff.length > 0) {
+      const show = diff.map((k) => `${k} ${String(existing[k])} ≠ ${String(this.info[k])}`).join(', ');
+      throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${existing.name}' cannot stand for map '${this.name}' of ${this.spec.path}: ${show}`);
+    }
+    if (this.reused !== undefined) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${this.name}' of ${this.spec.path} already stands for another map`);
+    // libbpf renames the object's map to the existing map's kernel name: a map
+    // of the object with that name would become ambiguous.
+    const clash = [...this.spec.maps.values()].find((m) => m !== this && m.nativeName === existing.name);
+    if (clash) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `map '${existing.name}' cannot stand for map '${this.name}' of ${this.spec.path}: the object has a map of that name`);
+    try {
+      native().mapReuseFd(this.spec.handle(), this.info.name, existing.fd);
+    } catch (e) {
+      throw toWaggleError(e, { action: `reusing map '${existing.name}' as '${this.name}' of ${this.spec.path}` });
+    }
+    this.reused = existing.id;
+    this.native = existing.name;
+  }
+
+  /** The name libbpf knows the map by (the existing map's, after reuse()). @internal */
+  get nativeName(): string {
+    return this.native ?? this.info.name;
+  }
+
+  /** Id of the existing map this one stands for (reuse()), if any. */
+  get reusedMapId(): number | undefined {
+    return this.reused;
   }
 }
 

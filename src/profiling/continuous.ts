@@ -7,6 +7,7 @@
 //   const p = ContinuousProfiler.start({ frequency: 19, identify: (pid) => 'checkout' });
 //   p.query({ from, to, service: 'checkout' })   // → Profile
 import { existsSync } from 'node:fs';
+import type { ProcessTable } from '../process/index.js';
 import { Profile } from './profile.js';
 import { ProfileSampler, type SamplerStats } from './sampler.js';
 import { Symbolizer, type SymbolizerStats } from './symbolizer.js';
@@ -24,6 +25,8 @@ export interface ContinuousOptions {
   tablesPerDrain?: number;
   /** Build .eh_frame tables at all (default true). */
   unwindTables?: boolean;
+  /** The agent's process table (mappings are read through it); default: the profiler's own. */
+  processes?: ProcessTable;
   onWarning?: (message: string) => void;
 }
 
@@ -70,7 +73,7 @@ export function isUnidentifiedName(service: string): boolean {
 
 export class ContinuousProfiler {
   private readonly windows: Window[] = [];
-  private readonly symbolizer = new Symbolizer();
+  private readonly symbolizer: Symbolizer;
   private readonly services = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private droppedParts = 0;
@@ -83,8 +86,10 @@ export class ContinuousProfiler {
   private constructor(
     private readonly sampler: ProfileSampler,
     private readonly tables: UnwindTables | undefined,
-    private readonly opts: Required<Omit<ContinuousOptions, 'onWarning'>> & Pick<ContinuousOptions, 'onWarning'>,
-  ) {}
+    private readonly opts: Required<Omit<ContinuousOptions, 'onWarning' | 'processes'>> & Pick<ContinuousOptions, 'onWarning' | 'processes'>,
+  ) {
+    this.symbolizer = new Symbolizer(opts.processes);
+  }
 
   static start(options: ContinuousOptions): ContinuousProfiler {
     const opts = { drainMs: 5000, retentionMs: 15 * 60_000, tablesPerDrain: 8, unwindTables: true, ...options };

@@ -1,5 +1,6 @@
-// Turns raw addresses into frames: ELF symbols of the mapped file (through
-// /proc/PID/maps and map_files, so deleted files and memfds work), kernel
+// Turns raw addresses into frames: ELF symbols of the mapped file (mappings
+// from the process table's bounded cache, files through /proc/PID/map_files,
+// so deleted files and memfds work), kernel
 // symbols from /proc/kallsyms, JIT names from /tmp/perf-PID.map. A frame that
 // cannot be named keeps module+offset. Every cache is bounded.
 import { ElfFile } from './elf/elf-file.js';
@@ -10,7 +11,7 @@ import type { Frame, StackSample } from './frame.js';
 import { KernelSymbols } from './kallsyms.js';
 import { Lru } from './lru.js';
 import { PerfMap } from './perf-map.js';
-import { type Mapping, findMapping, mappingFilePath, mappingName, readExecutableMappings } from './proc-maps.js';
+import { type Mapping, ProcessTable, findMapping, mappingFilePath, mappingName } from '../process/index.js';
 import type { RawSample } from './sampler.js';
 
 /** Symbol tables kept, in bytes (names and addresses). */
@@ -26,8 +27,6 @@ interface ModuleInfo {
 }
 
 interface ProcessInfo {
-  maps: Mapping[];
-  readAt: number;
   perfMap: PerfMap;
   perfMapCheckedAt: number;
 }
@@ -47,7 +46,12 @@ export class Symbolizer {
   private unnamed = 0;
   private moduleErrors = 0;
 
-  constructor(private readonly proc = '/proc') {}
+  private readonly proc: string;
+
+  /** `table`: the agent's process table, whose mappings cache the symbolizer reads. */
+  constructor(private readonly table = new ProcessTable()) {
+    this.proc = table.proc;
+  }
 
   /** Root-first frames of a raw sample. */
   symbolize(raw: RawSample): StackSample {
@@ -59,29 +63,25 @@ export class Symbolizer {
     return { pid: raw.pid, frames, count: raw.count };
   }
 
-  /** The process's maps, read now (used before unwinding tables are built, too). */
-  mappings(pid: number): Mapping[] {
-    return this.process(pid, true).maps;
+  /** The process's maps, read now unless read in the last MAPS_REFRESH_MS (used before unwinding tables are built, too). */
+  mappings(pid: number): readonly Mapping[] {
+    return this.table.mappings(pid, MAPS_REFRESH_MS);
   }
 
   forget(pid: number): void {
     this.processes.delete(pid);
+    this.table.forget(pid);
   }
 
   stats(): SymbolizerStats {
     return { modules: this.modules.size, moduleEvictions: this.modules.evictions, processes: this.processes.size, unnamedFrames: this.unnamed, moduleErrors: this.moduleErrors };
   }
 
-  private process(pid: number, fresh = false): ProcessInfo {
+  private process(pid: number): ProcessInfo {
     let p = this.processes.get(pid);
-    const now = Date.now();
     if (!p) {
-      p = { maps: readExecutableMappings(pid, this.proc), readAt: now, perfMap: PerfMap.forPid(pid, this.proc), perfMapCheckedAt: 0 };
+      p = { perfMap: PerfMap.forPid(pid, this.proc), perfMapCheckedAt: 0 };
       this.processes.set(pid, p);
-    } else if (fresh && now - p.readAt > MAPS_REFRESH_MS) {
-      const maps = readExecutableMappings(pid, this.proc);
-      if (maps.length > 0) p.maps = maps; // an exited process keeps what was last read
-      p.readAt = now;
     }
     return p;
   }
@@ -89,12 +89,10 @@ export class Symbolizer {
   private userFrame(pid: number, pc: number, isReturnAddress: boolean): Frame {
     // A return address points after its call, possibly into the next function.
     const at = isReturnAddress ? pc - 1 : pc;
-    let p = this.process(pid);
-    let m = findMapping(p.maps, at);
-    if (!m) {
-      p = this.process(pid, true);
-      m = findMapping(p.maps, at);
-    }
+    const p = this.process(pid);
+    // The cached read first; code mapped since (dlopen, JIT) needs a newer one.
+    let m = findMapping(this.table.mappings(pid), at);
+    if (!m) m = findMapping(this.mappings(pid), at);
     if (!m || !m.path || m.path.startsWith('[')) {
       const jit = this.jitName(p, at);
       if (jit) return { name: jit, module: '[jit]', kind: 'jit' };

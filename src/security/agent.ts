@@ -9,7 +9,7 @@ import type { RecordBatch } from '../ebpf/index.js';
 import { type CompiledPolicySet, compilePolicies, deniesAnything } from './compile/compiler.js';
 import { emptyPair, pairValue } from './compile/mask.js';
 import { binaryPairs } from './compile/reference.js';
-import { type BuilderStats, EventBuilder, containerIdOf } from './events/build.js';
+import { type BuilderStats, EventBuilder } from './events/build.js';
 import { RecentEvents } from './events/recent.js';
 import { type SecurityEvent, isPolicyEvent } from './events/types.js';
 import type { ProcEntry } from './kernel/layout.js';
@@ -21,7 +21,7 @@ import { type LoadedPolicy, checkPolicySet, loadPolicies } from './policy/load.j
 import type { Hook } from './policy/schema.js';
 import { type ProcessCacheStats, ProcessCache, execIdOf, processKey } from './process/cache.js';
 import { KtimeClock } from './process/clock.js';
-import { listProcesses } from './process/procfs.js';
+import { CLOCK_TICKS_PER_SECOND, ProcessTable } from '../process/index.js';
 
 export interface SecurityAgentOptions extends KernelOptions {
   /** Policy files or directories (every *.yaml inside). */
@@ -44,6 +44,8 @@ export interface SecurityAgentOptions extends KernelOptions {
   nodeName?: string;
   /** Records below the wake-up threshold are read at this period (default 100 ms). */
   drainIntervalMs?: number;
+  /** The agent's shared process table, which processes older than the agent are read from (default: one of its own). */
+  processes?: ProcessTable;
 }
 
 export interface PolicyStats {
@@ -155,15 +157,18 @@ export class SecurityAgent {
     this.drainTimer.unref();
   }
 
+  /** Processes older than the agent, from the process table, parents before children. */
   private seedFromProcfs(clock: KtimeClock): void {
-    const procs = listProcesses();
+    const procs = (this.opts.processes ?? new ProcessTable()).scan();
     const byPid = new Map(procs.map((p) => [p.pid, p]));
+    const startNs = (ticks: number): bigint => (BigInt(ticks) * 1_000_000_000n) / BigInt(CLOCK_TICKS_PER_SECOND);
     for (const p of procs) {
-      const own = binaryPairs(this.compiled, p.binary);
-      const parent = binaryPairs(this.compiled, byPid.get(p.ppid)?.binary);
-      const parentStart = this.kernel.process(p.ppid)?.start_ktime ?? byPid.get(p.ppid)?.startNs ?? 0n;
+      const own = binaryPairs(this.compiled, p.exePath);
+      const parentInfo = byPid.get(p.ppid);
+      const parent = binaryPairs(this.compiled, parentInfo?.exePath);
+      const parentStart = this.kernel.process(p.ppid)?.start_ktime ?? (parentInfo ? startNs(parentInfo.startTicks) : 0n);
       const entry: ProcEntry = {
-        start_ktime: p.startNs,
+        start_ktime: startNs(p.startTicks),
         parent_start_ktime: parentStart,
         ppid: p.ppid,
         flags: this.kernel.layout.procFlags.get('PROC_FROM_PROCFS')!,
@@ -177,21 +182,22 @@ export class SecurityAgent {
         continue;
       }
       const parentEntry = this.cache.current(p.ppid);
-      const containerId = containerIdOf(p.cgroup);
+      const containerId = p.containerId;
+      const cgroup = p.cgroupPath === undefined || p.cgroupPath === '/' ? '' : p.cgroupPath.slice(p.cgroupPath.lastIndexOf('/') + 1);
       this.cache.add({
         pid: p.pid,
         ppid: p.ppid,
         startKtime: inForce.start_ktime,
         execId: execIdOf(this.node, inForce.start_ktime, p.pid),
-        binary: p.binary,
-        arguments: p.arguments,
-        cwd: p.cwd,
+        binary: p.exePath,
+        arguments: p.cmdline.slice(1),
+        cwd: p.cwd ?? '',
         uid: p.uid,
         gid: p.gid,
         startTime: clock.iso(inForce.start_ktime),
         ...(containerId ? { containerId } : {}),
         inContainer: p.pidnsLevel > 0,
-        cgroup: p.cgroup,
+        cgroup,
         flags: ['procFS'],
         ...(parentEntry ? { parentKey: parentEntry.key } : p.ppid > 0 ? { parentKey: processKey(p.ppid, inForce.parent_start_ktime) } : {}),
       });

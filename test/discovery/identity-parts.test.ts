@@ -8,11 +8,11 @@ import { scrubbedCommandLine } from '../../src/discovery/command-line-scrub.js';
 import { compileExeGlob } from '../../src/discovery/exe-glob.js';
 import { uuidV5 } from '../../src/discovery/instance-id.js';
 import { PortSet, parsePortRange } from '../../src/discovery/port-set.js';
-import { parseCgroup } from '../../src/discovery/proc-cgroup.js';
-import { parseEnviron } from '../../src/discovery/proc-environ.js';
+import { parseCgroup } from '../../src/process/proc-cgroup.js';
+import { parseEnviron } from '../../src/process/proc-environ.js';
 import { parseListeningSockets } from '../../src/discovery/proc-net-tcp.js';
-import { parseProcStat } from '../../src/discovery/proc-stat.js';
-import type { ProcessInfo } from '../../src/discovery/process-info.js';
+import { parseProcStat } from '../../src/process/proc-stat.js';
+import type { ProcessInfo } from '../../src/process/process-info.js';
 import { parseResourceAttributes } from '../../src/discovery/resource-attributes.js';
 import { serviceIdentity } from '../../src/discovery/service-identity.js';
 
@@ -131,7 +131,7 @@ test('UUID v5 matches the RFC 4122 reference', () => {
 });
 
 test('identity precedence: selector name > process env > resource attributes > parent > agent default > derived', () => {
-  const base: ProcessInfo = { pid: 10, ppid: 1, startTicks: 5, comm: 'python3', exePath: '/usr/bin/python3.11', cmdline: ['python3', 'app.py'], cwd: '/srv', uid: 0, gid: 0, env: {} };
+  const base: ProcessInfo = { pid: 10, ppid: 1, startTicks: 5, comm: 'python3', exePath: '/usr/bin/python3.11', cmdline: ['python3', 'app.py'], cwd: '/srv', uid: 0, gid: 0, euid: 0, egid: 0, pidnsLevel: 0, env: {} };
   const withEnv = { ...base, env: { OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,service.namespace=ns1' } };
   const withAttrs = { ...base, env: { OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,service.namespace=ns1' } };
   const parent = { identity: serviceIdentity({ ...base, pid: 9 }, { selector: { name: 'pool', namespace: 'p' } }), exePath: base.exePath };

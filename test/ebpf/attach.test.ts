@@ -51,6 +51,43 @@ describe('tracepoint', () => {
     assert.equal(coll.map<number, number>('calls').lookup(0), calls);
   });
 
+  test('two objects share one map (MapSpec.reuse): both programs count into it, it outlives the first', async () => {
+    const calls = 1500;
+    const child = startChild(python3, [
+      '-c',
+      `import os, sys\nsys.stdin.readline()\nfor _ in range(${calls}): os.getppid()\nprint("done", flush=True)\nsys.stdin.readline()`,
+    ]);
+    after(() => child.kill());
+    const first = ObjectSpec.open(bpfObjectPath('testdata/count_syscalls'));
+    first.setVariable('target_tgid', child.pid);
+    const a = first.load();
+    after(() => a.close());
+    const second = ObjectSpec.open(bpfObjectPath('testdata/count_syscalls'));
+    second.setVariable('target_tgid', child.pid);
+    // A map of another shape is refused before the kernel is asked, naming the difference.
+    const other = ObjectSpec.open(bpfObjectPath('testdata/maps')).load();
+    try {
+      assert.throws(
+        () => second.map('calls').reuse(other.map('slots')),
+        (e: unknown) => e instanceof WaggleError && e.code === 'WAGGLE_ERR_INVALID_ARGUMENT' && /map 'slots' cannot stand for map 'calls'.*maxEntries 16 ≠ 1/.test(e.message),
+      );
+    } finally {
+      other.close();
+    }
+    second.map('calls').reuse(a.map('calls'));
+    assert.equal(second.map('calls').reusedMapId, a.map('calls').id);
+    const b = second.load();
+    after(() => b.close());
+    assert.equal(b.map('calls').id, a.map('calls').id, 'one kernel map, not two');
+    a.program('count_getppid').attach();
+    b.program('count_getppid').attach();
+    child.write('go\n');
+    await child.waitForOutput('done');
+    assert.equal(a.map<number, number>('calls').lookup(0), 2 * calls, 'each call counted once by each program, in the one map');
+    a.close();
+    assert.equal(b.map<number, number>('calls').lookup(0), 2 * calls, 'the shared map lives on with the second object');
+  });
+
   test('a missing tracepoint is named in the error', () => {
     const spec = ObjectSpec.open(bpfObjectPath('testdata/count_syscalls'));
     const coll = spec.load();

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { ElfFile } from '../../src/profiling/elf/elf-file.js';
 import { PerfMap } from '../../src/profiling/perf-map.js';
 import { Profile, toFolded, toPprofGzip } from '../../src/profiling/index.js';
-import { mappingName, parseMaps } from '../../src/profiling/proc-maps.js';
+import { mappingName, parseMaps } from '../../src/process/proc-maps.js';
 import { CFA_END, CFA_GAP, CFA_RSP, parseEhFrame } from '../../src/profiling/unwind/eh-frame.js';
 import { rangeToBlocks } from '../../src/profiling/unwind/lpm-ranges.js';
 

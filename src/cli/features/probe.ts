@@ -3,6 +3,7 @@
 // object with the bundled policy pack in dry run), then closed. What it says is
 // what `waggle run` would get, with the kernel's reason when a feature is off.
 import { Registry } from 'prom-client';
+import { ProcessTable } from '../../process/index.js';
 import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
@@ -34,7 +35,8 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   } catch (e) {
     board.off('http', featureFailureReason(e));
   }
-  const discovery = createDiscovery(config);
+  const processes = new ProcessTable(); // shared, as the agent shares it
+  const discovery = createDiscovery(config, processes);
   try {
     await startDiscoveryFeature(discovery, config, board);
   } catch (e) {
@@ -42,7 +44,7 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   } finally {
     discovery.close();
   }
-  const security = await startSecurityFeatures(config, board, { registry: new Registry(), store: undefined, log: createLogger('silent') });
+  const security = await startSecurityFeatures(config, board, { registry: new Registry(), store: undefined, log: createLogger('silent'), processes });
   await security?.close();
   probeProfilingFeature(board);
   return board.list();

@@ -2,6 +2,7 @@
 // always runs (it falls back to /proc rescans); the feature is whether the
 // kernel events loaded, so an off status carries their failure and the fallback.
 import { Discovery } from '../../discovery/index.js';
+import type { ProcessTable } from '../../process/index.js';
 import { type AgentConfig, discoveryOptions } from '../config/index.js';
 import { type FeatureBoard, featureFailureReason } from './status.js';
 
@@ -10,8 +11,8 @@ import { type FeatureBoard, featureFailureReason } from './status.js';
  * `kernel_events: on` becomes a requirement the agent checks (exit 3), so a
  * refusal never throws here.
  */
-export function createDiscovery(config: AgentConfig): Discovery {
-  return new Discovery({ ...discoveryOptions(config), kernelEvents: config.discovery.kernel_events === 'off' ? 'off' : 'auto' });
+export function createDiscovery(config: AgentConfig, processes?: ProcessTable): Discovery {
+  return new Discovery({ ...discoveryOptions(config), kernelEvents: config.discovery.kernel_events === 'off' ? 'off' : 'auto', ...(processes ? { processes } : {}) });
 }
 
 /** Starts discovery (kernel events, then the first /proc scan) and records the feature's state. */

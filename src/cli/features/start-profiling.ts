@@ -2,7 +2,8 @@
 // flame-graph API for the UI and Go's /debug/pprof/profile on the agent's
 // listener. A kernel refusal turns the feature off with its reason.
 import type { Discovery } from '../../discovery/index.js';
-import { readProcessInfo, serviceIdentity } from '../../discovery/index.js';
+import { serviceIdentity } from '../../discovery/index.js';
+import type { ProcessTable } from '../../process/index.js';
 import { ContinuousProfiler, ProfileSampler, PyroscopePusher, toPprofGzip } from '../../profiling/index.js';
 import type { SelfMetrics } from '../../export/index.js';
 import type { AgentHttpServer } from '../../ui/http-server.js';
@@ -27,7 +28,8 @@ export async function startProfilingFeature(
   try {
     profiler = ContinuousProfiler.start({
       frequency: config.profiling.frequency,
-      identify: (pid) => deps.discovery.identity(pid)?.name ?? nameFromProc(pid),
+      identify: (pid) => deps.discovery.identity(pid)?.name ?? nameFromProc(deps.discovery.processes, pid),
+      processes: deps.discovery.processes,
       onWarning: (m) => deps.log.debug(m),
     });
   } catch (e) {
@@ -82,8 +84,8 @@ function startPyroscopePush(config: AgentConfig, profiler: ContinuousProfiler, d
   return pusher;
 }
 
-function nameFromProc(pid: number): string | undefined {
-  const info = readProcessInfo(pid);
+function nameFromProc(processes: ProcessTable, pid: number): string | undefined {
+  const info = processes.info(pid);
   return info ? serviceIdentity(info).name : undefined;
 }
 

@@ -3,6 +3,7 @@
 // events to the terminal, a JSON-lines file, /metrics and the UI.
 import type { Registry } from 'prom-client';
 import { JsonLinesWriter, PolicyError, SecurityAgent, type SecurityEvent, defaultPolicyDir, formatCompact, registerSecurityMetrics } from '../../security/index.js';
+import type { ProcessTable } from '../../process/index.js';
 import type { LiveStore } from '../../store/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -29,7 +30,7 @@ function policyPaths(config: AgentConfig): string[] {
 
 export async function startSecurity(
   config: AgentConfig,
-  deps: { registry: Registry; store: LiveStore | undefined; log: Logger; output?: NodeJS.WritableStream },
+  deps: { registry: Registry; store: LiveStore | undefined; log: Logger; output?: NodeJS.WritableStream; processes?: ProcessTable },
 ): Promise<SecurityPart> {
   const s = config.security;
   const out = deps.output ?? process.stdout;
@@ -53,6 +54,7 @@ export async function startSecurity(
       dryRun: s.dry_run,
       onEvent,
       onWarning: (m) => deps.log.warn(m),
+      ...(deps.processes ? { processes: deps.processes } : {}),
     });
   } catch (e) {
     await file?.close();

@@ -9,7 +9,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type BpfMap, type Collection, offsetOf } from '../../ebpf/index.js';
 import { ElfFile, PT_LOAD } from '../elf/elf-file.js';
-import { type Mapping, mappingFilePath } from '../proc-maps.js';
+import { type Mapping, mappingFilePath } from '../../process/proc-maps.js';
 import { rangeToBlocks } from './lpm-ranges.js';
 import { RowBuilder } from './row-builder.js';
 import { type PackedRows, type RowLayout, packedRowsOfFile } from './row-pack.js';

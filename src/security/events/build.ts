@@ -6,6 +6,7 @@ import type { CompiledPolicySet } from '../compile/compiler.js';
 import { bitsOf, hasBit, maskFromValue } from '../compile/mask.js';
 import type { EventHeader, PolicyHeader, SecurityLayout } from '../kernel/layout.js';
 import type { OpenFlag } from '../policy/schema.js';
+import { containerIdFromCgroupPath } from '../../process/index.js';
 import { type ProcessCache, type ProcessInfo, execIdOf, processKey } from '../process/cache.js';
 import type { KtimeClock } from '../process/clock.js';
 import type { LifeRecords } from '../kernel/life-records.js';
@@ -24,11 +25,6 @@ const PTRACE_REQUESTS = new Map<number, string>([
   [0x4205, 'PTRACE_SETREGSET'],
   [0x4206, 'PTRACE_SEIZE'],
 ]);
-
-/** 64 hex digits in a cgroup name (docker-<id>.scope, cri-containerd-<id>.scope, <id>…). */
-export function containerIdOf(cgroup: string): string | undefined {
-  return /(?:^|[^0-9a-f])([0-9a-f]{64})(?:[^0-9a-f]|$)/.exec(cgroup)?.[1];
-}
 
 export function formatAddress(bytes: Uint8Array, family: number): Omit<SocketAddress, 'port'> {
   const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
@@ -227,7 +223,7 @@ export class EventBuilder {
       uid: R.uid(buf, off),
       gid: R.gid(buf, off),
       startTime: this.clock.iso(start),
-      containerId: containerIdOf(cgroup),
+      containerId: containerIdFromCgroupPath(cgroup),
       inContainer: R.pidnsLevel(buf, off) > 0,
       cgroup,
       flags,

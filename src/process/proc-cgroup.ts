@@ -14,6 +14,7 @@ export interface CgroupInfo {
 const CONTAINER_ID = /(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?=\/|$)/g;
 
 export function containerIdFromCgroupPath(path: string): string | undefined {
+  if (path.length < 64) return undefined; // most cgroups (session-3.scope…): on every exec event
   let last: string | undefined;
   for (const m of path.matchAll(CONTAINER_ID)) last = m[1];
   return last;

@@ -1,5 +1,6 @@
-// Everything discovery knows about one process, read from /proc in one go.
-// Returns undefined when the process vanished mid-read or is a kernel thread.
+// Everything /proc says about one process that discovery and security use,
+// read in one go. Returns undefined when the process vanished mid-read, is a
+// kernel thread or a zombie.
 import { readCgroup } from './proc-cgroup.js';
 import { readCmdline } from './proc-cmdline.js';
 import { type WantedEnv, readEnviron } from './proc-environ.js';
@@ -20,6 +21,10 @@ export interface ProcessInfo {
   cwd?: string;
   uid: number;
   gid: number;
+  euid: number;
+  egid: number;
+  /** PID namespace depth (0: the host's). */
+  pidnsLevel: number;
   /** The OTEL_* variables discovery reads from the process's initial environment. */
   env: Readonly<WantedEnv>;
   cgroupPath?: string;
@@ -50,6 +55,9 @@ export function readProcessInfo(pid: number, proc = PROC): ProcessInfo | undefin
     cmdline: Object.freeze(cmdline),
     uid: ids.uid,
     gid: ids.gid,
+    euid: ids.euid,
+    egid: ids.egid,
+    pidnsLevel: ids.pidnsLevel,
     env: Object.freeze(readEnviron(pid, proc) ?? {}),
   };
   const cwd = readProcLink(`${proc}/${pid}/cwd`);

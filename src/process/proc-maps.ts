@@ -1,6 +1,6 @@
 // /proc/PID/maps: which file (or anonymous region) holds each address, so a pc
 // becomes (file, file offset) and then an ELF virtual address.
-import { readFileSync } from 'node:fs';
+import { PROC, readProcText } from './proc-fs.js';
 
 export interface Mapping {
   start: number;
@@ -18,6 +18,8 @@ export interface Mapping {
 
 /** Mappings read per process at most. */
 const MAX_MAPPINGS = 65536;
+/** Bytes of /proc/PID/maps read at most (MAX_MAPPINGS lines of ~120 bytes). */
+const MAX_MAPS_BYTES = 8 << 20;
 
 export function parseMaps(text: string): Mapping[] {
   const out: Mapping[] = [];
@@ -41,18 +43,13 @@ export function parseMaps(text: string): Mapping[] {
 }
 
 /** Executable mappings of a process, sorted by address; [] when it is gone. */
-export function readExecutableMappings(pid: number, proc = '/proc'): Mapping[] {
-  let text: string;
-  try {
-    text = readFileSync(`${proc}/${pid}/maps`, 'utf8');
-  } catch {
-    return [];
-  }
-  return parseMaps(text).filter((m) => m.perms[2] === 'x');
+export function readExecutableMappings(pid: number, proc = PROC): Mapping[] {
+  const text = readProcText(`${proc}/${pid}/maps`, MAX_MAPS_BYTES);
+  return text === undefined ? [] : parseMaps(text).filter((m) => m.perms[2] === 'x');
 }
 
 /** The path to open a mapping's file: map_files works for deleted files and memfds too. */
-export function mappingFilePath(pid: number, m: Mapping, proc = '/proc'): string {
+export function mappingFilePath(pid: number, m: Mapping, proc = PROC): string {
   return `${proc}/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
 }
 
