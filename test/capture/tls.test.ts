@@ -1,0 +1,87 @@
+// TLS plaintext through OpenSSL uprobes: real HTTPS servers and clients (Python's
+// ssl and curl through libssl.so.3, Node through the OpenSSL in its executable),
+// exact exchange counts, the socket's tuple on every exchange, and no ciphertext
+// captured, streamed or counted.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Exchange } from '../../src/capture/index.js';
+import { type Collected, collect } from './helpers/capture.js';
+import { requestLine, statusOf } from './helpers/http-lite.js';
+import type { Server } from './helpers/servers.js';
+import { type Certificate, curlHttps, makeCertificate, opensslAvailable, startNodeFetcher, startNodeHttps, startPythonHttps } from './helpers/tls.js';
+
+const skip = opensslAvailable() ? false : 'openssl is not installed (apt-get install -y openssl)';
+
+describe('TLS capture', { skip }, () => {
+  let cert: Certificate;
+  let python: Server;
+  let node: Server;
+  let cap: Collected;
+  before(async () => {
+    cert = makeCertificate();
+    python = await startPythonHttps(cert);
+    node = await startNodeHttps(cert);
+    cap = await collect({ onStreamChunk: () => {} });
+    assert.equal(cap.capture.tlsStatus.state, 'up', JSON.stringify(cap.capture.tlsStatus));
+    for (const s of [python, node]) {
+      cap.capture.watch(s.child.pid);
+      await cap.capture.scanTls(s.child.pid);
+    }
+  });
+  after(async () => {
+    try {
+      await cap?.close();
+    } finally {
+      await python?.child.stop();
+      await node?.child.stop();
+      cert?.remove();
+    }
+  });
+
+  const at = (port: number, path: string) => (ex: Exchange) => ex.local.port === port && ex.role === 'server' && (requestLine(ex.request)?.target ?? '').startsWith(path);
+
+  test('curl -k: 40 requests on 4 keep-alive connections to Python → exactly 40 TLS exchanges with the socket tuple', async () => {
+    const stats0 = cap.capture.stats();
+    curlHttps(`https://127.0.0.1:${python.port}/hello`, 40, 4);
+    const got = await cap.waitFor(40, at(python.port, '/hello'));
+    assert.equal(got.length, 40);
+    assert.ok(got.every((ex) => ex.tls === true && ex.pid === python.child.pid && statusOf(ex.response) === 200 && ex.remote.address === '127.0.0.1'));
+    assert.equal(new Set(got.map((ex) => ex.connectionId)).size, 4);
+    assert.ok(got.every((ex) => ex.response.toString('latin1').endsWith('hello')), 'plaintext response bytes');
+    const stats = cap.capture.stats();
+    assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'every SSL object was tied to its socket');
+    assert.ok(stats.tlsCipherSkipped > stats0.tlsCipherSkipped, 'the ciphertext was skipped');
+    assert.equal(stats.notHttp, stats0.notHttp);
+    assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
+  });
+
+  test('Node fetch: 20 requests to Python → exactly 20 server and 20 client TLS exchanges', async () => {
+    const client = startNodeFetcher(`https://127.0.0.1:${python.port}/fetch`, 20);
+    try {
+      await client.waitForOutput('ready');
+      cap.capture.watch(client.pid);
+      await cap.capture.scanTls(client.pid);
+      const stats0 = cap.capture.stats();
+      client.write('go');
+      await client.waitForOutput('done 20', 20_000);
+      const server = await cap.waitFor(20, at(python.port, '/fetch'));
+      const clients = cap.current((ex) => ex.pid === client.pid && ex.role === 'client' && (requestLine(ex.request)?.target ?? '').startsWith('/fetch'));
+      assert.equal(server.length, 20);
+      assert.equal(clients.length, 20);
+      assert.ok(clients.every((ex) => ex.tls === true && ex.remote.port === python.port && statusOf(ex.response) === 200), clients.map((e) => `${e.remote.port} ${e.tls}`).join());
+      const stats = cap.capture.stats();
+      assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'Node (memory BIOs) tied every SSL object to its socket');
+      assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
+    } finally {
+      await client.stop();
+    }
+  });
+
+  test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async () => {
+    curlHttps(`https://127.0.0.1:${node.port}/bytes/3000`, 30, 3);
+    const got = await cap.waitFor(30, at(node.port, '/bytes/3000'));
+    assert.equal(got.length, 30);
+    assert.ok(got.every((ex) => ex.tls === true && ex.pid === node.child.pid && statusOf(ex.response) === 200 && ex.remote.address === '127.0.0.1'));
+    assert.equal(new Set(got.map((ex) => ex.connectionId)).size, 3);
+  });
+});
