@@ -104,7 +104,7 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
       // A TLS handshake starts the connection: its bytes are ciphertext from
       // now on (the plaintext comes from the OpenSSL uprobes, tls.h).
       if (!w->io.tls && streamed == STREAM_NONE && tls_hello(st)) {
-        tls_mark(key);
+        tls_mark(key, w->io.ino);
         if (dir == DIR_IN) {
           __u64 id = bpf_get_current_pid_tgid();
           struct ssl_sock r = {.sk = key, .ino = w->io.ino};
@@ -255,10 +255,10 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const int newstate) {
   if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
   __u64 key = (__u64)sk;
-  if (!bpf_map_lookup_elem(&tls_socks, &key)) {
-    end_conn(key, sk, newstate);
-    return 0;
-  }
+  end_conn(key, sk, newstate);
+  // A TLS mark may be a closed socket's at the same address: ending a plaintext
+  // state that does not exist costs a lookup.
+  if (!bpf_map_lookup_elem(&tls_socks, &key)) return 0;
   end_conn(key + 1, sk, newstate); // key | 1 (aligned); the verifier allows no | on a pointer
   if (newstate == WAGGLE_TCP_CLOSE) tls_forget(key);
   return 0;

@@ -52,11 +52,14 @@ struct ssl_sock {
   __u32 pad;
 };
 
-// A socket that carries TLS, and the SSL object last bound to it (ssl 0: none yet).
+// A socket that carries TLS, and the SSL object last bound to it (ssl 0: none).
+// Kept past the socket's close (a write on loopback can see the peer's reset
+// close the socket before the write's own exit): its inode tells a socket
+// later allocated at the same address apart.
 struct tls_sock {
   __u64 ssl;
   __u32 tgid;
-  __u32 pad;
+  __u32 ino;
 };
 
 struct {
@@ -97,11 +100,11 @@ static __always_inline __u64 tls_pseudo_key(__u64 ssl, __u32 tgid) {
 }
 
 // The socket carries TLS (counted once per socket).
-static __always_inline struct tls_sock *tls_mark(__u64 sk) {
+static __always_inline struct tls_sock *tls_mark(__u64 sk, __u32 ino) {
   struct tls_sock *t = bpf_map_lookup_elem(&tls_socks, &sk);
-  if (t) return t;
-  struct tls_sock fresh = {};
-  if (bpf_map_update_elem(&tls_socks, &sk, &fresh, BPF_NOEXIST)) return NULL;
+  if (t && t->ino == ino) return t;
+  struct tls_sock fresh = {.ino = ino};
+  if (bpf_map_update_elem(&tls_socks, &sk, &fresh, BPF_ANY)) return NULL;
   count(CNT_TLS_SOCKETS);
   // Ciphertext streamed before the socket was known to carry TLS (a connection
   // older than the capture) is not streamed further; its plaintext is.
@@ -113,7 +116,7 @@ static __always_inline void tls_bind(__u64 ssl, __u32 tgid, __u64 sk, __u32 ino)
   struct ssl_key k = {.ssl = ssl, .tgid = tgid};
   struct ssl_sock b = {.sk = sk, .ino = ino};
   bpf_map_update_elem(&ssl_socks, &k, &b, BPF_ANY);
-  struct tls_sock *t = tls_mark(sk);
+  struct tls_sock *t = tls_mark(sk, ino);
   if (t) {
     t->ssl = ssl;
     t->tgid = tgid;
@@ -128,7 +131,8 @@ static __always_inline int tls_syscall(__u64 id, __u64 sk, __u32 ino, __u32 dir)
     tls_bind(call->ssl, id >> 32, sk, ino);
     return 1;
   }
-  if (!bpf_map_lookup_elem(&tls_socks, &sk)) return 0;
+  struct tls_sock *t = bpf_map_lookup_elem(&tls_socks, &sk);
+  if (!t || t->ino != ino) return 0; // none, or a closed socket's at the same address
   if (dir == 0 /* DIR_IN */) {
     struct ssl_sock r = {.sk = sk, .ino = ino};
     bpf_map_update_elem(&tls_reads, &id, &r, BPF_ANY);
@@ -147,14 +151,15 @@ static __always_inline int tls_hello(const struct feed_state *st) {
   return st->len == 5 || b[5] == 1 || b[5] == 2;
 }
 
-// The socket closed: forget its binding (the SSL address may be reused).
+// The socket closed: forget its SSL binding (the allocator may reuse the SSL
+// address for a new connection). The TLS mark stays (see struct tls_sock).
 static __always_inline void tls_forget(__u64 sk) {
   struct tls_sock *t = bpf_map_lookup_elem(&tls_socks, &sk);
-  if (!t) return;
+  if (!t || !t->ssl) return;
   struct ssl_key k = {.ssl = t->ssl, .tgid = t->tgid};
   struct ssl_sock *b = bpf_map_lookup_elem(&ssl_socks, &k);
   if (b && b->sk == sk) bpf_map_delete_elem(&ssl_socks, &k);
-  bpf_map_delete_elem(&tls_socks, &sk);
+  t->ssl = 0;
 }
 
 #endif

@@ -78,10 +78,15 @@ describe('TLS capture', { skip }, () => {
   });
 
   test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async () => {
+    const stats0 = cap.capture.stats();
     curlHttps(`https://127.0.0.1:${node.port}/bytes/3000`, 30, 3);
     const got = await cap.waitFor(30, at(node.port, '/bytes/3000'));
     assert.equal(got.length, 30);
     assert.ok(got.every((ex) => ex.tls === true && ex.pid === node.child.pid && statusOf(ex.response) === 200 && ex.remote.address === '127.0.0.1'));
     assert.equal(new Set(got.map((ex) => ex.connectionId)).size, 3);
+    const stats = cap.capture.stats();
+    assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'every SSL object was tied to its socket');
+    assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
+    assert.equal(stats.notHttp, stats0.notHttp);
   });
 });
