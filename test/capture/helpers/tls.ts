@@ -65,8 +65,9 @@ print("port", s.server_address[1], flush=True)
 s.serve_forever()
 `;
 
-export async function startPythonHttps(cert: Certificate): Promise<Server> {
-  const child = startChild(python3, ['-c', PYTHON_HTTPS, cert.cert, cert.key]);
+/** `env`: added to the child's environment (e.g. OTEL_SERVICE_NAME). */
+export async function startPythonHttps(cert: Certificate, env: Record<string, string> = {}): Promise<Server> {
+  const child = startChild(python3, ['-c', PYTHON_HTTPS, cert.cert, cert.key], { env: { ...process.env, ...env } });
   const port = await portOf(child);
   return { child, port, stop: () => child.kill() };
 }
@@ -83,8 +84,8 @@ const s = https.createServer({ cert: fs.readFileSync(process.argv[1]), key: fs.r
 s.listen(0, '127.0.0.1', () => console.log('port', s.address().port));
 `;
 
-export async function startNodeHttps(cert: Certificate): Promise<Server> {
-  const child = startChild(process.execPath, ['-e', NODE_HTTPS, cert.cert, cert.key]);
+export async function startNodeHttps(cert: Certificate, env: Record<string, string> = {}): Promise<Server> {
+  const child = startChild(process.execPath, ['-e', NODE_HTTPS, cert.cert, cert.key], { env: { ...process.env, ...env } });
   const port = await portOf(child);
   return { child, port, stop: () => child.kill() };
 }
@@ -110,15 +111,15 @@ process.stdin.once('data', async () => {
 });
 `;
 
-export function startNodeFetcher(url: string, count: number): Child {
-  return startChild(process.execPath, ['-e', NODE_FETCH, url, String(count)]);
+export function startNodeFetcher(url: string, count: number, env: Record<string, string> = {}): Child {
+  return startChild(process.execPath, ['-e', NODE_FETCH, url, String(count)], { env: { ...process.env, ...env } });
 }
 
 /** `requests` curl -k GETs of `url` on `connections` keep-alive connections (one curl process each). */
-export function curlHttps(url: string, requests: number, connections: number): void {
+export function curlHttps(url: string, requests: number, connections: number, extra: string[] = []): void {
   const per = requests / connections;
   for (let c = 0; c < connections; c++) {
-    const args = ['-k', '-s', '-w', '%{http_code}\n'];
+    const args = ['-k', '-s', '--max-time', '20', '-w', '%{http_code}\n', ...extra];
     for (let i = 0; i < per; i++) args.push('-o', '/dev/null', `${url}?c=${c}&i=${i}`);
     const out = execFileSync('curl', args, { timeout: 60_000, encoding: 'utf8' });
     const codes = out.trim().split('\n');
