@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Exchange } from '../../src/capture/index.js';
 import { type Collected, collect } from './helpers/capture.js';
 import { requestLine, statusOf } from './helpers/http-lite.js';
-import type { Server } from './helpers/servers.js';
+import { type Nginx, type Server, nginxAvailable, startNginx } from './helpers/servers.js';
 import { type Certificate, curlHttps, makeCertificate, opensslAvailable, startNodeFetcher, startNodeHttps, startPythonHttps } from './helpers/tls.js';
 
 const skip = opensslAvailable() ? false : 'openssl is not installed (apt-get install -y openssl)';
@@ -88,5 +88,46 @@ describe('TLS capture', { skip }, () => {
     assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'every SSL object was tied to its socket');
     assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
     assert.equal(stats.notHttp, stats0.notHttp);
+  });
+});
+
+describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ? false : 'nginx is not installed (apt-get install -y nginx)') }, () => {
+  let cert: Certificate;
+  let nginx: Nginx;
+  let cap: Collected;
+  before(async () => {
+    cert = makeCertificate();
+    nginx = await startNginx({ 'index.html': '<p>hi</p>\n' }, 2, `ssl_certificate ${cert.cert}; ssl_certificate_key ${cert.key};`, 'ssl');
+    cap = await collect({ onStreamChunk: () => {} });
+    for (const pid of nginx.pids()) {
+      cap.capture.watch(pid);
+      await cap.capture.scanTls(pid);
+    }
+  });
+  after(async () => {
+    try {
+      await cap?.close();
+    } finally {
+      await nginx?.stop();
+      cert?.remove();
+    }
+  });
+
+  test('curl -k: 60 requests on 6 connections → exactly 60 TLS exchanges, served by the workers, no ciphertext counted', async () => {
+    const stats0 = cap.capture.stats();
+    curlHttps(`https://127.0.0.1:${nginx.port}/hello`, 30, 3);
+    curlHttps(`https://127.0.0.1:${nginx.port}/index.html`, 30, 3);
+    const hello = await cap.waitFor(30, (ex) => ex.local.port === nginx.port && requestLine(ex.request)?.target.startsWith('/hello') === true);
+    const index = await cap.waitFor(30, (ex) => ex.local.port === nginx.port && requestLine(ex.request)?.target.startsWith('/index.html') === true);
+    assert.equal(hello.length, 30);
+    assert.equal(index.length, 30);
+    const workers = new Set(nginx.pids().slice(1));
+    assert.ok([...hello, ...index].every((ex) => ex.tls === true && workers.has(ex.pid) && ex.role === 'server' && statusOf(ex.response) === 200 && ex.remote.address === '127.0.0.1'));
+    assert.ok(hello.every((ex) => ex.response.toString('latin1').endsWith('hello')));
+    assert.equal(new Set([...hello, ...index].map((ex) => ex.connectionId)).size, 6);
+    const stats = cap.capture.stats();
+    assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'every SSL object was tied to its socket');
+    assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
+    assert.equal(stats.framingLost, stats0.framingLost);
   });
 });
