@@ -3,6 +3,7 @@
 // exact exchange counts, the socket's tuple on every exchange, and no ciphertext
 // captured, streamed or counted.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Exchange } from '../../src/capture/index.js';
 import { type Collected, collect } from './helpers/capture.js';
@@ -10,6 +11,7 @@ import { requestLine, statusOf } from './helpers/http-lite.js';
 import { type Nginx, type Server, nginxAvailable, startNginx } from './helpers/servers.js';
 import { type Certificate, curlHttps, makeCertificate, opensslAvailable, startNodeFetcher, startNodeHttps, startPythonHttps } from './helpers/tls.js';
 
+const BIG = 1 << 20;
 const skip = opensslAvailable() ? false : 'openssl is not installed (apt-get install -y openssl)';
 
 describe('TLS capture', { skip }, () => {
@@ -97,7 +99,7 @@ describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ?
   let cap: Collected;
   before(async () => {
     cert = makeCertificate();
-    nginx = await startNginx({ 'index.html': '<p>hi</p>\n' }, 2, `ssl_certificate ${cert.cert}; ssl_certificate_key ${cert.key};`, 'ssl');
+    nginx = await startNginx({ 'index.html': '<p>hi</p>\n', 'big.bin': Buffer.alloc(BIG, 7) }, 2, `ssl_certificate ${cert.cert}; ssl_certificate_key ${cert.key};`, 'ssl');
     cap = await collect({ onStreamChunk: () => {} });
     for (const pid of nginx.pids()) {
       cap.capture.watch(pid);
@@ -129,5 +131,19 @@ describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ?
     assert.equal(stats.tlsUnbound - stats0.tlsUnbound, 0, 'every SSL object was tied to its socket');
     assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
     assert.equal(stats.framingLost, stats0.framingLost);
+  });
+
+  test('a 1 MiB file over TLS: one exchange, every plaintext byte counted, ending after the last one', async () => {
+    const out = execFileSync('curl', ['-k', '-s', '-o', '/dev/null', '-w', '%{size_header} %{size_download}', `https://127.0.0.1:${nginx.port}/big.bin`], { timeout: 60_000, encoding: 'utf8' });
+    const [sizeHeader, sizeDownload] = out.split(' ').map(Number);
+    assert.equal(sizeDownload, BIG);
+    const got = await cap.waitFor(1, (ex) => ex.local.port === nginx.port && requestLine(ex.request)?.target === '/big.bin');
+    assert.equal(got.length, 1);
+    const ex = got[0]!;
+    assert.equal(ex.tls, true);
+    assert.equal(statusOf(ex.response), 200);
+    assert.equal(ex.responseBytes, sizeHeader! + BIG);
+    assert.equal(ex.incomplete, undefined);
+    assert.equal(ex.framingLost, undefined);
   });
 });
