@@ -183,7 +183,7 @@ export class SocketCapture {
    * call it for processes captured in watch-all mode. Resolves when done; never rejects.
    */
   async scanTls(pid: number): Promise<void> {
-    if (this.tls && !this.closed) await this.tls.scanProcess(pid);
+    if (this.tls && !this.closed) await this.tls.watchProcess(pid);
   }
 
   /** The OpenSSL uprobes' state, when TLS capture is up. */

@@ -28,6 +28,13 @@ export const TLS_PROGRAMS: readonly string[] = [...Object.values(ENTRY_PROGRAMS)
 const LIBSSL = /\/libssl\.so(\.[0-9.]+)?$/;
 /** Binaries remembered (attached or found without OpenSSL); past this, new ones are not tried. */
 const MAX_BINARIES = 4096;
+/**
+ * A process is looked at again this long after it is first watched: a libssl
+ * loaded after its start (Python's `import ssl`) that is not the host's (a
+ * container's own) is found then. Bounded: past MAX_RESCANS pending, none more.
+ */
+const RESCAN_AFTER_MS = 5_000;
+const MAX_RESCANS = 1024;
 
 export interface TlsBinary {
   /** The path it was attached through. */
@@ -53,6 +60,7 @@ export class TlsProbes {
   private failures = 0;
   private lastError: string | undefined;
   private closed = false;
+  private readonly rescans = new Map<number, NodeJS.Timeout>();
 
   constructor(
     private readonly coll: Collection,
@@ -70,6 +78,19 @@ export class TlsProbes {
       if (bin?.functions.length) attached.push(bin);
     }
     return attached;
+  }
+
+  /** scanProcess now, and once more a few seconds later (a library loaded after the start). */
+  watchProcess(pid: number): Promise<void> {
+    if (!this.closed && !this.rescans.has(pid) && this.rescans.size < MAX_RESCANS) {
+      const timer = setTimeout(() => {
+        this.rescans.delete(pid);
+        void this.scanProcess(pid);
+      }, RESCAN_AFTER_MS);
+      timer.unref();
+      this.rescans.set(pid, timer);
+    }
+    return this.scanProcess(pid);
   }
 
   /** Hooks the OpenSSL a process carries (its libssl mappings and its executable). Never throws. */
@@ -110,6 +131,8 @@ export class TlsProbes {
 
   close(): void {
     this.closed = true;
+    for (const t of this.rescans.values()) clearTimeout(t);
+    this.rescans.clear();
     for (const l of this.links.splice(0)) l.close();
   }
 

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import type { Exchange } from '../../src/capture/index.js';
+import { connect as tlsConnect } from 'node:tls';
+import type { Exchange, StreamChunk } from '../../src/capture/index.js';
+import { within } from '../helpers/process.js';
 import { type Collected, collect } from './helpers/capture.js';
 import { requestLine, statusOf } from './helpers/http-lite.js';
 import { type Nginx, type Server, nginxAvailable, startNginx } from './helpers/servers.js';
@@ -19,11 +21,12 @@ describe('TLS capture', { skip }, () => {
   let python: Server;
   let node: Server;
   let cap: Collected;
+  const chunks: StreamChunk[] = [];
   before(async () => {
     cert = makeCertificate();
     python = await startPythonHttps(cert);
     node = await startNodeHttps(cert);
-    cap = await collect({ onStreamChunk: () => {} });
+    cap = await collect({ onStreamChunk: (c) => chunks.push({ ...c, head: Buffer.from(c.head), tail: Buffer.from(c.tail) }) });
     assert.equal(cap.capture.tlsStatus.state, 'up', JSON.stringify(cap.capture.tlsStatus));
     for (const s of [python, node]) {
       cap.capture.watch(s.child.pid);
@@ -77,6 +80,24 @@ describe('TLS capture', { skip }, () => {
     } finally {
       await client.stop();
     }
+  });
+
+  test('plaintext HTTP/1 does not claim goes to the stream path, marked TLS, with the socket tuple', async () => {
+    const sock = tlsConnect({ host: '127.0.0.1', port: python.port, rejectUnauthorized: false });
+    let reply = '';
+    sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    await within(new Promise((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject)), 10_000, 'a TLS connection to Python');
+    const localPort = sock.localPort;
+    sock.write('NOT-HTTP-AT-ALL\r\n\r\n');
+    await within(new Promise((resolve) => sock.once('close', resolve)), 10_000, 'Python closing the connection');
+    assert.match(reply, /^HTTP\/1\.[01] 400/);
+    cap.capture.drain();
+    const mine = chunks.filter((c) => c.remote.port === localPort && c.pid === python.child.pid);
+    const read = mine.find((c) => c.direction === 'in');
+    assert.ok(read, `a chunk read by Python on port ${localPort}: ${chunks.length} chunks`);
+    assert.equal(Buffer.from(read.head).toString('latin1'), 'NOT-HTTP-AT-ALL\r\n\r\n');
+    assert.ok(mine.every((c) => c.tls === true && c.local.port === python.port && c.local.address === '127.0.0.1'));
+    assert.ok(mine.some((c) => c.direction === 'out' && /^HTTP\/1\.[01] 400/.test(Buffer.from(c.head).toString('latin1'))), 'the reply, as plaintext');
   });
 
   test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async () => {
