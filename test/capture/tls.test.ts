@@ -82,7 +82,7 @@ describe('TLS capture', { skip }, () => {
     }
   });
 
-  test('plaintext HTTP/1 does not claim goes to the stream path, marked TLS, with the socket tuple', async () => {
+  test('plaintext that HTTP/1 does not claim goes to the stream path, marked TLS, with the socket tuple', async () => {
     const sock = tlsConnect({ host: '127.0.0.1', port: python.port, rejectUnauthorized: false });
     let reply = '';
     sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
@@ -90,14 +90,15 @@ describe('TLS capture', { skip }, () => {
     const localPort = sock.localPort;
     sock.write('NOT-HTTP-AT-ALL\r\n\r\n');
     await within(new Promise((resolve) => sock.once('close', resolve)), 10_000, 'Python closing the connection');
-    assert.match(reply, /^HTTP\/1\.[01] 400/);
+    // A one-word request line is HTTP/0.9 to http.server: a bare error page, no status line.
+    assert.match(reply, /Bad request syntax/);
     cap.capture.drain();
     const mine = chunks.filter((c) => c.remote.port === localPort && c.pid === python.child.pid);
     const read = mine.find((c) => c.direction === 'in');
     assert.ok(read, `a chunk read by Python on port ${localPort}: ${chunks.length} chunks`);
     assert.equal(Buffer.from(read.head).toString('latin1'), 'NOT-HTTP-AT-ALL\r\n\r\n');
     assert.ok(mine.every((c) => c.tls === true && c.local.port === python.port && c.local.address === '127.0.0.1'));
-    assert.ok(mine.some((c) => c.direction === 'out' && /^HTTP\/1\.[01] 400/.test(Buffer.from(c.head).toString('latin1'))), 'the reply, as plaintext');
+    assert.ok(mine.some((c) => c.direction === 'out' && reply.startsWith(Buffer.from(c.head).toString('latin1').slice(0, 40))), 'the reply, as plaintext');
   });
 
   test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async () => {
