@@ -177,7 +177,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
       Object.entries(waggleFeatures).map(([name, f]) => [name, f.ok, f.state]),
       [
         ['http', false, 'off'],
-        ['tls', true, 'disabled'],
+        ['tls', false, 'disabled'],
         ['discovery', true, 'up'],
         ['process-events', true, 'up'],
         ['policies', true, 'up'],
@@ -211,7 +211,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.deepEqual(exit, { code: 0, signal: null }, demo.output().slice(-400));
     assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
     assert.doesNotMatch(demo.output(), /service map fills/, 'no service map is promised without capture');
-    assert.match(readyz, /^ready\nhttp off: .+\ndiscovery up\n/);
+    assert.match(readyz, /^ready\nhttp off: .+\ntls disabled: needs the http feature \(the capture object\), which is off\ndiscovery up\n/);
   });
 
   test('nothing can load: exit 1 naming every feature', () => {
