@@ -192,7 +192,7 @@ __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, 
   e->role = c->role;
   e->protocol = c->protocol;
   e->incomplete = incomplete;
-  e->flags = xflags | s->xflags | (answered ? c->resp_xflags : 0);
+  e->flags = xflags | s->xflags | (answered ? c->resp_xflags : 0) | (c->tls ? XF_TLS : 0);
   __builtin_memcpy(e->laddr, c->laddr, 16);
   __builtin_memcpy(e->raddr, c->raddr, 16);
 

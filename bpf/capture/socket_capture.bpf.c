@@ -12,6 +12,7 @@
 #include "http1.h"
 #include "socket.h"
 #include "stream.h"
+#include "tls.h"
 
 #define WAGGLE_MSG_PEEK 2
 #define WAGGLE_TCP_FIN_WAIT1 4
@@ -71,13 +72,15 @@ __attribute__((noinline)) int conn_create(__u64 key, __u32 ino, __u32 dir) {
   c->role = dir == DIR_IN ? ROLE_SERVER : ROLE_CLIENT;
   c->protocol = protocol;
   c->ino = ino;
+  c->tls = w->io.tls;
   c->created_ns = st->now;
-  read_tuple(c, key);
+  if (key_is_sock(key)) read_tuple(c, key_sock(key)); // a TLS pseudo connection has no tuple
   return 1;
 }
 
-// One run of bytes (a buffer or one iovec element) of the syscall described by
-// io_scratch's `io`. Creates the connection's state when the bytes start a
+// One run of bytes (a buffer or one iovec element) of the syscall, or the TLS
+// plaintext of the OpenSSL call, described by io_scratch's `io`: the one entry
+// point of both. Creates the connection's state when the bytes start a
 // request, then frames them. A global function, verified once.
 __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
   struct io_scratch *w = io_scratch_get();
@@ -98,6 +101,17 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
     int streamed = stream_enabled ? stream_feed(ubuf, len) : STREAM_NONE;
     if (streamed == STREAM_TAKEN) return 0;
     if (!conn_create(key, w->io.ino, dir)) {
+      // A TLS handshake starts the connection: its bytes are ciphertext from
+      // now on (the plaintext comes from the OpenSSL uprobes, tls.h).
+      if (!w->io.tls && streamed == STREAM_NONE && tls_hello(st)) {
+        tls_mark(key, w->io.ino);
+        if (dir == DIR_IN) {
+          __u64 id = bpf_get_current_pid_tgid();
+          struct ssl_sock r = {.sk = key, .ino = w->io.ino};
+          bpf_map_update_elem(&tls_reads, &id, &r, BPF_ANY);
+        }
+        return 0;
+      }
       if (stream_enabled && streamed == STREAM_NONE) stream_start(ubuf, len);
       return 0;
     }
@@ -135,7 +149,8 @@ static __always_inline void feed_iov(const struct iovec *iov, __u64 cnt, __u64 l
 
 static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
-  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
   if (!is_watched(tgid)) return 0;
   struct pt_regs *regs = syscall_regs();
   // Peeked bytes will be read again: count them then.
@@ -144,6 +159,9 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   struct tcp_ref ref = fd_to_tcp(PT_REGS_PARM1_SYSCALL(regs));
   if (!ref.sk) return 0;
   __u64 key = ref.sk;
+  // Ciphertext: the plaintext's state is keyed by sk | 1 (tls.h).
+  int tls = tls_syscall(id, key, ref.ino, dir);
+  if (tls) key |= 1;
   if (ret == 0) {
     // End of stream: for a client the server closed, which ends a response
     // delimited by close. (A server may still answer after a client's half-close.)
@@ -155,12 +173,17 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
     }
     return 0;
   }
+  if (tls) {
+    count(CNT_TLS_CIPHER_SKIPPED);
+    return 0;
+  }
   struct io_scratch *w = io_scratch_get();
   if (!w) return 0;
   w->io.sk = key;
   w->io.now = bpf_ktime_get_ns();
   w->io.ino = ref.ino;
   w->io.dir = dir;
+  w->io.tls = 0;
   __u32 len = ret > 0x7fffffff ? 0x7fffffff : (__u32)ret;
   __u64 arg2 = PT_REGS_PARM2_SYSCALL(regs);
   switch (kind) {
@@ -210,25 +233,116 @@ int cap_sendmsg(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, D
 SEC("tracepoint/syscalls/sys_exit_sendfile64")
 int cap_sendfile(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_OUT, IO_SENDFILE); }
 
+// Ends the state keyed by `key` (the socket's, or its TLS plaintext's) as the
+// socket closes.
+static __always_inline void end_conn(__u64 key, const struct sock *sk, int newstate) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (c) {
+    if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return;
+    finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
+    bpf_map_delete_elem(&conns, &key);
+    count(CNT_CONN_DELETED);
+    return;
+  }
+  // A streamed connection ends at its close: its parser sees every byte first
+  // (the ring buffer keeps order), and a half-close may still carry replies.
+  if (stream_enabled && newstate == WAGGLE_TCP_CLOSE) stream_close(key);
+}
+
 // The socket is closing on our side (close(), exit(), a reset) or is closed:
 // whatever is pending ends here. A shutdown(SHUT_WR) alone keeps reading.
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const int newstate) {
   if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
   __u64 key = (__u64)sk;
-  struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (c) {
-    if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return 0;
-    finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
-    bpf_map_delete_elem(&conns, &key);
-    count(CNT_CONN_DELETED);
-    return 0;
-  }
-  // A streamed connection ends at its close: its parser sees every byte first
-  // (the ring buffer keeps order), and a half-close may still carry replies.
-  if (stream_enabled && newstate == WAGGLE_TCP_CLOSE) stream_close(key);
+  end_conn(key, sk, newstate);
+  // A TLS mark may be a closed socket's at the same address: ending a plaintext
+  // state that does not exist costs a lookup.
+  if (!bpf_map_lookup_elem(&tls_socks, &key)) return 0;
+  end_conn(key + 1, sk, newstate); // key | 1 (aligned); the verifier allows no | on a pointer
+  if (newstate == WAGGLE_TCP_CLOSE) tls_forget(key);
   return 0;
 }
+
+// OpenSSL calls (tls.h). Entry: keep the arguments for the return, and bind a
+// memory BIO's SSL (Node) to the TLS socket just read on this thread.
+static __always_inline int ssl_enter(struct pt_regs *ctx, __u32 dir, __u32 ex) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  if (!is_watched(tgid)) return 0;
+  struct ssl_call call = {
+      .ssl = PT_REGS_PARM1(ctx),
+      .buf = PT_REGS_PARM2(ctx),
+      .out_len = ex ? PT_REGS_PARM4(ctx) : 0,
+      .dir = dir,
+      .ex = ex,
+  };
+  if (dir == DIR_IN) {
+    struct ssl_sock *r = bpf_map_lookup_elem(&tls_reads, &id);
+    if (r) {
+      struct ssl_key k = {.ssl = call.ssl, .tgid = tgid};
+      if (!bpf_map_lookup_elem(&ssl_socks, &k)) tls_bind(call.ssl, tgid, r->sk, r->ino);
+      bpf_map_delete_elem(&tls_reads, &id);
+    }
+  }
+  if (bpf_map_update_elem(&ssl_calls, &id, &call, BPF_ANY)) count(CNT_TLS_CALLS_LOST);
+  return 0;
+}
+
+// Return: the plaintext the call moved is one run on the SSL's connection.
+static __always_inline int ssl_exit(struct pt_regs *ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  struct ssl_call *p = bpf_map_lookup_elem(&ssl_calls, &id);
+  if (!p) return 0;
+  struct ssl_call call = *p;
+  bpf_map_delete_elem(&ssl_calls, &id);
+  int rc = (int)PT_REGS_RC(ctx); // an int: rax's upper half is not part of it
+  __u64 len = 0;
+  if (call.ex) {
+    if (rc != 1 || !call.out_len || bpf_probe_read_user(&len, sizeof(len), (const void *)call.out_len)) return 0;
+  } else {
+    if (rc <= 0) return 0;
+    len = rc;
+  }
+  if (!len) return 0;
+  if (len > 0x7fffffff) len = 0x7fffffff;
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 0;
+  __u32 tgid = id >> 32;
+  struct ssl_key k = {.ssl = call.ssl, .tgid = tgid};
+  struct ssl_sock *b = bpf_map_lookup_elem(&ssl_socks, &k);
+  if (b) {
+    w->io.sk = b->sk | 1;
+    w->io.ino = b->ino;
+  } else {
+    w->io.sk = tls_pseudo_key(call.ssl, tgid);
+    w->io.ino = 0;
+    count(CNT_TLS_UNBOUND);
+  }
+  w->io.now = bpf_ktime_get_ns();
+  w->io.dir = call.dir;
+  w->io.tls = 1;
+  count(CNT_TLS_RUNS);
+  feed_run(call.buf, (__u32)len);
+  return 0;
+}
+
+// Attached by user space per binary (libssl.so.3, or an executable carrying
+// OpenSSL such as node): SSL_read, SSL_read_ex, SSL_write, SSL_write_ex.
+SEC("uprobe")
+int tls_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_IN, 0); }
+
+SEC("uprobe")
+int tls_read_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_IN, 1); }
+
+SEC("uprobe")
+int tls_write_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_OUT, 0); }
+
+SEC("uprobe")
+int tls_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_OUT, 1); }
+
+SEC("uretprobe")
+int tls_return(struct pt_regs *ctx) { return ssl_exit(ctx); }
 
 // Children of watched processes are watched from their first instruction.
 SEC("tp_btf/sched_process_fork")

@@ -34,6 +34,7 @@ __attribute__((noinline)) int stream_record(struct stream_conn *s, __u64 ubuf, _
   e->ino = s->ino;
   e->kind = SK_DATA;
   e->dir = w->io.dir;
+  e->tls = s->tls;
   __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
   __u32 head = len < stream_head ? len : stream_head;
   if (head > STREAM_HEAD_MAX) head = STREAM_HEAD_MAX;
@@ -117,8 +118,13 @@ __attribute__((noinline)) int stream_start(__u64 ubuf, __u32 len) {
   struct io_scratch *w = io_scratch_get();
   if (!w) return 0;
   __u64 key = w->io.sk;
-  struct stream_conn fresh = {.ino = w->io.ino};
-  READ_TUPLE(&fresh.t, key);
+  // A TLS pseudo connection (no socket known: top bit clear, tls.h) has no
+  // inode to name it by in user space: HTTP/1's fast path only.
+  if (!(key >> 63)) return 0;
+  struct stream_conn fresh = {.ino = w->io.ino, .tls = w->io.tls};
+  // A key is a struct sock address, | 1 for its TLS plaintext; a TLS pseudo
+  // connection (top bit clear, tls.h) has no socket and no tuple.
+  if (key >> 63) READ_TUPLE(&fresh.t, key & ~1ULL);
   if (bpf_map_update_elem(&streams, &key, &fresh, BPF_NOEXIST)) return 0;
   struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
   if (!s) return 0;
@@ -141,6 +147,7 @@ static __always_inline void stream_close(__u64 key) {
       e->seq = s->seq;
       e->ino = s->ino;
       e->kind = SK_CLOSE;
+      e->tls = s->tls;
       __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
       bpf_ringbuf_submit(e, 0);
     } else {

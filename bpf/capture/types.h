@@ -61,6 +61,8 @@ enum capture_flags {
   // More request bytes than were captured (request_capture or the ring was full).
   XF_REQUEST_TRUNCATED = 2,
   XF_RESPONSE_TRUNCATED = 4,
+  // The bytes were TLS plaintext, seen in the process's OpenSSL calls (tls.h).
+  XF_TLS = 8,
 };
 
 // Phases of one direction's message parser.
@@ -148,7 +150,8 @@ struct conn {
   __u8 responding;    // the head slot's response has started
   __u8 resp_xflags;
   __u8 cur_req;       // the request being read or written: CUR_NONE, CUR_TRACKED (newest slot), CUR_UNTRACKED
-  __u8 pad[3];
+  __u8 tls;           // the connection's bytes are TLS plaintext (its key is the sock address | 1, see tls.h)
+  __u8 pad[2];
   __u16 untracked;    // pipelined requests past SLOTS whose responses are still to come (and be skipped)
 };
 
@@ -226,11 +229,13 @@ struct scan_state {
 // pointers to this instead of structs of their own.
 struct io_scratch {
   struct {
-    __u64 sk;  // the connection's key: its struct sock address
+    __u64 sk;  // the connection's key: its struct sock address (| 1 for TLS plaintext, see tls.h)
     __u64 now;
     __u32 ino; // socket inode number
     __u32 dir; // DIR_IN (read) or DIR_OUT (written)
-  } io;        // the syscall being captured
+    __u32 tls; // the run is TLS plaintext from an OpenSSL call, not a syscall's bytes
+    __u32 pad;
+  } io;        // the syscall (or TLS call) being captured
   struct feed_state feed;
   struct scan_state scan;
   struct iovec iov;        // the iovec element being fed (or a msghdr's msg_iov, msg_iovlen)
@@ -255,7 +260,12 @@ enum capture_counter {
   CNT_STREAM_RECORDS = 13,  // stream chunk records sent
   CNT_STREAM_UNDECIDED = 14,// chunks not sent: user space had not decided the connection within STREAM_UNDECIDED_MAX
   CNT_STREAM_READ_FAILED = 15, // chunks whose bytes could not be read from user memory (sent without them)
-  CNT_COUNTERS = 16,
+  CNT_TLS_RUNS = 16,        // runs of TLS plaintext fed (SSL_read/SSL_write returns)
+  CNT_TLS_UNBOUND = 17,     // of which on an SSL object whose socket was unknown (fed on a pseudo connection)
+  CNT_TLS_SOCKETS = 18,     // sockets found to carry TLS (their ciphertext is skipped)
+  CNT_TLS_CIPHER_SKIPPED = 19, // syscall runs of ciphertext skipped
+  CNT_TLS_CALLS_LOST = 20,  // SSL calls whose arguments could not be kept (ssl_calls full)
+  CNT_COUNTERS = 21,
 };
 
 // Stream capture: every connection of a watched process that HTTP/1's fast path
@@ -288,7 +298,8 @@ struct stream_conn {
   __u32 seq;    // chunks of this connection so far, sent or not (user space finds holes by it)
   __u32 ino;
   __u8 verdict; // enum stream_verdict, copied from stream_verdicts once user space decided
-  __u8 pad[7];
+  __u8 tls;     // TLS plaintext (tls.h)
+  __u8 pad[6];
 };
 
 // One ring-buffer record of the stream capture: the header, then head_len
@@ -305,7 +316,8 @@ struct stream_event {
   __u16 tail_len;
   __u8 kind;       // enum stream_kind
   __u8 dir;        // 0: read by the process, 1: written
-  __u8 pad[6];
+  __u8 tls;        // TLS plaintext (tls.h)
+  __u8 pad[5];
   struct tuple t;
   __u8 data[STREAM_HEAD_MAX + STREAM_TAIL_MAX];
 };

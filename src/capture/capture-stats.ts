@@ -19,6 +19,11 @@ export const COUNTER = {
   streamRecords: 13,
   streamUndecided: 14,
   streamReadFailed: 15,
+  tlsRuns: 16,
+  tlsUnbound: 17,
+  tlsSockets: 18,
+  tlsCipherSkipped: 19,
+  tlsCallsLost: 20,
 } as const;
 
 export interface CaptureStats {
@@ -56,6 +61,17 @@ export interface CaptureStats {
   streamRingBufferDrops: number;
   /** Chunks and ends decoded and handed to onStreamChunk/onStreamEnd. */
   streamDelivered: number;
+  /**
+   * TLS plaintext: runs fed from SSL_read/SSL_write returns; of which on an SSL
+   * object whose socket was unknown (a pseudo connection: no tuple, no
+   * streaming); sockets found to carry TLS; their ciphertext runs skipped; SSL
+   * calls not followed (the per-thread call map was full).
+   */
+  tlsRuns: number;
+  tlsUnbound: number;
+  tlsSockets: number;
+  tlsCipherSkipped: number;
+  tlsCallsLost: number;
   /** Records user space could not decode, and onExchange calls that threw. */
   decodeErrors: number;
   callbackErrors: number;

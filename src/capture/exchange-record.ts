@@ -17,6 +17,7 @@ const INCOMPLETE: Record<number, Exchange['incomplete']> = {
 export const XF_FRAMING_LOST = 1;
 export const XF_REQUEST_TRUNCATED = 2;
 export const XF_RESPONSE_TRUNCATED = 4;
+export const XF_TLS = 8;
 
 const FIELDS = [
   'req_start_ns',
@@ -114,6 +115,7 @@ export class ExchangeDecoder {
     ex.incomplete = INCOMPLETE[buf[off + a.incomplete]!];
     ex.statusHint = status || undefined;
     ex.framingLost = flags & XF_FRAMING_LOST ? true : undefined;
+    ex.tls = flags & XF_TLS ? true : undefined;
     return undefined;
   }
 
@@ -150,5 +152,6 @@ export function reusableExchange(): Exchange {
     incomplete: undefined,
     statusHint: undefined,
     framingLost: undefined,
+    tls: undefined,
   };
 }

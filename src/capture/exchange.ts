@@ -45,4 +45,10 @@ export interface Exchange {
    * could not follow the request's. Exchanges around it may have merged.
    */
   framingLost?: boolean;
+  /**
+   * The bytes were TLS plaintext, seen in the process's OpenSSL calls
+   * (SSL_read/SSL_write uprobes) rather than on the socket. The tuple is the
+   * socket's, or all zeros when the SSL object's socket was not known.
+   */
+  tls?: boolean;
 }

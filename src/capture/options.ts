@@ -63,6 +63,7 @@ const schema = z.strictObject({
     .refine(isPowerOfTwo, 'must be a power of two')
     .default(CAPTURE_DEFAULTS.streamRingBufferBytes),
   streams: z.boolean(),
+  tls: z.boolean().default(true),
 });
 
 export interface SocketCaptureOptions {
@@ -88,6 +89,13 @@ export interface SocketCaptureOptions {
   streamSegments?: number;
   /** The stream ring buffer's size in bytes (a power of two, default 4 MiB). */
   streamRingBufferBytes?: number;
+  /**
+   * TLS plaintext through uprobes on OpenSSL's SSL_read/SSL_write (default
+   * true): the host's libssl is hooked at start, and the libssl or executable
+   * (node) of each watched process as it is watched. When the uprobes cannot
+   * be attached, the capture runs without it (tlsStatus says why).
+   */
+  tls?: boolean;
   /** Called when onExchange throws or a record cannot be decoded (default: a process warning). */
   onError?: (error: unknown) => void;
   /** First bytes of each request kept (default 512, at most 1024). */

@@ -14,6 +14,10 @@ import type { StreamChunk, StreamEnd } from './stream.js';
 import { ExchangeDecoder, reusableExchange } from './exchange-record.js';
 import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
+import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
+
+/** Whether TLS plaintext capture runs: off with its reason when its uprobes could not attach. */
+export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; reason: string } | { state: 'disabled' };
 
 export const CAPTURE_OBJECT = 'capture/socket_capture';
 /** The same programs reading kernel structs through the bpf_rdonly_cast kfunc (6.2+): cheaper, tried first. */
@@ -47,6 +51,10 @@ export class SocketCapture {
   /** cap_fork/cap_exit's links while capture's own programs keep its pid sets. */
   private lifecycleLinks: Link[] = [];
   private handedOver = false;
+  /** The OpenSSL uprobes, when TLS capture is up. */
+  private tls: TlsProbes | undefined;
+  /** TLS plaintext capture: up, off (with the reason) or disabled by the options. */
+  tlsStatus: TlsStatus = { state: 'disabled' };
 
   private constructor(
     private readonly coll: Collection,
@@ -115,13 +123,15 @@ export class SocketCapture {
     try {
       const lifecycle: Link[] = [];
       for (const p of coll.spec.programs.values()) {
-        if (p.name === SWEEP_PROGRAM) continue;
+        // The sweep runs on demand; the TLS uprobes attach per binary (startTls).
+        if (p.name === SWEEP_PROGRAM || TLS_PROGRAMS.includes(p.name) || !p.autoload) continue;
         const link = coll.program(p.name).attach();
         if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
       const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
       capture.lifecycleLinks = lifecycle;
+      if (options.tls) capture.startTls();
       return capture;
     } catch (e) {
       coll.close();
@@ -164,11 +174,39 @@ export class SocketCapture {
     this.streams!.verdicts.update(key, Uint8Array.of(verdict === 'stream' ? 1 : 2));
   }
 
+  /** Hooks the host's libssl; TLS capture is off with the reason when that fails. */
+  private startTls(): void {
+    const probes = new TlsProbes(this.coll, (e) => this.onError(e));
+    try {
+      const attached = probes.attachHostLibraries();
+      this.tls = probes;
+      this.tlsStatus = { state: 'up', libraries: attached.map((b) => b.path) };
+    } catch (e) {
+      probes.close();
+      this.tlsStatus = { state: 'off', reason: `OpenSSL uprobes could not be attached: ${String((e as Error)?.message ?? e)}` };
+    }
+  }
+
+  /**
+   * Hooks the OpenSSL a process carries (its libssl, or its executable when it
+   * links OpenSSL in, as node does), when TLS capture is up. watch() does it;
+   * call it for processes captured in watch-all mode. Resolves when done; never rejects.
+   */
+  async scanTls(pid: number): Promise<void> {
+    if (this.tls && !this.closed) await this.tls.watchProcess(pid);
+  }
+
+  /** The OpenSSL uprobes' state, when TLS capture is up. */
+  tlsStats(): TlsProbeStats | undefined {
+    return this.tls?.stats();
+  }
+
   /** Captures this process's TCP exchanges, and those of the children it forks from now on. */
   watch(pid: number): void {
     checkPid(pid, 'watch');
     if (pid === process.pid) throw new WaggleError('WAGGLE_ERR_INVALID_ARGUMENT', `watch: pid ${pid} is the agent itself, which is never captured`);
     this.watched.update(pid, WATCHED_BY_USER);
+    void this.scanTls(pid);
   }
 
   /** Stops capturing this process (its children stay watched until they exit or are unwatched). */
@@ -262,6 +300,11 @@ export class SocketCapture {
       streamRecords: c(COUNTER.streamRecords),
       streamUndecided: c(COUNTER.streamUndecided),
       streamReadFailed: c(COUNTER.streamReadFailed),
+      tlsRuns: c(COUNTER.tlsRuns),
+      tlsUnbound: c(COUNTER.tlsUnbound),
+      tlsSockets: c(COUNTER.tlsSockets),
+      tlsCipherSkipped: c(COUNTER.tlsCipherSkipped),
+      tlsCallsLost: c(COUNTER.tlsCallsLost),
       streamRingBufferDrops: this.streams?.reader.kernelDrops() ?? 0,
       streamDelivered: this.streamDelivered,
       decodeErrors: this.decodeErrors,
@@ -280,6 +323,7 @@ export class SocketCapture {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
+    this.tls?.close();
     this.coll.close();
   }
 
@@ -319,6 +363,7 @@ function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Colle
     spec.setVariable('stream_segments', options.streamSegments);
     // Unused without streams: the smallest ring the kernel takes (one page).
     spec.map('stream_chunks').maxEntries = options.streams ? options.streamRingBufferBytes : 4096;
+    for (const name of TLS_PROGRAMS) spec.program(name).autoload = options.tls;
     return spec.load();
   } catch (e) {
     spec.close();

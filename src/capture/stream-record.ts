@@ -7,7 +7,7 @@ import { formatAddress } from './address.js';
 import type { Endpoint } from './exchange.js';
 import type { StreamChunk, StreamEnd } from './stream.js';
 
-const FIELDS = ['ts', 'sk', 'bytes', 'seq', 'pid', 'tid', 'ino', 'head_len', 'tail_len', 'kind', 'dir', 't', 'data'] as const;
+const FIELDS = ['ts', 'sk', 'bytes', 'seq', 'pid', 'tid', 'ino', 'head_len', 'tail_len', 'kind', 'dir', 'tls', 't', 'data'] as const;
 const TUPLE_FIELDS = ['laddr', 'raddr', 'family', 'lport', 'rport'] as const;
 type Layout = Record<(typeof FIELDS)[number] | (typeof TUPLE_FIELDS)[number], number>;
 
@@ -25,6 +25,7 @@ interface ConnectionEntry {
   /** The kernel's map key (struct sock address), for verdicts. */
   key: Buffer;
   nextSeq: number;
+  tls: boolean;
 }
 
 const u16 = (b: Buffer, o: number) => b[o]! | (b[o + 1]! << 8);
@@ -84,12 +85,16 @@ export class StreamDecoder {
     chunk.lost = lost;
     chunk.local = entry.local;
     chunk.remote = entry.remote;
+    chunk.tls = entry.tls;
     return 'chunk';
   }
 
   #entry(ino: number, buf: Buffer, off: number): ConnectionEntry {
     let entry = this.#connections.get(ino);
-    if (entry === undefined) {
+    const tls = buf[off + this.#at.tls] !== 0;
+    // A socket found to carry TLS after its ciphertext was streamed (a connection
+    // older than the capture): its plaintext is a new stream with a new kernel key.
+    if (entry === undefined || entry.tls !== tls) {
       if (this.#connections.size >= CONNECTIONS_LIMIT) this.#connections.clear();
       const a = this.#at;
       const family = u16(buf, off + a.family);
@@ -97,6 +102,7 @@ export class StreamDecoder {
         id: `socket:[${ino}]`,
         key: Buffer.from(buf.subarray(off + a.sk, off + a.sk + 8)),
         nextSeq: 0,
+        tls,
         local: { address: formatAddress(family, buf, off + a.laddr), port: u16(buf, off + a.lport) },
         remote: { address: formatAddress(family, buf, off + a.raddr), port: u16(buf, off + a.rport) },
       };
@@ -122,6 +128,7 @@ export function reusableStreamRecords(): { chunk: StreamChunk; end: StreamEnd } 
       lost: 0,
       local: { address: '', port: 0 },
       remote: { address: '', port: 0 },
+      tls: false,
     },
     end: { connectionId: '', socketInode: 0, timeNs: 0, lost: 0 },
   };

@@ -35,6 +35,8 @@ export interface StreamChunk {
   /** This process's end and the other end (shared by the connection's chunks: do not modify). */
   local: Endpoint;
   remote: Endpoint;
+  /** TLS plaintext from the process's OpenSSL calls (the socket's own bytes are ciphertext and never streamed). */
+  tls?: boolean;
 }
 
 /** The connection closed: every chunk of it came before this. */

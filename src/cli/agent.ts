@@ -31,6 +31,7 @@ import {
   registerFeatureMetrics,
   createDiscovery,
   startDiscoveryFeature,
+  recordTlsFeature,
   startHttpFeature,
   startSecurityFeatures,
 } from './features/index.js';
@@ -169,6 +170,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       const attached = capture;
       closers.push(() => attached.close());
       board.up('http');
+      recordTlsFeature(board, attached);
       registerCaptureMetrics(self, attached, () => unidentified);
       streams.attach(attached, self);
       registerBpfProgramMetrics(self, attached);
@@ -176,6 +178,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       discovery.on('removed', (pid) => attached.unwatch(pid));
     } catch (e) {
       board.off('http', featureFailureReason(e));
+      if (config.capture.tls) board.disabled('tls', 'needs the http feature (the capture object), which is off');
     }
     discovery.on('removed', (_pid, identity) => {
       telemetry.forgetService(identity);
@@ -275,6 +278,10 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('capture_decode_errors_total', 'Records user space could not decode.', () => stats().decodeErrors);
   self.gauge('capture_in_flight', 'Exchanges in flight (requests seen, responses not yet complete).', () => stats().inFlight);
   self.gauge('capture_connections', 'TCP connections whose state the kernel tracks.', () => stats().connections);
+  self.counter('capture_tls_runs_total', 'Runs of TLS plaintext fed from SSL_read/SSL_write returns.', () => stats().tlsRuns);
+  self.counter('capture_tls_unbound_total', 'TLS plaintext runs of an SSL object whose socket was unknown (a pseudo connection: no addresses, HTTP/1 only).', () => stats().tlsUnbound);
+  self.counter('capture_tls_ciphertext_skipped_total', 'Reads and writes of TLS sockets skipped (ciphertext).', () => stats().tlsCipherSkipped);
+  self.gauge('capture_tls_binaries', 'Binaries whose OpenSSL SSL_read/SSL_write are hooked (libssl, node, …).', () => capture.tlsStats()?.binaries ?? 0);
   self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
 }
 

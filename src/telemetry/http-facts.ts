@@ -60,7 +60,8 @@ export class HttpFacts implements RecordDetail {
     this.methodOriginal = req.method();
     this.method = normalizeMethod(this.methodOriginal);
     this.target = parseTarget(req.target());
-    this.scheme = this.target.scheme === 'https' ? 'https' : 'http';
+    // TLS plaintext (OpenSSL uprobes) is https whatever the target says.
+    this.scheme = ex.tls || this.target.scheme === 'https' ? 'https' : 'http';
     this.protocolVersion = req.version;
     const statusCode = res?.statusCode;
     this.statusCode = statusCode;

@@ -116,7 +116,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(first, 'ready');
     const reason = /^http off: (.*)$/.exec(http ?? '')?.[1] ?? '';
     assert.match(reason, HTTP_REASON);
-    assert.deepEqual(rest, ['discovery up', 'process-events up', 'policies disabled: no --policy given', 'profiling disabled: not asked for (--profile or profiling.enabled turns it on)']);
+    assert.deepEqual(rest, ['tls disabled: needs the http feature (the capture object), which is off', 'discovery up', 'process-events up', 'policies disabled: no --policy given', 'profiling disabled: not asked for (--profile or profiling.enabled turns it on)']);
 
     const byFeature = Object.fromEntries(seen.gauge.map((s) => [s.labels.feature, s]));
     assert.deepEqual(Object.keys(byFeature), ['http', 'discovery', 'process-events'], 'disabled features have no gauge');
@@ -128,6 +128,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
       seen.healthFeatures.map((f) => [f.name, f.state, f.reason]),
       [
         ['http', 'off', reason],
+        ['tls', 'disabled', 'needs the http feature (the capture object), which is off'],
         ['discovery', 'up', undefined],
         ['process-events', 'up', undefined],
         ['policies', 'disabled', 'no --policy given'],
@@ -176,6 +177,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
       Object.entries(waggleFeatures).map(([name, f]) => [name, f.ok, f.state]),
       [
         ['http', false, 'off'],
+        ['tls', false, 'disabled'],
         ['discovery', true, 'up'],
         ['process-events', true, 'up'],
         ['policies', true, 'up'],
@@ -209,7 +211,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.deepEqual(exit, { code: 0, signal: null }, demo.output().slice(-400));
     assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
     assert.doesNotMatch(demo.output(), /service map fills/, 'no service map is promised without capture');
-    assert.match(readyz, /^ready\nhttp off: .+\ndiscovery up\n/);
+    assert.match(readyz, /^ready\nhttp off: .+\ntls disabled: needs the http feature \(the capture object\), which is off\ndiscovery up\n/);
   });
 
   test('nothing can load: exit 1 naming every feature', () => {

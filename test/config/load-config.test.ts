@@ -61,6 +61,7 @@ describe('defaults', () => {
       protocols: PROTOCOL_MODULES.map((m) => m.name),
       stream_head_bytes: 2048,
       stream_tail_bytes: 256,
+      tls: true,
       stream_segments: 4,
     });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
@@ -316,7 +317,7 @@ describe('invalid configuration names the source, the key and the reason', () =>
     ['a malformed glob', 'discovery:\n  exe_path: ["*/ok", "/usr/[bin"]\n', {}, [], (f) => [`${f}: discovery.exe_path[1]: "/usr/[bin" has an unclosed "["`]],
     ['a bad listen address', 'listen: 9400x\n', {}, [], (f) => [`${f}: listen: "9400x" is not HOST:PORT (e.g. 127.0.0.1:9400, [::1]:9400, :9400)`]],
     ['a bad enum', 'log_level: loud\n', {}, [], (f) => [`${f}: log_level: "loud" is not one of "fatal", "error", "warn", "info", "debug", "trace", "silent"`]],
-    ['an unknown feature to require', 'require: [http, flamegraphs]\n', {}, [], (f) => [`${f}: require[1]: "flamegraphs" is not one of "http", "discovery", "process-events", "policies", "profiling"`]],
+    ['an unknown feature to require', 'require: [http, flamegraphs]\n', {}, [], (f) => [`${f}: require[1]: "flamegraphs" is not one of "http", "tls", "discovery", "process-events", "policies", "profiling"`]],
     ['a bad boolean', 'print_traces: maybe\n', {}, [], (f) => [`${f}: print_traces: "maybe" is not a boolean (true/false)`]],
     ['a bad integer', 'capture:\n  request_bytes: 8\n', {}, [], (f) => [`${f}: capture.request_bytes: 8 is not an integer between 16 and 1024 (bytes)`]],
     ['a ring buffer size that is not a power of two', 'capture:\n  ring_buffer_bytes: 3000000\n', {}, [], (f) => [`${f}: capture.ring_buffer_bytes: 3000000 is not a power of two between 65536 and 1073741824 (bytes)`]],

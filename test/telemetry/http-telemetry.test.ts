@@ -170,6 +170,21 @@ describe('HttpTelemetry: client spans', () => {
     assert.equal(observations[0]!.route, undefined);
   });
 
+  it('TLS plaintext (ex.tls): https in the metrics, url.scheme on server spans, an https url.full without the default port on client spans', () => {
+    const { t, spans, observations } = collect();
+    const tls = { role: 'client' as const, tls: true, remote: { address: '10.0.0.9', port: 443 }, request: 'GET /a?k=v HTTP/1.1\r\nHost: api.example.com\r\n\r\n', response: response(200) };
+    t.handleExchange(exchange(tls), identity('frontend'));
+    t.handleExchange(exchange({ request: get('/b'), response: OK_RESPONSE, tls: true }), identity());
+    t.handleExchange(exchange({ request: get('/c'), response: OK_RESPONSE }), identity());
+    assert.equal(spans[0]!.attributes['url.full'], 'https://api.example.com/a?k=REDACTED');
+    assert.equal(spans[1]!.attributes['url.scheme'], 'https');
+    assert.equal(spans[2]!.attributes['url.scheme'], 'http');
+    assert.deepEqual(
+      observations.map((o) => o.scheme),
+      ['https', 'https', 'http'],
+    );
+  });
+
   it('falls back to the peer when there is no Host header, and omits the default port', () => {
     const { t, spans } = collect();
     t.handleExchange(exchange({ role: 'client', remote: { address: '::1', port: 80 }, request: 'GET /x HTTP/1.0\r\n\r\n', response: response(200) }), identity());

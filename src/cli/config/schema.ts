@@ -65,6 +65,8 @@ const capture = z
     stream_head_bytes: int(16, STREAM_HEAD_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamHeadBytes),
     stream_tail_bytes: int(0, STREAM_TAIL_MAX, ' (bytes)').default(CAPTURE_DEFAULTS.streamTailBytes),
     stream_segments: int(1, STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
+    // TLS plaintext through uprobes on OpenSSL's SSL_read/SSL_write (the `tls` feature).
+    tls: bool().default(true),
   })
   .prefault({});
 

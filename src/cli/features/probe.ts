@@ -8,7 +8,7 @@ import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
 import { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
-import { startHttpFeature } from './start-http.js';
+import { recordTlsFeature, startHttpFeature } from './start-http.js';
 import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
 import { probeProfilingFeature } from './start-profiling.js';
 
@@ -30,10 +30,12 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   const board = new FeatureBoard(NOT_WANTED);
   try {
     const capture = await startHttpFeature(config, { onExchange: () => {}, onError: () => {} });
+    recordTlsFeature(board, capture);
     capture.close();
     board.up('http');
   } catch (e) {
     board.off('http', featureFailureReason(e));
+    if (config.capture.tls) board.disabled('tls', 'needs the http feature (the capture object), which is off');
   }
   const processes = new ProcessTable(); // shared, as the agent shares it
   const discovery = createDiscovery(config, processes);

@@ -2,6 +2,7 @@
 // agent and by `waggle doctor` (which starts it and closes it again).
 import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd } from '../../capture/index.js';
 import type { AgentConfig } from '../config/index.js';
+import type { FeatureBoard } from './status.js';
 
 export interface HttpFeatureHooks {
   onExchange: (exchange: Exchange) => void;
@@ -18,6 +19,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     responseCaptureBytes: config.capture.response_bytes,
     ringBufferBytes: config.capture.ring_buffer_bytes,
     maxConnections: config.capture.max_connections,
+    tls: config.capture.tls,
     // One Exchange object overwritten record after record: telemetry reads it during the call only.
     reuseExchange: true,
     onExchange: hooks.onExchange,
@@ -25,4 +27,12 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     ...(hooks.onStreamChunk ? { onStreamChunk: hooks.onStreamChunk, streamHeadBytes: config.capture.stream_head_bytes, streamTailBytes: config.capture.stream_tail_bytes, streamSegments: config.capture.stream_segments } : {}),
     ...(hooks.onStreamEnd ? { onStreamEnd: hooks.onStreamEnd } : {}),
   });
+}
+
+/** The `tls` feature's state from the capture that started: up, off with the reason, or disabled by capture.tls. */
+export function recordTlsFeature(board: FeatureBoard, capture: SocketCapture): void {
+  const s = capture.tlsStatus;
+  if (s.state === 'up') board.up('tls', s.libraries.length ? undefined : 'no libssl in the host library cache: hooked per process as they appear');
+  else if (s.state === 'off') board.off('tls', s.reason);
+  else board.disabled('tls', 'capture.tls is false');
 }

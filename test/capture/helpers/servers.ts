@@ -141,9 +141,10 @@ async function freePort(): Promise<number> {
 
 /**
  * nginx (master + `workers` workers, sendfile on) serving `root`, in the
- * foreground; `directives` go into its server block (locations, gzip…).
+ * foreground; `directives` go into its server block (locations, gzip…),
+ * `listenParams` after its listen address (e.g. `ssl`).
  */
-export async function startNginx(files: Record<string, Buffer | string>, workers = 1, directives = ''): Promise<Nginx> {
+export async function startNginx(files: Record<string, Buffer | string>, workers = 1, directives = '', listenParams = ''): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-'));
   chmodSync(dir, 0o755); // workers run as an unprivileged user
   const root = join(dir, 'www');
@@ -168,7 +169,7 @@ http {
   uwsgi_temp_path ${dir}/tmp;
   scgi_temp_path ${dir}/tmp;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} ${listenParams};
     root ${root};
     location = /hello { return 200 "hello"; }
     ${directives}

@@ -10,5 +10,6 @@ import lsmDeny from './lsm-deny.mjs';
 import objects from './objects.mjs';
 import protocols from './protocols.mjs';
 import sigkill from './sigkill.mjs';
+import tls from './tls.mjs';
 
-export const CHECKS = [objects, doctor, http, http1Exactness, protocols, execEvent, sigkill, lsmDeny];
+export const CHECKS = [objects, doctor, http, http1Exactness, protocols, tls, execEvent, sigkill, lsmDeny];
