@@ -1,0 +1,112 @@
+// End to end: the real agent (every process watched) while real HTTP/2 and
+// gRPC peers talk over h2c, each peer its own process and service: exact
+// counts on /metrics. HTTP/2 requests are the same HTTP series as HTTP/1's,
+// labelled network_protocol_version="2"; gRPC calls are rpc_*_duration_seconds.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
+import { type Child, sleep, startChild, within } from '../../helpers/process.js';
+
+const PEER = fileURLToPath(new URL('./peer-main.js', import.meta.url));
+
+function peer(service: string, ...args: string[]): Child {
+  return startChild(process.execPath, [PEER, ...args], { env: { ...process.env, OTEL_SERVICE_NAME: service } });
+}
+
+async function portOf(c: Child): Promise<number> {
+  await c.waitForOutput(/^\d+\n/, 15_000);
+  return Number(/^(\d+)\n/.exec(c.output())![1]);
+}
+
+async function finish(c: Child, what: string): Promise<void> {
+  const st = await within(c.exited, 120_000, what);
+  assert.equal(st.code, 0, `${what}: ${c.errors()}`);
+}
+
+describe('agent end to end: HTTP/2 and gRPC', () => {
+  let agent: AgentProcess;
+  const children: Child[] = [];
+  before(async () => {
+    agent = await startAgentProcess([]);
+  });
+  after(async () => {
+    for (const c of children) await c.stop();
+    await agent?.stop();
+  });
+
+  /** Sum of `metric` per `by` label(s) over series whose labels include `labels`. */
+  async function counts(metric: string, labels: Record<string, string>, by: (l: Record<string, string>) => string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const s of parseSeries(await agent.metrics())) {
+      if (s.name !== metric || !Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+      const k = by(s.labels);
+      out[k] = (out[k] ?? 0) + s.value;
+    }
+    return out;
+  }
+
+  async function settle(metric: string, labels: Record<string, string>, by: (l: Record<string, string>) => string, total: number): Promise<Record<string, number>> {
+    const until = Date.now() + 15_000;
+    const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    let c = await counts(metric, labels, by);
+    while (sum(c) < total && Date.now() < until) {
+      await sleep(200);
+      c = await counts(metric, labels, by);
+    }
+    await sleep(700);
+    return counts(metric, labels, by);
+  }
+
+  const diagnosis = async () => (await agent.metrics()).split('\n').filter((l) => /^waggle_(stream|protocol)_.*http2|^waggle_stream_/.test(l)).join('\n');
+
+  it('Node http2 server: a Node client (200 requests, 20 in flight), curl --http2-prior-knowledge ×10 and h2load -n 500 give exact server and client counts', async () => {
+    const server = peer('h2-server', 'h2-server');
+    children.push(server);
+    const port = await portOf(server);
+    const client = peer('h2-client', 'h2-client', String(port), '200', '20');
+    children.push(client);
+    await finish(client, 'h2-client');
+    for (let i = 0; i < 10; i++) {
+      const curl = startChild('curl', ['-s', '-o', '/dev/null', '--http2-prior-knowledge', `http://127.0.0.1:${port}/status/404`]);
+      await finish(curl, 'curl');
+    }
+    let total = 210;
+    const h2load = existsSync('/usr/bin/h2load');
+    if (h2load) {
+      const load = startChild('h2load', ['-n', '500', '-c', '2', '-m', '10', `http://127.0.0.1:${port}/users/1`]);
+      await finish(load, 'h2load');
+      total += 500;
+    }
+    const version = (l: Record<string, string>) => `${l.network_protocol_version} ${l.http_request_method} ${l.http_response_status_code}`;
+    const srv = await settle('http_server_request_duration_seconds_count', { service_name: 'h2-server' }, version, total);
+    assert.deepEqual(srv, { '2 GET 200': total - 10, '2 GET 404': 10 }, await diagnosis());
+    const viaNode = await settle('http_client_request_duration_seconds_count', { service_name: 'h2-client' }, version, 200);
+    assert.deepEqual(viaNode, { '2 GET 200': 200 });
+    const viaCurl = await settle('http_client_request_duration_seconds_count', { service_name: 'curl', server_port: String(port) }, version, 10);
+    assert.deepEqual(viaCurl, { '2 GET 404': 10 });
+    if (h2load) {
+      const viaLoad = await settle('http_client_request_duration_seconds_count', { service_name: 'h2load' }, version, 500);
+      assert.deepEqual(viaLoad, { '2 GET 200': 500 });
+    }
+    const scheme = await counts('http_server_request_duration_seconds_count', { service_name: 'h2-server' }, (l) => `${l.url_scheme}`);
+    assert.deepEqual(scheme, { http: total });
+  });
+
+  it('grpc-js: 30 unary, 10 server-streaming, 10 NOT_FOUND are exactly those rpc_server/client_duration_seconds counts', async () => {
+    const server = peer('grpc-server', 'grpc-server');
+    children.push(server);
+    const port = await portOf(server);
+    const client = peer('grpc-client', 'grpc-client', String(port), '30', '10', '5', '10');
+    children.push(client);
+    await finish(client, 'grpc-client');
+    const by = (l: Record<string, string>) => `${l.rpc_system} ${l.rpc_service}/${l.rpc_method} ${l.rpc_grpc_status_code}${l.error_type ? ' ' + l.error_type : ''}`;
+    const srv = await settle('rpc_server_duration_seconds_count', { service_name: 'grpc-server' }, by, 50);
+    assert.deepEqual(srv, { 'grpc demo.Greeter/SayHello 0': 30, 'grpc demo.Greeter/ListItems 0': 10, 'grpc demo.Greeter/Find 5': 10 }, await diagnosis());
+    const cli = await settle('rpc_client_duration_seconds_count', { service_name: 'grpc-client' }, by, 50);
+    assert.deepEqual(cli, { 'grpc demo.Greeter/SayHello 0': 30, 'grpc demo.Greeter/ListItems 0': 10, 'grpc demo.Greeter/Find 5 NOT_FOUND': 10 });
+    // gRPC calls are not also counted as HTTP requests.
+    assert.deepEqual(await counts('http_server_request_duration_seconds_count', { service_name: 'grpc-server' }, () => 'x'), {});
+  });
+});
