@@ -15,7 +15,9 @@ import {
   FLAG_PRIORITY,
   type FrameHeader,
   FrameType,
+  MAX_FRAME_SIZE_LIMIT,
   SETTINGS_MAX_FRAME_SIZE,
+  plausibleHeader,
   startsWithPreface,
 } from './frames.js';
 import { GrpcMessageCounter, grpcErrorType, isGrpcContentType, splitGrpcPath } from './grpc.js';
@@ -122,13 +124,17 @@ export class Http2Parser implements ConnectionParser {
   feed(chunk: ChunkView, emit: Emit): void {
     this.#emit = emit;
     const side: Side = (chunk.direction === 'out') === (this.#role === 'client') ? 'c2s' : 's2c';
-    if (this.#c2s === undefined || this.#s2c === undefined) {
-      // The first chunk tells whether the connection is seen from its start (the client's preface) or joined midway.
-      const fromStart = side === 'c2s' && chunk.lost === 0 && startsWithPreface(chunk.head);
-      this.#c2s = new Direction(this, 'c2s', fromStart ? 'preface' : 'lost');
-      this.#s2c = new Direction(this, 's2c', fromStart ? 'frames' : 'lost');
+    // Each direction's first chunk tells whether it is seen from its start (the
+    // client's preface; the server's SETTINGS, its preface) or joined midway.
+    // The directions are independent (one HPACK table each): after an Upgrade
+    // the server may write before the client's preface arrives.
+    let d = side === 'c2s' ? this.#c2s : this.#s2c;
+    if (d === undefined) {
+      const fromStart = chunk.lost === 0 && (side === 'c2s' ? startsWithPreface(chunk.head) : startsWithSettings(chunk.head));
+      d = new Direction(this, side, fromStart ? (side === 'c2s' ? 'preface' : 'frames') : 'lost');
+      if (side === 'c2s') this.#c2s = d;
+      else this.#s2c = d;
     }
-    const d = side === 'c2s' ? this.#c2s : this.#s2c;
     const before = d.reader.unparsedRuns;
     const hole = Math.max(0, chunk.bytes - chunk.head.length - chunk.tail.length);
     d.reader.run(chunk.head, hole, chunk.tail, chunk.timeNs, chunk.lost > 0);
@@ -351,7 +357,8 @@ export class Http2Parser implements ConnectionParser {
 
   /** SETTINGS of one side bound the frames the other side writes. */
   #settings(d: Direction, payload: Uint8Array): void {
-    const other = d === this.#c2s ? this.#s2c! : this.#c2s!;
+    const other = d === this.#c2s ? this.#s2c : this.#c2s;
+    if (other === undefined) return;
     for (let i = 0; i + 6 <= payload.length; i += 6) {
       const id = (payload[i]! << 8) | payload[i + 1]!;
       const value = readU32(payload, i + 2);
@@ -411,6 +418,11 @@ export class Http2Parser implements ConnectionParser {
     }
     return op;
   }
+}
+
+/** A server's first bytes: a SETTINGS frame (not an ACK) on stream 0. */
+function startsWithSettings(b: Uint8Array): boolean {
+  return b.length >= 9 && b[3] === FrameType.Settings && (b[4]! & 1) === 0 && plausibleHeader(b, 0, MAX_FRAME_SIZE_LIMIT);
 }
 
 function readU31(b: Uint8Array, at: number): number {
