@@ -7,9 +7,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
-import { type Child, sleep, startChild, within } from '../../helpers/process.js';
+import { spawnSync } from 'node:child_process';
+import { type Child, python3, sleep, startChild, within } from '../../helpers/process.js';
 
 const PEER = fileURLToPath(new URL('./peer-main.js', import.meta.url));
+const UPGRADE_SERVER = fileURLToPath(new URL('../../../../test/protocols/http2/h2c_upgrade_server.py', import.meta.url));
+const hasPythonH2 = spawnSync(python3, ['-c', 'import h2'], { timeout: 10_000 }).status === 0;
 
 function peer(service: string, ...args: string[]): Child {
   return startChild(process.execPath, [PEER, ...args], { env: { ...process.env, OTEL_SERVICE_NAME: service } });
@@ -108,5 +111,28 @@ describe('agent end to end: HTTP/2 and gRPC', () => {
     assert.deepEqual(cli, { 'grpc demo.Greeter/SayHello 0': 30, 'grpc demo.Greeter/ListItems 0': 10, 'grpc demo.Greeter/Find 5 NOT_FOUND': 10 });
     // gRPC calls are not also counted as HTTP requests.
     assert.deepEqual(await counts('http_server_request_duration_seconds_count', { service_name: 'grpc-server' }, () => 'x'), {});
+  });
+
+  it('h2c via Upgrade (python3-h2 server): curl --http2 ×5 and nghttp -u ×3 (1 upgraded + 4 h2 requests each): the upgrade as HTTP/1.1 101, the rest as HTTP/2', { skip: !hasPythonH2 ? 'python3-h2 not installed for /usr/bin/python3' : !existsSync('/usr/bin/nghttp') ? 'nghttp not installed (nghttp2-client)' : false }, async () => {
+    const server = startChild(python3, [UPGRADE_SERVER], { env: { ...process.env, OTEL_SERVICE_NAME: 'h2c-upgrade' } });
+    children.push(server);
+    const port = await portOf(server);
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 5; i++) {
+      const curl = startChild('curl', ['-s', '-o', '/dev/null', '--http2', `${base}/up`]);
+      await finish(curl, 'curl --http2');
+    }
+    for (let i = 0; i < 3; i++) {
+      const nghttp = startChild('nghttp', ['-u', '-n', `${base}/first`, `${base}/a`, `${base}/b`, `${base}/c`, `${base}/nope`]);
+      await finish(nghttp, 'nghttp -u');
+    }
+    const by = (l: Record<string, string>) => `${l.network_protocol_version} ${l.http_request_method} ${l.http_response_status_code}`;
+    const srv = await settle('http_server_request_duration_seconds_count', { service_name: 'h2c-upgrade' }, by, 20);
+    assert.deepEqual(srv, { '1.1 GET 101': 8, '2 GET 200': 9, '2 GET 404': 3 }, await diagnosis());
+    const cli = await settle('http_client_request_duration_seconds_count', { service_name: 'nghttp', network_protocol_version: '2' }, by, 12);
+    assert.deepEqual(cli, { '2 GET 200': 9, '2 GET 404': 3 });
+    // Known gap: on the client side the HTTP/1.1 101 exchange of a connection
+    // opened right after an upgraded one is sometimes missing (measured: 2 of 3
+    // nghttp, 4 of 5 curl); the server side counts all of them (above).
   });
 });
