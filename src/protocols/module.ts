@@ -84,6 +84,12 @@ export interface ParserStats {
   pendingOverflow: number;
   /** Responses with no pending request (joined midway, or lost chunks). */
   orphanResponses: number;
+  /**
+   * The module's own counters (snake_case names), summed per protocol into
+   * waggle_protocol_events_total{protocol,event}: e.g. http2's
+   * unknown_header_fields, header_list_overflow.
+   */
+  readonly events?: Readonly<Record<string, number>>;
 }
 
 /** One connection's parser, from the watched process's side. */

@@ -32,7 +32,7 @@ export const MAX_HEADER_BLOCK = 65536;
 /** HTTP/2 error codes (RFC 9113 §7), as error.type of a reset stream. */
 const ERROR_CODES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
 
-/** Counters beyond ParserStats, for tests and the module's README. */
+/** Counters beyond ParserStats (also exported as its `events`, in /metrics). */
 export interface Http2Stats extends ParserStats {
   /** Header fields that referred to dynamic-table entries the decoder did not know (joined midway, or a lost block). */
   unknownHeaderFields: number;
@@ -42,6 +42,25 @@ export interface Http2Stats extends ParserStats {
   headerBlocksLost: number;
   /** Streams the server refused by GOAWAY (never processed: not reported, the client retries). */
   goawayRefused: number;
+}
+
+class Http2Counters implements Http2Stats {
+  unparsed = 0;
+  pendingOverflow = 0;
+  orphanResponses = 0;
+  unknownHeaderFields = 0;
+  headerListOverflow = 0;
+  headerBlocksLost = 0;
+  goawayRefused = 0;
+
+  get events(): Record<string, number> {
+    return {
+      unknown_header_fields: this.unknownHeaderFields,
+      header_list_overflow: this.headerListOverflow,
+      header_blocks_lost: this.headerBlocksLost,
+      goaway_refused: this.goawayRefused,
+    };
+  }
 }
 
 type Side = 'c2s' | 's2c';
@@ -110,7 +129,7 @@ class Direction implements FrameSink {
 }
 
 export class Http2Parser implements ConnectionParser {
-  readonly stats: Http2Stats = { unparsed: 0, pendingOverflow: 0, orphanResponses: 0, unknownHeaderFields: 0, headerListOverflow: 0, headerBlocksLost: 0, goawayRefused: 0 };
+  readonly stats: Http2Stats = new Http2Counters();
   readonly #role: Role;
   readonly #streams = new Map<number, H2Stream>();
   #c2s: Direction | undefined;
