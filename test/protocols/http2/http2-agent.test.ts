@@ -3,10 +3,12 @@
 // counts on /metrics. HTTP/2 requests are the same HTTP series as HTTP/1's,
 // labelled network_protocol_version="2"; gRPC calls are rpc_*_duration_seconds.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
+import { type AgentProcess, freePort, parseSeries, startAgentProcess } from '../../helpers/agent.js';
 import { spawnSync } from 'node:child_process';
 import { type Child, python3, sleep, startChild, within } from '../../helpers/process.js';
 
@@ -138,5 +140,45 @@ describe('agent end to end: HTTP/2 and gRPC', () => {
     const upgrades = await counts('http_server_request_duration_seconds_count', { service_name: 'h2c-upgrade', network_protocol_version: '1.1' }, by);
     assert.deepEqual(Object.keys(upgrades), ['1.1 GET 101']);
     assert.ok(upgrades['1.1 GET 101']! >= 6 && upgrades['1.1 GET 101']! <= 8, JSON.stringify(upgrades));
+  });
+
+  it('nginx with listen … http2 (h2c, prior knowledge): curl ×10 and h2load -n 300 are exact on nginx\'s side', { skip: existsSync('/usr/sbin/nginx') ? false : 'nginx not installed' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-h2-'));
+    const port = await freePort();
+    const conf = join(dir, 'nginx.conf');
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join(' ');
+    writeFileSync(
+      conf,
+      `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 256; }
+http { access_log off; ${temp}
+  server { listen 127.0.0.1:${port} http2;
+    location /missing { return 404 "no\\n"; }
+    location / { return 200 "ok\\n"; } } }
+`,
+    );
+    const nginx = startChild('/usr/sbin/nginx', ['-p', dir, '-c', conf]);
+    children.push(nginx);
+    const base = `http://127.0.0.1:${port}`;
+    const ready = Date.now() + 10_000;
+    while (Date.now() < ready) {
+      const probe = startChild('curl', ['-s', '-o', '/dev/null', '--http2-prior-knowledge', `${base}/probe`]);
+      if ((await within(probe.exited, 10_000, 'curl probe')).code === 0) break;
+      await sleep(100);
+    }
+    for (let i = 0; i < 10; i++) {
+      const curl = startChild('curl', ['-s', '-o', '/dev/null', '--http2-prior-knowledge', `${base}/${i % 2 ? 'missing' : 'page'}`]);
+      await finish(curl, 'curl');
+    }
+    let total = 10;
+    if (existsSync('/usr/bin/h2load')) {
+      await finish(startChild('h2load', ['-n', '300', '-c', '3', '-m', '10', `${base}/page`]), 'h2load');
+      total += 300;
+    }
+    // By route: the readiness probes (/probe) are left out.
+    const by = (l: Record<string, string>) => `${l.network_protocol_version} ${l.http_route} ${l.http_response_status_code}`;
+    const got = await settle('http_server_request_duration_seconds_count', { service_name: 'nginx', network_protocol_version: '2' }, by, total + 1);
+    delete got['2 /probe 200'];
+    assert.deepEqual(got, { '2 /page 200': total - 5, '2 /missing 404': 5 }, await diagnosis());
   });
 });
