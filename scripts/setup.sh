@@ -20,7 +20,8 @@ TEST_PACKAGES=(curl nginx apache2-utils wrk libcap2-bin iproute2 procps util-lin
 # Servers and clients of the protocol tests (issue 9), started by the tests on
 # loopback with throwaway data directories, never as system services.
 PROTOCOL_PACKAGES=(postgresql postgresql-client redis-server redis-tools mariadb-server mariadb-client memcached
-  nats-server mosquitto mosquitto-clients rabbitmq-server python3-psycopg2)
+  nats-server mosquitto mosquitto-clients rabbitmq-server python3-psycopg2
+  nghttp2-client nghttp2-server python3-grpcio python3-grpc-tools python3-h2)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PROTOCOL_PACKAGES[@]}" ${WAGGLE_EXTRA_PACKAGES:-}; do

@@ -303,7 +303,16 @@ static __always_inline void after_headers(struct feed *f) {
   if (f->st->is_resp) {
     __u16 st = p->status;
     __u8 req_flags = (c->responding == RESP_TRACKED && c->count > 0) ? c->slots[c->head & (SLOTS - 1)].flags : 0;
-    if (st >= 100 && st < 200 && st != 101) {
+    if (st == 101) {
+      // Switching Protocols: HTTP/1 ends with this answer (reported as the
+      // upgrade request's response). What follows is another protocol: the rest
+      // of this run is dropped, the next run goes to stream capture (feed_run).
+      message_end(f);
+      c->protocol = PROTO_SWITCHED;
+      f->st->off = f->st->len;
+      return;
+    }
+    if (st >= 100 && st < 200) {
       // Interim response (100 Continue, 103 Early Hints): the final one follows.
       c->resp_cap_len = 0;
       p->phase = PH_START;

@@ -95,6 +95,12 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
   st->off = 0;
   st->scratch = SCRATCH_TASK;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (c && c->protocol == PROTO_SWITCHED) {
+    // Upgraded past HTTP/1 (101): forget it here; stream capture takes it from this run on.
+    bpf_map_delete_elem(&conns, &key);
+    count(CNT_CONN_DELETED);
+    c = 0;
+  }
   if (!c) {
     // Not on HTTP/1's fast path: a streamed connection takes the run, unless
     // user space ignores it (then a request start can still make it HTTP).

@@ -42,7 +42,9 @@ enum capture_role { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
 
 // Protocols the kernel can recognise and frame. Detection and framing are per
 // protocol; the pairing of requests and responses (pairing.h) is shared.
-enum capture_protocol { PROTO_HTTP1 = 1 };
+// PROTO_SWITCHED: a 101 Switching Protocols ended HTTP/1 on the connection
+// (Upgrade: h2c, websocket); its next run leaves the fast path for stream capture.
+enum capture_protocol { PROTO_HTTP1 = 1, PROTO_SWITCHED = 2 };
 
 // Why an exchange ended without its response completing.
 enum capture_incomplete {

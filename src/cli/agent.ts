@@ -151,8 +151,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       config,
       (located) => {
         const identity = discovery.identity(located.pid);
-        if (identity) operations.handle(located, identity);
-        else unidentified++;
+        // HTTP/2's requests are HTTP requests: the same telemetry as HTTP/1's.
+        if (identity === undefined) unidentified++;
+        else if (located.op.family === 'http') telemetry.handleOperation(located, identity);
+        else operations.handle(located, identity);
       },
       (e) => log.warn({ err: e }, 'protocol stream error'),
     );

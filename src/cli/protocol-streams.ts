@@ -62,6 +62,12 @@ function registerStreamMetrics(self: SelfMetrics, capture: SocketCapture, tracke
   self.counter('protocol_unparsed_total', 'Messages or byte runs a protocol module could not frame (it resynchronised).', per((p) => p.unparsed), ['protocol']);
   self.counter('protocol_pending_overflow_total', 'Requests dropped because a connection had too many pending.', per((p) => p.pendingOverflow), ['protocol']);
   self.counter('protocol_orphan_responses_total', 'Responses with no pending request (joined midway, or after lost chunks).', per((p) => p.orphanResponses), ['protocol']);
+  self.counter(
+    'protocol_events_total',
+    "Protocol modules' own counters (http2: unknown_header_fields, header_list_overflow, header_blocks_lost, goaway_refused).",
+    () => stats().protocols.flatMap((p) => Object.entries(p.events).map(([event, n]) => [{ protocol: p.protocol, event }, n] as const)),
+    ['protocol', 'event'],
+  );
   self.gauge('stream_connections', 'Streamed connections tracked in user space.', () => stats().connections);
   self.counter('stream_connections_ignored_total', 'Streamed connections no protocol module claimed (the kernel was told to stop streaming them).', () => stats().ignored);
   self.counter('stream_connections_evicted_total', 'Streamed connections ended early because the table was full.', () => stats().evicted);

@@ -26,8 +26,12 @@ export type AttributeValue = string | number | boolean;
  */
 export type ChunkView = Pick<StreamChunk, 'direction' | 'timeNs' | 'bytes' | 'head' | 'tail' | 'lost' | 'tid'>;
 
-/** Which conventions apply: the span's attribute family and the metric it feeds. */
-export type OperationFamily = 'db' | 'messaging';
+/**
+ * Which conventions apply: the span's attribute family and the metric it feeds.
+ * 'http' operations (HTTP/2) become HTTP request records like HTTP/1's (routes,
+ * http.server/client.request.duration); 'rpc' ones (gRPC) rpc.server/client.duration.
+ */
+export type OperationFamily = 'db' | 'messaging' | 'http' | 'rpc';
 
 /**
  * One request (or one one-way message) of a protocol, as the module saw it.
@@ -80,6 +84,12 @@ export interface ParserStats {
   pendingOverflow: number;
   /** Responses with no pending request (joined midway, or lost chunks). */
   orphanResponses: number;
+  /**
+   * The module's own counters (snake_case names), summed per protocol into
+   * waggle_protocol_events_total{protocol,event}: e.g. http2's
+   * unknown_header_fields, header_list_overflow.
+   */
+  readonly events?: Readonly<Record<string, number>>;
 }
 
 /** One connection's parser, from the watched process's side. */
@@ -99,7 +109,7 @@ export interface DetectInput {
 }
 
 export interface ProtocolModule {
-  /** Stable id, also the label value: 'postgresql', 'mysql', 'redis', 'memcached', 'nats', 'mqtt', 'amqp'. */
+  /** Stable id, also the label value: 'postgresql', 'mysql', 'redis', 'memcached', 'nats', 'mqtt', 'amqp', 'http2'. */
   readonly name: string;
   /** Well-known server ports: a hint for detect() when the first bytes alone are ambiguous. */
   readonly ports: readonly number[];

@@ -2,6 +2,7 @@
 // most specific first). Adding a protocol: its folder under src/protocols/ and
 // one line here.
 import { amqp } from './amqp/index.js';
+import { http2 } from './http2/index.js';
 import { memcached } from './memcached/index.js';
 import type { ProtocolModule } from './module.js';
 import { mqtt } from './mqtt/index.js';
@@ -18,4 +19,6 @@ export const PROTOCOL_MODULES: readonly ProtocolModule[] = [
   nats,
   mqtt,
   amqp,
+  // Last: its midway detection reads frame headers, the least specific signature.
+  http2,
 ];

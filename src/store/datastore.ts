@@ -18,7 +18,8 @@ const MAX_KNOWN = 256;
 
 export function datastoreOf(r: RequestRecord): Datastore | undefined {
   const family = r.family;
-  if (family === 'http') return undefined;
+  // HTTP and RPC peers are services (or external peers), not datastores.
+  if (family === 'http' || family === 'rpc') return undefined;
   const system = r.detail.system ?? r.detail.protocol;
   const key = `${family}\0${system}`;
   let d = known.get(key);

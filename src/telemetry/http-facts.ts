@@ -6,11 +6,12 @@
 // when first asked for, so a request whose span is never built makes no string
 // for them. The scans and the captured bytes must stay untouched while the facts
 // are in use: during the handling of one exchange.
-import type { Exchange } from '../capture/exchange.js';
+import type { Endpoint, Exchange } from '../capture/exchange.js';
 import { NO_HOST, type RequestScan, type RequestTarget, type ResponseScan, authorityPort, parseTarget, splitHostPort } from '../protocols/http1/index.js';
 import { buildHttpSpan } from './http-span.js';
+import type { HttpRequestFacts } from './http-request-facts.js';
 import { traceHash } from './ids.js';
-import type { RecordDetail, RequestFamily, RequestRecord } from './request-record.js';
+import type { RequestFamily, RequestRecord } from './request-record.js';
 import { normalizeMethod } from './semconv.js';
 import type { Span } from './span.js';
 import { type TraceParent, parseTraceparent } from './traceparent.js';
@@ -18,7 +19,7 @@ import { type TraceParent, parseTraceparent } from './traceparent.js';
 /** error.type for a response that was captured but could not be parsed. */
 export const ERROR_MALFORMED_RESPONSE = 'malformed-response';
 
-export class HttpFacts implements RecordDetail {
+export class HttpFacts implements HttpRequestFacts {
   readonly kind: 'server' | 'client';
   readonly ex: Exchange;
   /** The method token as sent. */
@@ -77,6 +78,10 @@ export class HttpFacts implements RecordDetail {
 
   get protocol(): string {
     return 'http';
+  }
+
+  get peer(): Endpoint {
+    return this.ex.remote;
   }
 
   get family(): RequestFamily {

@@ -9,7 +9,7 @@
 // marked `otel.metric.overflow: true` as the OTel metrics SDK does (instances
 // are capped by HttpTelemetry's maxServices).
 import { type HistogramState, histogram, observe } from './histogram-state.js';
-import type { HttpFacts } from './http-facts.js';
+import type { HttpRequestFacts } from './http-request-facts.js';
 import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
 import { OVERFLOW_ATTRIBUTE, SeriesTable, type SeriesTableOptions } from './series-table.js';
@@ -55,7 +55,7 @@ export class HttpMetrics extends SeriesTable<HttpSeries, HttpIndex> {
    * One HTTP request, with the caller's clock reading (ms since the epoch): its
    * facts give the attributes (route and metric peer as telemetry bounded them).
    */
-  record(r: RequestRecord<HttpFacts>, nowMs: number): void {
+  record(r: RequestRecord<HttpRequestFacts>, nowMs: number): void {
     const o = r.detail;
     const inst = this.instance(r.service, nowMs);
     const index = inst.index;
@@ -94,10 +94,12 @@ export class HttpMetrics extends SeriesTable<HttpSeries, HttpIndex> {
 const NO_VALUE = '\0';
 
 const METHOD_CODES = new Map(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY', sc.METHOD_OTHER].map((m, i) => [m, i]));
-const VERSION_CODES = new Map(['1.1', '1.0', '0.9', '2.0', '3.0', '1.2'].map((v, i) => [v, i + 1]));
+const VERSION_CODES = new Map(['1.1', '1.0', '0.9', '2.0', '3.0', '1.2', '2'].map((v, i) => [v, i + 1]));
 /** error.type values telemetry reports: a status code, an incomplete exchange, a malformed response. */
 const ERROR_CODES = new Map<string, number>(['closed-before-response', 'closed-mid-response', 'evicted', 'timeout', 'malformed-response'].map((e, i) => [e, i + 1]));
 for (let status = 100; status < 600; status++) ERROR_CODES.set(String(status), 6 + status - 100);
+// HTTP/2: an operation that got no response, and reset streams (RFC 9113 §7 codes).
+['incomplete', 'CANCEL', 'REFUSED_STREAM', 'INTERNAL_ERROR', 'PROTOCOL_ERROR', 'NO_ERROR'].forEach((e, i) => ERROR_CODES.set(e, 506 + i));
 
 /**
  * The observation's attributes besides the route (server) or server address and
@@ -105,7 +107,7 @@ for (let status = 100; status < 600; status++) ERROR_CODES.set(String(status), 6
  * error.type (9), protocol version (3), scheme (1). -1 when a value is outside
  * these tables (the series is then looked up by a full key).
  */
-function seriesCode(o: HttpFacts): number {
+function seriesCode(o: HttpRequestFacts): number {
   const method = METHOD_CODES.get(o.method);
   if (method === undefined) return -1;
   const status = o.statusCode ?? 0;
@@ -133,7 +135,7 @@ function newSeries(kind: 'server' | 'client', service: ServiceIdentity, attribut
 }
 
 /** The semconv attributes of a series, in a stable order. */
-function seriesAttributes(o: HttpFacts): SeriesAttributes {
+function seriesAttributes(o: HttpRequestFacts): SeriesAttributes {
   const a: Record<string, string | number> = { [sc.ATTR_HTTP_REQUEST_METHOD]: o.method };
   if (o.statusCode !== undefined) a[sc.ATTR_HTTP_RESPONSE_STATUS_CODE] = o.statusCode;
   if (o.errorType !== undefined) a[sc.ATTR_ERROR_TYPE] = o.errorType;

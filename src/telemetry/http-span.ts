@@ -1,8 +1,8 @@
-// HttpFacts → Span with OpenTelemetry HTTP semantic-convention attributes
+// HttpRequestFacts (HTTP/1 or HTTP/2) → Span with OpenTelemetry HTTP semantic-convention attributes
 // (https://opentelemetry.io/docs/specs/semconv/http/http-spans/). Only names and
 // values listed here ever leave the agent: no header other than User-Agent is
 // copied, so Authorization, Cookie and Set-Cookie values cannot appear.
-import type { HttpFacts } from './http-facts.js';
+import type { HttpRequestFacts } from './http-request-facts.js';
 import { newSpanId, newTraceId } from './ids.js';
 import type { RequestRecord } from './request-record.js';
 import * as sc from './semconv.js';
@@ -17,8 +17,7 @@ export const MAX_USER_AGENT_LENGTH = 256;
  * wall-clock times, and the request's valid incoming traceparent, if any (the
  * span continues that trace).
  */
-export function buildHttpSpan(f: HttpFacts, record: RequestRecord, parent: TraceParent | undefined): Span {
-  const ex = f.ex;
+export function buildHttpSpan(f: HttpRequestFacts, record: RequestRecord, parent: TraceParent | undefined): Span {
   const route = f.route;
   const a: Record<string, AttributeValue> = {};
   a[sc.ATTR_HTTP_REQUEST_METHOD] = f.method;
@@ -29,8 +28,8 @@ export function buildHttpSpan(f: HttpFacts, record: RequestRecord, parent: Trace
   const serverPort = f.serverPort();
   if (serverAddress !== undefined) a[sc.ATTR_SERVER_ADDRESS] = serverAddress;
   if (serverPort !== undefined) a[sc.ATTR_SERVER_PORT] = serverPort;
-  a[sc.ATTR_NETWORK_PEER_ADDRESS] = ex.remote.address;
-  a[sc.ATTR_NETWORK_PEER_PORT] = ex.remote.port;
+  a[sc.ATTR_NETWORK_PEER_ADDRESS] = f.peer.address;
+  a[sc.ATTR_NETWORK_PEER_PORT] = f.peer.port;
   a[sc.ATTR_NETWORK_TRANSPORT] = 'tcp';
   if (f.protocolVersion !== undefined) a[sc.ATTR_NETWORK_PROTOCOL_VERSION] = f.protocolVersion;
   const userAgent = f.userAgent();
@@ -43,11 +42,11 @@ export function buildHttpSpan(f: HttpFacts, record: RequestRecord, parent: Trace
     if (f.target.path !== '') a[sc.ATTR_URL_PATH] = clip(f.target.path, MAX_PATH_LENGTH);
     if (f.target.query !== undefined) a[sc.ATTR_URL_QUERY] = scrubQuery(f.target.query);
     if (route !== undefined) a[sc.ATTR_HTTP_ROUTE] = route;
-    a[sc.ATTR_CLIENT_ADDRESS] = ex.remote.address;
-    a[sc.ATTR_CLIENT_PORT] = ex.remote.port;
+    a[sc.ATTR_CLIENT_ADDRESS] = f.peer.address;
+    a[sc.ATTR_CLIENT_PORT] = f.peer.port;
   } else {
     if (f.target.form !== 'authority') {
-      a[sc.ATTR_URL_FULL] = buildFullUrl(f.scheme, serverAddress ?? ex.remote.address, serverPort, f.target.path, f.target.query);
+      a[sc.ATTR_URL_FULL] = buildFullUrl(f.scheme, serverAddress ?? f.peer.address, serverPort, f.target.path, f.target.query);
     }
     if (route !== undefined) a[sc.ATTR_URL_TEMPLATE] = route;
   }

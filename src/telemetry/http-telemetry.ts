@@ -13,6 +13,10 @@
  *   …
  *   await otlp.shutdown(); telemetry.close();
  *
+ * handleOperation() does the same for a protocol module's 'http' Operation
+ * (HTTP/2 from the stream platform): same routes, records, series and spans,
+ * with network.protocol.version "2".
+ *
  * handleExchange() is synchronous and never throws: it scans the request and
  * response heads (offsets into the captured bytes, decoding only what is used),
  * resolves a bounded route, makes one RequestRecord per request, aggregates
@@ -23,15 +27,18 @@
  * (routes per service + peers per service) and the metrics' series cap.
  */
 import type { Exchange } from '../capture/exchange.js';
+import type { LocatedOperation } from '../protocols/module.js';
 import { type ParseFailureReason, RequestScan, ResponseScan, scanRequest, scanResponse, splitMessages } from '../protocols/http1/index.js';
 import { BoundedValues } from './bounded-values.js';
 import { FramingLossCounter, type FramingLossSeries } from './framing-loss.js';
 import { MonotonicClock } from './clock.js';
 import { HttpFacts } from './http-facts.js';
+import { HttpOperationFacts } from './http-operation-facts.js';
+import type { HttpRequestFacts } from './http-request-facts.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http-metrics.js';
 import { spanName } from './http-span.js';
 import { type RequestListener, RequestListeners, type SpanListener } from './request-listeners.js';
-import { RequestRecord } from './request-record.js';
+import { type RecordOrigin, RequestRecord } from './request-record.js';
 import { type RouteOptions, RouteResolver } from './routes.js';
 import { ERROR_TYPE_VALUE_OTHER } from './semconv.js';
 import type { ServiceIdentity } from './span.js';
@@ -72,6 +79,8 @@ export interface ParseFailureCount {
 export interface HttpTelemetryStats {
   /** HTTP/1 exchanges handed to handleExchange. */
   exchanges: number;
+  /** HTTP operations of protocol modules (HTTP/2) handed to handleOperation. */
+  operations: number;
   /** Exchanges of another protocol, ignored. */
   otherProtocol: number;
   /** Requests turned into an observation (and a span when listened to). */
@@ -148,6 +157,7 @@ export class HttpTelemetry {
   readonly #routesCollapsed = new Map<string, number>();
   readonly #framingLoss = new FramingLossCounter();
   #exchanges = 0;
+  #operations = 0;
   #otherProtocol = 0;
   #requests = 0;
   #servicesRejected = 0;
@@ -186,6 +196,20 @@ export class HttpTelemetry {
     }
   }
 
+  /** One 'http' Operation of a protocol module (HTTP/2): the same request record as an HTTP/1 exchange's. */
+  handleOperation(located: LocatedOperation, service: ServiceIdentity): void {
+    try {
+      this.#operations++;
+      const nowMs = Date.now();
+      const state = this.#admit(service, nowMs);
+      if (state === undefined) return;
+      const origin = located.tid === undefined ? undefined : { tid: located.tid, localAddress: located.local.address, localPort: located.local.port };
+      this.#record(new HttpOperationFacts(located), service, state, nowMs, located.remote.address, located.remote.port, origin);
+    } catch {
+      this.#internalErrors++;
+    }
+  }
+
   /** Stops the metrics' expiry timer. */
   close(): void {
     this.metrics.close();
@@ -209,6 +233,7 @@ export class HttpTelemetry {
     for (const s of this.#services.values()) peersCollapsed += s.peers.overflowed;
     return {
       exchanges: this.#exchanges,
+      operations: this.#operations,
       otherProtocol: this.#otherProtocol,
       requests: this.#requests,
       parseFailures: [...this.#parseFailures.values()].map((f) => ({ ...f })),
@@ -273,7 +298,11 @@ export class HttpTelemetry {
         this.#countFailure('response', reason);
       }
     }
-    const facts = new HttpFacts(ex, req, res, responseMalformed, pipelined);
+    this.#record(new HttpFacts(ex, req, res, responseMalformed, pipelined), service, state, nowMs, ex.remote.address, ex.remote.port, { tid: ex.tid, localAddress: ex.local.address, localPort: ex.local.port });
+  }
+
+  /** Route, bounded peer, the record; then metrics and listeners. */
+  #record(facts: HttpRequestFacts, service: ServiceIdentity, state: ServiceState, nowMs: number, peerAddress: string, peerPort: number, origin: RecordOrigin | undefined): void {
     const resolved = this.#routes.resolve(facts.kind === 'server' ? state.serverRoutes : state.clientRoutes, facts.target.path);
     if (resolved.collapsed) this.#routesCollapsed.set(service.name, (this.#routesCollapsed.get(service.name) ?? 0) + 1);
     this.#requests++;
@@ -289,11 +318,11 @@ export class HttpTelemetry {
       clock.toEpochNs(facts.endNs),
       facts.errorType !== undefined,
       facts.errorType,
-      ex.remote.address,
-      ex.remote.port,
+      peerAddress,
+      peerPort,
       undefined,
       undefined,
-      { tid: ex.tid, localAddress: ex.local.address, localPort: ex.local.port },
+      origin,
     );
     this.metrics.record(record, nowMs);
     this.listeners.publish(record);
@@ -317,7 +346,7 @@ export class HttpTelemetry {
   }
 
   /** The client metrics' server.address/port: the real ones for the first maxClientPeersPerService peers of a service, then `_OTHER`. */
-  #boundPeer(f: HttpFacts, state: ServiceState): void {
+  #boundPeer(f: HttpRequestFacts, state: ServiceState): void {
     const address = f.serverAddress();
     if (address === undefined) return;
     const port = f.serverPort();

@@ -34,7 +34,7 @@ export class OperationDetail implements RecordDetail {
     this.op = op;
     this.protocol = located.protocol;
     this.family = op.family;
-    const system = op.attributes[op.family === 'db' ? sc.ATTR_DB_SYSTEM_NAME : sc.ATTR_MESSAGING_SYSTEM];
+    const system = op.attributes[op.family === 'db' ? sc.ATTR_DB_SYSTEM_NAME : op.family === 'rpc' ? sc.ATTR_RPC_SYSTEM : sc.ATTR_MESSAGING_SYSTEM];
     this.system = system === undefined ? located.protocol : String(system);
     this.kind = op.spanKind ?? op.role;
     this.errorType = op.errorType ?? (op.incomplete !== undefined ? ERROR_INCOMPLETE : undefined);

@@ -6,6 +6,7 @@
 //   messaging.client.operation.duration   client-side messaging operations (semconv)
 //   messaging.client.sent.messages        messages a producer sent (semconv; batch counts)
 //   messaging.client.consumed.messages    messages delivered to a consumer (semconv)
+//   rpc.server.duration / rpc.client.duration   gRPC calls (Beyla's names; semconv ≤ 1.37)
 // Messaging operations seen from the broker's side (role server) make spans and
 // UI records only: the semconv messaging metrics are the clients'.
 //
@@ -35,8 +36,11 @@ export const MESSAGING_CLIENT_DURATION: OperationMetricDef = { name: sc.METRIC_M
 export const MESSAGING_SENT: OperationMetricDef = { name: sc.METRIC_MESSAGING_CLIENT_SENT_MESSAGES, unit: '{message}', description: 'Number of messages producer attempted to send to the broker.', instrument: 'counter' };
 export const MESSAGING_CONSUMED: OperationMetricDef = { name: sc.METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES, unit: '{message}', description: 'Number of messages that were delivered to the application.', instrument: 'counter' };
 
+export const RPC_SERVER_DURATION: OperationMetricDef = { name: sc.METRIC_RPC_SERVER_DURATION, unit: 's', description: 'Duration of RPC calls as the watched server answered them.', instrument: 'histogram' };
+export const RPC_CLIENT_DURATION: OperationMetricDef = { name: sc.METRIC_RPC_CLIENT_DURATION, unit: 's', description: 'Duration of RPC calls the watched client made.', instrument: 'histogram' };
+
 /** Every operation metric, in exposition order. */
-export const OPERATION_METRICS: readonly OperationMetricDef[] = [DB_CLIENT_DURATION, DB_SERVER_DURATION, MESSAGING_CLIENT_DURATION, MESSAGING_SENT, MESSAGING_CONSUMED];
+export const OPERATION_METRICS: readonly OperationMetricDef[] = [DB_CLIENT_DURATION, DB_SERVER_DURATION, MESSAGING_CLIENT_DURATION, MESSAGING_SENT, MESSAGING_CONSUMED, RPC_SERVER_DURATION, RPC_CLIENT_DURATION];
 
 export interface OperationSeries {
   readonly metric: OperationMetricDef;
@@ -89,6 +93,13 @@ export class OperationMetrics extends SeriesTable<OperationSeries, OperationInde
       observe(this.#series(r, metric, dbLabels(d), nowMs).histogram!, seconds);
       return;
     }
+    if (op.family === 'rpc') {
+      const metric = op.role === 'client' ? RPC_CLIENT_DURATION : RPC_SERVER_DURATION;
+      observe(this.#series(r, metric, rpcLabels(d), nowMs).histogram!, seconds);
+      return;
+    }
+    // 'http' operations go to HttpTelemetry, never here.
+    if (op.family !== 'messaging') return;
     if (op.role !== 'client') return;
     const labels = messagingLabels(d);
     observe(this.#series(r, MESSAGING_CLIENT_DURATION, labels, nowMs).histogram!, seconds);
@@ -145,6 +156,21 @@ function dbLabels(d: OperationDetail): Array<[string, string | number]> {
   if (status !== undefined) out.push([sc.ATTR_DB_RESPONSE_STATUS_CODE, status]);
   if (d.errorType !== undefined) out.push([sc.ATTR_ERROR_TYPE, d.errorType]);
   out.push([sc.ATTR_SERVER_ADDRESS, d.serverAddress()], [sc.ATTR_SERVER_PORT, d.serverPort()]);
+  return out;
+}
+
+/** rpc_system, rpc_service, rpc_method, rpc_grpc_status_code?, error_type?; client side server_address, server_port. */
+function rpcLabels(d: OperationDetail): Array<[string, string | number]> {
+  const a = d.op.attributes;
+  const out: Array<[string, string | number]> = [
+    [sc.ATTR_RPC_SYSTEM, d.system ?? d.protocol],
+    [sc.ATTR_RPC_SERVICE, text(a[sc.ATTR_RPC_SERVICE]) ?? ''],
+    [sc.ATTR_RPC_METHOD, text(a[sc.ATTR_RPC_METHOD]) ?? d.op.operation],
+  ];
+  const status = a[sc.ATTR_RPC_GRPC_STATUS_CODE];
+  if (typeof status === 'number') out.push([sc.ATTR_RPC_GRPC_STATUS_CODE, status]);
+  if (d.errorType !== undefined) out.push([sc.ATTR_ERROR_TYPE, d.errorType]);
+  if (d.op.role === 'client') out.push([sc.ATTR_SERVER_ADDRESS, d.serverAddress()], [sc.ATTR_SERVER_PORT, d.serverPort()]);
   return out;
 }
 

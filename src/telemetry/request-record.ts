@@ -18,8 +18,8 @@ export interface RecordOrigin {
   readonly localPort: number;
 }
 
-/** http, or the OTel conventions family of a protocol module's operation. */
-export type RequestFamily = 'http' | 'db' | 'messaging';
+/** http, or the OTel conventions family of a protocol module's operation (rpc: gRPC). */
+export type RequestFamily = 'http' | 'db' | 'messaging' | 'rpc';
 
 /** What the protocol behind a record provides. */
 export interface RecordDetail {
@@ -128,8 +128,9 @@ export class SpanDetail implements RecordDetail {
     const a = span.attributes;
     const db = str(a['db.system.name']) ?? str(a['db.system']);
     const messaging = str(a['messaging.system']);
-    this.family = db !== undefined ? 'db' : messaging !== undefined ? 'messaging' : 'http';
-    this.system = db ?? messaging;
+    const rpc = str(a['rpc.system']);
+    this.family = db !== undefined ? 'db' : messaging !== undefined ? 'messaging' : rpc !== undefined ? 'rpc' : 'http';
+    this.system = db ?? messaging ?? rpc;
   }
 
   serverAddress(): string | undefined {

@@ -80,6 +80,13 @@ export const METRIC_DB_SERVER_OPERATION_DURATION = 'db.server.operation.duration
 export const METRIC_MESSAGING_CLIENT_OPERATION_DURATION = 'messaging.client.operation.duration';
 export const METRIC_MESSAGING_CLIENT_SENT_MESSAGES = 'messaging.client.sent.messages';
 export const METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES = 'messaging.client.consumed.messages';
+/** RPC durations as Beyla names them (semconv ≤ 1.37's experimental names): rpc_server_duration_seconds, rpc_client_duration_seconds. */
+export const METRIC_RPC_SERVER_DURATION = 'rpc.server.duration';
+export const METRIC_RPC_CLIENT_DURATION = 'rpc.client.duration';
+export const ATTR_RPC_SYSTEM = 'rpc.system';
+export const ATTR_RPC_SERVICE = 'rpc.service';
+export const ATTR_RPC_METHOD = 'rpc.method';
+export const ATTR_RPC_GRPC_STATUS_CODE = 'rpc.grpc.status_code';
 
 /** Bucket boundaries for db.client.operation.duration and messaging.client.operation.duration, in seconds (semconv advice). */
 export const OPERATION_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];

@@ -90,7 +90,7 @@ describe('StreamTracker', () => {
       Array(3).fill(['ping', 'client', 1000, 101, 'socket:[1]', 7777]),
     );
     const [s] = tracker.stats().protocols;
-    assert.deepEqual(s, { protocol: 'ping', connections: 1, chunks: 6, chunksLost: 0, operations: 3, incomplete: 0, unparsed: 0, pendingOverflow: 0, orphanResponses: 0 });
+    assert.deepEqual(s, { protocol: 'ping', connections: 1, chunks: 6, chunksLost: 0, operations: 3, incomplete: 0, unparsed: 0, pendingOverflow: 0, orphanResponses: 0, events: {} });
   });
 
   test('unclaimed for detectChunks chunks: verdict ignore, later chunks are not offered', () => {

@@ -15,6 +15,8 @@ export interface ProtocolStats {
   unparsed: number;
   pendingOverflow: number;
   orphanResponses: number;
+  /** The modules' own counters (ParserStats.events), summed. */
+  events: Record<string, number>;
 }
 
 class Counter {
@@ -24,6 +26,7 @@ class Counter {
   operations = 0;
   incomplete = 0;
   readonly retired: ParserStats = { unparsed: 0, pendingOverflow: 0, orphanResponses: 0 };
+  readonly retiredEvents: Record<string, number> = {};
 
   connection(): void {
     this.connections++;
@@ -43,6 +46,7 @@ class Counter {
     this.retired.unparsed += s.unparsed;
     this.retired.pendingOverflow += s.pendingOverflow;
     this.retired.orphanResponses += s.orphanResponses;
+    if (s.events) addEvents(this.retiredEvents, s.events);
   }
 }
 
@@ -58,7 +62,9 @@ export class ProtocolCounters {
   snapshot(live: ReadonlyMap<string, readonly ConnectionParser[]>): ProtocolStats[] {
     return [...this.#byProtocol].map(([protocol, c]) => {
       const parsers = live.get(protocol) ?? [];
-      const sum = (k: keyof ParserStats) => c.retired[k] + parsers.reduce((a, p) => a + p.stats[k], 0);
+      const sum = (k: 'unparsed' | 'pendingOverflow' | 'orphanResponses') => c.retired[k] + parsers.reduce((a, p) => a + p.stats[k], 0);
+      const events = { ...c.retiredEvents };
+      for (const p of parsers) if (p.stats.events) addEvents(events, p.stats.events);
       return {
         protocol,
         connections: c.connections,
@@ -69,7 +75,12 @@ export class ProtocolCounters {
         unparsed: sum('unparsed'),
         pendingOverflow: sum('pendingOverflow'),
         orphanResponses: sum('orphanResponses'),
+        events,
       };
     });
   }
+}
+
+function addEvents(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
