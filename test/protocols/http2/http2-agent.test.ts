@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { type AgentProcess, freePort, parseSeries, startAgentProcess } from '../../helpers/agent.js';
 import { spawnSync } from 'node:child_process';
 import { type Child, python3, sleep, startChild, within } from '../../helpers/process.js';
+import { makeCertificate, opensslAvailable } from '../../capture/helpers/tls.js';
 
 const PEER = fileURLToPath(new URL('./peer-main.js', import.meta.url));
 const UPGRADE_SERVER = fileURLToPath(new URL('../../../../test/protocols/http2/h2c_upgrade_server.py', import.meta.url));
@@ -180,5 +181,49 @@ http { access_log off; ${temp}
     const got = await settle('http_server_request_duration_seconds_count', { service_name: 'nginx', network_protocol_version: '2' }, by, total + 1);
     delete got['2 /probe 200'];
     assert.deepEqual(got, { '2 /page 200': total - 5, '2 /missing 404': 5 }, await diagnosis());
+  });
+
+  // h2 over TLS: the OpenSSL uprobes hand nginx's plaintext to the stream path, where
+  // the HTTP/2 module finds the preface (ALPN chose h2); the ciphertext is not counted.
+  it('nginx with listen … ssl http2: 30 curl --http2 requests over TLS are exactly 30 HTTP/2 https requests', { skip: !existsSync('/usr/sbin/nginx') ? 'nginx not installed' : !opensslAvailable() ? 'openssl not installed' : false }, async () => {
+    const cert = makeCertificate();
+    const dir = mkdtempSync(join(tmpdir(), 'waggle-nginx-h2tls-'));
+    const port = await freePort();
+    const conf = join(dir, 'nginx.conf');
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join(' ');
+    writeFileSync(
+      conf,
+      `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 256; }
+http { access_log off; ${temp}
+  server { listen 127.0.0.1:${port} ssl http2; ssl_certificate ${cert.cert}; ssl_certificate_key ${cert.key};
+    location /missing { return 404 "no\\n"; }
+    location / { return 200 "ok\\n"; } } }
+`,
+    );
+    const nginx = startChild('/usr/sbin/nginx', ['-p', dir, '-c', conf]);
+    children.push(nginx);
+    try {
+      const base = `https://127.0.0.1:${port}`;
+      const ready = Date.now() + 10_000;
+      while (Date.now() < ready) {
+        const probe = startChild('curl', ['-sk', '-o', '/dev/null', '--http2', `${base}/probe`]);
+        if ((await within(probe.exited, 10_000, 'curl probe')).code === 0) break;
+        await sleep(100);
+      }
+      // One request per curl: curl 7.88 fails requests it multiplexes onto a reused connection.
+      for (let i = 0; i < 30; i++) {
+        const curl = startChild('curl', ['-sk', '-o', '/dev/null', '--http2', `${base}/${i % 3 === 0 ? 'missing' : 'page'}`]);
+        await finish(curl, 'curl');
+      }
+      const by = (l: Record<string, string>) => `${l.url_scheme} ${l.http_route} ${l.http_response_status_code}`;
+      const got = await settle('http_server_request_duration_seconds_count', { service_name: 'nginx', network_protocol_version: '2', url_scheme: 'https' }, by, 31);
+      delete got['https /probe 200'];
+      assert.deepEqual(got, { 'https /page 200': 20, 'https /missing 404': 10 }, await diagnosis());
+      assert.equal(await agent.value('waggle_capture_tls_unbound_total'), 0);
+    } finally {
+      await nginx.stop();
+      cert.remove();
+    }
   });
 });
