@@ -1,6 +1,8 @@
 // HTTPS overhead of the real agent with TLS capture (OpenSSL uprobes): nginx
-// over TLS (1 worker, keep-alive) and a Node `https` hello-world, driven by wrk
-// over https (-t1 -c32, saturated), in interleaved rounds of
+// over TLS (1 worker, keep-alive) and a Node `https` hello-world driven by wrk
+// over https (-t1 -c32, saturated), and nginx over TLS with HTTP/2 (ALPN h2)
+// driven by h2load (-c32 -m1, so one request in flight per connection as with
+// wrk; the plaintext goes to the HTTP/2 module), in interleaved rounds of
 //   off     no agent
 //   agent   `waggle run --open-port P --no-ui`, TLS capture on (the default)
 // Per run: requests/s; with the agent, its CPU per request (all threads) and the
@@ -9,7 +11,7 @@
 // that the exported histogram did not count. Medians over rounds; ratio
 // agent/off. Prints figures; never fails.
 //
-//   npm run bench:tls   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=nginx,node)
+//   npm run bench:tls   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=nginx,node,nginx-h2)
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { Wrk } from './wrk.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'nginx,node').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'nginx,node,nginx-h2').split(',');
 const SETTLE_MS = 300;
 const WARMUP_SECONDS = 2;
 
@@ -41,7 +43,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function startNginxTls(): Promise<Target> {
+async function startNginxTls(http2: boolean): Promise<Target> {
   const port = await freePort();
   const dir = join(work, 'nginx');
   const t = join(dir, 'tmp');
@@ -53,7 +55,7 @@ async function startNginxTls(): Promise<Target> {
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   client_body_temp_path ${t}; proxy_temp_path ${t}; fastcgi_temp_path ${t}; uwsgi_temp_path ${t}; scgi_temp_path ${t};
-  server { listen 127.0.0.1:${port} ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${dir}/www; } }`,
+  server { listen 127.0.0.1:${port} ssl${http2 ? ' http2' : ''}; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${dir}/www; } }`,
   );
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   for (let i = 0; i < 100 && childrenOf(child.pid!).length === 0; i++) await sleep(50);
@@ -67,7 +69,7 @@ http { access_log off; keepalive_requests 1000000;
       }
     }
   };
-  return { name: 'nginx-tls', port, url: `https://127.0.0.1:${port}/index.html`, pids, stop };
+  return { name: http2 ? 'nginx-tls-h2' : 'nginx-tls', port, url: `https://127.0.0.1:${port}/index.html`, pids, stop };
 }
 
 async function startNodeHttps(): Promise<Target> {
@@ -79,6 +81,12 @@ async function startNodeHttps(): Promise<Target> {
   );
   await new Promise((r) => child.stdout!.once('data', r));
   return { name: 'node-https', port, url: `https://127.0.0.1:${port}/`, pids: () => [child.pid!], stop: () => child.kill('SIGKILL') };
+}
+
+/** h2load over TLS (ALPN h2) for `seconds`: requests/s and requests done. */
+function h2load(url: string, clients: number, seconds: number): { rps: number; requests: number } {
+  const out = execFileSync('h2load', ['-c', String(clients), '-m', '1', '-D', String(seconds), url], { encoding: 'utf8' });
+  return { rps: Number(/([\d.]+) req\/s/.exec(out)![1]), requests: Number(/requests: \d+ total, \d+ started, (\d+) done/.exec(out)![1]) };
 }
 
 interface Run {
@@ -93,11 +101,12 @@ interface Run {
 async function measure(target: Target, withAgent: boolean): Promise<Run> {
   const agent = withAgent ? await RealAgent.start(target, { ui: false }) : undefined;
   try {
-    wrk.run(target.url, 8, false, WARMUP_SECONDS);
+    const load = (conns: number, seconds: number) => (target.name.endsWith('-h2') ? h2load(target.url, conns, seconds) : wrk.run(target.url, conns, false, seconds));
+    load(8, WARMUP_SECONDS);
     await sleep(SETTLE_MS);
     const c0 = await agent?.counters();
     const cpu0 = agent?.cpu();
-    const sat = wrk.run(target.url, 32, false, SECONDS);
+    const sat = load(32, SECONDS);
     await sleep(SETTLE_MS);
     const cpu1 = agent?.cpu();
     await sleep(700); // the last exchanges of closed connections are counted by now
@@ -119,7 +128,7 @@ async function measure(target: Target, withAgent: boolean): Promise<Run> {
 const stopStats = enableStats();
 try {
   for (const name of TARGETS) {
-    const target = name === 'node' ? await startNodeHttps() : await startNginxTls();
+    const target = name === 'node' ? await startNodeHttps() : await startNginxTls(name === 'nginx-h2');
     const off: Run[] = [];
     const on: Run[] = [];
     try {
@@ -133,7 +142,7 @@ try {
     }
     const ratios = off.map((o, i) => on[i]!.rps / o.rps);
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '–');
-    console.log(`\n${target.name} (${target.url}), wrk -t1 -c32 ${SECONDS}s, ${ROUNDS} interleaved rounds`);
+    console.log(`\n${target.name} (${target.url}), ${target.name.endsWith('-h2') ? 'h2load -c32 -m1' : 'wrk -t1 -c32'} ${SECONDS}s, ${ROUNDS} interleaved rounds`);
     console.log(`  requests/s off:   ${off.map((o) => f(o.rps)).join(', ')}  median ${f(median(off.map((o) => o.rps)))}`);
     console.log(`  requests/s agent: ${on.map((o) => f(o.rps)).join(', ')}  median ${f(median(on.map((o) => o.rps)))}`);
     console.log(`  ratio agent/off per round: ${ratios.map((x) => f(x, 2)).join(', ')}  median ${f(median(ratios), 2)}`);
