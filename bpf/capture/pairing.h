@@ -26,7 +26,7 @@ static __always_inline struct slot *newest_slot(struct conn *c) { return slot_at
 // Copies the first captured bytes of the request in slot `idx` out of user
 // memory. A global function: its bounds arithmetic stays out of the framing
 // loop's frame (the verifier's stack budget is per call chain).
-__attribute__((noinline)) int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
+WAGGLE_SUBPROG int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
   if (!c) return 0;
   struct slot *s = &c->slots[idx & (SLOTS - 1)];
   const __u8 *src = (const __u8 *)src_addr;
@@ -164,7 +164,7 @@ static __always_inline void response_bytes(struct conn *c, const __u8 *src, __u3
 // Assembles and sends the record of slot `idx` (and the current response when
 // that slot is the head being answered).
 // A global function: verified once for all its callers.
-__attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
+WAGGLE_SUBPROG int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
   struct event_scratch *sc = bpf_map_lookup_elem(&event_scratch, &scratch_key);
   if (!sc || !c) return 0;
   count(CNT_REQ_ENDED);
@@ -262,7 +262,7 @@ static __always_inline void response_end(struct conn *c, __u32 xflags, __u32 scr
 }
 
 // Ends every pending exchange: on close, end of stream or idle timeout.
-__attribute__((noinline)) int finish_all(struct conn *c, __u32 why, __u32 scratch_key) {
+WAGGLE_SUBPROG int finish_all(struct conn *c, __u32 why, __u32 scratch_key) {
   if (!c) return 0;
   for (int i = 0; i < SLOTS; i++) {
     if (c->count == 0) break;

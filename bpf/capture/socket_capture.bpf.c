@@ -37,9 +37,13 @@ static __always_inline int is_watched(__u32 tgid) {
 
 // The syscall's arguments, still in the task's saved user registers at exit
 // (read with libbpf's per-architecture PT_REGS_*_SYSCALL accessors).
+#ifdef WAGGLE_LEGACY
+#include "legacy.h"
+#else
 static __always_inline struct pt_regs *syscall_regs(void) {
   return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
+#endif
 
 // Which protocol's rule recognises a request at the start of these bytes (0: none).
 // A new protocol adds its rule here and its framing in feed_run().
@@ -277,9 +281,21 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sw
 SEC("raw_tp")
 int cap_sweep(void *ctx) {
   struct sweep_ctx s = {.now = bpf_ktime_get_ns()};
+#ifdef WAGGLE_LEGACY
+  for (__u32 i = 0; i < SWEEP_BATCH; i++) {
+    __u32 slot = i;
+    __u64 *key = bpf_map_lookup_elem(&sweep_keys, &slot);
+    if (!key || !*key) break;
+    struct conn *c = bpf_map_lookup_elem(&conns, key);
+    if (c) sweep_one((struct bpf_map *)&conns, key, c, &s);
+  }
+  sweep_pending += s.pending;
+  sweep_states += s.states;
+#else
   bpf_for_each_map_elem(&conns, sweep_one, &s, 0);
   sweep_pending = s.pending;
   sweep_states = s.states;
+#endif
   return 0;
 }
 

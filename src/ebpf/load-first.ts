@@ -1,0 +1,20 @@
+// Builds of one object for different kernels (…_kfunc, plain, …_legacy), tried
+// newest first: the first that loads wins. When none does, the error thrown is
+// the last build's (its type, code and verifier log kept), its message naming
+// every build's refusal, so a feature reported off says why each one was.
+
+export function loadFirst<T>(names: readonly string[], load: (name: string) => T): { value: T; name: string } {
+  const failures: { name: string; error: unknown }[] = [];
+  for (const name of names) {
+    try {
+      return { value: load(name), name };
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  }
+  const last = failures.at(-1)?.error;
+  if (failures.length > 1 && last instanceof Error) {
+    last.message = failures.map((f) => `${f.name}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+  }
+  throw last ?? new Error('loadFirst: no object to load');
+}
