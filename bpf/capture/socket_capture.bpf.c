@@ -153,7 +153,7 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
     // delimited by close. (A server may still answer after a client's half-close.)
     struct conn *c = bpf_map_lookup_elem(&conns, &key);
     if (c && c->role == ROLE_CLIENT) {
-      finish_all(c, WHY_EOF, SCRATCH_TASK);
+      FINISH_ALL(c, key, WHY_EOF, SCRATCH_TASK);
       bpf_map_delete_elem(&conns, &key);
       count(CNT_CONN_DELETED);
     }
@@ -220,10 +220,13 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const int newstate) {
   if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
   __u64 key = (__u64)sk;
+#ifdef WAGGLE_LEGACY
+  bpf_probe_read_kernel(&key, sizeof(key), &ctx[0]); // a scalar, as global functions' arguments must be on 5.10
+#endif
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (c) {
     if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return 0;
-    finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
+    FINISH_ALL(c, key, WHY_CLOSE, SCRATCH_SOFTIRQ);
     bpf_map_delete_elem(&conns, &key);
     count(CNT_CONN_DELETED);
     return 0;
@@ -269,7 +272,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sw
     s->states++;
     return 0;
   }
-  finish_all(c, WHY_TIMEOUT, SCRATCH_TASK);
+  FINISH_ALL(c, *key, WHY_TIMEOUT, SCRATCH_TASK);
   bpf_map_delete_elem(map, key);
   count(CNT_CONN_DELETED);
   return 0;

@@ -266,7 +266,7 @@ export class SocketCapture {
  */
 function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string } {
   // e.g. 6.1 refuses the kfunc build: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
-  const objects = options.kernelReads === 'auto' ? [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY] : [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY];
+  const objects = { auto: [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], core: [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], legacy: [CAPTURE_OBJECT_LEGACY] }[options.kernelReads];
   const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options));
   return { coll: value, object: name };
 }
