@@ -10,8 +10,12 @@ VMLINUX_H := $(OUT)/include/vmlinux.h
 
 SOURCES := $(shell find bpf -name '*.bpf.c')
 # Builds of one source with another define: capture with the bpf_rdonly_cast
-# kfunc (6.2+), loaded first, the plain build being the fallback.
-VARIANTS := capture/socket_capture_kfunc
+# kfunc (6.2+), loaded first, the plain build being the fallback; and the
+# legacy builds (-DWAGGLE_LEGACY: bounded loops instead of bpf_loop, no
+# callbacks, static subprograms; see bpf/include/waggle/legacy.h) that user
+# space loads where the kernel (5.10–5.16) refuses the plain build.
+LEGACY := capture/socket_capture security/security profiling/profiler
+VARIANTS := capture/socket_capture_kfunc $(LEGACY:%=%_legacy)
 OBJECTS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(SOURCES)) $(VARIANTS:%=$(OUT)/%.bpf.o)
 # Every object is also compiled for the other architecture (not loaded here):
 # C that only builds for one architecture (register names, arch-only types)
@@ -42,6 +46,14 @@ $(OUT)/capture/socket_capture_kfunc.bpf.o: bpf/capture/socket_capture.bpf.c $(VM
 $(OUT_OTHER)/capture/socket_capture_kfunc.bpf.o: bpf/capture/socket_capture.bpf.c $(VMLINUX_H)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(subst -D__TARGET_ARCH_$(ARCH),-D__TARGET_ARCH_$(OTHER_ARCH) -DWAGGLE_FOREIGN_VMLINUX,$(CFLAGS)) -DWAGGLE_CAPTURE_KFUNC -c $< -o $@
+
+$(OUT)/%_legacy.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CFLAGS) -DWAGGLE_LEGACY -c $< -o $@
+
+$(OUT_OTHER)/%_legacy.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(subst -D__TARGET_ARCH_$(ARCH),-D__TARGET_ARCH_$(OTHER_ARCH) -DWAGGLE_FOREIGN_VMLINUX,$(CFLAGS)) -DWAGGLE_LEGACY -c $< -o $@
 
 $(OUT_OTHER)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	@mkdir -p $(dir $@)

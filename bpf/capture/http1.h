@@ -179,7 +179,7 @@ static __always_inline void header_line(struct io_scratch *w, struct msg_parser 
 // One complete line [start, end) ('\n' at end) of the scan buffer. Returns
 // the verdict, with bit 2 set when the part ends. A global function: verified
 // once, so the line scan's loop does not multiply its paths.
-__attribute__((noinline)) int on_line(struct msg_parser *p, __u32 start, __u32 end, __u32 is_resp) {
+WAGGLE_SUBPROG int on_line(struct msg_parser *p, __u32 start, __u32 end, __u32 is_resp) {
   struct io_scratch *w = io_scratch_get();
   if (!w || !p) return SCAN_LOST | 4;
   __u32 len = end - start;
@@ -247,6 +247,34 @@ static long scan_step(__u64 i, struct scan *sc) {
   s->cursor = nl + 1;
   return 0;
 }
+
+// Legacy builds: each step is a global function (verified once, not at every
+// iteration of the bounded loop), which finds what the loop shares again from
+// io_scratch — global functions take no pointers on 5.10.
+#ifdef WAGGLE_LEGACY
+// Steps per line scan: a step is a line or 8 bytes without one, so 1 KiB of
+// headers takes at most 128 + its line count (bpf_loop: carry + window + 1).
+#define SCAN_STEPS_LEGACY 256
+__attribute__((noinline)) int scan_step_global(__u32 i) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 1;
+  struct conn *c = bpf_map_lookup_elem(&conns, &w->io.sk);
+  if (!c) return 1;
+  struct scan sc = {.p = w->scan.is_resp ? &c->resp : &c->req, .w = w};
+  long r = scan_step(i, &sc);
+  if (!r && i == SCAN_STEPS_LEGACY - 1) {
+    // Out of steps with bytes left (a window of very many short lines): the
+    // framing is lost (counted), as the parser cannot tell where the part ends.
+    w->scan.verdict = SCAN_LOST;
+    w->scan.stop_at = w->scan.n;
+    return 1;
+  }
+  return r;
+}
+#define SCAN_STEP(i, sc) scan_step_global(i)
+#else
+#define SCAN_STEP scan_step
+#endif
 
 // ---- feeding a direction's bytes -------------------------------------------
 
@@ -417,7 +445,7 @@ static __always_inline int scan_finish(struct msg_parser *p, struct io_scratch *
 // `used` being the new bytes that belong to this part (all of them unless a
 // line ended it). A global function: the verifier checks it once, not at every
 // call site.
-__attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 is_resp) {
+WAGGLE_SUBPROG int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 is_resp) {
   struct io_scratch *sw = io_scratch_get();
   if (!sw || !p) return SCAN_LOST;
   if (w > SCAN_WIN) w = SCAN_WIN;
@@ -437,7 +465,7 @@ __attribute__((noinline)) int scan_lines(struct msg_parser *p, __u64 ubuf, __u32
   s->is_resp = is_resp;
   s->verdict = SCAN_MORE;
   struct scan sc = {.p = p, .w = sw};
-  bpf_loop(carry + w + 1, scan_step, &sc, 0);
+  WAGGLE_LOOP(carry + w + 1, SCAN_STEPS_LEGACY, SCAN_STEP, &sc);
   // Everything after the loop is reloaded from `sc` and the scratch, so that
   // nothing else has to live in this frame across the loop.
   return scan_finish(sc.p, sc.w);
@@ -570,8 +598,23 @@ static long feed_step(__u64 i, struct feed *f) {
 // nothing until it is used.
 #define FEED_STEPS 128
 
+#ifdef WAGGLE_LEGACY
+__attribute__((noinline)) int feed_step_global(__u32 i) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 1;
+  struct conn *c = bpf_map_lookup_elem(&conns, &w->io.sk);
+  if (!c) return 1;
+  struct feed f = {.c = c, .st = &w->feed};
+  return feed_step(i, &f);
+}
+#define FEED_STEP(i, f) feed_step_global(i)
+#define FEED_STEPS_LEGACY FEED_STEPS
+#else
+#define FEED_STEP feed_step
+#endif
+
 static __always_inline void http1_feed(struct feed *f) {
-  bpf_loop(FEED_STEPS, feed_step, f, 0);
+  WAGGLE_LOOP(FEED_STEPS, FEED_STEPS_LEGACY, FEED_STEP, f);
   if (f->st->off < f->st->len) {
     // Out of steps: the rest goes to the message in progress, whose end is now
     // unknown (it resynchronises at a later message start).

@@ -26,7 +26,7 @@ static __always_inline struct slot *newest_slot(struct conn *c) { return slot_at
 // Copies the first captured bytes of the request in slot `idx` out of user
 // memory. A global function: its bounds arithmetic stays out of the framing
 // loop's frame (the verifier's stack budget is per call chain).
-__attribute__((noinline)) int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
+WAGGLE_SUBPROG int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
   if (!c) return 0;
   struct slot *s = &c->slots[idx & (SLOTS - 1)];
   const __u8 *src = (const __u8 *)src_addr;
@@ -107,13 +107,32 @@ static __always_inline void request_begin(struct conn *c, __u8 flags, __u64 now)
   count(CNT_REQ_TRACKED);
 }
 
+// Legacy builds (5.10: global functions take no pointers): the subprograms the
+// feed path calls with its connection become global functions that find it
+// again by io_scratch's key, and finish_all one that takes the key — each
+// verified once, not at every call site.
+#ifdef WAGGLE_LEGACY
+static __always_inline struct conn *fed_conn(void) {
+  struct io_scratch *w = io_scratch_get();
+  return w ? bpf_map_lookup_elem(&conns, &w->io.sk) : NULL;
+}
+
+__attribute__((noinline)) int capture_request_fed(__u32 idx, __u64 src_addr, __u32 k) {
+  struct conn *c = fed_conn();
+  return c ? capture_request(c, idx, src_addr, k) : 0;
+}
+#define CAPTURE_REQUEST(c, idx, src_addr, k) capture_request_fed(idx, src_addr, k)
+#else
+#define CAPTURE_REQUEST(c, idx, src_addr, k) capture_request(c, idx, src_addr, k)
+#endif
+
 static __always_inline void request_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now) {
   if (c->cur_req != CUR_TRACKED || c->count == 0) return;
   __u32 idx = (c->head + c->count - 1) & (SLOTS - 1); // the newest slot
   struct slot *s = &c->slots[idx];
   s->req_bytes += k;
   s->req_end_ns = now;
-  capture_request(c, idx, (__u64)src, k);
+  CAPTURE_REQUEST(c, idx, (__u64)src, k);
 }
 
 static __always_inline void request_end(struct conn *c, __u64 now) {
@@ -164,7 +183,7 @@ static __always_inline void response_bytes(struct conn *c, const __u8 *src, __u3
 // Assembles and sends the record of slot `idx` (and the current response when
 // that slot is the head being answered).
 // A global function: verified once for all its callers.
-__attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
+WAGGLE_SUBPROG int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
   struct event_scratch *sc = bpf_map_lookup_elem(&event_scratch, &scratch_key);
   if (!sc || !c) return 0;
   count(CNT_REQ_ENDED);
@@ -233,6 +252,23 @@ __attribute__((noinline)) int emit(struct conn *c, __u32 idx, __u32 incomplete, 
   return 0;
 }
 
+#ifdef WAGGLE_LEGACY
+__attribute__((noinline)) int emit_fed(__u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
+  struct conn *c = fed_conn();
+  return c ? emit(c, idx, incomplete, xflags, scratch_key) : 0;
+}
+#define EMIT_FED(c, idx, incomplete, xflags, scratch_key) emit_fed(idx, incomplete, xflags, scratch_key)
+
+__attribute__((noinline)) int emit_key(__u64 key, __u32 idx, __u32 incomplete, __u32 xflags, __u32 scratch_key) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  return c ? emit(c, idx, incomplete, xflags, scratch_key) : 0;
+}
+#define EMIT_KEY(c, key, idx, incomplete, xflags, scratch_key) emit_key(key, idx, incomplete, xflags, scratch_key)
+#else
+#define EMIT_KEY(c, key, idx, incomplete, xflags, scratch_key) emit(c, idx, incomplete, xflags, scratch_key)
+#define EMIT_FED(c, idx, incomplete, xflags, scratch_key) emit(c, idx, incomplete, xflags, scratch_key)
+#endif
+
 // The head request is answered (or given up on): forget it.
 static __always_inline void pop_head(struct conn *c) {
   c->head = (c->head + 1) & (SLOTS - 1);
@@ -257,12 +293,18 @@ static __always_inline void response_end(struct conn *c, __u32 xflags, __u32 scr
     return;
   }
   if (c->responding != RESP_TRACKED || c->count == 0) return;
-  emit(c, c->head, INCOMPLETE_NONE, xflags, scratch_key);
+  EMIT_FED(c, c->head, INCOMPLETE_NONE, xflags, scratch_key); // only the feed path ends a response
   pop_head(c);
 }
 
-// Ends every pending exchange: on close, end of stream or idle timeout.
-__attribute__((noinline)) int finish_all(struct conn *c, __u32 why, __u32 scratch_key) {
+// Ends every pending exchange: on close, end of stream or idle timeout. Legacy
+// builds also take the connection's key in conns, for emit_key.
+#ifdef WAGGLE_LEGACY
+#define LEGACY_KEY_PARAM , __u64 key
+#else
+#define LEGACY_KEY_PARAM
+#endif
+WAGGLE_SUBPROG int finish_all(struct conn *c, __u32 why, __u32 scratch_key LEGACY_KEY_PARAM) {
   if (!c) return 0;
   for (int i = 0; i < SLOTS; i++) {
     if (c->count == 0) break;
@@ -281,11 +323,22 @@ __attribute__((noinline)) int finish_all(struct conn *c, __u32 why, __u32 scratc
         reason = INCOMPLETE_CLOSED_MID_RESPONSE;
       }
     }
-    emit(c, c->head, reason, xflags, scratch_key);
+    EMIT_KEY(c, key, c->head, reason, xflags, scratch_key);
     pop_head(c);
   }
   c->untracked = 0;
   return 0;
 }
+
+// Ends every pending exchange of the connection at `key` (FINISH_ALL: with its key).
+#ifdef WAGGLE_LEGACY
+__attribute__((noinline)) int finish_all_key(__u64 key, __u32 why, __u32 scratch_key) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  return c ? finish_all(c, why, scratch_key, key) : 0;
+}
+#define FINISH_ALL(c, key, why, scratch_key) finish_all_key(key, why, scratch_key)
+#else
+#define FINISH_ALL(c, key, why, scratch_key) finish_all(c, why, scratch_key)
+#endif
 
 #endif

@@ -38,9 +38,13 @@ static __always_inline int is_watched(__u32 tgid) {
 
 // The syscall's arguments, still in the task's saved user registers at exit
 // (read with libbpf's per-architecture PT_REGS_*_SYSCALL accessors).
+#ifdef WAGGLE_LEGACY
+#include "legacy.h"
+#else
 static __always_inline struct pt_regs *syscall_regs(void) {
   return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
+#endif
 
 // Which protocol's rule recognises a request at the start of these bytes (0: none).
 // A new protocol adds its rule here and its framing in feed_run().
@@ -173,7 +177,7 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
     // delimited by close. (A server may still answer after a client's half-close.)
     struct conn *c = bpf_map_lookup_elem(&conns, &key);
     if (c && c->role == ROLE_CLIENT) {
-      finish_all(c, WHY_EOF, SCRATCH_TASK);
+      FINISH_ALL(c, key, WHY_EOF, SCRATCH_TASK);
       bpf_map_delete_elem(&conns, &key);
       count(CNT_CONN_DELETED);
     }
@@ -245,7 +249,7 @@ static __always_inline void end_conn(__u64 key, const struct sock *sk, int newst
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (c) {
     if (newstate != WAGGLE_TCP_CLOSE && !(sk->sk_shutdown & WAGGLE_RCV_SHUTDOWN)) return;
-    finish_all(c, WHY_CLOSE, SCRATCH_SOFTIRQ);
+    FINISH_ALL(c, key, WHY_CLOSE, SCRATCH_SOFTIRQ);
     bpf_map_delete_elem(&conns, &key);
     count(CNT_CONN_DELETED);
     return;
@@ -261,6 +265,9 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(cap_sock_state, const struct sock *sk, const int oldstate, const int newstate) {
   if (newstate != WAGGLE_TCP_CLOSE && newstate != WAGGLE_TCP_FIN_WAIT1 && newstate != WAGGLE_TCP_LAST_ACK) return 0;
   __u64 key = (__u64)sk;
+#ifdef WAGGLE_LEGACY
+  bpf_probe_read_kernel(&key, sizeof(key), &ctx[0]); // a scalar, as global functions' arguments must be on 5.10
+#endif
   end_conn(key, sk, newstate);
   // A TLS mark may be a closed socket's at the same address: ending a plaintext
   // state that does not exist costs a lookup.
@@ -385,7 +392,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sw
     s->states++;
     return 0;
   }
-  finish_all(c, WHY_TIMEOUT, SCRATCH_TASK);
+  FINISH_ALL(c, *key, WHY_TIMEOUT, SCRATCH_TASK);
   bpf_map_delete_elem(map, key);
   count(CNT_CONN_DELETED);
   return 0;
@@ -397,9 +404,21 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct conn *c, struct sw
 SEC("raw_tp")
 int cap_sweep(void *ctx) {
   struct sweep_ctx s = {.now = bpf_ktime_get_ns()};
+#ifdef WAGGLE_LEGACY
+  for (__u32 i = 0; i < SWEEP_BATCH; i++) {
+    __u32 slot = i;
+    __u64 *key = bpf_map_lookup_elem(&sweep_keys, &slot);
+    if (!key || !*key) break;
+    struct conn *c = bpf_map_lookup_elem(&conns, key);
+    if (c) sweep_one((struct bpf_map *)&conns, key, c, &s);
+  }
+  sweep_pending += s.pending;
+  sweep_states += s.states;
+#else
   bpf_for_each_map_elem(&conns, sweep_one, &s, 0);
   sweep_pending = s.pending;
   sweep_states = s.states;
+#endif
   return 0;
 }
 

@@ -18,7 +18,7 @@ enum { STREAM_NONE = 0, STREAM_TAKEN = 1, STREAM_IGNORED = 2 };
 
 // Sends one chunk record of the run (ubuf, len) of the syscall in io_scratch.
 // ubuf 0: bytes the hook cannot see (sendfile): the record says how many.
-__attribute__((noinline)) int stream_record(struct stream_conn *s, __u64 ubuf, __u32 len) {
+WAGGLE_SUBPROG int stream_record(struct stream_conn *s, __u64 ubuf, __u32 len) {
   struct io_scratch *w = io_scratch_get();
   __u32 zero = 0;
   struct stream_scratch *x = bpf_map_lookup_elem(&stream_scratch, &zero);
@@ -73,7 +73,7 @@ __attribute__((noinline)) int stream_record(struct stream_conn *s, __u64 ubuf, _
 // last with the rest (its head and tail): a read that gathered many small
 // messages (a subscriber behind its broker) is seen whole up to segments × head
 // bytes, and only longer runs have a hole. To parsers, segments are runs.
-__attribute__((noinline)) int stream_emit(struct stream_conn *s, __u64 ubuf, __u32 len) {
+WAGGLE_SUBPROG int stream_emit(struct stream_conn *s, __u64 ubuf, __u32 len) {
   __u32 head = stream_head < STREAM_HEAD_MAX ? stream_head : STREAM_HEAD_MAX;
   __u32 off = 0;
   for (int i = 0; i < STREAM_SEGMENTS_MAX; i++) {

@@ -4,6 +4,7 @@
 #define WAGGLE_CAPTURE_TYPES_H
 
 #include "waggle/common.h"
+#include "waggle/legacy.h"
 
 // Compile-time capacities. The run-time capture sizes (request_capture,
 // response_capture) may be set lower, never higher.

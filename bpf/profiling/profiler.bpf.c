@@ -7,6 +7,7 @@
 // Samples are counted in the kernel by (pid, kernel stack id, user stack hash);
 // user space drains the counts periodically. Everything lost is counted.
 #include "waggle/profiling.h"
+#include "waggle/legacy.h"
 
 WAGGLE_LICENSE;
 
@@ -113,7 +114,7 @@ static __always_inline struct unwind_row *find_row(__u32 pid, __u64 pc, __u32 *p
   __u64 rel = pc - m->bias;
   if (rel > 0xffffffffULL) return NULL;
   struct search s = {.lo = t->first, .hi = t->first + t->count, .target = (__u32)rel};
-  bpf_loop(PROFILE_SEARCH_STEPS, search_step, &s, 0);
+  WAGGLE_LOOP(PROFILE_SEARCH_STEPS, PROFILE_SEARCH_STEPS, search_step, &s);
   __u32 lo = s.lo;
   struct unwind_row *r = bpf_map_lookup_elem(&unwind_rows, &lo);
   if (!r || r->pc > s.target) return NULL;
@@ -184,6 +185,14 @@ static long unwind_step(__u32 i, void *ctx) {
   return 0;
 }
 
+#ifdef WAGGLE_LEGACY
+// Legacy builds: a global step (verified once, not at each frame); its state is in walk_scratch already.
+__attribute__((noinline)) int unwind_step_global(__u32 i) { return unwind_step(i, NULL); }
+#define UNWIND_STEP(i, unused) unwind_step_global(i)
+#else
+#define UNWIND_STEP unwind_step
+#endif
+
 SEC("perf_event")
 int profile_sample(struct bpf_perf_event_data *ctx) {
   __u64 id = bpf_get_current_pid_tgid();
@@ -202,13 +211,22 @@ int profile_sample(struct bpf_perf_event_data *ctx) {
   else if (kid != -14) // -EFAULT: the sample hit user mode, there is no kernel stack
     waggle_count(&profile_counters, PROFILE_KERNEL_STACK_LOST, 1);
 
+#ifdef WAGGLE_LEGACY
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  if (!(BPF_CORE_READ(task, flags) & PF_KTHREAD)) {
+#else
   struct task_struct *task = bpf_get_current_task_btf();
   if (!(task->flags & PF_KTHREAD)) {
+#endif
     __u32 zero = 0;
     struct walk *w = bpf_map_lookup_elem(&walk_scratch, &zero);
     if (!w) return 0;
     // The task's saved user registers, whichever mode the sample interrupted.
+#ifdef WAGGLE_LEGACY
+    struct pt_regs *regs = waggle_task_pt_regs(task);
+#else
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#endif
     w->pc = PT_REGS_IP_CORE(regs);
     w->sp = PT_REGS_SP_CORE(regs);
     w->bp = PT_REGS_FP_CORE(regs);
@@ -216,7 +234,7 @@ int profile_sample(struct bpf_perf_event_data *ctx) {
     w->hash = 0xcbf29ce484222325ULL;
     w->stack.len = 0;
     w->stack.truncated = 0;
-    bpf_loop(PROFILE_MAX_USER_FRAMES + 1, unwind_step, NULL, 0);
+    WAGGLE_LOOP(PROFILE_MAX_USER_FRAMES + 1, PROFILE_USER_FRAMES_LEGACY + 1, UNWIND_STEP, NULL);
     if (w->stack.truncated) waggle_count(&profile_counters, PROFILE_USER_TRUNCATED, 1);
     if (w->stack.len > 0) {
       key.user_stack = w->hash ^ w->stack.len;

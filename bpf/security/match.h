@@ -163,6 +163,34 @@ static long resolve_step(__u32 i, void *data) {
   return 0;
 }
 
+#ifdef WAGGLE_LEGACY
+// Legacy builds: the step is global (see WAGGLE_LEGACY_LOOP and walk_step_global in path.h).
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u8[sizeof(struct resolve_ctx)]);
+} legacy_resolve SEC(".maps");
+
+__attribute__((noinline)) int resolve_step_global(__u32 i) {
+  __u32 zero = 0;
+  struct resolve_ctx *saved = bpf_map_lookup_elem(&legacy_resolve, &zero);
+  struct scratch *s = get_scratch();
+  if (!saved || !s) return 1;
+  struct resolve_ctx c = *saved;
+  c.st = &s->resolve;
+  long r = resolve_step(i, &c);
+  saved->kill = c.kill;
+  saved->deny = c.deny;
+  saved->limited = c.limited;
+  return r;
+}
+#define RESOLVE_STEP_GLOBAL(i, unused) resolve_step_global(i)
+#define RESOLVE_LOOP(n, r) WAGGLE_LEGACY_LOOP(n, SEL_MAX, RESOLVE_STEP_GLOBAL, legacy_resolve, r, st)
+#else
+#define RESOLVE_LOOP(n, r) bpf_loop((n), resolve_step, (r), 0)
+#endif
+
 // Applies the first matching selector of each policy. Returns 1 when an event
 // must be posted (r->st->posted non-empty); SIGKILL has already been sent, and
 // r->deny says whether an LSM caller must refuse the operation.
@@ -185,7 +213,7 @@ static __always_inline int resolve(struct eval *e, struct resolve_ctx *r, __u64 
   r->now = bpf_ktime_get_ns();
   r->tgid = e->tgid;
   count_hook(e->hook, WG_CNT_MATCHED);
-  bpf_loop(cfg.nsel, resolve_step, r, 0);
+  RESOLVE_LOOP(cfg.nsel, r);
   if (r->kill) {
     bpf_send_signal(SIGKILL);
     count_hook(e->hook, WG_CNT_KILLS);

@@ -98,10 +98,70 @@ static long assemble_step(__u32 i, void *data) {
     len = room;
     c->flags |= WG_PATH_TRUNCATED;
   }
-  if (len > 0) bpf_probe_read_kernel(&c->s->path[pos & (WAGGLE_PATH_MAX - 1)], len & (WAGGLE_PATH_MAX - 1), pc->name);
+  // Keep the masks: inlined (legacy builds), clang drops them after the checks above.
+  __u32 at = pos;
+  asm volatile("" : "+r"(len), "+r"(at));
+  if (len > 0) bpf_probe_read_kernel(&c->s->path[at & (WAGGLE_PATH_MAX - 1)], len & (WAGGLE_PATH_MAX - 1), pc->name);
   c->pos = pos + len;
   return 0;
 }
+
+#ifdef WAGGLE_LEGACY
+// Legacy builds (5.10): each step is a global function, verified once rather
+// than at every iteration of the bounded loop (the walk's branches multiply the
+// verifier's paths). Global functions take no pointers there, so the loop's
+// context waits in per-CPU maps and each step copies it to its stack.
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u8[sizeof(struct walk_ctx)]);  // not the struct: clang then emits struct scratch as a forward declaration
+} legacy_walk SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u8[sizeof(struct assemble_ctx)]);
+} legacy_assemble SEC(".maps");
+
+__attribute__((noinline)) int walk_step_global(__u32 i) {
+  __u32 zero = 0;
+  struct walk_ctx *saved = bpf_map_lookup_elem(&legacy_walk, &zero);
+  struct scratch *s = get_scratch();
+  if (!saved || !s) return 1;
+  struct walk_ctx c = *saved;
+  c.s = s;
+  long r = walk_step(i, &c);
+  saved->dentry = c.dentry;
+  saved->vfsmnt = c.vfsmnt;
+  saved->mnt_root = c.mnt_root;
+  saved->n = c.n;
+  saved->flags = c.flags;
+  return r;
+}
+
+__attribute__((noinline)) int assemble_step_global(__u32 i) {
+  __u32 zero = 0;
+  struct assemble_ctx *saved = bpf_map_lookup_elem(&legacy_assemble, &zero);
+  struct scratch *s = get_scratch();
+  if (!saved || !s) return 1;
+  struct assemble_ctx c = *saved;
+  c.s = s;
+  long r = assemble_step(i, &c);
+  saved->pos = c.pos;
+  saved->flags = c.flags;
+  return r;
+}
+
+#define WALK_LOOP(w) WAGGLE_LEGACY_LOOP(WALK_MAX_STEPS, WALK_MAX_STEPS, WALK_STEP_GLOBAL, legacy_walk, w, s)
+#define ASSEMBLE_LOOP(n, a) WAGGLE_LEGACY_LOOP(n, WALK_MAX_COMPONENTS, ASSEMBLE_STEP_GLOBAL, legacy_assemble, a, s)
+#define WALK_STEP_GLOBAL(i, unused) walk_step_global(i)
+#define ASSEMBLE_STEP_GLOBAL(i, unused) assemble_step_global(i)
+#else
+#define WALK_LOOP(w) bpf_loop(WALK_MAX_STEPS, walk_step, (w), 0)
+#define ASSEMBLE_LOOP(n, a) bpf_loop(WALK_MAX_COMPONENTS, assemble_step, (a), 0)
+#endif
 
 // Resolves `path` (struct path *) into s->path; returns its length and sets *flags.
 static __always_inline __u32 resolve_path(struct scratch *s, struct dentry *dentry, struct vfsmount *vfsmnt, __u32 *flags) {
@@ -114,9 +174,9 @@ static __always_inline __u32 resolve_path(struct scratch *s, struct dentry *dent
     .root_mnt = BPF_CORE_READ(task, fs, root.mnt),
     .s = s,
   };
-  bpf_loop(WALK_MAX_STEPS, walk_step, &w, 0);
+  WALK_LOOP(&w);
   struct assemble_ctx a = {.s = s, .n = w.n, .flags = w.flags};
-  if (w.n > 0) bpf_loop(WALK_MAX_COMPONENTS, assemble_step, &a, 0);
+  if (w.n > 0) ASSEMBLE_LOOP(w.n, &a);
   if (a.pos == 0) {
     s->path[0] = '/';
     a.pos = 1;

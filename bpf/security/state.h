@@ -4,6 +4,7 @@
 #define WAGGLE_SECURITY_STATE_H
 
 #include "waggle/ringbuf.h"
+#include "waggle/legacy.h"
 #include "records.h"
 
 // Frozen at load: the verifier prunes every check no policy asks for.

@@ -65,6 +65,7 @@ function denying(pack: LoadedPolicy[]): LoadedPolicy[] {
   });
 }
 
+/** A variant (…_kfunc, …_legacy: the same source built with another define) is measured under its source's profiles. */
 export function profilesFor(object: string): Profile[] {
-  return PROFILES[object] ?? [DEFAULTS];
+  return PROFILES[object] ?? PROFILES[object.replace(/_(kfunc|legacy)$/, '')] ?? [DEFAULTS];
 }

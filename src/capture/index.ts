@@ -1,6 +1,6 @@
 // Socket capture: kernel programs that pair HTTP/1 requests and responses per
 // TCP connection, and the Exchanges user space gets from them.
-export { SocketCapture, CAPTURE_OBJECT, CAPTURE_OBJECT_KFUNC, type TlsStatus } from './socket-capture.js';
+export { SocketCapture, CAPTURE_OBJECT, CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT_LEGACY, type TlsStatus } from './socket-capture.js';
 export type { TlsProbeStats } from './tls-probes.js';
 export type { SocketCaptureOptions } from './options.js';
 export { CAPTURE_DEFAULTS, REQUEST_CAPTURE_MAX, RESPONSE_CAPTURE_MAX, STREAM_HEAD_MAX, STREAM_SEGMENTS_MAX, STREAM_TAIL_MAX } from './options.js';

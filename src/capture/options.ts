@@ -51,7 +51,7 @@ const schema = z.strictObject({
   flushIntervalMs: z.number().int().min(1).default(CAPTURE_DEFAULTS.flushIntervalMs),
   wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
   reuseExchange: z.boolean().default(false),
-  kernelReads: z.enum(['auto', 'core']).default('auto'),
+  kernelReads: z.enum(['auto', 'core', 'legacy']).default('auto'),
   streamHeadBytes: z.number().int().min(0).max(STREAM_HEAD_MAX).default(CAPTURE_DEFAULTS.streamHeadBytes),
   streamTailBytes: z.number().int().min(0).max(STREAM_TAIL_MAX).default(CAPTURE_DEFAULTS.streamTailBytes),
   streamSegments: z.number().int().min(1).max(STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
@@ -109,9 +109,11 @@ export interface SocketCaptureOptions {
   /**
    * How the programs read kernel structs: 'auto' uses the bpf_rdonly_cast kfunc
    * where the kernel has it (6.2+) and CO-RE helper reads elsewhere; 'core' always
-   * uses the CO-RE build (what 6.1 runs; for tests and comparisons).
+   * uses the CO-RE build (what 6.1 runs; for tests and comparisons); 'legacy' the
+   * build for 5.10–5.16 (bounded loops, no bpf_loop; what those kernels run).
+   * 'auto' and 'core' fall back to the legacy build where the kernel refuses theirs.
    */
-  kernelReads?: 'auto' | 'core';
+  kernelReads?: 'auto' | 'core' | 'legacy';
   /** An exchange idle this long is reported as incomplete ('timeout'). */
   idleTimeoutMs?: number;
   /** How often idle exchanges are looked for. */

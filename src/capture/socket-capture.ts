@@ -6,12 +6,13 @@
 //   capture.watchAllExcept([pid]);  // or: everything but these (never the agent itself)
 //   capture.stats();
 //   capture.close();
-import { type BpfMap, type Collection, type Link, ObjectSpec, type RingBufferReader, WaggleError } from '../ebpf/index.js';
+import { type BpfMap, type Collection, type Link, ObjectSpec, type RingBufferReader, WaggleError, loadFirst } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
 import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
 import type { Exchange } from './exchange.js';
 import type { StreamChunk, StreamEnd } from './stream.js';
 import { ExchangeDecoder, reusableExchange } from './exchange-record.js';
+import { isLegacySweep, legacySweep } from './legacy-sweep.js';
 import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
@@ -22,6 +23,11 @@ export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; r
 export const CAPTURE_OBJECT = 'capture/socket_capture';
 /** The same programs reading kernel structs through the bpf_rdonly_cast kfunc (6.2+): cheaper, tried first. */
 export const CAPTURE_OBJECT_KFUNC = 'capture/socket_capture_kfunc';
+/**
+ * The legacy build for 5.10–5.16 (no bpf_loop, no callbacks, no global functions
+ * with pointer arguments; see bpf/include/waggle/legacy.h), tried last.
+ */
+export const CAPTURE_OBJECT_LEGACY = 'capture/socket_capture_legacy';
 /** Run on demand (BPF_PROG_TEST_RUN), never attached. */
 const SWEEP_PROGRAM = 'cap_sweep';
 /** Keep `watched` and `excluded` across forks and exits; another object's programs may take over (handOverLifecycle). */
@@ -62,7 +68,7 @@ export class SocketCapture {
     private readonly onError: (error: unknown) => void,
     stream: Pick<SocketCaptureOptions, 'onStreamChunk' | 'onStreamEnd'>,
     readonly options: ResolvedCaptureOptions,
-    /** The object that loaded: CAPTURE_OBJECT_KFUNC, or CAPTURE_OBJECT where the kernel lacks the kfunc. */
+    /** The object that loaded: CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT where the kernel lacks the kfunc, CAPTURE_OBJECT_LEGACY before 5.17. */
     readonly object: string,
   ) {
     this.watched = coll.map<number, number>('watched');
@@ -275,6 +281,7 @@ export class SocketCapture {
    */
   sweep(): { inFlight: number; connections: number } {
     if (this.closed) return { inFlight: 0, connections: 0 };
+    if (isLegacySweep(this.coll)) return legacySweep(this.coll, SWEEP_PROGRAM);
     this.coll.program(SWEEP_PROGRAM).testRun();
     return { inFlight: this.coll.variable<number>('sweep_pending'), connections: this.coll.variable<number>('sweep_states') };
   }
@@ -334,17 +341,14 @@ export class SocketCapture {
 
 /**
  * The kfunc build when this kernel has bpf_rdonly_cast, else the build with CO-RE
- * reads (6.1 and older). When both fail, the plain build's error is the reason.
+ * reads (5.17–6.1), else the legacy build (5.10–5.16). When all fail, the error
+ * names each build's refusal.
  */
 function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string } {
-  if (options.kernelReads === 'auto') {
-    try {
-      return { coll: loadCaptureObject(CAPTURE_OBJECT_KFUNC, options), object: CAPTURE_OBJECT_KFUNC };
-    } catch {
-      // e.g. 6.1: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
-    }
-  }
-  return { coll: loadCaptureObject(CAPTURE_OBJECT, options), object: CAPTURE_OBJECT };
+  // e.g. 6.1 refuses the kfunc build: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
+  const objects = { auto: [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], core: [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], legacy: [CAPTURE_OBJECT_LEGACY] }[options.kernelReads];
+  const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options));
+  return { coll: value, object: name };
 }
 
 function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Collection {

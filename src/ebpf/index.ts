@@ -24,3 +24,4 @@ export type { VerifierStats } from './verifier-stats.js';
 export { MAX_BPF_STACK, callGraph, subprogramStarts, deepestStackChain, depthsBeforeLoopInlining, firstStackOverflow, roundStackDepth, BPF_LOOP_INLINE_STACK } from './call-graph.js';
 export type { Subprogram, StackChain, InstructionSource } from './call-graph.js';
 export { interfaceIndex } from './net.js';
+export { loadFirst } from './load-first.js';

@@ -7,11 +7,13 @@
 //   s.close();
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { type BpfMap, type Collection, type Link, ObjectSpec, WaggleError, offsetOf } from '../ebpf/index.js';
+import { type BpfMap, type Collection, type Link, ObjectSpec, WaggleError, loadFirst, offsetOf } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
 
 export const DEFAULT_FREQUENCY = 19;
 export const MAX_FREQUENCY = 999;
+/** The object, then its legacy build for 5.10–5.16 (bpf/include/waggle/legacy.h). */
+export const PROFILER_OBJECTS = ['profiling/profiler', 'profiling/profiler_legacy'];
 
 export interface SamplerOptions {
   /** Samples per second per CPU (1–999). */
@@ -101,16 +103,19 @@ export class ProfileSampler {
   /** Loads the object; `prepare` runs before the perf events attach (e.g. to load unwind tables). */
   static start(opts: SamplerOptions, prepare?: (sampler: ProfileSampler) => void): ProfileSampler {
     const frequency = checkFrequency(opts.frequency);
-    const spec = ObjectSpec.open(bpfObjectPath('profiling/profiler'));
-    let coll: Collection;
-    try {
-      spec.setVariable('filter_pids', opts.pids ? 1 : 0);
-      spec.setVariable('agent_pid', process.pid);
-      coll = spec.load();
-    } catch (e) {
-      spec.close();
-      throw e;
-    }
+    // The legacy build (5.10–5.16: bounded loops instead of bpf_loop, see
+    // bpf/include/waggle/legacy.h) where the kernel refuses the object.
+    const { value: coll } = loadFirst(PROFILER_OBJECTS, (name) => {
+      const spec = ObjectSpec.open(bpfObjectPath(name));
+      try {
+        spec.setVariable('filter_pids', opts.pids ? 1 : 0);
+        spec.setVariable('agent_pid', process.pid);
+        return spec.load();
+      } catch (e) {
+        spec.close();
+        throw e;
+      }
+    });
     const sampler = new ProfileSampler(coll, frequency);
     try {
       for (const pid of opts.pids ?? []) sampler.addPid(pid);

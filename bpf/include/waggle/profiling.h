@@ -5,6 +5,8 @@
 #include "waggle/common.h"
 
 #define PROFILE_MAX_USER_FRAMES 127
+// Legacy builds (5.10–5.16): user frames unwound per sample.
+#define PROFILE_USER_FRAMES_LEGACY PROFILE_MAX_USER_FRAMES
 #define PROFILE_MAX_KERNEL_FRAMES 64
 #define PROFILE_MAX_TABLES 4096
 #define PROFILE_MAX_ROWS (1 << 21)

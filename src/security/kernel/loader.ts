@@ -11,6 +11,7 @@ import {
   WaggleError,
   btfCodec,
   codecs,
+  loadFirst,
 } from '../../ebpf/index.js';
 import { bpfObjectPath } from '../../paths.js';
 import type { CompiledPolicySet } from '../compile/compiler.js';
@@ -20,6 +21,8 @@ import { HOOKS, type Hook } from '../policy/schema.js';
 import { type ProcEntry, SecurityLayout, enumValues } from './layout.js';
 
 const LIFECYCLE_PROGRAMS = ['on_exec', 'on_fork', 'on_exit'];
+/** The object, then its legacy build for 5.10–5.16 (bpf/include/waggle/legacy.h). */
+export const SECURITY_OBJECTS = ['security/security', 'security/security_legacy'];
 
 /** Programs per hook; a hook is available when at least one of them attaches. */
 export const HOOK_PROGRAMS: Record<Hook, string[]> = {
@@ -162,8 +165,16 @@ export class SecurityKernel {
     this.procs = coll.map<number, ProcEntry>('procs', { key: codecs.u32, value: layout.procEntry });
   }
 
+  /**
+   * Loads the security object, or its legacy build (5.10–5.16: bounded loops
+   * instead of bpf_loop, see bpf/include/waggle/legacy.h) where the kernel refuses it.
+   */
   static open(set: CompiledPolicySet, opts: KernelOptions = {}): SecurityKernel {
-    const spec = ObjectSpec.open(bpfObjectPath('security/security'));
+    return loadFirst(SECURITY_OBJECTS, (name) => SecurityKernel.openObject(name, set, opts)).value;
+  }
+
+  private static openObject(name: string, set: CompiledPolicySet, opts: KernelOptions): SecurityKernel {
+    const spec = ObjectSpec.open(bpfObjectPath(name));
     try {
       const btf = spec.btf;
       if (!btf) throw new WaggleError('WAGGLE_ERR_OBJECT', `${spec.path} has no BTF`);

@@ -53,25 +53,33 @@ const parse = (text) =>
 /** fail, or off when the reason is the kernel lacking something waggle needs (a helper newer than it…). */
 const failOrOff = (reason) => (kernelLacks(reason) ? off(reason) : fail(reason));
 
-/** Why the security object cannot load here with its life-cycle and an LSM program, or undefined when it can. */
-async function securityRefusal(repo) {
+/**
+ * The security build that loads here with its life-cycle and an LSM program (the
+ * agent's order: the object, then its legacy build for 5.10–5.16), or why none does.
+ */
+async function securityBuild(repo) {
   const { ObjectSpec } = await import(pathToFileURL(join(repo, 'dist/src/ebpf/index.js')).href);
-  const spec = ObjectSpec.open(join(repo, 'dist/bpf/security/security.bpf.o'));
-  try {
-    spec.selectPrograms(['on_exec', 'on_fork', 'on_exit', 'lsm_file_open']);
-    spec.load().close();
-    return undefined;
-  } catch (e) {
-    return String(e.message ?? e).split('\n')[0];
-  } finally {
-    spec.close();
+  const refusals = [];
+  for (const name of ['security', 'security_legacy']) {
+    const object = join(repo, `dist/bpf/security/${name}.bpf.o`);
+    const spec = ObjectSpec.open(object);
+    try {
+      spec.selectPrograms(['on_exec', 'on_fork', 'on_exit', 'lsm_file_open']);
+      spec.load().close();
+      return { object };
+    } catch (e) {
+      refusals.push(`${name}.bpf.o: ${String(e.message ?? e).split('\n')[0]}`);
+    } finally {
+      spec.close();
+    }
   }
+  return { refusal: refusals.join('; ') };
 }
 
 /** bpftool's verifier summary per LSM program: stack depth (sum of the deepest chain, each frame rounded to 32) and insns processed. */
-function verifierSummary(repo) {
+function verifierSummary(object) {
   const pin = '/sys/fs/bpf/waggle-lsm-check';
-  const r = spawnSync('bpftool', ['-d', 'prog', 'loadall', join(repo, 'dist/bpf/security/security.bpf.o'), pin], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('bpftool', ['-d', 'prog', 'loadall', object, pin], { encoding: 'utf8', maxBuffer: 64 << 20 });
   spawnSync('rm', ['-rf', pin]);
   const text = `${r.stdout}\n${r.stderr}`;
   const out = {};
@@ -96,11 +104,11 @@ export default {
     if (why) return Object.fromEntries(Object.values(F).map((f) => [f, off(why)]));
     // An object the kernel refuses for something it lacks (bpf_loop callbacks before 5.13…) is
     // off for every feature here; any other refusal fails them all, naming it.
-    const refusal = await securityRefusal(ctx.repo);
-    if (refusal) return Object.fromEntries(Object.values(F).map((f) => [f, failOrOff(`security.bpf.o with an LSM program does not load: ${refusal}`)]));
+    const { object, refusal } = await securityBuild(ctx.repo);
+    if (refusal) return Object.fromEntries(Object.values(F).map((f) => [f, failOrOff(`the security object with an LSM program does not load: ${refusal}`)]));
     const features = {};
 
-    const v = verifierSummary(ctx.repo);
+    const v = verifierSummary(object);
     const lsm = ['lsm_file_open', 'lsm_bprm_check', 'lsm_socket_connect'];
     process.stderr.write(`lsm-deny: verifier: ${JSON.stringify(v.out)}\n`);
     const missing = lsm.filter((p) => !v.out[p]?.insns);
@@ -119,7 +127,7 @@ export default {
       const b = await run(process.execPath, [budgetScript, '--json', 'security/'], 180_000);
       let rows;
       try {
-        rows = JSON.parse(b.out).filter((r) => lsm.includes(r.program));
+        rows = JSON.parse(b.out).filter((r) => lsm.includes(r.program) && object.endsWith(`/${r.object}`)); // the build the agent loads here
       } catch {
         rows = undefined;
       }
