@@ -342,6 +342,9 @@ static __always_inline int ssl_exit(struct pt_regs *ctx) {
 
 // Attached by user space per binary (libssl.so.3, or an executable carrying
 // OpenSSL such as node): SSL_read, SSL_read_ex, SSL_write, SSL_write_ex.
+// Not in the legacy build: there tls_return verified at 528k instructions on
+// 6.1 (more on 5.10), twice the budget, so kernels before 5.17 get no TLS.
+#ifndef WAGGLE_LEGACY
 SEC("uprobe")
 int tls_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_IN, 0); }
 
@@ -356,6 +359,7 @@ int tls_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, DIR_OUT, 1);
 
 SEC("uretprobe")
 int tls_return(struct pt_regs *ctx) { return ssl_exit(ctx); }
+#endif
 
 // Children of watched processes are watched from their first instruction.
 SEC("tp_btf/sched_process_fork")

@@ -182,6 +182,10 @@ export class SocketCapture {
 
   /** Hooks the host's libssl; TLS capture is off with the reason when that fails. */
   private startTls(): void {
+    if (!this.coll.spec.programs.has('tls_return')) {
+      this.tlsStatus = { state: 'off', reason: `the ${this.object} build has no TLS programs (the legacy build for kernels before 5.17 leaves them out: they exceed its verifier budget)` };
+      return;
+    }
     const probes = new TlsProbes(this.coll, (e) => this.onError(e));
     try {
       const attached = probes.attachHostLibraries();
@@ -367,7 +371,8 @@ function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Colle
     spec.setVariable('stream_segments', options.streamSegments);
     // Unused without streams: the smallest ring the kernel takes (one page).
     spec.map('stream_chunks').maxEntries = options.streams ? options.streamRingBufferBytes : 4096;
-    for (const name of TLS_PROGRAMS) spec.program(name).autoload = options.tls;
+    // The legacy build has no TLS programs (startTls says so).
+    for (const name of TLS_PROGRAMS) if (spec.programs.has(name)) spec.program(name).autoload = options.tls;
     return spec.load();
   } catch (e) {
     spec.close();

@@ -47,7 +47,7 @@ function bpfDirWith(name: string, replace: Record<string, string>): string {
 // Every build of the capture (the kfunc one and the portable one) is the rejected one.
 const captureRejected = bpfDirWith('capture-rejected', { 'capture/': 'testdata/verifier_reject_capture' });
 /** How the capture's refusal reads, wherever it is reported (which program fails first depends on the capture). */
-const HTTP_REASON = /^loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': \S.*$/;
+const HTTP_REASON = /^loading socket_capture(?:_legacy)?\.bpf\.o: the verifier rejected program 'cap_\w+': \S.*$/;
 
 const waggle = (args: string[], env: Record<string, string>) =>
   spawnSync(process.execPath, [join(packageRoot, 'bin', 'waggle.js'), ...args], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, ...env } });
@@ -161,7 +161,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(byFlag.status, 3, byFlag.stderr);
     const lines = byFlag.stderr.trimEnd().split('\n');
     assert.equal(lines[0], 'waggle: cannot start: required feature not running:');
-    assert.match(lines[1] ?? '', /^ {2}http is off: loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': \S/);
+    assert.match(lines[1] ?? '', /^ {2}http is off: loading socket_capture(?:_legacy)?\.bpf\.o: the verifier rejected program 'cap_\w+': \S/);
     assert.equal(lines.length, 2);
     assert.equal(byEnv.status, 3, byEnv.stderr);
     assert.equal(byEnv.stderr, byFlag.stderr, 'discovery is up, so only http is named');
@@ -209,7 +209,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
 
     assert.equal(failure, undefined);
     assert.deepEqual(exit, { code: 0, signal: null }, demo.output().slice(-400));
-    assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
+    assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture(?:_legacy)?\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
     assert.doesNotMatch(demo.output(), /service map fills/, 'no service map is promised without capture');
     assert.match(readyz, /^ready\nhttp off: .+\ntls disabled: needs the http feature \(the capture object\), which is off\ndiscovery up\n/);
   });
@@ -218,7 +218,8 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     const nothing = bpfDirWith('nothing', {
       'capture/': 'testdata/verifier_reject_capture',
       'discovery.bpf.o': 'testdata/verifier_reject',
-      'security/security.bpf.o': 'testdata/verifier_reject',
+      // Every build of the security object (the modern one and the legacy one).
+      'security/security': 'testdata/verifier_reject',
     });
     const r = waggle(['run', '--listen', '127.0.0.1:0', '--policy', 'default', '--log-level', 'silent'], { WAGGLE_BPF_DIR: nothing });
     assert.equal(r.status, 1, r.stderr);

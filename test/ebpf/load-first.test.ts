@@ -20,7 +20,7 @@ test('the first build that loads wins, later ones are not tried', () => {
   assert.deepEqual(tried, ['a_kfunc', 'a']);
 });
 
-test('all refused: the last error, its type kept, names each refusal in order', () => {
+test('all refused: the last error, its type kept, its refusal first, then each other build\'s in order', () => {
   const last = new VerifierError('the verifier rejected program x: too large', 'log', 'x', {});
   assert.throws(
     () =>
@@ -31,7 +31,7 @@ test('all refused: the last error, its type kept, names each refusal in order', 
     (e: unknown) => {
       assert.equal(e, last);
       assert.ok(e instanceof VerifierError);
-      assert.equal((e as Error).message, "a: number of funcs in func_info doesn't match number of subprogs; a_legacy: the verifier rejected program x: too large");
+      assert.equal((e as Error).message, "the verifier rejected program x: too large (also refused: a: number of funcs in func_info doesn't match number of subprogs)");
       return true;
     },
   );
