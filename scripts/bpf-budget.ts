@@ -10,7 +10,7 @@ import { packageRoot } from '../src/paths.js';
 import { ObjectSpec, VerifierError, WaggleError } from '../src/ebpf/index.js';
 import { measureProgram, worst } from './budget/measure.js';
 import { profilesFor } from './budget/profiles.js';
-import { INSN_BUDGET, STACK_BUDGET, type Row, offence, table } from './budget/report.js';
+import { INSN_BUDGET, INSN_BUDGET_LEGACY, STACK_BUDGET, type Row, offence, table } from './budget/report.js';
 
 const BPF_DIR = join(packageRoot, 'dist', 'bpf');
 // Test objects the verifier is meant to refuse.
@@ -86,7 +86,7 @@ function main(): number {
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
-    process.stdout.write(`${table(rows)}\n\nbudget: combined stack ≤ ${STACK_BUDGET} B (32-byte rounding), processed insns ≤ ${INSN_BUDGET}\n`);
+    process.stdout.write(`${table(rows)}\n\nbudget: combined stack ≤ ${STACK_BUDGET} B (32-byte rounding), processed insns ≤ ${INSN_BUDGET} (legacy builds ≤ ${INSN_BUDGET_LEGACY})\n`);
   }
   const offenders = rows.flatMap((r) => {
     const why = offence(r);
