@@ -211,7 +211,8 @@ export class ProcessTable {
   mappings(pid: number, maxAgeMs = Infinity): readonly Mapping[] {
     const c = this.maps.get(pid);
     const now = Date.now();
-    if (c && now - c.readAt <= maxAgeMs) return c.mappings;
+    // Strictly younger: maxAgeMs 0 always reads again, even within the same millisecond.
+    if (c && now - c.readAt < maxAgeMs) return c.mappings;
     const read = readExecutableMappings(pid, this.proc);
     this.counters.mapsReads++;
     const mappings = read.length > 0 ? Object.freeze(read) : (c?.mappings ?? EMPTY);
