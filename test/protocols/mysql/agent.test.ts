@@ -58,9 +58,7 @@ after(async () => {
   await db?.stop();
 });
 
-// Known intermittent loss, root cause open: the live agent sometimes misses a short-lived
-// client connection on the stream path (fresh-clone CI: 0 of 45 once; 35 of 40 once before).
-test('mysql CLI: 37 + 3 failing SELECTs and 5 INSERTs → exactly 40 SELECT (3 × 1146) and 5 INSERT, client and server side', { skip: 'known intermittent loss of a short-lived client connection on the stream path (0 of 45 in a CI run); root cause open' }, async (t) => {
+test('mysql CLI: 37 + 3 failing SELECTs and 5 INSERTs → exactly 40 SELECT (3 × 1146) and 5 INSERT, client and server side', async (t) => {
   const lines: string[] = [];
   for (let i = 0; i < 37; i++) {
     lines.push(`SELECT name, price FROM items WHERE id = ${i};`);
