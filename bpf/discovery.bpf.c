@@ -25,7 +25,7 @@ struct discovery_event {
   __u32 ppid;
   /** Local port (listen); 0 otherwise. */
   __u32 port;
-  /** exec: the process's start time (ns since boot, as /proc/PID/stat's starttime counts). */
+  /** exec, fork: the process's start time (ns since boot, as /proc/PID/stat's starttime counts). */
   __u64 start_boottime;
   /**
    * exec: the path it was executed as (bprm->filename, truncated), so that a
@@ -66,7 +66,7 @@ WAGGLE_RINGBUF(discovery_events, 1 << 18);
 // Unused otherwise; keeps the record layout in the object's BTF for user space.
 struct discovery_event discovery_event_layout __attribute__((unused));
 
-static __always_inline void emit(__u32 kind, __u32 pid, __u32 ppid, __u32 port) {
+static __always_inline void emit(__u32 kind, __u32 pid, __u32 ppid, __u32 port, __u64 start_boottime) {
   struct discovery_event *e = WAGGLE_RESERVE(discovery_events, struct discovery_event);
   if (!e) return;
   e->ktime_ns = bpf_ktime_get_ns();
@@ -74,6 +74,7 @@ static __always_inline void emit(__u32 kind, __u32 pid, __u32 ppid, __u32 port) 
   e->pid = pid;
   e->ppid = ppid;
   e->port = port;
+  e->start_boottime = start_boottime;
   bpf_ringbuf_submit(e, 0);
 }
 
@@ -120,7 +121,9 @@ int BPF_PROG(discovery_fork, struct task_struct *parent, struct task_struct *chi
     if (bpf_map_update_elem(&tracked, &child_tgid, &one, BPF_ANY))
       waggle_count(&discovery_counters, DISCOVERY_TRACKED_FULL, 1);
   }
-  emit(DISCOVERY_FORK, child_tgid, parent_tgid, 0);
+  // The child's start time: with the parent's identity, it names a child that
+  // never execs and is gone before user space reads /proc (a PostgreSQL backend).
+  emit(DISCOVERY_FORK, child_tgid, parent_tgid, 0, BPF_CORE_READ(child, start_boottime));
   return 0;
 }
 
@@ -132,7 +135,7 @@ int BPF_PROG(discovery_exit, struct task_struct *p) {
   __u32 tgid = p->tgid;
   bpf_map_delete_elem(&excluded, &tgid);
   int was_tracked = bpf_map_delete_elem(&tracked, &tgid) == 0;
-  if (was_tracked || track_all) emit(DISCOVERY_EXIT, tgid, 0, 0);
+  if (was_tracked || track_all) emit(DISCOVERY_EXIT, tgid, 0, 0, 0);
   return 0;
 }
 
@@ -144,7 +147,7 @@ int BPF_PROG(discovery_listen, const struct sock *sk, const int oldstate, const 
   if (sk->sk_protocol != IPPROTO_TCP) return 0;
   __u32 tgid = waggle_tgid();
   if (is_excluded(tgid)) return 0;
-  emit(DISCOVERY_LISTEN, tgid, 0, sk->__sk_common.skc_num);
+  emit(DISCOVERY_LISTEN, tgid, 0, sk->__sk_common.skc_num, 0);
   return 0;
 }
 

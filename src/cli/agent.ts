@@ -192,6 +192,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
     self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);
+    self.counter('identities_from_fork_events_total', 'Forked children that never exec\'d, named from their parent (gone before /proc was read: a PostgreSQL backend of one psql run).', () => discovery.stats().identitiesFromForkEvents);
 
     const server: AgentHttpServer = createHttpServer({
       host: config.listen.host,

@@ -20,7 +20,7 @@
 // selected processes; everything dropped is counted.
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
-import { ExecNames } from './exec-names.js';
+import { DepartedNames } from './departed-names.js';
 import { type KernelEvent, KernelProcessEvents, type SharedPidMaps } from './kernel-events.js';
 import { ListeningPorts } from './listening-ports.js';
 import { type ProcessEvent, type ProcessInfo, PROC, ProcessTable } from '../process/index.js';
@@ -96,6 +96,8 @@ export interface DiscoveryStats {
   tableRefreshes: number;
   /** Identities named from the exec event alone: the process was gone before /proc was read. */
   identitiesFromExecEvents: number;
+  /** Identities of forked children that never exec'd, named from their parent: gone before /proc was read. */
+  identitiesFromForkEvents: number;
 }
 
 type Status = 'selected' | 'unselected' | 'excluded';
@@ -163,8 +165,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
    * and a short-lived client (curl) is often gone before its exchange is decoded.
    */
   private readonly departed = new Map<number, { at: number; identity: ServiceIdentity }>();
-  /** Names from exec events, for processes gone before /proc was read. */
-  private readonly execNames = new ExecNames();
+  /** Names from exec and fork events, for processes gone before /proc was read. */
+  private readonly departedNames = new DepartedNames();
   private rescanIntervalMs: number;
 
   constructor(options: DiscoveryOptions = {}) {
@@ -293,13 +295,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
    * read from /proc on demand (cached while the same process lives).
    */
   identity(pid: number): ServiceIdentity | undefined {
+    return this.identityAt(pid, 0);
+  }
+
+  private identityAt(pid: number, depth: number): ServiceIdentity | undefined {
     const w = this.known.get(pid)?.watched;
     if (w) return w.identity;
     // A short-lived process already found gone: no /proc read per exchange.
-    const gone = this.execNames.departed(pid);
+    const gone = this.departedNames.departed(pid);
     if (gone) return gone;
     const info = this.processes.info(pid);
-    if (!info) return this.departedIdentity(pid);
+    if (!info) return this.departedIdentity(pid, depth);
     let identity = this.identityCache.get(info);
     if (!identity) {
       identity = serviceIdentity(info);
@@ -308,13 +314,14 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     return identity;
   }
 
-  private departedIdentity(pid: number): ServiceIdentity | undefined {
+  private departedIdentity(pid: number, depth: number): ServiceIdentity | undefined {
     const d = this.departed.get(pid);
     if (!d) {
-      // Its exec event may still wait in the ring buffer (capture's records come
-      // through another ring and can be read first): read what is there.
-      if (!this.execNames.has(pid)) this.processes.flush();
-      return this.execNames.identity(pid);
+      // Its exec or fork event may still wait in the ring buffer (capture's
+      // records come through another ring and can be read first): read what is there.
+      if (!this.departedNames.has(pid)) this.processes.flush();
+      // A forked child is its parent; the depth bound stops a chain made circular by pid reuse.
+      return this.departedNames.identity(pid, (ppid) => (depth < MAX_ANCESTRY ? this.identityAt(ppid, depth + 1) : undefined));
     }
     if (Date.now() - d.at > DEPARTED_TTL_MS) {
       this.departed.delete(pid);
@@ -348,7 +355,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       listeningSockets: p?.sockets ?? 0,
       fdReads: p?.fdReads ?? 0,
       tableRefreshes: this.counters.tableRefreshes,
-      identitiesFromExecEvents: this.execNames.used,
+      identitiesFromExecEvents: this.departedNames.fromExec,
+      identitiesFromForkEvents: this.departedNames.fromFork,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
     if (this.sharedMapsReason) s.kernelMapsReason = this.sharedMapsReason;
@@ -457,10 +465,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           this.forget(e.pid);
           break;
         case 'exec':
-          this.execNames.remember(e.pid, e.startTicks, e.filename, e.args);
+          this.departedNames.rememberExec(e.pid, e.startTicks, e.filename, e.args);
           this.enqueue(e.pid, 'exec');
           break;
         case 'fork':
+          this.departedNames.rememberFork(e.pid, e.ppid, e.startTicks);
           this.enqueue(e.pid, 'new');
           break;
       }

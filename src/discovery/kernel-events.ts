@@ -64,6 +64,8 @@ export class KernelProcessEvents {
     const oArgs = at('args');
     this.tracked = coll.map<number, number>('tracked');
     this.excluded = coll.map<number, number>('excluded');
+    // /proc's starttime is in USER_HZ (100) clock ticks.
+    const ticks = (buf: Buffer, off: number) => Math.floor(Number(buf.readBigUInt64LE(off + oStart)) / 10_000_000);
     this.reader = coll.ringBuffer('discovery_events', (batch) => {
       const events: KernelEvent[] = [];
       batch.forEach((buf, off) => {
@@ -76,12 +78,11 @@ export class KernelProcessEvents {
             kind,
             pid,
             ppid: buf.readUInt32LE(off + oPpid),
-            // /proc's starttime is in USER_HZ (100) clock ticks.
-            startTicks: Math.floor(Number(buf.readBigUInt64LE(off + oStart)) / 10_000_000),
+            startTicks: ticks(buf, off),
             filename: name.toString('utf8', 0, end < 0 ? name.length : end),
             args: splitArgs(buf.subarray(off + oArgs, off + oArgs + Math.min(buf.readUInt32LE(off + oArgsLen), ARGS_BYTES))),
           });
-        } else if (kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid) });
+        } else if (kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid), startTicks: ticks(buf, off) });
         else if (kind === 'exit') events.push({ kind, pid });
         else if (kind === 'listen') events.push({ kind, pid, port: buf.readUInt32LE(off + oPort) });
       });

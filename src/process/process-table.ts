@@ -21,7 +21,7 @@ import { type ProcessInfo, readExePath, readProcessInfo } from './process-info.j
 /** A kernel life-cycle event. startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
 export type ProcessEvent =
   | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[] }
-  | { kind: 'fork'; pid: number; ppid: number }
+  | { kind: 'fork'; pid: number; ppid: number; startTicks: number }
   | { kind: 'exit'; pid: number };
 
 export type ProcessEventListener = (events: readonly ProcessEvent[]) => void;

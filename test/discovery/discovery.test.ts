@@ -315,3 +315,31 @@ test('a process gone before /proc was read is named from its exec event', async 
   assert.equal(pyId.commandLine, `/usr/bin/python3 ${script}`);
   assert.equal(d.stats().identitiesFromExecEvents, 2);
 });
+
+test('a forked child gone before /proc was read is its parent, with its own pid and instance', async () => {
+  // The PostgreSQL-backend shape: a selected process forks a child that never
+  // execs and exits at once; the parent reaps it and prints its pid.
+  const FORKER = 'import os, sys\nsys.stdin.readline()\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)\nprint(pid, flush=True)\nsys.stdin.readline()\n';
+  const script = work.file('forker.py', FORKER);
+  const d = discovery({ selectors: [{ exePath: '*/python3*', name: 'forker-service' }], kernelEvents: 'on' });
+  const r = record(d);
+  await d.start();
+  const parent = children.python(script, []);
+  await waitFor(() => r.added.has(parent.pid), 5000, 5);
+  parent.write('fork\n');
+  // Discovery runs on this thread: blocked here, it reads the fork and the exit
+  // only after the child is gone, so the child is never examined.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  await parent.waitForOutput(/\d+\n/);
+  const child = Number(parent.output().trim());
+  const parentId = d.identity(parent.pid)!;
+  const id = (await waitFor(() => d.identity(child), 5000, 10))!;
+  assert.equal(id.name, 'forker-service', 'the selector that picked the parent names the child');
+  assert.equal(id.pid, child);
+  assert.equal(id.executablePath, parentId.executablePath);
+  assert.notEqual(id.instanceId, parentId.instanceId);
+  assert.match(id.instanceId, /^[0-9a-f-]{36}$/);
+  assert.equal(d.stats().identitiesFromForkEvents, 1);
+  parent.write('done\n');
+  await within(parent.exited, 10_000, 'the forker to exit');
+});

@@ -119,7 +119,7 @@ test('a process that exited is not returned; its mappings stay until a fork reus
   assert.equal(table.info(child), undefined, 'gone from /proc: no facts');
   const kept = table.mappings(child, 0);
   assert.ok(kept.some((m) => m.path === SLEEP), 'an exited process keeps its last mappings (its samples are symbolized later)');
-  table.publish([{ kind: 'fork', pid: child, ppid: 1 }]);
+  table.publish([{ kind: 'fork', pid: child, ppid: 1, startTicks: 0 }]);
   assert.equal(table.mappings(child, Infinity).length, 0, 'a fork of that pid is another process: nothing cached, nothing to read');
   // Bounded: the oldest read goes first, counted.
   table.mappings(process.pid);
