@@ -35,12 +35,24 @@ struct discovery_event {
   /** exec: the first bytes of its arguments (NUL-separated, as /proc/PID/cmdline) and how many. */
   __u32 args_len;
   char args[256];
+  /** exec: 1 + the index of the selector whose executable it runs (tracked from here on), else 0. */
+  __u32 exec_selector;
+  /** exec: the executable's device (the kernel's dev_t) and inode, as /proc/PID/exe names it. */
+  __u64 exe_dev;
+  __u64 exe_ino;
+};
+
+// An executable by device and inode (the file /proc/PID/exe points to).
+struct exe_key {
+  __u64 dev;
+  __u64 ino;
 };
 
 enum discovery_counter {
   DISCOVERY_TRACKED_FULL = 0,
   DISCOVERY_EXCLUDED_FULL = 1,
-  DISCOVERY_COUNTERS = 2,
+  DISCOVERY_EXEC_TRACKED = 2,
+  DISCOVERY_COUNTERS = 3,
 };
 
 // Forks and exits are reported for every process, not only tracked ones.
@@ -59,6 +71,17 @@ struct {
   __type(key, __u32);
   __type(value, __u8);
 } excluded SEC(".maps");
+
+// Executables that alone select a process (a selector on the executable only),
+// kept by user space; value: 1 + the selector's index. A process that execs one
+// is tracked at once, in the kernel: a client that runs for milliseconds is
+// watched from its first instruction, not from when user space got to it.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct exe_key);
+  __type(value, __u32);
+} exec_selected SEC(".maps");
 
 WAGGLE_COUNTERS(discovery_counters, DISCOVERY_COUNTERS);
 WAGGLE_RINGBUF(discovery_events, 1 << 18);
@@ -100,6 +123,20 @@ int BPF_PROG(discovery_exec, struct task_struct *p, pid_t old_pid, struct linux_
   if (n > sizeof(e->args)) n = sizeof(e->args);
   e->args_len = 0;
   if (n && !bpf_probe_read_user(e->args, n, (const void *)arg_start)) e->args_len = n;
+  struct exe_key key = {};
+  struct inode *inode = BPF_CORE_READ(p, mm, exe_file, f_inode);
+  key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+  key.ino = BPF_CORE_READ(inode, i_ino);
+  e->exe_dev = key.dev;
+  e->exe_ino = key.ino;
+  e->exec_selector = 0;
+  __u32 *selector = track_all ? NULL : bpf_map_lookup_elem(&exec_selected, &key);
+  if (selector) {
+    __u8 one = 1;
+    e->exec_selector = *selector;
+    if (bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY)) waggle_count(&discovery_counters, DISCOVERY_TRACKED_FULL, 1);
+    else waggle_count(&discovery_counters, DISCOVERY_EXEC_TRACKED, 1);
+  }
   bpf_ringbuf_submit(e, 0);
   return 0;
 }

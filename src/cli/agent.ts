@@ -192,6 +192,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     if (discovery.mode === 'all') capture?.watchAllExcept(discovery.excludedPids());
     self.gauge('watched_processes', 'Processes selected by discovery.', () => discovery.watched().size);
     self.counter('identities_from_exec_events_total', 'Processes named from their exec event alone (gone before /proc was read: short-lived clients).', () => discovery.stats().identitiesFromExecEvents);
+    self.counter('exec_tracked_total', 'Processes the kernel began watching at exec, from their executable alone (a selector on the executable): short-lived clients seen from their first instruction.', () => discovery.stats().execTracked);
+    self.gauge('exec_selected_executables', 'Executables (device, inode) whose processes the kernel watches from exec.', () => discovery.stats().execSelectedExecutables);
+    self.counter('exec_selected_full_total', 'Executables not handed to the kernel because its map was full (their processes are watched once user space examines them).', () => discovery.stats().execSelectedFull);
+    self.counter('exec_selection_untracked_total', 'Processes watched at exec that discovery then rejected (an exclusion matched): unwatched again.', () => discovery.stats().execSelectionUndone);
     self.counter('identities_from_fork_events_total', 'Forked children that never exec\'d, named from their parent (gone before /proc was read: a PostgreSQL backend of one psql run).', () => discovery.stats().identitiesFromForkEvents);
 
     const server: AgentHttpServer = createHttpServer({

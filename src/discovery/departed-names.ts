@@ -14,13 +14,14 @@ import { posix } from 'node:path';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { scrubbedCommandLine } from './command-line-scrub.js';
 import { serviceInstanceId } from './instance-id.js';
+import type { NameHint } from './service-identity.js';
 import { deriveServiceName } from './service-name.js';
 
 /** Processes remembered at once (the oldest is dropped), and for how long. */
 const MAX_ENTRIES = 4096;
 const TTL_MS = 60_000;
 
-type Origin = { kind: 'exec'; filename: string; args: string[] } | { kind: 'fork'; ppid: number };
+type Origin = { kind: 'exec'; filename: string; args: string[]; hint?: NameHint } | { kind: 'fork'; ppid: number };
 
 interface Remembered {
   startTicks: number;
@@ -37,8 +38,9 @@ export class DepartedNames {
   /** Processes named from their fork event and their parent (gone from /proc without an exec). */
   fromFork = 0;
 
-  rememberExec(pid: number, startTicks: number, filename: string, args: string[]): void {
-    if (filename) this.#set(pid, { startTicks, origin: { kind: 'exec', filename, args }, at: Date.now() });
+  /** `hint`: the selector that picked it at exec, in the kernel (exec-selection.ts). */
+  rememberExec(pid: number, startTicks: number, filename: string, args: string[], hint?: NameHint): void {
+    if (filename) this.#set(pid, { startTicks, origin: { kind: 'exec', filename, args, ...(hint ? { hint } : {}) }, at: Date.now() });
   }
 
   rememberFork(pid: number, ppid: number, startTicks: number): void {
@@ -66,17 +68,19 @@ export class DepartedNames {
     if (e.identity !== undefined) return e.identity;
     const instanceId = serviceInstanceId(pid, e.startTicks);
     if (e.origin.kind === 'exec') {
-      const { filename, args } = e.origin;
+      const { filename, args, hint } = e.origin;
       this.fromExec++;
-      e.identity = Object.freeze({
+      const identity: ServiceIdentity = {
         // A script's name needs its arguments (`python3 client.py` → client).
-        name: deriveServiceName(filename, args.length ? args : [filename]),
+        name: hint?.name ?? deriveServiceName(filename, args.length ? args : [filename]),
         instanceId,
         pid,
         executableName: posix.basename(filename),
         executablePath: filename,
         commandLine: scrubbedCommandLine(args),
-      });
+      };
+      if (hint?.namespace) identity.namespace = hint.namespace;
+      e.identity = Object.freeze(identity);
       return e.identity;
     }
     const parent = parentIdentity(e.origin.ppid);

@@ -21,6 +21,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServiceIdentity } from '../telemetry/span.js';
 import { DepartedNames } from './departed-names.js';
+import { ExecSelection } from './exec-selection.js';
 import { type KernelEvent, KernelProcessEvents, type SharedPidMaps } from './kernel-events.js';
 import { ListeningPorts } from './listening-ports.js';
 import { type ProcessEvent, type ProcessInfo, PROC, ProcessTable } from '../process/index.js';
@@ -98,6 +99,12 @@ export interface DiscoveryStats {
   identitiesFromExecEvents: number;
   /** Identities of forked children that never exec'd, named from their parent: gone before /proc was read. */
   identitiesFromForkEvents: number;
+  /** Processes the kernel tracked at exec from their executable alone (exec-selection.ts), the executables it knows, and those it could not take (map full). */
+  execTracked: number;
+  execSelectedExecutables: number;
+  execSelectedFull: number;
+  /** Processes tracked at exec that user space then rejected (an exclusion matched): untracked. */
+  execSelectionUndone: number;
 }
 
 type Status = 'selected' | 'unselected' | 'excluded';
@@ -167,6 +174,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly departed = new Map<number, { at: number; identity: ServiceIdentity }>();
   /** Names from exec and fork events, for processes gone before /proc was read. */
   private readonly departedNames = new DepartedNames();
+  /** Selection at exec in the kernel (selected mode with kernel events). */
+  private execSelection?: ExecSelection;
   private rescanIntervalMs: number;
 
   constructor(options: DiscoveryOptions = {}) {
@@ -223,6 +232,10 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         this.detach.push(this.processes.attachSource({ name: 'discovery', flush: () => kernel.flush() }));
         // In the kernel, exclusion is inherited by forks: only when the agent's children are excluded too.
         if (this.opts.excludeAgentChildren) this.kernel.exclude(this.agentPid);
+        if (this.mode === 'selected') {
+          this.execSelection = new ExecSelection(this.selectors, { selectExecutable: (exe, i) => kernel.selectExecutable(exe, i), untrack: (pid) => kernel.untrack(pid) }, this.processes.proc);
+          this.execSelection.installLiteralPaths();
+        }
       } catch (e) {
         this.kernel?.close();
         this.kernel = undefined;
@@ -299,8 +312,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   private identityAt(pid: number, depth: number): ServiceIdentity | undefined {
-    const w = this.known.get(pid)?.watched;
+    let w = this.known.get(pid)?.watched;
     if (w) return w.identity;
+    // Tracked by the kernel at exec, its traffic can come before its exec event
+    // was examined: examine it now, so that it gets its selector's name.
+    if (this.execSelection?.kernelPick(pid) !== undefined && this.queue.has(pid)) {
+      this.queue.delete(pid);
+      this.examine(pid, 'exec');
+      w = this.known.get(pid)?.watched;
+      if (w) return w.identity;
+    }
     // A short-lived process already found gone: no /proc read per exchange.
     const gone = this.departedNames.departed(pid);
     if (gone) return gone;
@@ -357,6 +378,10 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       tableRefreshes: this.counters.tableRefreshes,
       identitiesFromExecEvents: this.departedNames.fromExec,
       identitiesFromForkEvents: this.departedNames.fromFork,
+      execTracked: k?.execTracked ?? 0,
+      execSelectedExecutables: this.execSelection?.stats().executables ?? 0,
+      execSelectedFull: this.execSelection?.stats().full ?? 0,
+      execSelectionUndone: this.execSelection?.stats().undone ?? 0,
     };
     if (this.kernelReason) s.kernelEventsReason = this.kernelReason;
     if (this.sharedMapsReason) s.kernelMapsReason = this.sharedMapsReason;
@@ -446,7 +471,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.counters.kernelEventsReceived += events.length;
     const life: ProcessEvent[] = [];
     for (const e of events) {
-      if (e.kind !== 'listen') life.push(e);
+      if (e.kind === 'exec-selected') this.execSelection?.onKernelPick(e.pid, e.selectorIndex);
+      else if (e.kind !== 'listen') life.push(e);
       else if (this.ports?.addListenEvent(e.pid, e.port)) {
         this.listenHints.add(e.pid);
         this.enqueue(e.pid, 'ports');
@@ -462,12 +488,18 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       switch (e.kind) {
         case 'exit':
           this.queue.delete(e.pid);
+          this.execSelection?.forget(e.pid);
           this.forget(e.pid);
           break;
-        case 'exec':
-          this.departedNames.rememberExec(e.pid, e.startTicks, e.filename, e.args);
+        case 'exec': {
+          // Tracked at exec for a selector: named by it even when gone before /proc was read.
+          const pick = this.execSelection?.kernelPick(e.pid);
+          const sel = pick === undefined ? undefined : this.selectors[pick];
+          this.departedNames.rememberExec(e.pid, e.startTicks, e.filename, e.args, sel ? { ...(sel.name ? { name: sel.name } : {}), ...(sel.namespace ? { namespace: sel.namespace } : {}) } : undefined);
+          this.execSelection?.onExec(e.pid, e.exe);
           this.enqueue(e.pid, 'exec');
           break;
+        }
         case 'fork':
           this.departedNames.rememberFork(e.pid, e.ppid, e.startTicks);
           this.enqueue(e.pid, 'new');
@@ -541,6 +573,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const ports = this.ports?.portsOf(pid);
     const decision = this.decide(pid, stat.ppid, exePath, ports);
     this.apply(pid, { startTicks: stat.startTicks, ppid: stat.ppid, exePath }, decision, work === 'exec');
+    this.execSelection?.decided(pid, this.known.get(pid)?.status === 'selected', decision.reason?.kind === 'selector' ? decision.reason.index : undefined);
   }
 
   private decide(pid: number, ppid: number, exePath: string, ports: ReadonlySet<number> | undefined): { status: Status; reason?: SelectionReason; hint?: NameHint } {

@@ -55,6 +55,11 @@ export class ExeGlob {
     this.re = r.value;
   }
 
+  /** The path itself when the pattern has no wildcard, class, alternative or escape. */
+  get literal(): string | undefined {
+    return /[*?[{\\]/.test(this.pattern) ? undefined : this.pattern;
+  }
+
   matches(path: string): boolean {
     return this.re.test(path);
   }

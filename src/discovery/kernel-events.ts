@@ -4,10 +4,14 @@
 // exec/fork/exit events are the stream that feeds the process table.
 import { type BpfMap, type Collection, ObjectSpec, type RingBufferReader, offsetOf } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
-import type { ProcessEvent } from '../process/index.js';
+import type { ExeKey, ProcessEvent } from '../process/index.js';
 
-/** The process table's life-cycle events, and listens (discovery's own). */
-export type KernelEvent = ProcessEvent | { kind: 'listen'; pid: number; port: number };
+/**
+ * The process table's life-cycle events, and discovery's own: listens, and
+ * 'exec-selected' (just before its exec event) when the kernel tracked the
+ * process at exec because it runs an executable of selectExecutable().
+ */
+export type KernelEvent = ProcessEvent | { kind: 'listen'; pid: number; port: number } | { kind: 'exec-selected'; pid: number; selectorIndex: number };
 
 const KINDS = { 1: 'exec', 2: 'exit', 3: 'fork', 4: 'listen' } as const;
 /** discovery_event.filename's and .args' sizes. */
@@ -41,12 +45,15 @@ export interface KernelEventStats {
   /** Forks that could not be added to the tracked map (full). */
   trackedMapFull: number;
   excludedMapFull: number;
+  /** Processes the kernel tracked at exec, from the executable alone. */
+  execTracked: number;
 }
 
 export class KernelProcessEvents {
   private readonly reader: RingBufferReader;
   private readonly tracked;
   private readonly excluded;
+  private readonly execSelected;
 
   private constructor(
     private readonly coll: Collection,
@@ -62,8 +69,12 @@ export class KernelProcessEvents {
     const oFile = at('filename');
     const oArgsLen = at('args_len');
     const oArgs = at('args');
+    const oSelector = at('exec_selector');
+    const oExeDev = at('exe_dev');
+    const oExeIno = at('exe_ino');
     this.tracked = coll.map<number, number>('tracked');
     this.excluded = coll.map<number, number>('excluded');
+    this.execSelected = coll.map<ExeKey, number>('exec_selected');
     // /proc's starttime is in USER_HZ (100) clock ticks.
     const ticks = (buf: Buffer, off: number) => Math.floor(Number(buf.readBigUInt64LE(off + oStart)) / 10_000_000);
     this.reader = coll.ringBuffer('discovery_events', (batch) => {
@@ -72,6 +83,8 @@ export class KernelProcessEvents {
         const kind = KINDS[buf.readUInt32LE(off + oKind) as keyof typeof KINDS];
         const pid = buf.readUInt32LE(off + oPid);
         if (kind === 'exec') {
+          const selector = buf.readUInt32LE(off + oSelector);
+          if (selector > 0) events.push({ kind: 'exec-selected', pid, selectorIndex: selector - 1 });
           const name = buf.subarray(off + oFile, off + oFile + FILENAME_BYTES);
           const end = name.indexOf(0);
           events.push({
@@ -81,6 +94,7 @@ export class KernelProcessEvents {
             startTicks: ticks(buf, off),
             filename: name.toString('utf8', 0, end < 0 ? name.length : end),
             args: splitArgs(buf.subarray(off + oArgs, off + oArgs + Math.min(buf.readUInt32LE(off + oArgsLen), ARGS_BYTES))),
+            exe: { dev: Number(buf.readBigUInt64LE(off + oExeDev)), ino: Number(buf.readBigUInt64LE(off + oExeIno)) },
           });
         } else if (kind === 'fork') events.push({ kind, pid, ppid: buf.readUInt32LE(off + oPpid), startTicks: ticks(buf, off) });
         else if (kind === 'exit') events.push({ kind, pid });
@@ -127,6 +141,14 @@ export class KernelProcessEvents {
     this.tracked.delete(pid);
   }
 
+  /**
+   * A process that execs this executable is tracked by the kernel at once
+   * (throws when the map is full). `selectorIndex` comes back in its event.
+   */
+  selectExecutable(exe: ExeKey, selectorIndex: number): void {
+    this.execSelected.update(exe, selectorIndex + 1);
+  }
+
   /** Never report this process nor anything it forks from now on. */
   exclude(pid: number): void {
     this.excluded.update(pid, 1);
@@ -149,7 +171,7 @@ export class KernelProcessEvents {
     const r = this.reader.stats();
     const counters = this.coll.map<number, number[]>('discovery_counters');
     const sum = (i: number) => (counters.lookup(i) ?? []).reduce((a, b) => a + Number(b), 0);
-    return { events: r.records, kernelDrops: r.kernelDrops, trackedMapFull: sum(0), excludedMapFull: sum(1) };
+    return { events: r.records, kernelDrops: r.kernelDrops, trackedMapFull: sum(0), excludedMapFull: sum(1), execTracked: sum(2) };
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 // The process room: one process table and the /proc readers under it, shared
 // by discovery, security, capture and profiling. Imports nothing of waggle's.
 export { ProcessTable } from './process-table.js';
-export type { ProcessEvent, ProcessEventListener, ProcessEventSource, ProcessTableOptions, ProcessTableStats } from './process-table.js';
+export type { ExeKey, ProcessEvent, ProcessEventListener, ProcessEventSource, ProcessTableOptions, ProcessTableStats } from './process-table.js';
 export { readProcessInfo, readExePath } from './process-info.js';
+export { exeKeyOfPath, kernelDev, readExeKey } from './exe-key.js';
 export type { ProcessInfo } from './process-info.js';
 export { readProcStat, parseProcStat } from './proc-stat.js';
 export type { ProcStat } from './proc-stat.js';

@@ -18,9 +18,18 @@ import { type Mapping, readExecutableMappings } from './proc-maps.js';
 import { type ProcStat, readProcStat } from './proc-stat.js';
 import { type ProcessInfo, readExePath, readProcessInfo } from './process-info.js';
 
-/** A kernel life-cycle event. startTicks: as /proc/PID/stat's starttime; filename: the path it was executed as. */
+/** An executable file as the kernel names it: device (the kernel's dev_t encoding) and inode. */
+export interface ExeKey {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * A kernel life-cycle event. startTicks: as /proc/PID/stat's starttime;
+ * filename: the path it was executed as; exe: the file /proc/PID/exe points to.
+ */
 export type ProcessEvent =
-  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[] }
+  | { kind: 'exec'; pid: number; ppid: number; startTicks: number; filename: string; args: string[]; exe?: ExeKey }
   | { kind: 'fork'; pid: number; ppid: number; startTicks: number }
   | { kind: 'exit'; pid: number };
 

@@ -343,3 +343,60 @@ test('a forked child gone before /proc was read is its parent, with its own pid 
   parent.write('done\n');
   await within(parent.exited, 10_000, 'the forker to exit');
 });
+
+describe('selection at exec, in the kernel (a selector on the executable alone)', () => {
+  /** Blocks this thread (discovery runs on it) while `run` starts a process that exits at once. */
+  const whileBlocked = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const copy = (from: string, name: string) => {
+    const to = work.file(`exec-sel/${name}`, '');
+    copyFileSync(from, to);
+    chmodSync(to, 0o755);
+    return to;
+  };
+
+  test('a literal path: a process that exits before user space reads its exec is tracked, and named by its selector', async () => {
+    const tool = copy('/usr/bin/true', 'short-tool');
+    const d = discovery({ selectors: [{ exePath: tool, name: 'short-tool-svc', namespace: 'batch' }], kernelEvents: 'on' });
+    await d.start();
+    assert.equal(d.stats().execSelectedExecutables, 1);
+    const c = children.start(tool, []);
+    whileBlocked(300);
+    await within(c.exited, 10_000, 'the tool to exit');
+    await waitFor(() => d.stats().execTracked >= 1, 5000, 10);
+    assert.equal(d.stats().execTracked, 1);
+    const id = (await waitFor(() => d.identity(c.pid), 5000, 10))!;
+    assert.equal(id.name, 'short-tool-svc');
+    assert.equal(id.namespace, 'batch');
+  });
+
+  test('a glob: learned from the first process it selected, the next run is tracked at exec', async () => {
+    const sleeper = copy('/usr/bin/sleep', 'glob-sleeper');
+    const d = discovery({ selectors: [{ exePath: '*/exec-sel/glob-sl*' }], kernelEvents: 'on' });
+    const r = record(d);
+    await d.start();
+    assert.equal(d.stats().execSelectedExecutables, 0, 'a glob names no file at start');
+    const first = children.start(sleeper, ['0.5']);
+    await waitFor(() => r.added.has(first.pid), 5000, 5);
+    assert.equal(d.stats().execSelectedExecutables, 1);
+    assert.equal(d.stats().execTracked, 0);
+    const second = children.start(sleeper, ['0']);
+    whileBlocked(300);
+    await within(second.exited, 10_000, 'the second run to exit');
+    await waitFor(() => d.stats().execTracked >= 1, 5000, 10);
+    assert.equal(d.stats().execTracked, 1);
+    await within(first.exited, 10_000, 'the first run to exit');
+  });
+
+  test('user space stays the judge: an exclusion of the same executable untracks what the kernel picked', async () => {
+    const sleeper = copy('/usr/bin/sleep', 'excluded-sleeper');
+    const d = discovery({ selectors: [{ exePath: sleeper }], exclude: [{ exePath: sleeper }], kernelEvents: 'on' });
+    const r = record(d);
+    await d.start();
+    const c = children.start(sleeper, ['0.3']);
+    await waitFor(() => d.stats().execSelectionUndone >= 1, 5000, 5);
+    assert.equal(d.stats().execTracked, 1);
+    assert.equal(d.stats().execSelectionUndone, 1);
+    assert.equal(r.added.has(c.pid), false);
+    await within(c.exited, 10_000, 'the sleeper to exit');
+  });
+});

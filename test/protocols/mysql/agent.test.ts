@@ -5,7 +5,9 @@
 // same in db_server_operation_duration_seconds_count for mariadbd; mysql2's 6
 // execute()s of one prepared SELECT count as 6 SELECT (plus 1 COM_STMT_PREPARE)
 // and ping() as one COM_PING, on both sides, although its connection was opened
-// before the agent started (joined midway, on a port that is not 3306).
+// before the agent started (joined midway, on a port that is not 3306). The
+// first CLI run happens while the agent is stopped (SIGSTOP): it is watched by
+// the kernel from its exec, named from its exec event.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
@@ -65,7 +67,17 @@ test('mysql CLI: 37 + 3 failing SELECTs and 5 INSERTs â†’ exactly 40 SELECT (3 Ã
     if (i % 12 === 5) lines.push('SELECT * FROM missing_table;');
     if (i % 8 === 3) lines.push(`INSERT INTO items (name, price) VALUES ('n${i}', ${i});`);
   }
-  const r = await runClient('mysql', db.port, ['--force', '-D', 'shop'], lines.join('\n') + '\n');
+  // The agent is stopped while the CLI runs: the CLI has exited before user
+  // space reads its exec event, so only the kernel's selection at exec (by the
+  // executable's inode, for --exe /usr/bin/mariadb) can have watched it.
+  const agentPid = agent.child.proc.pid!;
+  process.kill(agentPid, 'SIGSTOP');
+  let r: Awaited<ReturnType<typeof runClient>>;
+  try {
+    r = await runClient('mysql', db.port, ['--force', '-D', 'shop'], lines.join('\n') + '\n');
+  } finally {
+    process.kill(agentPid, 'SIGCONT');
+  }
   assert.equal(r.stderr.match(/ERROR 1146/g)?.length, 3, r.stderr);
 
   const port = String(db.port);
