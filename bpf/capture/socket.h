@@ -79,6 +79,8 @@ static __always_inline struct tcp_ref fd_to_tcp(__u64 fd) {
 
 #endif
 
+#define WAGGLE_TCP_CLOSE 7
+
 // Addresses and ports of the connection, local first, into any struct with
 // family, lport, rport, laddr[16], raddr[16]. IPv4 sockets fill the first 4
 // bytes; IPv6 sockets (including IPv4-mapped ones) all 16.

@@ -16,7 +16,6 @@
 
 #define WAGGLE_MSG_PEEK 2
 #define WAGGLE_TCP_FIN_WAIT1 4
-#define WAGGLE_TCP_CLOSE 7
 #define WAGGLE_TCP_LAST_ACK 9
 #define WAGGLE_RCV_SHUTDOWN 1
 
@@ -99,6 +98,12 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
   st->off = 0;
   st->scratch = SCRATCH_TASK;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (c && c->ino != w->io.ino) {
+    // A closed socket's state at this address (created by a run after its close): not this connection's.
+    bpf_map_delete_elem(&conns, &key);
+    count(CNT_CONN_STALE);
+    c = 0;
+  }
   if (c && c->protocol == PROTO_SWITCHED) {
     // Upgraded past HTTP/1 (101): forget it here; stream capture takes it from this run on.
     bpf_map_delete_elem(&conns, &key);

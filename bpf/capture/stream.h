@@ -87,6 +87,30 @@ WAGGLE_SUBPROG int stream_emit(struct stream_conn *s, __u64 ubuf, __u32 len) {
   return 0;
 }
 
+// The connection is closing: tell user space (its parser ends what is pending)
+// and forget it.
+static __always_inline void stream_close(__u64 key) {
+  struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
+  if (!s) return;
+  if (s->verdict != SV_IGNORE) {
+    struct stream_event *e = bpf_ringbuf_reserve(&stream_chunks, offsetof(struct stream_event, data), 0);
+    if (e) {
+      __builtin_memset(e, 0, offsetof(struct stream_event, data));
+      e->ts = bpf_ktime_get_ns();
+      e->sk = key;
+      e->seq = s->seq;
+      e->ino = s->ino;
+      e->kind = SK_CLOSE;
+      e->tls = s->tls;
+      __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
+      bpf_ringbuf_submit(e, 0);
+    } else {
+      waggle_count(&stream_chunks_drops, 0, 1);
+    }
+  }
+  bpf_map_delete_elem(&streams, &key);
+}
+
 // The run (ubuf, len) of the syscall in io_scratch on a connection HTTP/1's
 // fast path does not hold: STREAM_TAKEN when it belongs to a streamed
 // connection (sent, or skipped while undecided); STREAM_IGNORED when user space
@@ -97,6 +121,14 @@ __attribute__((noinline)) int stream_feed(__u64 ubuf, __u32 len) {
   __u64 key = w->io.sk;
   struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
   if (!s) return STREAM_NONE;
+  if (s->ino != w->io.ino) {
+    // A closed socket's entry at this address: its last run came after its
+    // close (the close had already ended it), or its close was never seen.
+    // End it and let this run start the new connection.
+    stream_close(key);
+    count(CNT_STREAM_STALE);
+    return STREAM_NONE;
+  }
   if (s->verdict == SV_UNDECIDED) {
     __u8 *v = bpf_map_lookup_elem(&stream_verdicts, &key);
     if (v) {
@@ -130,31 +162,10 @@ __attribute__((noinline)) int stream_start(__u64 ubuf, __u32 len) {
   if (!s) return 0;
   count(CNT_STREAM_CONNS);
   stream_emit(s, ubuf, len);
+  // Already closed (a reset came in while this run was read): its close has
+  // passed, so end it here rather than leave an entry no close will remove.
+  if (BPF_CORE_READ((struct sock *)(key & ~1ULL), __sk_common.skc_state) == WAGGLE_TCP_CLOSE) stream_close(key);
   return 0;
-}
-
-// The connection is closing: tell user space (its parser ends what is pending)
-// and forget it.
-static __always_inline void stream_close(__u64 key) {
-  struct stream_conn *s = bpf_map_lookup_elem(&streams, &key);
-  if (!s) return;
-  if (s->verdict != SV_IGNORE) {
-    struct stream_event *e = bpf_ringbuf_reserve(&stream_chunks, offsetof(struct stream_event, data), 0);
-    if (e) {
-      __builtin_memset(e, 0, offsetof(struct stream_event, data));
-      e->ts = bpf_ktime_get_ns();
-      e->sk = key;
-      e->seq = s->seq;
-      e->ino = s->ino;
-      e->kind = SK_CLOSE;
-      e->tls = s->tls;
-      __builtin_memcpy(&e->t, &s->t, sizeof(e->t));
-      bpf_ringbuf_submit(e, 0);
-    } else {
-      waggle_count(&stream_chunks_drops, 0, 1);
-    }
-  }
-  bpf_map_delete_elem(&streams, &key);
 }
 
 #endif

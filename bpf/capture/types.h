@@ -268,7 +268,9 @@ enum capture_counter {
   CNT_TLS_SOCKETS = 18,     // sockets found to carry TLS (their ciphertext is skipped)
   CNT_TLS_CIPHER_SKIPPED = 19, // syscall runs of ciphertext skipped
   CNT_TLS_CALLS_LOST = 20,  // SSL calls whose arguments could not be kept (ssl_calls full)
-  CNT_COUNTERS = 21,
+  CNT_STREAM_STALE = 21,    // stream entries of a closed socket found at a new socket's address (ended, replaced)
+  CNT_CONN_STALE = 22,      // connection states of a closed socket found at a new socket's address (dropped)
+  CNT_COUNTERS = 23,
 };
 
 // Stream capture: every connection of a watched process that HTTP/1's fast path

@@ -24,6 +24,8 @@ export const COUNTER = {
   tlsSockets: 18,
   tlsCipherSkipped: 19,
   tlsCallsLost: 20,
+  streamStale: 21,
+  connStale: 22,
 } as const;
 
 export interface CaptureStats {
@@ -72,6 +74,13 @@ export interface CaptureStats {
   tlsSockets: number;
   tlsCipherSkipped: number;
   tlsCallsLost: number;
+  /**
+   * Kernel states (stream entries, HTTP/1 connection states) of a closed socket
+   * found at a new socket's address and replaced: a run after the close had
+   * recreated them (without this check the new connection's start was lost).
+   */
+  streamStale: number;
+  connStale: number;
   /** Records user space could not decode, and onExchange calls that threw. */
   decodeErrors: number;
   callbackErrors: number;

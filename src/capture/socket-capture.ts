@@ -316,6 +316,8 @@ export class SocketCapture {
       tlsSockets: c(COUNTER.tlsSockets),
       tlsCipherSkipped: c(COUNTER.tlsCipherSkipped),
       tlsCallsLost: c(COUNTER.tlsCallsLost),
+      streamStale: c(COUNTER.streamStale),
+      connStale: c(COUNTER.connStale),
       streamRingBufferDrops: this.streams?.reader.kernelDrops() ?? 0,
       streamDelivered: this.streamDelivered,
       decodeErrors: this.decodeErrors,

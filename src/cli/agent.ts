@@ -280,6 +280,7 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('records_dropped_kernel_total', 'Exchange records lost because the kernel ring buffer was full.', () => stats().ringBufferDrops);
   self.counter('capture_evicted_total', 'Connection states evicted by the LRU with an exchange in flight (exchanges lost).', () => stats().evicted);
   self.counter('capture_incomplete_total', 'Exchanges reported incomplete (closed or timed out).', () => stats().incomplete);
+  self.counter('capture_stale_states_total', "HTTP/1 connection states of a closed socket found at a new connection's socket address and dropped (a run read after the close had recreated them).", () => stats().connStale);
   self.counter('capture_framing_lost_total', 'Messages (requests or responses) whose length the kernel could not follow; see waggle_http_framing_lost_total for the exchanges, by service and peer.', () => stats().framingLost);
   self.counter('capture_pipeline_overflow_total', 'Pipelined requests past the kernel per-connection depth, not reported.', () => stats().pipelineOverflow);
   self.counter('capture_decode_errors_total', 'Records user space could not decode.', () => stats().decodeErrors);

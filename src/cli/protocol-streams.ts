@@ -82,4 +82,5 @@ function registerStreamMetrics(self: SelfMetrics, capture: SocketCapture, tracke
   self.counter('stream_records_total', 'Stream chunk records the kernel sent.', () => cap().streamRecords);
   self.counter('stream_records_dropped_kernel_total', 'Stream records lost because the kernel ring buffer was full.', () => cap().streamRingBufferDrops);
   self.counter('stream_undecided_skipped_total', 'Chunks the kernel skipped because the agent had not yet decided on their connection.', () => cap().streamUndecided);
+  self.counter('stream_stale_replaced_total', "Kernel stream entries of a closed socket found at a new connection's socket address, ended and replaced (a run read after the close had recreated them).", () => cap().streamStale);
 }

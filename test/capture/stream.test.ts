@@ -144,3 +144,51 @@ describe('stream capture', () => {
     assert.equal(s.streamReadFailed, 0);
   });
 });
+
+// Accepts, waits until the client has reset the connection, then reads what
+// the client sent before its reset: the read returns bytes of a socket the
+// kernel has already closed.
+const READS_AFTER_RESET = String.raw`
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0)); s.listen(16)
+print('port', s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    time.sleep(0.3)
+    try: n = len(c.recv(100))
+    except OSError: n = -1
+    print('read', n, flush=True)
+    c.close()
+`;
+
+describe('stream capture: a run read after the socket closed', () => {
+  test('is streamed and ended at once: no entry is left for the next socket at that address to inherit', async () => {
+    const server = startChild(python3, ['-u', '-c', READS_AFTER_RESET]);
+    const chunks: StreamChunk[] = [];
+    const ends: StreamEnd[] = [];
+    let cap: Collected | undefined;
+    try {
+      await server.waitForOutput(/port (\d+)/);
+      const port = Number(/port (\d+)/.exec(server.output())![1]);
+      cap = await collect({ onStreamChunk: (c) => chunks.push({ ...c, head: Buffer.from(c.head) }), onStreamEnd: (e) => ends.push({ ...e }) });
+      cap.capture.watch(server.pid);
+      const client = await connect(port);
+      await client.write('HELLO\n');
+      client.sock.resetAndDestroy();
+      await server.waitForOutput(/read -?\d+/);
+      assert.match(server.output(), /read 6/, 'the server read the bytes sent before the reset');
+      const mine = (await waitFor(() => {
+        cap!.capture.drain();
+        const c = chunks.find((x) => x.remote.port === client.localPort);
+        return c && ends.some((e) => e.connectionId === c.connectionId) ? c : false;
+      }, 5000).catch(() => undefined)) as StreamChunk | undefined;
+      assert.ok(mine, `a chunk and an end for the connection (chunks ${chunks.length}, ends ${ends.length})`);
+      assert.equal(Buffer.from(mine.head).toString('latin1'), 'HELLO\n');
+      assert.equal(cap.capture.stats().streamStale, 0);
+    } finally {
+      await cap?.close();
+      server.kill();
+    }
+  });
+});
