@@ -171,13 +171,11 @@ describe('agent end to end: HTTP/2 and gRPC', () => {
     assert.deepEqual(srv, { '2 GET 200': 9, '2 GET 404': 3 }, await diagnosis());
     const cli = await settle('http_client_request_duration_seconds_count', { service_name: 'nghttp', network_protocol_version: '2' }, by, 12);
     assert.deepEqual(cli, { '2 GET 200': 9, '2 GET 404': 3 });
-    // The upgrade requests themselves are HTTP/1.1 exchanges answered 101. Known
-    // gap: now and then one of them is missing, on either side (measured: 4 of 5
-    // and 2 of 3 in runs of this scenario; cause not found yet), so this checks
-    // they are there and never over-counted rather than the exact 8.
+    // The upgrade requests themselves are HTTP/1.1 exchanges answered 101: all 8.
+    // (One used to go missing now and then: a closed socket's stream entry at a
+    // reused address took the new connection's first runs from HTTP/1.)
     const upgrades = await counts('http_server_request_duration_seconds_count', { service_name: 'h2c-upgrade', network_protocol_version: '1.1' }, by);
-    assert.deepEqual(Object.keys(upgrades), ['1.1 GET 101']);
-    assert.ok(upgrades['1.1 GET 101']! >= 6 && upgrades['1.1 GET 101']! <= 8, JSON.stringify(upgrades));
+    assert.deepEqual(upgrades, { '1.1 GET 101': 8 }, await diagnosis());
   });
 
   it('nginx with listen … http2 (h2c, prior knowledge): curl ×10 and h2load -n 300 are exact on nginx\'s side', { skip: existsSync('/usr/sbin/nginx') ? false : 'nginx not installed' }, async () => {
