@@ -6,17 +6,14 @@
 // for the postgres backend; the spans file carries the query summaries with
 // literals replaced.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
+import { type AgentProcess, startAgentProcess } from '../../helpers/agent.js';
 import { waitFor } from '../../helpers/process.js';
 import { type Cluster, startCluster } from './helpers/cluster.js';
+import { CLIENT, SERVER, operationCounts, prepareDoneWhen, total } from './helpers/done-when.js';
 import { psql } from './helpers/run.js';
-import { doneWhenScript } from './helpers/scripts.js';
-
-const CLIENT = 'db_client_operation_duration_seconds_count';
-const SERVER = 'db_server_operation_duration_seconds_count';
 
 describe('waggle run (no selector) watching psql -f against PostgreSQL', () => {
   let cluster: Cluster;
@@ -25,19 +22,15 @@ describe('waggle run (no selector) watching psql -f against PostgreSQL', () => {
   let metrics = '';
   before(async () => {
     cluster = await startCluster();
-    // Before the agent: this setup statement is not part of the count.
-    assert.equal((await psql(cluster.port, ['-c', 'CREATE TABLE items (id int, name text)'])).code, 0);
-    const script = join(cluster.dir, 'script.sql');
-    writeFileSync(script, doneWhenScript());
+    const script = await prepareDoneWhen(cluster);
     spansFile = join(cluster.dir, 'spans.jsonl');
     agent = await startAgentProcess(['--spans-file', spansFile]);
     const r = await psql(cluster.port, ['-f', script]);
     assert.equal(r.code, 0, r.stderr);
-    const count = async (name: string, service: string) =>
-      parseSeries(await agent.metrics())
-        .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql' && s.labels.server_port === String(cluster.port))
-        .reduce((a, s) => a + s.value, 0);
-    await waitFor(async () => (await count(CLIENT, 'psql')) >= 45 && (await count(SERVER, 'postgres')) >= 45, 15_000).catch(() => undefined);
+    await waitFor(async () => {
+      const m = await agent.metrics();
+      return total(operationCounts(m, CLIENT, 'psql', cluster)) >= 45 && total(operationCounts(m, SERVER, 'postgres', cluster)) >= 45;
+    }, 15_000).catch(() => undefined);
     metrics = await agent.metrics();
   });
   after(async () => {
@@ -45,12 +38,7 @@ describe('waggle run (no selector) watching psql -f against PostgreSQL', () => {
     cluster?.stop();
   });
 
-  const series = (name: string, service: string) =>
-    parseSeries(metrics)
-      // This cluster's port only: other psql runs on the host are watched too.
-      .filter((s) => s.name === name && s.labels.service_name === service && s.labels.db_system_name === 'postgresql' && s.labels.server_port === String(cluster.port))
-      .map((s) => ({ op: s.labels.db_operation_name, collection: s.labels.db_collection_name ?? '', status: s.labels.db_response_status_code ?? '', error: s.labels.error_type ?? '', port: s.labels.server_port, value: s.value }))
-      .sort((a, b) => `${a.op}${a.status}`.localeCompare(`${b.op}${b.status}`));
+  const series = (name: string, service: string) => operationCounts(metrics, name, service, cluster);
 
   it('client side: exactly 40 SELECT (3 × 42P01) and 5 INSERT for service_name="psql"', () => {
     assert.deepEqual(series(CLIENT, 'psql'), [

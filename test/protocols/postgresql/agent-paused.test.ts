@@ -5,17 +5,12 @@
 // fork event and its parent, the postmaster: still exactly 40 SELECT and 5
 // INSERT on each side, and no operation left unidentified.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AgentProcess, parseSeries, startAgentProcess } from '../../helpers/agent.js';
 import { waitFor } from '../../helpers/process.js';
 import { type Cluster, startCluster } from './helpers/cluster.js';
+import { CLIENT, SERVER, operationCounts, prepareDoneWhen, total } from './helpers/done-when.js';
 import { psql } from './helpers/run.js';
-import { doneWhenScript } from './helpers/scripts.js';
-
-const CLIENT = 'db_client_operation_duration_seconds_count';
-const SERVER = 'db_server_operation_duration_seconds_count';
 
 describe('psql and its backend run and exit while the agent is stopped', () => {
   let cluster: Cluster;
@@ -23,9 +18,7 @@ describe('psql and its backend run and exit while the agent is stopped', () => {
   let metrics = '';
   before(async () => {
     cluster = await startCluster();
-    assert.equal((await psql(cluster.port, ['-c', 'CREATE TABLE items (id int, name text)'])).code, 0);
-    const script = join(cluster.dir, 'script.sql');
-    writeFileSync(script, doneWhenScript());
+    const script = await prepareDoneWhen(cluster);
     agent = await startAgentProcess([]);
     const pid = agent.child.proc.pid!;
     process.kill(pid, 'SIGSTOP');
@@ -38,13 +31,9 @@ describe('psql and its backend run and exit while the agent is stopped', () => {
       process.kill(pid, 'SIGCONT');
     }
     assert.equal(r.code, 0, r.stderr);
-    const count = (text: string, name: string, service: string) =>
-      parseSeries(text)
-        .filter((s) => s.name === name && s.labels.service_name === service && s.labels.server_port === String(cluster.port))
-        .reduce((a, s) => a + s.value, 0);
     await waitFor(async () => {
       metrics = await agent.metrics();
-      return count(metrics, CLIENT, 'psql') >= 45 && count(metrics, SERVER, 'postgres') >= 45;
+      return total(operationCounts(metrics, CLIENT, 'psql', cluster)) >= 45 && total(operationCounts(metrics, SERVER, 'postgres', cluster)) >= 45;
     }, 15_000).catch(() => undefined);
     metrics = await agent.metrics();
   });
@@ -53,11 +42,7 @@ describe('psql and its backend run and exit while the agent is stopped', () => {
     cluster?.stop();
   });
 
-  const series = (name: string, service: string) =>
-    parseSeries(metrics)
-      .filter((s) => s.name === name && s.labels.service_name === service && s.labels.server_port === String(cluster.port))
-      .map((s) => ({ op: s.labels.db_operation_name, status: s.labels.db_response_status_code ?? '', value: s.value }))
-      .sort((a, b) => `${a.op}${a.status}`.localeCompare(`${b.op}${b.status}`));
+  const series = (name: string, service: string) => operationCounts(metrics, name, service, cluster).map(({ op, status, value }) => ({ op, status, value }));
   const expected = [
     { op: 'INSERT', status: '', value: 5 },
     { op: 'SELECT', status: '', value: 37 },
