@@ -183,7 +183,7 @@ export class SocketCapture {
   /** Hooks the host's libssl; TLS capture is off with the reason when that fails. */
   private startTls(): void {
     if (!this.coll.spec.programs.has('tls_return')) {
-      this.tlsStatus = { state: 'off', reason: `the ${this.object} build has no TLS programs (the legacy build for kernels before 5.17 leaves them out: they exceed its verifier budget)` };
+      this.tlsStatus = { state: 'off', reason: `TLS capture needs a kernel whose verifier takes the plain capture build (Linux 5.17+): the ${this.object} build loaded here leaves the TLS programs out, which exceed the legacy build's verifier budget` };
       return;
     }
     const probes = new TlsProbes(this.coll, (e) => this.onError(e));

@@ -16,18 +16,31 @@ import { type Certificate, curlHttps, makeCertificate, opensslAvailable, startNo
 const BIG = 1 << 20;
 const skip = opensslAvailable() ? false : 'openssl is not installed (apt-get install -y openssl)';
 
+/**
+ * Why the loaded capture cannot hook OpenSSL on this kernel (its legacy build
+ * leaves the TLS programs out), or undefined. Any other state fails the test.
+ */
+function tlsOff(cap: Collected): string | undefined {
+  const s = cap.capture.tlsStatus;
+  if (s.state === 'off' && /Linux \d+\.\d+\+/.test(s.reason)) return s.reason;
+  assert.equal(s.state, 'up', JSON.stringify(s));
+  return undefined;
+}
+
 describe('TLS capture', { skip }, () => {
   let cert: Certificate;
   let python: Server;
   let node: Server;
   let cap: Collected;
+  let off: string | undefined;
   const chunks: StreamChunk[] = [];
   before(async () => {
     cert = makeCertificate();
     python = await startPythonHttps(cert);
     node = await startNodeHttps(cert);
     cap = await collect({ onStreamChunk: (c) => chunks.push({ ...c, head: Buffer.from(c.head), tail: Buffer.from(c.tail) }) });
-    assert.equal(cap.capture.tlsStatus.state, 'up', JSON.stringify(cap.capture.tlsStatus));
+    off = tlsOff(cap);
+    if (off) return;
     for (const s of [python, node]) {
       cap.capture.watch(s.child.pid);
       await cap.capture.scanTls(s.child.pid);
@@ -45,7 +58,8 @@ describe('TLS capture', { skip }, () => {
 
   const at = (port: number, path: string) => (ex: Exchange) => ex.local.port === port && ex.role === 'server' && (requestLine(ex.request)?.target ?? '').startsWith(path);
 
-  test('curl -k: 40 requests on 4 keep-alive connections to Python → exactly 40 TLS exchanges with the socket tuple', async () => {
+  test('curl -k: 40 requests on 4 keep-alive connections to Python → exactly 40 TLS exchanges with the socket tuple', async (t) => {
+    if (off) return t.skip(off);
     const stats0 = cap.capture.stats();
     curlHttps(`https://127.0.0.1:${python.port}/hello`, 40, 4);
     const got = await cap.waitFor(40, at(python.port, '/hello'));
@@ -60,7 +74,8 @@ describe('TLS capture', { skip }, () => {
     assert.equal(stats.streamConnections, stats0.streamConnections, 'no ciphertext connection was streamed');
   });
 
-  test('Node fetch: 20 requests to Python → exactly 20 server and 20 client TLS exchanges', async () => {
+  test('Node fetch: 20 requests to Python → exactly 20 server and 20 client TLS exchanges', async (t) => {
+    if (off) return t.skip(off);
     const client = startNodeFetcher(`https://127.0.0.1:${python.port}/fetch`, 20);
     try {
       await client.waitForOutput('ready');
@@ -82,7 +97,8 @@ describe('TLS capture', { skip }, () => {
     }
   });
 
-  test('plaintext that HTTP/1 does not claim goes to the stream path, marked TLS, with the socket tuple', async () => {
+  test('plaintext that HTTP/1 does not claim goes to the stream path, marked TLS, with the socket tuple', async (t) => {
+    if (off) return t.skip(off);
     const sock = tlsConnect({ host: '127.0.0.1', port: python.port, rejectUnauthorized: false });
     let reply = '';
     sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
@@ -101,7 +117,8 @@ describe('TLS capture', { skip }, () => {
     assert.ok(mine.some((c) => c.direction === 'out' && reply.startsWith(Buffer.from(c.head).toString('latin1').slice(0, 40))), 'the reply, as plaintext');
   });
 
-  test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async () => {
+  test('Node https server: 30 curl requests → exactly 30 TLS exchanges', async (t) => {
+    if (off) return t.skip(off);
     const stats0 = cap.capture.stats();
     curlHttps(`https://127.0.0.1:${node.port}/bytes/3000`, 30, 3);
     const got = await cap.waitFor(30, at(node.port, '/bytes/3000'));
@@ -119,10 +136,13 @@ describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ?
   let cert: Certificate;
   let nginx: Nginx;
   let cap: Collected;
+  let off: string | undefined;
   before(async () => {
     cert = makeCertificate();
     nginx = await startNginx({ 'index.html': '<p>hi</p>\n', 'big.bin': Buffer.alloc(BIG, 7) }, 2, `ssl_certificate ${cert.cert}; ssl_certificate_key ${cert.key};`, 'ssl');
     cap = await collect({ onStreamChunk: () => {} });
+    off = tlsOff(cap);
+    if (off) return;
     for (const pid of nginx.pids()) {
       cap.capture.watch(pid);
       await cap.capture.scanTls(pid);
@@ -137,7 +157,8 @@ describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ?
     }
   });
 
-  test('curl -k: 60 requests on 6 connections → exactly 60 TLS exchanges, served by the workers, no ciphertext counted', async () => {
+  test('curl -k: 60 requests on 6 connections → exactly 60 TLS exchanges, served by the workers, no ciphertext counted', async (t) => {
+    if (off) return t.skip(off);
     const stats0 = cap.capture.stats();
     curlHttps(`https://127.0.0.1:${nginx.port}/hello`, 30, 3);
     curlHttps(`https://127.0.0.1:${nginx.port}/index.html`, 30, 3);
@@ -155,7 +176,8 @@ describe('TLS capture: nginx over HTTP/1.1', { skip: skip || (nginxAvailable() ?
     assert.equal(stats.framingLost, stats0.framingLost);
   });
 
-  test('a 1 MiB file over TLS: one exchange, every plaintext byte counted, ending after the last one', async () => {
+  test('a 1 MiB file over TLS: one exchange, every plaintext byte counted, ending after the last one', async (t) => {
+    if (off) return t.skip(off);
     const out = execFileSync('curl', ['-k', '-s', '-o', '/dev/null', '-w', '%{size_header} %{size_download}', `https://127.0.0.1:${nginx.port}/big.bin`], { timeout: 60_000, encoding: 'utf8' });
     const [sizeHeader, sizeDownload] = out.split(' ').map(Number);
     assert.equal(sizeDownload, BIG);

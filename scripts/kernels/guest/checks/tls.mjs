@@ -20,6 +20,9 @@ export default {
     const t = await run(process.execPath, ['--test', '--test-force-exit', '--test-reporter=tap', path], 400_000);
     const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(t.out)?.[1] ?? -1);
     if (t.code === 0 && count('pass') > 0 && count('fail') === 0) return { [FEATURE]: { ...ok(), detail: `${count('pass')} passed, ${count('skip')} skipped` } };
+    // Every test skipped, saying why: the capture this kernel loads has no TLS programs (the legacy build).
+    const skipped = /# SKIP (.*)$/m.exec(t.out)?.[1];
+    if (t.code === 0 && count('fail') === 0 && count('pass') === 0 && skipped) return { [FEATURE]: off(skipped) };
     const reason = `${FILE}: exit ${t.signal ?? t.code}, pass ${count('pass')}, fail ${count('fail')}: ${tail(t.out, 12)}`;
     const lacks = kernelLacks(reason);
     return { [FEATURE]: lacks ? off(lacks) : fail(reason) };
