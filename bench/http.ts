@@ -3,7 +3,8 @@
 //   off          no agent
 //   capture      bench/http-agent.ts: kernel capture + record decoding only
 //   agent-noui   `waggle run --open-port P --no-ui` (parse, routes, metrics)
-//   agent        `waggle run --open-port P`, the default config (+ the UI's live store)
+//   agent-nolink `waggle run --open-port P --no-trace-link` (the UI's live store, no trace linking; not run by default)
+//   agent        `waggle run --open-port P`, the default config (+ the UI's live store and trace linking)
 //   agent@base, agent-noui@base   the same from another checkout (BENCH_BASE_ROOT,
 //                built: `git worktree add --detach /tmp/base <commit>`, then build
 //                there), for before/after figures from one interleaved run
@@ -28,7 +29,7 @@ import { type Target, sleep, startNginx, startNode } from './http-targets.js';
 import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
 import { Wrk, type WrkResult } from './wrk.js';
 
-type Mode = 'off' | 'capture' | 'agent-noui' | 'agent' | 'agent-noui@base' | 'agent@base';
+type Mode = 'off' | 'capture' | 'agent-noui' | 'agent-nolink' | 'agent' | 'agent-noui@base' | 'agent@base';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
@@ -51,6 +52,8 @@ async function startAgent(mode: Mode, target: Target): Promise<ObservedAgent | u
       return CaptureHarness.start(target);
     case 'agent-noui':
       return RealAgent.start(target, { ui: false, nodeArgs: NODE_ARGS });
+    case 'agent-nolink':
+      return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS, args: ['--no-trace-link'] });
     case 'agent':
       return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
     case 'agent-noui@base':

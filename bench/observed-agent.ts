@@ -82,12 +82,12 @@ export class RealAgent implements ObservedAgent {
   }
 
   /** `root`: the checkout whose bin/waggle.js runs (default: this one). */
-  static async start(target: Target, opts: { ui: boolean; nodeArgs?: string[]; root?: string }): Promise<RealAgent> {
+  static async start(target: Target, opts: { ui: boolean; nodeArgs?: string[]; root?: string; args?: string[] }): Promise<RealAgent> {
     const listen = await freePort();
     const bin = join(opts.root ?? join(fileURLToPath(import.meta.url), '..', '..', '..'), 'bin', 'waggle.js');
     // Default configuration: no OTLP endpoint, no printing, whatever the caller's environment says.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && !k.startsWith('WAGGLE_')));
-    const args = [...(opts.nodeArgs ?? []), bin, 'run', '--open-port', String(target.port), '--listen', `127.0.0.1:${listen}`, '--log-level', 'warn', ...(opts.ui ? [] : ['--no-ui'])];
+    const args = [...(opts.nodeArgs ?? []), bin, 'run', '--open-port', String(target.port), '--listen', `127.0.0.1:${listen}`, '--log-level', 'warn', ...(opts.ui ? [] : ['--no-ui']), ...(opts.args ?? [])];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const agent = new RealAgent(child, `http://127.0.0.1:${listen}`);
     const deadline = Date.now() + 60_000;
