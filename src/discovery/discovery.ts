@@ -495,7 +495,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
           // Tracked at exec for a selector: named by it even when gone before /proc was read.
           const pick = this.execSelection?.kernelPick(e.pid);
           const sel = pick === undefined ? undefined : this.selectors[pick];
-          this.departedNames.rememberExec(e.pid, e.startTicks, e.filename, e.args, sel ? { ...(sel.name ? { name: sel.name } : {}), ...(sel.namespace ? { namespace: sel.namespace } : {}) } : undefined);
+          this.departedNames.rememberExec(e.pid, e.startTicks, e.filename, e.args, sel?.nameHint());
           this.execSelection?.onExec(e.pid, e.exe);
           this.enqueue(e.pid, 'exec');
           break;
@@ -595,24 +595,15 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (this.excludes.some((s) => s.matches(facts))) return { status: 'unselected' };
     if (selectedAncestor !== undefined) {
       const parent = this.known.get(selectedAncestor)!.watched!;
-      const hint: NameHint = {};
-      if (parent.reason.kind === 'selector') {
-        const sel = this.selectors[parent.reason.index]!;
-        if (sel.name) hint.name = sel.name;
-        if (sel.namespace) hint.namespace = sel.namespace;
-      } else if (parent.reason.kind === 'child') {
-        Object.assign(hint, this.inheritedHint(parent.reason.parent));
-      }
+      const hint: NameHint =
+        parent.reason.kind === 'selector' ? this.selectors[parent.reason.index]!.nameHint() : parent.reason.kind === 'child' ? this.inheritedHint(parent.reason.parent) : {};
       return { status: 'selected', reason: { kind: 'child', parent: selectedAncestor }, hint };
     }
     if (this.selectors.length === 0) return { status: 'selected', reason: { kind: 'all' } };
     const index = this.selectors.findIndex((s) => s.matches(facts));
     if (index < 0) return { status: 'unselected' };
     const sel = this.selectors[index]!;
-    const hint: NameHint = {};
-    if (sel.name) hint.name = sel.name;
-    if (sel.namespace) hint.namespace = sel.namespace;
-    return { status: 'selected', reason: { kind: 'selector', index }, hint };
+    return { status: 'selected', reason: { kind: 'selector', index }, hint: sel.nameHint() };
   }
 
   /** The selector name a chain of children ultimately inherits. */
@@ -621,8 +612,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       const w = this.known.get(pid)?.watched;
       if (!w) return {};
       if (w.reason.kind === 'selector') {
-        const sel = this.selectors[w.reason.index]!;
-        return { ...(sel.name ? { name: sel.name } : {}), ...(sel.namespace ? { namespace: sel.namespace } : {}) };
+        return this.selectors[w.reason.index]!.nameHint();
       }
       if (w.reason.kind !== 'child') return {};
       pid = w.reason.parent;

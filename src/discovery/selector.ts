@@ -40,6 +40,11 @@ export class Selector {
     if (spec.namespace) this.namespace = spec.namespace;
   }
 
+  /** The service name and namespace this selector gives what it picks (empty when it gives none). */
+  nameHint(): { name?: string; namespace?: string } {
+    return { ...(this.name ? { name: this.name } : {}), ...(this.namespace ? { namespace: this.namespace } : {}) };
+  }
+
   matches(p: SelectorFacts): boolean {
     if (this.pids && !this.pids.has(p.pid)) return false;
     if (this.exePath && !this.exePath.matches(p.exePath)) return false;
