@@ -3,7 +3,7 @@
 // console, --spans-file, the UI's traces) subscribe to its linked output instead
 // of the raw spans. With traces.link off they get the raw spans, as before.
 import type { SelfMetrics } from '../export/index.js';
-import { type RequestListeners, type SpanListener, TraceLinker } from '../telemetry/index.js';
+import { HostAddresses, type RequestListeners, type SpanListener, TraceLinker } from '../telemetry/index.js';
 import type { AgentConfig } from './config/index.js';
 
 /** How often held spans are looked at (their hold is traces.link_hold_ms). */
@@ -20,7 +20,8 @@ export interface SpanSource {
 
 export function createSpanSource(config: AgentConfig, listeners: RequestListeners, self: SelfMetrics): SpanSource {
   if (!config.traces.link) return { onSpan: (l) => listeners.onSpan(l), linker: undefined, close: () => undefined };
-  const linker = new TraceLinker({ holdMs: config.traces.link_hold_ms, maxSpans: config.traces.link_max_spans });
+  const hosts = new HostAddresses();
+  const linker = new TraceLinker({ holdMs: config.traces.link_hold_ms, maxSpans: config.traces.link_max_spans, isLocalAddress: (a) => hosts.has(a) });
   self.registerTraceLinker(linker);
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;

@@ -116,9 +116,12 @@ export class SelfMetrics {
   /** The trace linker's links, spans left roots by reason, and its buffer. */
   registerTraceLinker(linker: TraceLinker): void {
     this.counter('trace_links_total', 'Spans given a local parent, by how: thread (its thread\'s only request), event_loop (a multiplexing thread\'s only request in flight), connection (the client span at the other end of a local connection).', () => LINK_KINDS.map((k) => [{ kind: k }, linker.stats().links[k]] as const), ['kind']);
-    this.counter('trace_parent_unknown_total', 'Spans left roots because their local parent could not be told for sure, by reason (concurrent_requests: several requests in flight on the calling thread).', () => PARENT_UNKNOWN_REASONS.map((r) => [{ reason: r }, linker.stats().parentUnknown[r]] as const), ['reason']);
+    this.counter('trace_parent_unknown_total', 'Spans left roots because their local parent could not be told for sure, by reason (concurrent_requests: several requests in flight on the calling thread; not_indexed: a process\'s first calls, before its requests were indexed).', () => PARENT_UNKNOWN_REASONS.map((r) => [{ reason: r }, linker.stats().parentUnknown[r]] as const), ['reason']);
     this.gauge('trace_spans_held', 'Spans held waiting for their parent.', () => linker.stats().held);
     this.counter('trace_spans_evicted_total', 'Spans released before their hold ended because the linker held its maximum (their parent may be missing).', () => linker.stats().evicted);
+    this.counter('trace_spans_released_on_arrival_total', 'Server spans released without a hold: no watched local client can be their caller (a peer that is not this host, or a connection whose client end is not watched).', () => linker.stats().releasedOnArrival);
+    this.gauge('trace_quiet_connections', 'Connections remembered as having no watched client end (their server spans are not held).', () => linker.stats().quietConnections);
+    this.counter('trace_quiet_connections_woken_total', 'Quiet connections on which a client span appeared after all (server spans released before it may have missed it as parent).', () => linker.stats().quietConnectionsWoken);
     this.counter('trace_hold_exceeded_total', 'Spans released at the maximum hold with an ancestor still undecided.', () => linker.stats().holdExceeded);
     this.counter('trace_listener_errors_total', 'Exceptions thrown by listeners of linked spans (swallowed).', () => linker.stats().listenerErrors);
   }

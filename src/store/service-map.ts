@@ -12,7 +12,7 @@
 // from remote addresses, largest first. Matching the two ends by the caller's
 // ephemeral port is not possible when the map is built: the server span ends
 // before the client span of the same exchange.
-import { networkInterfaces } from 'node:os';
+import { HostAddresses, normaliseAddress } from '../telemetry/host-addresses.js';
 import type { Datastore } from './datastore.js';
 import { LogHistogram } from './log-histogram.js';
 import { RedSeries, type Sample } from './red-series.js';
@@ -60,12 +60,12 @@ export class ServiceMap {
   /** Watched services that answered db or messaging operations themselves: what they are. */
   private readonly serviceDatastores = new Map<string, Datastore>();
   private readonly opts: ServiceMapOptions;
-  private local: Set<string> = new Set();
-  private localReadMs = 0;
+  private readonly hostAddresses: HostAddresses;
   edgesDropped = 0;
 
   constructor(opts: ServiceMapOptions) {
     this.opts = opts;
+    this.hostAddresses = new HostAddresses(opts.localAddresses);
   }
 
   get edgeCount(): number {
@@ -297,26 +297,8 @@ export class ServiceMap {
   }
 
   private isLocal(address: string): boolean {
-    if (address === '*' || address.startsWith('127.') || address === '::1' || address === '0.0.0.0' || address === '::' || address === 'localhost') return true;
-    const now = Date.now();
-    if (now - this.localReadMs > 60_000) {
-      this.localReadMs = now;
-      this.local = new Set(this.opts.localAddresses ? this.opts.localAddresses() : hostAddresses());
-    }
-    return this.local.has(address);
+    return this.hostAddresses.has(address);
   }
-}
-
-/** ::ffff:10.0.0.1 → 10.0.0.1; lower-case IPv6. */
-export function normaliseAddress(address: string): string {
-  const a = address.toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
-function hostAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(normaliseAddress(a.address));
-  return out;
 }
 
 interface EdgeAcc {

@@ -12,6 +12,7 @@ export { RouteResolver, ROUTE_DEFAULTS, UNMATCHED_ROUTE_MODES, type RouteOptions
 export { RoutePatternError, compilePattern } from './route-patterns.js';
 export { WILDCARD_ROUTE, FANOUT_PLACEHOLDER } from './route-table.js';
 export { ID_PLACEHOLDER, isIdSegment } from './route-heuristic.js';
+export { HostAddresses, normaliseAddress } from './host-addresses.js';
 export { TraceLinker, TRACE_LINKER_DEFAULTS, LINK_KINDS, PARENT_UNKNOWN_REASONS, type TraceLinkerOptions, type TraceLinkerStats, type LinkKind, type ParentUnknownReason } from './trace-linker.js';
 export { MonotonicClock } from './clock.js';
 export { traceHash } from './ids.js';

@@ -23,12 +23,18 @@
  * at both ends), which makes the parent our client span instead of the
  * caller's own span above it.
  *
- * Children usually finish before their parents, so every span is held for
- * `holdMs` after it arrives before its parent is looked for, and released once
- * its whole chain of ancestors has been decided (or after `maxHoldMs`): then its
- * trace id is its root's. Memory is bounded by `maxSpans` held spans (the
- * oldest is released early, counted as evicted) plus the released ones kept
- * for one more `holdMs` so that late children can still find them.
+ * Children usually finish before their parents, so a span that may still get
+ * a parent is held for `holdMs` after it arrives before its parent is looked
+ * for, and released once its whole chain of ancestors has been decided (or
+ * after `maxHoldMs`): then its trace id is its root's. A server span that can
+ * have no local parent leaves at once: its peer is not an address of this host
+ * (`isLocalAddress`) nor one a local client span was seen calling from, or its
+ * connection is quiet (a server span on it already found no client span at the
+ * other end: the peer is not watched, like a load generator). A client span
+ * seen later on a quiet connection wakes it, counted. Memory is bounded by
+ * `maxSpans` held spans (the oldest is released early, counted as evicted) plus
+ * the released ones kept for one more `holdMs` (without their Span) so that
+ * late children can still find them.
  *
  *   const linker = new TraceLinker({ holdMs: 2000 });
  *   telemetry.onRequest((r) => linker.add(r));    // while the record is valid
@@ -38,6 +44,7 @@
  *
  * Pure: no timers and no I/O; the caller drives tick().
  */
+import { normaliseAddress } from './host-addresses.js';
 import type { SpanListener } from './request-listeners.js';
 import type { RequestRecord } from './request-record.js';
 import type { Span, SpanKind } from './span.js';
@@ -49,6 +56,12 @@ export interface TraceLinkerOptions {
   maxSpans?: number;
   /** A span is released after this long even if an ancestor is still undecided (ms). Default 10000. */
   maxHoldMs?: number;
+  /**
+   * Whether an address belongs to this host (a server span whose peer is not
+   * one, nor an address a local client span called from, is released at once).
+   * Default: every address may be local (every server span is held).
+   */
+  isLocalAddress?: (address: string) => boolean;
 }
 
 export const TRACE_LINKER_DEFAULTS = { holdMs: 2000, maxSpans: 20_000, maxHoldMs: 10_000 };
@@ -64,9 +77,11 @@ export type ParentUnknownReason =
   /** the thread had more server spans in the window than one look examines */
   | 'scan_limit'
   /** the parent's trace had already left with another id (held past maxHoldMs or evicted) */
-  | 'conflict';
+  | 'conflict'
+  /** requests of the process that may have been in flight were not indexed (its first calls, made before it was known to call out) */
+  | 'not_indexed';
 
-export const PARENT_UNKNOWN_REASONS: readonly ParentUnknownReason[] = ['concurrent_requests', 'ambiguous_connection', 'no_thread', 'scan_limit', 'conflict'];
+export const PARENT_UNKNOWN_REASONS: readonly ParentUnknownReason[] = ['concurrent_requests', 'ambiguous_connection', 'no_thread', 'scan_limit', 'conflict', 'not_indexed'];
 
 /** How a parent was found: its thread's only request (a thread that never multiplexed, or one that does), or the other end of a local connection. */
 export type LinkKind = 'thread' | 'event_loop' | 'connection';
@@ -84,6 +99,12 @@ export interface TraceLinkerStats {
   evicted: number;
   /** Spans released at maxHoldMs with an ancestor still undecided. */
   holdExceeded: number;
+  /** Server spans released on arrival: no local parent possible (remote peer or quiet connection). */
+  releasedOnArrival: number;
+  /** Connections known to have no watched client end (their server spans leave at once). */
+  quietConnections: number;
+  /** Quiet connections on which a client span appeared after all (spans released before it may have missed it as parent). */
+  quietConnectionsWoken: number;
   links: Record<LinkKind, number>;
   parentUnknown: Record<ParentUnknownReason, number>;
   /** Exceptions thrown by listeners (swallowed). */
@@ -91,16 +112,26 @@ export interface TraceLinkerStats {
 }
 
 interface Entry {
-  readonly span: Span;
+  /** The span until it is released (then only its ids are kept, for late children). */
+  span: Span | undefined;
+  traceId: string;
+  readonly spanId: string;
   readonly pid: number;
-  readonly tid: number | undefined;
+  /**
+   * The thread (undefined without a tid). A tid names one thread host-wide while
+   * it lives (the kernel's ids are the root namespace's), so it keys the index
+   * alone as a small integer; pid is compared too.
+   */
+  readonly thread: number | undefined;
   readonly kind: SpanKind;
   /** Wall-clock ns (one clock for every protocol, so intervals compare). */
   readonly start: number;
   readonly end: number;
-  /** "address port" of this end and of the other end, when known. */
-  readonly local: string | undefined;
-  readonly remote: string | undefined;
+  /**
+   * The connection as its client sees it, "local>remote" of the client's
+   * "address port" ends (a server span holds its reversed ends), when both are known.
+   */
+  readonly connection: string | undefined;
   readonly arrivedMs: number;
   /** The span continues a traceparent it arrived with. */
   readonly remoteParent: boolean;
@@ -112,18 +143,21 @@ interface Entry {
   fixed: boolean;
   /** Dropped from the indexes. */
   expired: boolean;
-  /** Its key in the server or client index, if it is in one. */
-  indexKey: string | undefined;
+  /** Indexed under its thread (server spans) or connection (client spans). */
+  indexed: boolean;
 }
 
-/** A span arrives within this long of its end (the capture drains every 200 ms): bounds a look back. */
-const ARRIVAL_SLACK_NS = 10e9;
 /** Server spans one look at a thread examines at most. */
 const MAX_SCAN = 4096;
 /** Ancestors followed at most (a guard: real chains are short). */
 const MAX_DEPTH = 64;
 /** Known multiplexing threads remembered (only names the link kind). */
 const MAX_MULTIPLEXED = 4096;
+/** Quiet connections and local client addresses remembered (the oldest are forgotten). */
+const MAX_QUIET = 16_384;
+const MAX_CLIENT_ADDRESSES = 1024;
+/** Processes remembered as callers, and the unindexed ends of the others. */
+const MAX_PROCESSES = 4096;
 
 function isCaller(kind: SpanKind): boolean {
   return kind === 'client' || kind === 'producer';
@@ -137,6 +171,7 @@ export class TraceLinker {
   readonly #holdMs: number;
   readonly #maxSpans: number;
   readonly #maxHoldMs: number;
+  readonly #isLocalAddress: (address: string) => boolean;
   readonly #listeners: SpanListener[] = [];
   /** Held spans not yet decided, in arrival order. */
   readonly #undecided = new Fifo<Entry>();
@@ -144,24 +179,41 @@ export class TraceLinker {
   #waiting: Entry[] = [];
   /** Released spans still findable as parents, in release order. */
   readonly #recent = new Fifo<Entry>();
-  /** "pid tid" → server spans of that thread (held and recent), in arrival order. */
-  readonly #servers = new Map<string, Entry[]>();
-  /** "local>remote" → client spans on that connection (held and recent). */
+  /** thread → server spans of that thread (held and recent), by start time. */
+  readonly #servers = new Map<number, ThreadSpans>();
+  /** connection → client spans on it (held and recent). */
   readonly #clients = new Map<string, Entry[]>();
-  /** "pid tid" of threads seen with overlapping server spans. */
-  readonly #multiplexed = new Map<string, true>();
+  /** Threads seen with overlapping server spans. */
+  readonly #multiplexed = new Map<number, true>();
+  /**
+   * Connections whose client end is not watched (a server span found no client
+   * span there), keyed by the server's local port × 65536 + the peer's port, so
+   * that a server span is checked without building a string; the addresses confirm.
+   */
+  readonly #quiet = new Map<number, { peer: string; local: string }>();
+  /** Processes that made calls: only their server spans are indexed as possible parents. */
+  readonly #callers = new Map<number, true>();
+  /** pid → the latest end of its server spans not indexed (a call that began before it cannot be linked safely). */
+  readonly #unindexedEnd = new Map<number, number>();
+  /** The latest end forgotten from #unindexedEnd (past its bound): holds for every process. */
+  #unindexedFloor = -Infinity;
+  /** Addresses local client spans called from (containers' addresses are not the host's). */
+  readonly #clientAddresses = new Map<string, true>();
   #spans = 0;
   #released = 0;
   #evicted = 0;
   #holdExceeded = 0;
+  #releasedOnArrival = 0;
+  #quietWoken = 0;
   #listenerErrors = 0;
   readonly #links: Record<LinkKind, number> = { thread: 0, event_loop: 0, connection: 0 };
-  readonly #unknown: Record<ParentUnknownReason, number> = { concurrent_requests: 0, ambiguous_connection: 0, no_thread: 0, scan_limit: 0, conflict: 0 };
+  readonly #unknown: Record<ParentUnknownReason, number> = { concurrent_requests: 0, ambiguous_connection: 0, no_thread: 0, scan_limit: 0, conflict: 0, not_indexed: 0 };
 
   constructor(opts: TraceLinkerOptions = {}) {
     this.#holdMs = opts.holdMs ?? TRACE_LINKER_DEFAULTS.holdMs;
     this.#maxSpans = Math.max(1, opts.maxSpans ?? TRACE_LINKER_DEFAULTS.maxSpans);
     this.#maxHoldMs = Math.max(this.#holdMs, opts.maxHoldMs ?? TRACE_LINKER_DEFAULTS.maxHoldMs);
+    this.#isLocalAddress = opts.isLocalAddress ?? (() => true);
   }
 
   /** Subscribes to linked spans as they are released; returns the unsubscribe function. */
@@ -178,17 +230,56 @@ export class TraceLinker {
     const span = record.span();
     const origin = record.origin;
     this.#spans++;
-    if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
     const remoteParent = span.parentSpanId !== undefined;
-    const entry: Entry = {
+    const kind = span.kind;
+    const peerPort = record.peerPort;
+    const peer = record.peerAddress === undefined || peerPort === undefined ? undefined : normaliseAddress(record.peerAddress);
+    const local = origin === undefined ? undefined : normaliseAddress(origin.localAddress);
+    const thread = origin === undefined ? undefined : origin.tid;
+    const pid = span.service.pid;
+    if (thread !== undefined && isCaller(kind)) remember(this.#callers, pid, MAX_PROCESSES);
+    if (kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, peerPort!, local, origin!.localPort))) {
+      // No local client can be its parent: a root now, still findable by its thread's calls.
+      this.#releasedOnArrival++;
+      const entry = this.#entry(span, thread, undefined, nowMs, remoteParent);
+      entry.decided = true;
+      if (thread !== undefined) this.#indexServer(entry);
+      this.#release(entry, nowMs);
+      return;
+    }
+    let connection: string | undefined;
+    if (local !== undefined && peer !== undefined) {
+      connection = kind === 'server' ? `${peer} ${peerPort}>${local} ${origin!.localPort}` : `${local} ${origin!.localPort}>${peer} ${peerPort}`;
+    }
+    const entry = this.#entry(span, thread, connection, nowMs, remoteParent);
+    if (kind === 'server') {
+      if (thread !== undefined) this.#indexServer(entry);
+    } else if (isCaller(kind) && connection !== undefined) {
+      entry.indexed = true;
+      push(this.#clients, connection, entry);
+      remember(this.#clientAddresses, local!, MAX_CLIENT_ADDRESSES);
+      // Seen from the server: local port, peer port.
+      const q = this.#quiet.get(peerPort! * 65536 + origin!.localPort);
+      if (q !== undefined && q.peer === local && q.local === peer) {
+        this.#quiet.delete(peerPort! * 65536 + origin!.localPort);
+        this.#quietWoken++;
+      }
+    }
+    if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
+    this.#undecided.push(entry);
+  }
+
+  #entry(span: Span, thread: number | undefined, connection: string | undefined, nowMs: number, remoteParent: boolean): Entry {
+    return {
       span,
+      traceId: span.traceId,
+      spanId: span.spanId,
       pid: span.service.pid,
-      tid: origin?.tid,
+      thread,
       kind: span.kind,
       start: span.startTimeUnixNs,
       end: span.endTimeUnixNs,
-      local: origin === undefined ? undefined : endpointKey(origin.localAddress, origin.localPort),
-      remote: record.peerAddress === undefined || record.peerPort === undefined ? undefined : endpointKey(record.peerAddress, record.peerPort),
+      connection,
       arrivedMs: nowMs,
       remoteParent,
       parent: undefined,
@@ -197,15 +288,8 @@ export class TraceLinker {
       releasedMs: 0,
       fixed: remoteParent,
       expired: false,
-      indexKey: undefined,
+      indexed: false,
     };
-    this.#undecided.push(entry);
-    if (entry.kind === 'server') {
-      if (entry.tid !== undefined) this.#indexServer(entry);
-    } else if (isCaller(entry.kind) && entry.local !== undefined && entry.remote !== undefined) {
-      entry.indexKey = `${entry.local}>${entry.remote}`;
-      push(this.#clients, entry.indexKey, entry);
-    }
   }
 
   /** Decides the spans whose hold is over and releases those whose ancestors are all decided. */
@@ -250,28 +334,57 @@ export class TraceLinker {
       held: this.#undecided.length + this.#waiting.length,
       evicted: this.#evicted,
       holdExceeded: this.#holdExceeded,
+      releasedOnArrival: this.#releasedOnArrival,
+      quietConnections: this.#quiet.size,
+      quietConnectionsWoken: this.#quietWoken,
       links: { ...this.#links },
       parentUnknown: { ...this.#unknown },
       listenerErrors: this.#listenerErrors,
     };
   }
 
+  /** A server span's caller may be a watched local client: its peer may be this host, on a connection not known quiet. */
+  #mayHaveLocalCaller(peer: string, peerPort: number, local: string, localPort: number): boolean {
+    const q = this.#quiet.get(localPort * 65536 + peerPort);
+    if (q !== undefined && q.peer === peer && q.local === local) return false;
+    return this.#isLocalAddress(peer) || this.#clientAddresses.has(peer);
+  }
+
+  /**
+   * Indexes a server span under its thread as a possible parent, if its process
+   * makes calls; a pure server's requests are only noted by their latest end, so
+   * that its first calls (which make it a caller) are not linked against an
+   * index missing requests that were in flight.
+   */
   #indexServer(e: Entry): void {
-    const key = `${e.pid} ${e.tid}`;
-    const list = this.#servers.get(key);
-    if (list !== undefined && !this.#multiplexed.has(key)) {
+    if (!this.#callers.has(e.pid)) {
+      const last = this.#unindexedEnd.get(e.pid);
+      if (last === undefined && this.#unindexedEnd.size >= MAX_PROCESSES) {
+        const [oldPid, oldEnd] = this.#unindexedEnd.entries().next().value!;
+        this.#unindexedEnd.delete(oldPid);
+        if (oldEnd > this.#unindexedFloor) this.#unindexedFloor = oldEnd;
+      }
+      if (last === undefined || e.end > last) this.#unindexedEnd.set(e.pid, e.end);
+      return;
+    }
+    const key = e.thread!;
+    let spans = this.#servers.get(key);
+    if (spans === undefined) {
+      spans = new ThreadSpans();
+      this.#servers.set(key, spans);
+    } else if (!this.#multiplexed.has(key)) {
       // (Only names the link kind: the parent rule is the same for every thread.)
       // Two requests in flight at once on one thread: it multiplexes (an event loop).
+      const list = spans.entries;
       for (let i = list.length - 1, n = 0; i >= 0 && n < 64; i--, n++) {
-        if (!list[i]!.expired && overlaps(list[i]!, e)) {
-          if (this.#multiplexed.size >= MAX_MULTIPLEXED) this.#multiplexed.delete(this.#multiplexed.keys().next().value!);
-          this.#multiplexed.set(key, true);
+        if (!list[i]!.expired && list[i]!.pid === e.pid && overlaps(list[i]!, e)) {
+          remember(this.#multiplexed, key, MAX_MULTIPLEXED);
           break;
         }
       }
     }
-    e.indexKey = key;
-    push(this.#servers, key, e);
+    e.indexed = true;
+    spans.insert(e);
   }
 
   #decide(e: Entry): void {
@@ -287,25 +400,30 @@ export class TraceLinker {
    * and the owner cannot be told.
    */
   #parentInProcess(e: Entry): void {
-    if (e.tid === undefined) {
+    if (e.thread === undefined) {
       this.#unknown.no_thread++;
       return;
     }
-    const key = `${e.pid} ${e.tid}`;
-    const list = this.#servers.get(key);
-    if (list === undefined) return;
+    if (e.start <= Math.max(this.#unindexedEnd.get(e.pid) ?? -Infinity, this.#unindexedFloor)) {
+      this.#unknown.not_indexed++;
+      return;
+    }
+    const spans = this.#servers.get(e.thread);
+    if (spans === undefined) return;
+    const list = spans.entries;
     let parent: Entry | undefined;
     let inFlight = 0;
     let examined = 0;
-    for (let i = list.length - 1; i >= 0; i--) {
+    // Back from the last request read before the call began; one read longer ago than the
+    // thread's longest request had ended by then.
+    for (let i = spans.lastStartedBy(e.start); i >= 0; i--) {
       const s = list[i]!;
-      // Arrival order follows end order within the capture's drain latency: far older ones all ended before the call.
-      if (s.end < e.start - ARRIVAL_SLACK_NS) break;
+      if (s.start < e.start - spans.maxDuration) break;
       if (++examined > MAX_SCAN) {
         this.#unknown.scan_limit++;
         return;
       }
-      if (s.expired || s === e || !(s.start <= e.start && e.start <= s.end)) continue;
+      if (s.expired || s === e || e.start > s.end || s.pid !== e.pid) continue;
       parent = s;
       if (++inFlight > 1) break;
     }
@@ -314,14 +432,18 @@ export class TraceLinker {
       this.#unknown.concurrent_requests++;
       return;
     }
-    this.#link(e, parent!, this.#multiplexed.has(key) ? 'event_loop' : 'thread');
+    this.#link(e, parent!, this.#multiplexed.has(e.thread) ? 'event_loop' : 'thread');
   }
 
   /** The client span at the other end of the server span's connection, overlapping it. */
   #parentAcrossConnection(e: Entry): void {
-    if (e.local === undefined || e.remote === undefined) return;
-    const list = this.#clients.get(`${e.remote}>${e.local}`);
-    if (list === undefined) return;
+    if (e.connection === undefined) return;
+    const list = this.#clients.get(e.connection);
+    if (list === undefined) {
+      // No client span on this connection in the whole window: its client end is not watched.
+      this.#markQuiet(e.connection);
+      return;
+    }
     let found: Entry | undefined;
     for (const c of list) {
       if (c.expired || c === e || !overlaps(c, e)) continue;
@@ -333,8 +455,18 @@ export class TraceLinker {
     }
     if (found === undefined) return;
     // A header wins unless both ends read the same one.
-    if (e.remoteParent && found.span.traceId !== e.span.traceId) return;
+    if (e.remoteParent && found.traceId !== e.traceId) return;
     this.#link(e, found, 'connection');
+  }
+
+  /** Remembers a server span's connection ("peer port>local port") as quiet, keyed by its two ports. */
+  #markQuiet(connection: string): void {
+    const [peerEnd, localEnd] = connection.split('>') as [string, string];
+    const p = peerEnd.lastIndexOf(' ');
+    const l = localEnd.lastIndexOf(' ');
+    const key = Number(localEnd.slice(l + 1)) * 65536 + Number(peerEnd.slice(p + 1));
+    if (!this.#quiet.has(key) && this.#quiet.size >= MAX_QUIET) this.#quiet.delete(this.#quiet.keys().next().value!);
+    this.#quiet.set(key, { peer: peerEnd.slice(0, p), local: localEnd.slice(0, l) });
   }
 
   #link(child: Entry, parent: Entry, kind: LinkKind): void {
@@ -349,15 +481,15 @@ export class TraceLinker {
     }
     // child is a root (it had no parent): its id and its fixedness move to the joined root.
     if (child.fixed) {
-      if (root.fixed && root.span.traceId !== child.span.traceId) {
+      if (root.fixed && root.traceId !== child.traceId) {
         this.#unknown.conflict++;
         return;
       }
-      root.span.traceId = child.span.traceId;
+      root.traceId = child.traceId;
       root.fixed = true;
     }
     child.parent = parent;
-    child.span.parentSpanId = parent.span.spanId;
+    child.span!.parentSpanId = parent.spanId;
     this.#links[kind]++;
   }
 
@@ -378,15 +510,19 @@ export class TraceLinker {
 
   #release(e: Entry, nowMs: number): void {
     const root = this.#rootOf(e);
-    e.span.traceId = root.span.traceId;
     root.fixed = true;
+    e.traceId = root.traceId;
+    const span = e.span!;
+    span.traceId = e.traceId;
+    // Only the ids stay for late children: the span belongs to the listeners now.
+    e.span = undefined;
     e.released = true;
     e.releasedMs = nowMs;
-    this.#recent.push(e);
+    if (e.indexed) this.#recent.push(e);
     this.#released++;
     for (const l of this.#listeners) {
       try {
-        l(e.span);
+        l(span);
       } catch {
         this.#listenerErrors++;
       }
@@ -404,16 +540,68 @@ export class TraceLinker {
   /** Released spans older than holdMs (or past maxSpans of them) leave the indexes. */
   #expire(nowMs: number): void {
     const recent = this.#recent;
-    const dirtyServers = new Set<string>();
+    const dirtyServers = new Set<number>();
     const dirtyClients = new Set<string>();
     while (recent.length > 0 && (nowMs - recent.peek().releasedMs >= this.#holdMs || recent.length > this.#maxSpans)) {
       const e = recent.shift();
       e.expired = true;
       e.parent = undefined; // nothing may walk through it any more: let it be collected
-      if (e.indexKey !== undefined) (e.kind === 'server' ? dirtyServers : dirtyClients).add(e.indexKey);
+      if (e.kind === 'server') {
+        const spans = this.#servers.get(e.thread!);
+        if (spans !== undefined) spans.expired++;
+        dirtyServers.add(e.thread!);
+      }
+      else dirtyClients.add(e.connection!);
     }
-    compact(this.#servers, dirtyServers);
+    for (const key of dirtyServers) if (this.#servers.get(key)?.compact() === 0) this.#servers.delete(key);
     compact(this.#clients, dirtyClients);
+  }
+}
+
+/** One thread's server spans, sorted by start, and the longest of them (bounds a look back). */
+class ThreadSpans {
+  entries: Entry[] = [];
+  maxDuration = 0;
+
+  /** Inserts by start time: spans arrive about in end order, so a short way from the back. */
+  insert(e: Entry): void {
+    const list = this.entries;
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.start > e.start) i--;
+    if (i === list.length) list.push(e);
+    else list.splice(i, 0, e);
+    if (e.end - e.start > this.maxDuration) this.maxDuration = e.end - e.start;
+  }
+
+  /** Index of the last span that started at or before t (-1: none). */
+  lastStartedBy(t: number): number {
+    const list = this.entries;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.start <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Spans in entries that have expired (lookups skip them). */
+  expired = 0;
+
+  /**
+   * Drops the expired spans once they are half the list (amortised: each span is
+   * copied a bounded number of times) and recomputes the longest; returns how many are left.
+   */
+  compact(): number {
+    if (this.expired * 2 < this.entries.length) return this.entries.length;
+    const kept = this.entries.filter((e) => !e.expired);
+    this.expired = 0;
+    let max = 0;
+    for (const e of kept) if (e.end - e.start > max) max = e.end - e.start;
+    this.entries = kept;
+    this.maxDuration = max;
+    return kept.length;
   }
 }
 
@@ -455,16 +643,17 @@ class Fifo<T> {
   }
 }
 
-/** "address port", an IPv4-mapped IPv6 address as its IPv4 (a dual-stack listener sees ::ffff:127.0.0.1 where the client sees 127.0.0.1). */
-function endpointKey(address: string, port: number): string {
-  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  return `${a} ${port}`;
-}
-
-function push(index: Map<string, Entry[]>, key: string, e: Entry): void {
+function push<K>(index: Map<K, Entry[]>, key: K, e: Entry): void {
   const list = index.get(key);
   if (list === undefined) index.set(key, [e]);
   else list.push(e);
+}
+
+/** Adds a key to a bounded set kept as a Map (insertion order: the oldest is forgotten first). */
+function remember<K>(set: Map<K, true>, key: K, max: number): void {
+  if (set.has(key)) return;
+  if (set.size >= max) set.delete(set.keys().next().value as K);
+  set.set(key, true);
 }
 
 /**
@@ -472,7 +661,7 @@ function push(index: Map<string, Entry[]>, key: string, e: Entry): void {
  * arrival order and entries expire roughly in it, so that is where they are;
  * one expired later in a list is skipped by lookups until it reaches the front.
  */
-function compact(index: Map<string, Entry[]>, keys: Set<string>): void {
+function compact<K>(index: Map<K, Entry[]>, keys: Set<K>): void {
   for (const key of keys) {
     const list = index.get(key);
     if (list === undefined) continue;

@@ -118,7 +118,7 @@ describe('TraceLinker', () => {
   it('leaves a call made outside any request a root, uncounted', () => {
     const { spans, linker } = run([{ name: 'C', kind: 'client', pid: 1, tid: 10, start: 10, end: 50 }]);
     assert.equal(spans.get('C')!.parentSpanId, undefined);
-    assert.deepEqual(Object.values(linker.stats().parentUnknown), [0, 0, 0, 0, 0]);
+    assert.deepEqual(Object.values(linker.stats().parentUnknown), [0, 0, 0, 0, 0, 0]);
   });
 
   it('honours a traceparent: children join its trace; the callee reading the same header gets our client span as parent', () => {
@@ -180,17 +180,37 @@ describe('TraceLinker', () => {
     const linker = new TraceLinker({ holdMs: 100 });
     const out: Span[] = [];
     linker.onSpan((s) => out.push(s));
+    // The process is known to make calls (its server spans are indexed as parents).
+    linker.add(record({ name: 'earlier', kind: 'client', pid: 1, tid: 10, start: -50, end: -40 }), 0);
     linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 }), 0);
     linker.tick(100); // S decided and released
-    assert.deepEqual(out.map((s) => s.name), ['S']);
+    assert.deepEqual(out.map((s) => s.name), ['earlier', 'S']);
     linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 20, end: 40 }), 150);
     linker.tick(250);
-    assert.equal(out[1]!.name, 'db');
-    assert.equal(out[1]!.parentSpanId, out[0]!.spanId);
-    assert.equal(out[1]!.traceId, out[0]!.traceId);
+    assert.equal(out[2]!.name, 'db');
+    assert.equal(out[2]!.parentSpanId, out[1]!.spanId);
+    assert.equal(out[2]!.traceId, out[1]!.traceId);
     linker.add(record({ name: 'late', kind: 'client', pid: 1, tid: 10, start: 30, end: 50 }), 400);
     linker.tick(500); // S left the index one hold after its release: a root
-    assert.equal(out[2]!.parentSpanId, undefined);
+    assert.equal(out[3]!.parentSpanId, undefined);
+  });
+
+  it('indexes only the requests of processes that call out: a pure server\'s first call after its request left stays a root, counted', () => {
+    const linker = new TraceLinker({ holdMs: 100 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'S1', kind: 'server', pid: 1, tid: 10, start: 0, end: 100 }), 0);
+    linker.add(record({ name: 'S2', kind: 'server', pid: 1, tid: 10, start: 10, end: 90 }), 0);
+    linker.tick(100);
+    // S2 alone was not in flight at the call: an index without S1 would have linked it wrongly.
+    linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 95, end: 99 }), 150);
+    linker.add(record({ name: 'S3', kind: 'server', pid: 1, tid: 10, start: 200, end: 300 }), 150);
+    linker.add(record({ name: 'db2', kind: 'client', pid: 1, tid: 10, start: 220, end: 240 }), 150);
+    linker.tick(300);
+    const byName = new Map(out.map((s) => [s.name, s]));
+    assert.equal(byName.get('db')!.parentSpanId, undefined);
+    assert.equal(linker.stats().parentUnknown.not_indexed, 1);
+    assert.equal(byName.get('db2')!.parentSpanId, byName.get('S3')!.spanId, 'a caller now: its requests are indexed');
   });
 
   it('holds at most maxSpans: the oldest leaves early, counted', () => {
@@ -232,5 +252,57 @@ describe('TraceLinker', () => {
     assert.equal(out.length, 2);
     assert.equal(out[0]!.parentSpanId, undefined);
     assert.notEqual(out[0]!.traceId, out[1]!.traceId);
+  });
+  it('releases a server span at once when no local client can be its caller, and still parents its calls', () => {
+    const linker = new TraceLinker({ holdMs: 100, isLocalAddress: (a) => a.startsWith('127.') });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 20, end: 40, local: '127.0.0.1:40000', remote: '127.0.0.1:5432' }), 0);
+    linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, local: '10.0.0.1:8000', remote: '192.0.2.9:50000' }), 0);
+    assert.deepEqual(out.map((s) => s.name), ['S'], 'a remote peer: released on arrival');
+    linker.tick(100);
+    assert.equal(out[1]!.name, 'db');
+    assert.equal(out[1]!.parentSpanId, out[0]!.spanId);
+    assert.equal(out[1]!.traceId, out[0]!.traceId);
+    assert.equal(linker.stats().releasedOnArrival, 1);
+    assert.equal(linker.stats().held, 0);
+  });
+
+  it('holds a server span whose peer is an address a local client called from (a container\'s, not the host\'s)', () => {
+    const linker = new TraceLinker({ holdMs: 100, isLocalAddress: () => false });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '172.17.0.2:40000', remote: '172.17.0.3:80' }), 0);
+    linker.add(record({ name: 'B', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: '172.17.0.3:80', remote: '172.17.0.2:40000' }), 0);
+    assert.equal(out.length, 0);
+    linker.tick(100);
+    const byName = new Map(out.map((s) => [s.name, s]));
+    assert.equal(byName.get('B')!.parentSpanId, byName.get('A client')!.spanId);
+    assert.equal(linker.stats().releasedOnArrival, 0);
+  });
+
+  it('learns a connection whose client end is not watched: later server spans on it leave at once until a client span shows up there', () => {
+    const linker = new TraceLinker({ holdMs: 100 });
+    const out: Span[] = [];
+    linker.onSpan((s) => out.push(s));
+    const conn = { local: B_PORT, remote: '127.0.0.1:40001' };
+    linker.add(record({ name: 'first', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, ...conn }), 0);
+    linker.tick(100);
+    assert.deepEqual(out.map((s) => s.name), ['first']);
+    assert.equal(linker.stats().quietConnections, 1);
+    linker.add(record({ name: 'second', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, ...conn }), 110);
+    assert.deepEqual(out.map((s) => s.name), ['first', 'second'], 'quiet: released on arrival');
+    linker.add(record({ name: 'other', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: B_PORT, remote: '127.0.0.1:40002' }), 110);
+    assert.equal(out.length, 2, 'another connection is still held');
+    // The client becomes watched: its span wakes the connection, and the next exchange links again.
+    linker.add(record({ name: 'A client', kind: 'client', pid: 1, tid: 10, start: 40, end: 60, local: '127.0.0.1:40001', remote: B_PORT }), 120);
+    linker.add(record({ name: 'third', kind: 'server', pid: 2, tid: 20, start: 42, end: 58, ...conn }), 120);
+    assert.equal(linker.stats().quietConnectionsWoken, 1);
+    assert.equal(linker.stats().quietConnections, 0);
+    linker.tick(300);
+    const byName = new Map(out.map((s) => [s.name, s]));
+    assert.equal(byName.get('third')!.parentSpanId, byName.get('A client')!.spanId);
+    assert.equal(byName.get('second')!.parentSpanId, undefined);
+    assert.equal(linker.stats().held, 0);
   });
 });
