@@ -82,7 +82,7 @@ async function run(stage: Stage, batches: Array<{ buffer: Buffer; count: number 
     linker = l;
     telemetry.onRequest((r) => store.addRequest(r));
     telemetry.onRequest((r) => l.add(r));
-    l.onSpan((s) => store.addLinkedSpan(s));
+    l.onSpan((s) => store.addLinkedSpan(s), { lone: false });
   }
   if (stage === 'store') {
     // Older checkouts (BENCH before/after runs) feed the store a Span per request.

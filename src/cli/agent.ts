@@ -217,7 +217,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       // few it keeps: a Span per request cost about 1 µs (bench:http-pipeline).
       const attached = attachUi(server, {
         onRequest: (listener) => telemetry.onRequest(listener),
-        ...(spans.linker ? { onLinkedSpan: (listener: Parameters<SpanSource['onSpan']>[0]) => spans.onSpan(listener) } : {}),
+        // The trace view keeps only joined traces: lone roots need no Span.
+        ...(spans.linker ? { onLinkedSpan: (listener: Parameters<SpanSource['onSpan']>[0]) => spans.onSpan(listener, { lone: false }) } : {}),
         registry,
         features: () => ({ security: board.get('process-events').state === 'up', profiling: board.get('profiling').state === 'up' }),
       });

@@ -10,8 +10,12 @@ import type { AgentConfig } from './config/index.js';
 const TICK_MS = 100;
 
 export interface SpanSource {
-  /** Subscribes to finished spans (linked when traces.link is on); returns the unsubscribe function. */
-  onSpan(listener: SpanListener): () => void;
+  /**
+   * Subscribes to finished spans (linked when traces.link is on); returns the
+   * unsubscribe function. `lone: false`: the listener ignores roots nothing
+   * was joined to (see TraceLinker.onSpan).
+   */
+  onSpan(listener: SpanListener, opts?: { lone?: boolean }): () => void;
   /** The linker, when linking is on. */
   readonly linker: TraceLinker | undefined;
   /** Releases every held span to the subscribers (run before the exporters close). */
@@ -27,14 +31,14 @@ export function createSpanSource(config: AgentConfig, listeners: RequestListener
   let unsubscribe: (() => void) | undefined;
   return {
     linker,
-    onSpan(listener) {
+    onSpan(listener, opts) {
       // Spans are built only once someone wants them (a span per request costs about 1 µs).
       if (unsubscribe === undefined) {
         unsubscribe = listeners.onRequest((r) => linker.add(r));
         timer = setInterval(() => linker.tick(), TICK_MS);
         timer.unref();
       }
-      return linker.onSpan(listener);
+      return linker.onSpan(listener, opts);
     },
     close() {
       if (timer !== undefined) clearInterval(timer);

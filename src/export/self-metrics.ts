@@ -119,9 +119,10 @@ export class SelfMetrics {
     this.counter('trace_parent_unknown_total', 'Spans left roots because their local parent could not be told for sure, by reason (concurrent_requests: several requests in flight on the calling thread; not_indexed: a process\'s first calls, before its requests were indexed).', () => PARENT_UNKNOWN_REASONS.map((r) => [{ reason: r }, linker.stats().parentUnknown[r]] as const), ['reason']);
     this.gauge('trace_spans_held', 'Spans held waiting for their parent.', () => linker.stats().held);
     this.counter('trace_spans_evicted_total', 'Spans released before their hold ended because the linker held its maximum (their parent may be missing).', () => linker.stats().evicted);
-    this.counter('trace_spans_released_on_arrival_total', 'Server spans released without a hold: no watched local client can be their caller (a peer that is not this host, or a connection whose client end is not watched).', () => linker.stats().releasedOnArrival);
-    this.gauge('trace_quiet_connections', 'Connections remembered as having no watched client end (their server spans are not held).', () => linker.stats().quietConnections);
-    this.counter('trace_quiet_connections_woken_total', 'Quiet connections on which a client span appeared after all (server spans released before it may have missed it as parent).', () => linker.stats().quietConnectionsWoken);
+    this.counter('trace_spans_decided_on_arrival_total', 'Server spans decided on arrival: no watched local client can be their caller (a peer that is not this host, or a connection whose client end is not watched). Those of processes that make no calls leave at once.', () => linker.stats().decidedOnArrival);
+    this.counter('trace_spans_unbuilt_total', 'Lone roots (requests of processes that make no calls, with no possible local parent) for which no Span was built, because only the trace view listens and it keeps joined traces only.', () => linker.stats().loneUnbuilt);
+    this.gauge('trace_quiet_callers', 'Caller addresses of a local port remembered as having no watched client (their server spans are decided on arrival).', () => linker.stats().quietCallers);
+    this.counter('trace_quiet_callers_woken_total', 'Quiet callers from which a client span appeared after all (server spans decided before it may have missed it as parent).', () => linker.stats().quietCallersWoken);
     this.counter('trace_hold_exceeded_total', 'Spans released at the maximum hold with an ancestor still undecided.', () => linker.stats().holdExceeded);
     this.counter('trace_listener_errors_total', 'Exceptions thrown by listeners of linked spans (swallowed).', () => linker.stats().listenerErrors);
   }

@@ -98,6 +98,10 @@ export class HttpFacts implements HttpRequestFacts {
     return parent === null ? Math.random() : traceHash(parent.traceId);
   }
 
+  continuesTrace(): boolean {
+    return this.#incoming() !== null;
+  }
+
   buildSpan(record: RequestRecord): Span {
     const parent = this.#incoming();
     return buildHttpSpan(this, record, parent === null ? undefined : parent);

@@ -93,6 +93,10 @@ export class HttpOperationFacts implements HttpRequestFacts {
     return parent === null ? Math.random() : traceHash(parent.traceId);
   }
 
+  continuesTrace(): boolean {
+    return this.#incoming() !== null;
+  }
+
   buildSpan(record: RequestRecord): Span {
     const parent = this.#incoming();
     return buildHttpSpan(this, record, parent === null ? undefined : parent);

@@ -54,6 +54,10 @@ export class OperationDetail implements RecordDetail {
     return Math.random();
   }
 
+  continuesTrace(): boolean {
+    return false;
+  }
+
   buildSpan(record: RequestRecord): Span {
     const { op, located } = this;
     const a: Record<string, AttributeValue> = { ...op.attributes };

@@ -38,6 +38,8 @@ export interface RecordDetail {
    * a random draw for a new trace (its id is random and no other span has it).
    */
   traceHash(): number;
+  /** Whether the request continues a trace it arrived with (a valid incoming traceparent): its span has a parent elsewhere. */
+  continuesTrace(): boolean;
   /** The span of the record (called once: the record caches it). */
   buildSpan(record: RequestRecord): Span;
 }
@@ -106,6 +108,10 @@ export class RequestRecord<D extends RecordDetail = RecordDetail> {
     return this.detail.traceHash();
   }
 
+  continuesTrace(): boolean {
+    return this.detail.continuesTrace();
+  }
+
   /** The full span, built on the first call and shared. Valid only while the record's listeners run (it may read captured bytes). */
   span(): Span {
     if (this.#span === undefined) this.#span = this.detail.buildSpan(this);
@@ -143,6 +149,10 @@ export class SpanDetail implements RecordDetail {
 
   traceHash(): number {
     return traceHash(this.span.traceId);
+  }
+
+  continuesTrace(): boolean {
+    return this.span.parentSpanId !== undefined;
   }
 
   buildSpan(): Span {

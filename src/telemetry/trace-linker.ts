@@ -27,11 +27,12 @@
  * a parent is held for `holdMs` after it arrives before its parent is looked
  * for, and released once its whole chain of ancestors has been decided (or
  * after `maxHoldMs`): then its trace id is its root's. A server span that can
- * have no local parent leaves at once: its peer is not an address of this host
+ * have no local parent is decided at once, and leaves at once when its process
+ * makes no calls (else after its hold, behind its children): its peer is not an address of this host
  * (`isLocalAddress`) nor one a local client span was seen calling from, or its
- * connection is quiet (a server span on it already found no client span at the
- * other end: the peer is not watched, like a load generator). A client span
- * seen later on a quiet connection wakes it, counted. Memory is bounded by
+ * caller is quiet (a server span from that address to that port already found
+ * no client span at the other end, and no client span ever called the port
+ * from there: the peer is not watched, like a load generator; caller-watch.ts). Memory is bounded by
  * `maxSpans` held spans (the oldest is released early, counted as evicted) plus
  * the released ones kept for one more `holdMs` (without their Span) so that
  * late children can still find them.
@@ -44,6 +45,7 @@
  *
  * Pure: no timers and no I/O; the caller drives tick().
  */
+import { CallerWatch } from './caller-watch.js';
 import { normaliseAddress } from './host-addresses.js';
 import type { SpanListener } from './request-listeners.js';
 import type { RequestRecord } from './request-record.js';
@@ -99,12 +101,18 @@ export interface TraceLinkerStats {
   evicted: number;
   /** Spans released at maxHoldMs with an ancestor still undecided. */
   holdExceeded: number;
-  /** Server spans released on arrival: no local parent possible (remote peer or quiet connection). */
-  releasedOnArrival: number;
-  /** Connections known to have no watched client end (their server spans leave at once). */
-  quietConnections: number;
-  /** Quiet connections on which a client span appeared after all (spans released before it may have missed it as parent). */
-  quietConnectionsWoken: number;
+  /**
+   * Server spans decided on arrival: no local parent possible (remote peer or
+   * quiet connection). A pure server's leave at once; a caller's wait their
+   * hold so that their children leave first.
+   */
+  decidedOnArrival: number;
+  /** Of those, lone roots no listener wanted (only the trace view listened): no Span was built. */
+  loneUnbuilt: number;
+  /** (port, caller address) pairs known to have no watched client (their server spans are decided on arrival). */
+  quietCallers: number;
+  /** Quiet callers from which a client span appeared after all (spans released before it may have missed it as parent). */
+  quietCallersWoken: number;
   links: Record<LinkKind, number>;
   parentUnknown: Record<ParentUnknownReason, number>;
   /** Exceptions thrown by listeners (swallowed). */
@@ -132,6 +140,9 @@ interface Entry {
    * "address port" ends (a server span holds its reversed ends), when both are known.
    */
   readonly connection: string | undefined;
+  /** The other end's address (normalised) and this end's port, when known. */
+  readonly peer: string | undefined;
+  readonly localPort: number;
   readonly arrivedMs: number;
   /** The span continues a traceparent it arrived with. */
   readonly remoteParent: boolean;
@@ -153,8 +164,8 @@ const MAX_SCAN = 4096;
 const MAX_DEPTH = 64;
 /** Known multiplexing threads remembered (only names the link kind). */
 const MAX_MULTIPLEXED = 4096;
-/** Quiet connections and local client addresses remembered (the oldest are forgotten). */
-const MAX_QUIET = 16_384;
+/** Quiet callers and local client addresses remembered. */
+const MAX_CALLERS = 16_384;
 const MAX_CLIENT_ADDRESSES = 1024;
 /** Processes remembered as callers, and the unindexed ends of the others. */
 const MAX_PROCESSES = 4096;
@@ -172,7 +183,7 @@ export class TraceLinker {
   readonly #maxSpans: number;
   readonly #maxHoldMs: number;
   readonly #isLocalAddress: (address: string) => boolean;
-  readonly #listeners: SpanListener[] = [];
+  readonly #listeners: Array<{ listener: SpanListener; lone: boolean }> = [];
   /** Held spans not yet decided, in arrival order. */
   readonly #undecided = new Fifo<Entry>();
   /** Decided spans waiting for an ancestor to be decided, oldest first. */
@@ -185,12 +196,8 @@ export class TraceLinker {
   readonly #clients = new Map<string, Entry[]>();
   /** Threads seen with overlapping server spans. */
   readonly #multiplexed = new Map<number, true>();
-  /**
-   * Connections whose client end is not watched (a server span found no client
-   * span there), keyed by the server's local port × 65536 + the peer's port, so
-   * that a server span is checked without building a string; the addresses confirm.
-   */
-  readonly #quiet = new Map<number, { peer: string; local: string }>();
+  /** Which callers of each local port are watched. */
+  readonly #callerWatch = new CallerWatch(MAX_CALLERS);
   /** Processes that made calls: only their server spans are indexed as possible parents. */
   readonly #callers = new Map<number, true>();
   /** pid → the latest end of its server spans not indexed (a call that began before it cannot be linked safely). */
@@ -203,8 +210,8 @@ export class TraceLinker {
   #released = 0;
   #evicted = 0;
   #holdExceeded = 0;
-  #releasedOnArrival = 0;
-  #quietWoken = 0;
+  #decidedOnArrival = 0;
+  #loneUnbuilt = 0;
   #listenerErrors = 0;
   readonly #links: Record<LinkKind, number> = { thread: 0, event_loop: 0, connection: 0 };
   readonly #unknown: Record<ParentUnknownReason, number> = { concurrent_requests: 0, ambiguous_connection: 0, no_thread: 0, scan_limit: 0, conflict: 0, not_indexed: 0 };
@@ -216,60 +223,79 @@ export class TraceLinker {
     this.#isLocalAddress = opts.isLocalAddress ?? (() => true);
   }
 
-  /** Subscribes to linked spans as they are released; returns the unsubscribe function. */
-  onSpan(listener: SpanListener): () => void {
-    this.#listeners.push(listener);
+  /**
+   * Subscribes to linked spans as they are released; returns the unsubscribe
+   * function. `lone: false`: the listener ignores roots nothing was joined to
+   * (the trace view); when every listener does, a pure server's request that
+   * can have no local parent is counted and no Span is built for it.
+   */
+  onSpan(listener: SpanListener, opts: { lone?: boolean } = {}): () => void {
+    const entry = { listener, lone: opts.lone !== false };
+    this.#listeners.push(entry);
     return () => {
-      const i = this.#listeners.indexOf(listener);
+      const i = this.#listeners.indexOf(entry);
       if (i >= 0) this.#listeners.splice(i, 1);
     };
   }
 
   /** Takes a record's span (built now: the record is valid only during its listeners) and holds it. */
   add(record: RequestRecord, nowMs: number = Date.now()): void {
-    const span = record.span();
     const origin = record.origin;
     this.#spans++;
-    const remoteParent = span.parentSpanId !== undefined;
-    const kind = span.kind;
+    const kind = record.kind;
     const peerPort = record.peerPort;
     const peer = record.peerAddress === undefined || peerPort === undefined ? undefined : normaliseAddress(record.peerAddress);
     const local = origin === undefined ? undefined : normaliseAddress(origin.localAddress);
     const thread = origin === undefined ? undefined : origin.tid;
-    const pid = span.service.pid;
+    const pid = record.service.pid;
     if (thread !== undefined && isCaller(kind)) remember(this.#callers, pid, MAX_PROCESSES);
-    if (kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, peerPort!, local, origin!.localPort))) {
-      // No local client can be its parent: a root now, still findable by its thread's calls.
-      this.#releasedOnArrival++;
-      const entry = this.#entry(span, thread, undefined, nowMs, remoteParent);
+    if (kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, origin!.localPort))) {
+      // No local client can be its parent: a root now.
+      this.#decidedOnArrival++;
+      if (!this.#callers.has(pid)) {
+        // A pure server's request has no children here: it leaves now, unindexed.
+        this.#noteUnindexed(pid, record.endTimeUnixNs);
+        if (!this.#listeners.some((l) => l.lone) && !record.continuesTrace()) {
+          this.#loneUnbuilt++;
+          return;
+        }
+        const span = record.span();
+        const entry = this.#entry(span, thread, undefined, peer, origin?.localPort ?? 0, nowMs, span.parentSpanId !== undefined);
+        entry.decided = true;
+        this.#release(entry, nowMs);
+        return;
+      }
+      // A caller's request is findable by its thread's calls, and waits its hold all the same,
+      // so that its children (held since they arrived before it) leave first and consumers see
+      // a trace grow from its leaves.
+      const span = record.span();
+      const entry = this.#entry(span, thread, undefined, peer, origin?.localPort ?? 0, nowMs, span.parentSpanId !== undefined);
       entry.decided = true;
       if (thread !== undefined) this.#indexServer(entry);
-      this.#release(entry, nowMs);
+      if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
+      this.#undecided.push(entry);
       return;
     }
+    const span = record.span();
+    const remoteParent = span.parentSpanId !== undefined;
     let connection: string | undefined;
     if (local !== undefined && peer !== undefined) {
       connection = kind === 'server' ? `${peer} ${peerPort}>${local} ${origin!.localPort}` : `${local} ${origin!.localPort}>${peer} ${peerPort}`;
     }
-    const entry = this.#entry(span, thread, connection, nowMs, remoteParent);
+    const entry = this.#entry(span, thread, connection, peer, origin?.localPort ?? 0, nowMs, remoteParent);
     if (kind === 'server') {
       if (thread !== undefined) this.#indexServer(entry);
     } else if (isCaller(kind) && connection !== undefined) {
       entry.indexed = true;
       push(this.#clients, connection, entry);
       remember(this.#clientAddresses, local!, MAX_CLIENT_ADDRESSES);
-      // Seen from the server: local port, peer port.
-      const q = this.#quiet.get(peerPort! * 65536 + origin!.localPort);
-      if (q !== undefined && q.peer === local && q.local === peer) {
-        this.#quiet.delete(peerPort! * 65536 + origin!.localPort);
-        this.#quietWoken++;
-      }
+      this.#callerWatch.noteClient(peerPort!, local!);
     }
     if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
     this.#undecided.push(entry);
   }
 
-  #entry(span: Span, thread: number | undefined, connection: string | undefined, nowMs: number, remoteParent: boolean): Entry {
+  #entry(span: Span, thread: number | undefined, connection: string | undefined, peer: string | undefined, localPort: number, nowMs: number, remoteParent: boolean): Entry {
     return {
       span,
       traceId: span.traceId,
@@ -280,6 +306,8 @@ export class TraceLinker {
       start: span.startTimeUnixNs,
       end: span.endTimeUnixNs,
       connection,
+      peer,
+      localPort,
       arrivedMs: nowMs,
       remoteParent,
       parent: undefined,
@@ -334,19 +362,19 @@ export class TraceLinker {
       held: this.#undecided.length + this.#waiting.length,
       evicted: this.#evicted,
       holdExceeded: this.#holdExceeded,
-      releasedOnArrival: this.#releasedOnArrival,
-      quietConnections: this.#quiet.size,
-      quietConnectionsWoken: this.#quietWoken,
+      decidedOnArrival: this.#decidedOnArrival,
+      loneUnbuilt: this.#loneUnbuilt,
+      quietCallers: this.#callerWatch.quietCount,
+      quietCallersWoken: this.#callerWatch.woken,
       links: { ...this.#links },
       parentUnknown: { ...this.#unknown },
       listenerErrors: this.#listenerErrors,
     };
   }
 
-  /** A server span's caller may be a watched local client: its peer may be this host, on a connection not known quiet. */
-  #mayHaveLocalCaller(peer: string, peerPort: number, local: string, localPort: number): boolean {
-    const q = this.#quiet.get(localPort * 65536 + peerPort);
-    if (q !== undefined && q.peer === peer && q.local === local) return false;
+  /** A server span's caller may be a watched local client: its peer may be this host, and is not known quiet. */
+  #mayHaveLocalCaller(peer: string, localPort: number): boolean {
+    if (this.#callerWatch.isQuiet(localPort, peer)) return false;
     return this.#isLocalAddress(peer) || this.#clientAddresses.has(peer);
   }
 
@@ -357,16 +385,7 @@ export class TraceLinker {
    * index missing requests that were in flight.
    */
   #indexServer(e: Entry): void {
-    if (!this.#callers.has(e.pid)) {
-      const last = this.#unindexedEnd.get(e.pid);
-      if (last === undefined && this.#unindexedEnd.size >= MAX_PROCESSES) {
-        const [oldPid, oldEnd] = this.#unindexedEnd.entries().next().value!;
-        this.#unindexedEnd.delete(oldPid);
-        if (oldEnd > this.#unindexedFloor) this.#unindexedFloor = oldEnd;
-      }
-      if (last === undefined || e.end > last) this.#unindexedEnd.set(e.pid, e.end);
-      return;
-    }
+    if (!this.#callers.has(e.pid)) return this.#noteUnindexed(e.pid, e.end);
     const key = e.thread!;
     let spans = this.#servers.get(key);
     if (spans === undefined) {
@@ -385,6 +404,16 @@ export class TraceLinker {
     }
     e.indexed = true;
     spans.insert(e);
+  }
+
+  #noteUnindexed(pid: number, end: number): void {
+    const last = this.#unindexedEnd.get(pid);
+    if (last === undefined && this.#unindexedEnd.size >= MAX_PROCESSES) {
+      const [oldPid, oldEnd] = this.#unindexedEnd.entries().next().value!;
+      this.#unindexedEnd.delete(oldPid);
+      if (oldEnd > this.#unindexedFloor) this.#unindexedFloor = oldEnd;
+    }
+    if (last === undefined || end > last) this.#unindexedEnd.set(pid, end);
   }
 
   #decide(e: Entry): void {
@@ -440,8 +469,8 @@ export class TraceLinker {
     if (e.connection === undefined) return;
     const list = this.#clients.get(e.connection);
     if (list === undefined) {
-      // No client span on this connection in the whole window: its client end is not watched.
-      this.#markQuiet(e.connection);
+      // No client span on this connection in the whole window: its caller is not watched.
+      this.#callerWatch.noteQuiet(e.localPort, e.peer!);
       return;
     }
     let found: Entry | undefined;
@@ -457,16 +486,6 @@ export class TraceLinker {
     // A header wins unless both ends read the same one.
     if (e.remoteParent && found.traceId !== e.traceId) return;
     this.#link(e, found, 'connection');
-  }
-
-  /** Remembers a server span's connection ("peer port>local port") as quiet, keyed by its two ports. */
-  #markQuiet(connection: string): void {
-    const [peerEnd, localEnd] = connection.split('>') as [string, string];
-    const p = peerEnd.lastIndexOf(' ');
-    const l = localEnd.lastIndexOf(' ');
-    const key = Number(localEnd.slice(l + 1)) * 65536 + Number(peerEnd.slice(p + 1));
-    if (!this.#quiet.has(key) && this.#quiet.size >= MAX_QUIET) this.#quiet.delete(this.#quiet.keys().next().value!);
-    this.#quiet.set(key, { peer: peerEnd.slice(0, p), local: localEnd.slice(0, l) });
   }
 
   #link(child: Entry, parent: Entry, kind: LinkKind): void {
@@ -522,7 +541,7 @@ export class TraceLinker {
     this.#released++;
     for (const l of this.#listeners) {
       try {
-        l(span);
+        l.listener(span);
       } catch {
         this.#listenerErrors++;
       }

@@ -253,18 +253,20 @@ describe('TraceLinker', () => {
     assert.equal(out[0]!.parentSpanId, undefined);
     assert.notEqual(out[0]!.traceId, out[1]!.traceId);
   });
-  it('releases a server span at once when no local client can be its caller, and still parents its calls', () => {
+  it('decides a server span on arrival when no local client can be its caller: a pure server\'s leaves at once, a caller\'s after its children', () => {
     const linker = new TraceLinker({ holdMs: 100, isLocalAddress: (a) => a.startsWith('127.') });
     const out: Span[] = [];
     linker.onSpan((s) => out.push(s));
+    linker.add(record({ name: 'pure', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, local: '10.0.0.1:9000', remote: '192.0.2.9:50001' }), 0);
+    assert.deepEqual(out.map((s) => s.name), ['pure'], 'a remote peer, a process that makes no calls: released on arrival');
     linker.add(record({ name: 'db', kind: 'client', pid: 1, tid: 10, start: 20, end: 40, local: '127.0.0.1:40000', remote: '127.0.0.1:5432' }), 0);
     linker.add(record({ name: 'S', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, local: '10.0.0.1:8000', remote: '192.0.2.9:50000' }), 0);
-    assert.deepEqual(out.map((s) => s.name), ['S'], 'a remote peer: released on arrival');
+    assert.equal(out.length, 1, 'a caller\'s request waits behind its children');
     linker.tick(100);
-    assert.equal(out[1]!.name, 'db');
-    assert.equal(out[1]!.parentSpanId, out[0]!.spanId);
-    assert.equal(out[1]!.traceId, out[0]!.traceId);
-    assert.equal(linker.stats().releasedOnArrival, 1);
+    assert.deepEqual(out.map((s) => s.name), ['pure', 'db', 'S']);
+    assert.equal(out[1]!.parentSpanId, out[2]!.spanId);
+    assert.equal(out[1]!.traceId, out[2]!.traceId);
+    assert.equal(linker.stats().decidedOnArrival, 2);
     assert.equal(linker.stats().held, 0);
   });
 
@@ -278,31 +280,55 @@ describe('TraceLinker', () => {
     linker.tick(100);
     const byName = new Map(out.map((s) => [s.name, s]));
     assert.equal(byName.get('B')!.parentSpanId, byName.get('A client')!.spanId);
-    assert.equal(linker.stats().releasedOnArrival, 0);
+    assert.equal(linker.stats().decidedOnArrival, 0);
   });
 
-  it('learns a connection whose client end is not watched: later server spans on it leave at once until a client span shows up there', () => {
+  it('learns a caller that is not watched: its later requests to that port, on any connection, leave at once until a client span calls from there', () => {
     const linker = new TraceLinker({ holdMs: 100 });
     const out: Span[] = [];
     linker.onSpan((s) => out.push(s));
-    const conn = { local: B_PORT, remote: '127.0.0.1:40001' };
-    linker.add(record({ name: 'first', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, ...conn }), 0);
+    linker.add(record({ name: 'first', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, local: B_PORT, remote: '127.0.0.2:40001' }), 0);
     linker.tick(100);
     assert.deepEqual(out.map((s) => s.name), ['first']);
-    assert.equal(linker.stats().quietConnections, 1);
-    linker.add(record({ name: 'second', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, ...conn }), 110);
-    assert.deepEqual(out.map((s) => s.name), ['first', 'second'], 'quiet: released on arrival');
-    linker.add(record({ name: 'other', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: B_PORT, remote: '127.0.0.1:40002' }), 110);
-    assert.equal(out.length, 2, 'another connection is still held');
-    // The client becomes watched: its span wakes the connection, and the next exchange links again.
-    linker.add(record({ name: 'A client', kind: 'client', pid: 1, tid: 10, start: 40, end: 60, local: '127.0.0.1:40001', remote: B_PORT }), 120);
-    linker.add(record({ name: 'third', kind: 'server', pid: 2, tid: 20, start: 42, end: 58, ...conn }), 120);
-    assert.equal(linker.stats().quietConnectionsWoken, 1);
-    assert.equal(linker.stats().quietConnections, 0);
+    assert.equal(linker.stats().quietCallers, 1);
+    linker.add(record({ name: 'second', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: B_PORT, remote: '127.0.0.2:40009' }), 110);
+    assert.deepEqual(out.map((s) => s.name), ['first', 'second'], 'quiet caller, new connection: released on arrival');
+    linker.add(record({ name: 'other', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: B_PORT, remote: '127.0.0.3:40002' }), 110);
+    linker.add(record({ name: 'other port', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: A_PORT, remote: '127.0.0.2:40003' }), 110);
+    assert.equal(out.length, 2, 'another caller address, or another port, is still held');
+    // A client there becomes watched: its span wakes the caller, and the next exchange links again.
+    linker.add(record({ name: 'A client', kind: 'client', pid: 1, tid: 10, start: 40, end: 60, local: '127.0.0.2:40010', remote: B_PORT }), 120);
+    linker.add(record({ name: 'third', kind: 'server', pid: 2, tid: 20, start: 42, end: 58, local: B_PORT, remote: '127.0.0.2:40010' }), 120);
+    assert.equal(linker.stats().quietCallersWoken, 1);
+    assert.equal(linker.stats().quietCallers, 0);
     linker.tick(300);
     const byName = new Map(out.map((s) => [s.name, s]));
     assert.equal(byName.get('third')!.parentSpanId, byName.get('A client')!.spanId);
     assert.equal(byName.get('second')!.parentSpanId, undefined);
     assert.equal(linker.stats().held, 0);
+    // Seen once, never quiet again: a server span from there with no client span is held and does not make it quiet.
+    linker.add(record({ name: 'unwatched', kind: 'server', pid: 2, tid: 20, start: 400, end: 410, local: B_PORT, remote: '127.0.0.2:40011' }), 400);
+    linker.tick(500);
+    assert.equal(linker.stats().quietCallers, 2, 'only 127.0.0.3 on B and 127.0.0.2 on A');
+    linker.add(record({ name: 'fourth', kind: 'server', pid: 2, tid: 20, start: 600, end: 610, local: B_PORT, remote: '127.0.0.2:40012' }), 600);
+    assert.equal(linker.stats().held, 1);
+  });
+  it('builds no Span for a lone root when every listener ignores lone roots (the trace view), unless it continues a trace', () => {
+    const linker = new TraceLinker({ holdMs: 100, isLocalAddress: (a) => a.startsWith('127.') });
+    const joinedOnly: Span[] = [];
+    linker.onSpan((s) => joinedOnly.push(s), { lone: false });
+    const remote = { local: '10.0.0.1:9000', remote: '192.0.2.9:50001' };
+    const plain = record({ name: 'plain', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, ...remote });
+    linker.add(plain, 0);
+    assert.equal(plain.spanBuilt, false);
+    assert.equal(linker.stats().loneUnbuilt, 1);
+    const continued = record({ name: 'continued', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, ...remote, traceparent: { traceId: 'c'.repeat(32), parentSpanId: 'd'.repeat(16) } });
+    linker.add(continued, 0);
+    assert.deepEqual(joinedOnly.map((s) => s.name), ['continued'], 'a span with a remote parent joins a trace elsewhere');
+    const all: Span[] = [];
+    linker.onSpan((s) => all.push(s));
+    linker.add(record({ name: 'wanted', kind: 'server', pid: 2, tid: 20, start: 40, end: 50, ...remote }), 0);
+    assert.deepEqual(all.map((s) => s.name), ['wanted'], 'a listener of every span gets lone roots');
+    assert.equal(linker.stats().loneUnbuilt, 1);
   });
 });
