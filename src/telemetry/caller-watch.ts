@@ -52,7 +52,7 @@ export class CallerWatch {
       if (this.#pairs >= this.#max) this.#forget();
       this.#pairs++;
     }
-    this.#callers(port).set(caller, false);
+    callers.set(caller, false);
   }
 
   #callers(port: number): Map<string, boolean> {

@@ -184,6 +184,8 @@ export class TraceLinker {
   readonly #maxHoldMs: number;
   readonly #isLocalAddress: (address: string) => boolean;
   readonly #listeners: Array<{ listener: SpanListener; lone: boolean }> = [];
+  /** Listeners that want lone roots too (kept as a count: read for every request). */
+  #loneListeners = 0;
   /** Held spans not yet decided, in arrival order. */
   readonly #undecided = new Fifo<Entry>();
   /** Decided spans waiting for an ancestor to be decided, oldest first. */
@@ -232,9 +234,12 @@ export class TraceLinker {
   onSpan(listener: SpanListener, opts: { lone?: boolean } = {}): () => void {
     const entry = { listener, lone: opts.lone !== false };
     this.#listeners.push(entry);
+    if (entry.lone) this.#loneListeners++;
     return () => {
       const i = this.#listeners.indexOf(entry);
-      if (i >= 0) this.#listeners.splice(i, 1);
+      if (i < 0) return;
+      this.#listeners.splice(i, 1);
+      if (entry.lone) this.#loneListeners--;
     };
   }
 
@@ -249,40 +254,32 @@ export class TraceLinker {
     const thread = origin === undefined ? undefined : origin.tid;
     const pid = record.service.pid;
     if (thread !== undefined && isCaller(kind)) remember(this.#callers, pid, MAX_PROCESSES);
-    if (kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, origin!.localPort))) {
-      // No local client can be its parent: a root now.
-      this.#decidedOnArrival++;
-      if (!this.#callers.has(pid)) {
-        // A pure server's request has no children here: it leaves now, unindexed.
-        this.#noteUnindexed(pid, record.endTimeUnixNs);
-        if (!this.#listeners.some((l) => l.lone) && !record.continuesTrace()) {
-          this.#loneUnbuilt++;
-          return;
-        }
-        const span = record.span();
-        const entry = this.#entry(span, thread, undefined, peer, origin?.localPort ?? 0, nowMs, span.parentSpanId !== undefined);
-        entry.decided = true;
-        this.#release(entry, nowMs);
+    // A server span no watched local client can be the caller of is a root now.
+    const decided = kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, origin!.localPort));
+    if (decided) this.#decidedOnArrival++;
+    if (decided && !this.#callers.has(pid)) {
+      // A pure server's request has no children here: it leaves now, unindexed.
+      this.#noteUnindexed(pid, record.endTimeUnixNs);
+      if (this.#loneListeners === 0 && !record.continuesTrace()) {
+        this.#loneUnbuilt++;
         return;
       }
-      // A caller's request is findable by its thread's calls, and waits its hold all the same,
-      // so that its children (held since they arrived before it) leave first and consumers see
-      // a trace grow from its leaves.
       const span = record.span();
-      const entry = this.#entry(span, thread, undefined, peer, origin?.localPort ?? 0, nowMs, span.parentSpanId !== undefined);
+      const entry = this.#entry(span, thread, undefined, peer, origin?.localPort ?? 0, nowMs);
       entry.decided = true;
-      if (thread !== undefined) this.#indexServer(entry);
-      if (this.#undecided.length + this.#waiting.length >= this.#maxSpans) this.#evictOldest(nowMs);
-      this.#undecided.push(entry);
+      this.#release(entry, nowMs);
       return;
     }
+    // Held: undecided, or (a caller's request decided now) findable by its thread's calls and
+    // waiting its hold all the same, so that its children (held since they arrived before it)
+    // leave first and consumers see a trace grow from its leaves.
     const span = record.span();
-    const remoteParent = span.parentSpanId !== undefined;
     let connection: string | undefined;
-    if (local !== undefined && peer !== undefined) {
+    if (!decided && local !== undefined && peer !== undefined) {
       connection = kind === 'server' ? `${peer} ${peerPort}>${local} ${origin!.localPort}` : `${local} ${origin!.localPort}>${peer} ${peerPort}`;
     }
-    const entry = this.#entry(span, thread, connection, peer, origin?.localPort ?? 0, nowMs, remoteParent);
+    const entry = this.#entry(span, thread, connection, peer, origin?.localPort ?? 0, nowMs);
+    entry.decided = decided;
     if (kind === 'server') {
       if (thread !== undefined) this.#indexServer(entry);
     } else if (isCaller(kind) && connection !== undefined) {
@@ -295,7 +292,8 @@ export class TraceLinker {
     this.#undecided.push(entry);
   }
 
-  #entry(span: Span, thread: number | undefined, connection: string | undefined, peer: string | undefined, localPort: number, nowMs: number, remoteParent: boolean): Entry {
+  #entry(span: Span, thread: number | undefined, connection: string | undefined, peer: string | undefined, localPort: number, nowMs: number): Entry {
+    const remoteParent = span.parentSpanId !== undefined;
     return {
       span,
       traceId: span.traceId,
