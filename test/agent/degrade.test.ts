@@ -65,8 +65,10 @@ async function observe(agent: AgentProcess, eventsFile: string, marker: string) 
   const health = (await (await fetch(`${agent.url}/api/health`, { signal: AbortSignal.timeout(10_000) })).json()) as { latest: { features: Array<{ name: string; state: string; reason?: string }> } };
   // A process the agent did not start, exec'd by a shell: its exec event names the shell as parent.
   spawnSync('/bin/sh', ['-c', `/usr/bin/true ${marker}; :`], { timeout: 60_000 });
+  // Complete lines only: the agent may be midway through writing the last one.
   const events = () =>
     (existsSync(eventsFile) ? readFileSync(eventsFile, 'utf8') : '')
+      .replace(/[^\n]*$/, '')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as JsonEvent);
