@@ -5,23 +5,36 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 bool native_get_program(napi_env env, napi_value obj_v, napi_value name_v, struct bpf_program **out);
 
-// Either a libbpf link or a raw bpf_link fd (tcx, which libbpf 1.1 cannot wrap).
+// A libbpf link, a raw bpf_link fd (tcx, which libbpf 1.1 cannot wrap), or a
+// program attached to a map (sk_msg on a sockhash: no link exists for it before
+// 6.10), kept as its own copies of both fds so that detaching works whenever it runs.
 typedef struct {
   struct bpf_link *link;
   int raw_fd;
+  int prog_fd;
+  int target_fd;
+  enum bpf_attach_type type;
 } link_handle;
 
 static int link_release(link_handle *h) {
   int err = 0;
   if (h->link) err = bpf_link__destroy(h->link);
   if (h->raw_fd >= 0) err = close(h->raw_fd) ? -errno : 0;
+  if (h->prog_fd >= 0) {
+    if (bpf_prog_detach2(h->prog_fd, h->target_fd, h->type)) err = -errno;
+    close(h->prog_fd);
+    close(h->target_fd);
+  }
   h->link = NULL;
   h->raw_fd = -1;
+  h->prog_fd = -1;
+  h->target_fd = -1;
   return err;
 }
 
@@ -35,6 +48,8 @@ static void link_finalize(napi_env env, void *data, void *hint) {
 static napi_value wrap_raw_link(napi_env env, int fd) {
   link_handle *h = calloc(1, sizeof *h);
   h->raw_fd = fd;
+  h->prog_fd = -1;
+  h->target_fd = -1;
   napi_value ext;
   NAPI_CALL(env, napi_create_external(env, h, link_finalize, NULL, &ext));
   return ext;
@@ -48,6 +63,8 @@ static napi_value wrap_link(napi_env env, struct bpf_link *link, const char *op)
   link_handle *h = calloc(1, sizeof *h);
   h->link = link;
   h->raw_fd = -1;
+  h->prog_fd = -1;
+  h->target_fd = -1;
   napi_value ext;
   NAPI_CALL(env, napi_create_external(env, h, link_finalize, NULL, &ext));
   return ext;
@@ -180,6 +197,45 @@ static napi_value attach_tcx(napi_env env, napi_callback_info info) {
   return wrap_raw_link(env, link_fd);
 }
 
+// sk_msg (or sk_skb) on a sockmap/sockhash: bpf_prog_attach, detached by linkDestroy.
+static napi_value attach_sockmap(napi_env env, napi_callback_info info) {
+  call_args a;
+  struct bpf_program *prog;
+  int32_t map_fd;
+  if (!get_args(env, info, 3, &a) || !native_get_program(env, a.argv[0], a.argv[1], &prog) ||
+      !arg_int32(env, a.argv[2], "mapFd", &map_fd))
+    return NULL;
+  enum bpf_attach_type type = bpf_program__expected_attach_type(prog);
+  if (bpf_program__type(prog) == BPF_PROG_TYPE_SK_MSG) type = BPF_SK_MSG_VERDICT;
+  int prog_fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0);
+  if (prog_fd < 0) {
+    throw_errno(env, "dup(program fd)", errno);
+    return NULL;
+  }
+  int target_fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 0);
+  if (target_fd < 0) {
+    int err = errno;
+    close(prog_fd);
+    throw_errno(env, "dup(map fd)", err);
+    return NULL;
+  }
+  if (bpf_prog_attach(prog_fd, target_fd, type, 0)) {
+    int err = errno;
+    close(prog_fd);
+    close(target_fd);
+    throw_errno(env, "bpf_prog_attach(sockmap)", err);
+    return NULL;
+  }
+  link_handle *h = calloc(1, sizeof *h);
+  h->raw_fd = -1;
+  h->prog_fd = prog_fd;
+  h->target_fd = target_fd;
+  h->type = type;
+  napi_value ext;
+  NAPI_CALL(env, napi_create_external(env, h, link_finalize, NULL, &ext));
+  return ext;
+}
+
 static napi_value link_destroy(napi_env env, napi_callback_info info) {
   call_args a;
   link_handle *h;
@@ -199,6 +255,7 @@ napi_value init_attach(napi_env env, napi_value exports) {
       {"attachPerfEvent", attach_perf_event},
       {"attachCgroup", attach_cgroup},
       {"attachTcx", attach_tcx},
+      {"attachSockmap", attach_sockmap},
       {"linkDestroy", link_destroy},
   };
   export_all(env, exports, fns, sizeof fns / sizeof fns[0]);

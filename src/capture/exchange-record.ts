@@ -116,6 +116,7 @@ export class ExchangeDecoder {
     ex.statusHint = status || undefined;
     ex.framingLost = flags & XF_FRAMING_LOST ? true : undefined;
     ex.tls = flags & XF_TLS ? true : undefined;
+    ex.carried = undefined;
     return undefined;
   }
 
@@ -153,5 +154,6 @@ export function reusableExchange(): Exchange {
     statusHint: undefined,
     framingLost: undefined,
     tls: undefined,
+    carried: undefined,
   };
 }

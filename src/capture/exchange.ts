@@ -10,6 +10,14 @@ export interface Endpoint {
   port: number;
 }
 
+/** The W3C trace context the kernel wrote into a request (traceparent injection). */
+export interface CarriedContext {
+  /** 32 lowercase hex characters. */
+  traceId: string;
+  /** 16 lowercase hex characters: the id the request's CLIENT span must have (the remote server span's parent). */
+  spanId: string;
+}
+
 export interface Exchange {
   pid: number;
   tid: number;
@@ -51,4 +59,9 @@ export interface Exchange {
    * socket's, or all zeros when the SSL object's socket was not known.
    */
   tls?: boolean;
+  /**
+   * Client side, with traceparent injection on: the ids of the traceparent the
+   * kernel wrote into the request (after its request line).
+   */
+  carried?: CarriedContext;
 }

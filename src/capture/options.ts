@@ -64,6 +64,7 @@ const schema = z.strictObject({
     .default(CAPTURE_DEFAULTS.streamRingBufferBytes),
   streams: z.boolean(),
   tls: z.boolean().default(true),
+  injectTraceparent: z.boolean().default(false),
 });
 
 export interface SocketCaptureOptions {
@@ -96,6 +97,14 @@ export interface SocketCaptureOptions {
    * be attached, the capture runs without it (tlsStatus says why).
    */
   tls?: boolean;
+  /**
+   * Write a W3C traceparent into the outgoing plaintext HTTP/1 requests of
+   * watched processes (sockops + sk_msg; default false): client exchanges then
+   * carry the ids written (Exchange.carried). It changes bytes on the wire and
+   * needs CAP_NET_ADMIN and cgroup v2; when it cannot load, the capture runs
+   * without it (injectStatus says why).
+   */
+  injectTraceparent?: boolean;
   /** Called when onExchange throws or a record cannot be decoded (default: a process warning). */
   onError?: (error: unknown) => void;
   /** First bytes of each request kept (default 512, at most 1024). */

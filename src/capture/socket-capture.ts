@@ -16,9 +16,12 @@ import { isLegacySweep, legacySweep } from './legacy-sweep.js';
 import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
+import { TraceparentInjector, type TraceparentInjectorStats } from './traceparent-injector.js';
 
 /** Whether TLS plaintext capture runs: off with its reason when its uprobes could not attach. */
 export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; reason: string } | { state: 'disabled' };
+/** Whether traceparent injection runs: off with its reason when its programs could not load or attach. */
+export type InjectStatus = { state: 'up' } | { state: 'off'; reason: string } | { state: 'disabled' };
 
 export const CAPTURE_OBJECT = 'capture/socket_capture';
 /** The same programs reading kernel structs through the bpf_rdonly_cast kfunc (6.2+): cheaper, tried first. */
@@ -61,6 +64,12 @@ export class SocketCapture {
   private tls: TlsProbes | undefined;
   /** TLS plaintext capture: up, off (with the reason) or disabled by the options. */
   tlsStatus: TlsStatus = { state: 'disabled' };
+  /** The traceparent writer, when injection is up. */
+  private injector: TraceparentInjector | undefined;
+  /** Traceparent injection: up, off (with the reason) or disabled by the options. */
+  injectStatus: InjectStatus = { state: 'disabled' };
+  /** capture_all as last set (the injector follows it). */
+  private all = false;
 
   private constructor(
     private readonly coll: Collection,
@@ -77,6 +86,7 @@ export class SocketCapture {
     const decoder = new ExchangeDecoder(coll.spec.btf!);
     const deliver = (ex: Exchange) => {
       this.delivered++;
+      if (this.injector !== undefined && ex.role === 'client') ex.carried = this.injector.take(ex);
       try {
         this.onExchange(ex);
       } catch (e) {
@@ -138,6 +148,7 @@ export class SocketCapture {
       const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
       capture.lifecycleLinks = lifecycle;
       if (options.tls) capture.startTls();
+      if (options.injectTraceparent) capture.startInjector();
       return capture;
     } catch (e) {
       coll.close();
@@ -178,6 +189,21 @@ export class SocketCapture {
     const key = this.streams?.decoder.keyOf(socketInode);
     if (!key || this.closed) return;
     this.streams!.verdicts.update(key, Uint8Array.of(verdict === 'stream' ? 1 : 2));
+  }
+
+  /** Loads the traceparent writer on capture's pid sets; injection is off with the reason when that fails. */
+  private startInjector(): void {
+    try {
+      this.injector = TraceparentInjector.start(this.lifecycleMaps(), this.all);
+      this.injectStatus = { state: 'up' };
+    } catch (e) {
+      this.injectStatus = { state: 'off', reason: String((e as Error)?.message ?? e) };
+    }
+  }
+
+  /** The traceparent writer's counters, when injection is up. */
+  injectStats(): TraceparentInjectorStats | undefined {
+    return this.injector?.stats();
   }
 
   /** Hooks the host's libssl; TLS capture is off with the reason when that fails. */
@@ -236,11 +262,15 @@ export class SocketCapture {
     if (!this.handedOver) for (const pid of [...this.excluded.keys()]) if (!keep.has(pid)) this.excluded.delete(pid);
     for (const pid of keep) this.excluded.update(pid, WATCHED_BY_USER);
     this.coll.setVariable('capture_all', 1);
+    this.all = true;
+    this.injector?.setAll(true);
   }
 
   /** Back to capturing only watched pids. */
   watchOnlyWatched(): void {
     this.coll.setVariable('capture_all', 0);
+    this.all = false;
+    this.injector?.setAll(false);
   }
 
   /**
@@ -337,6 +367,7 @@ export class SocketCapture {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
     this.tls?.close();
+    this.injector?.close(); // before capture's maps, which it shares
     this.coll.close();
   }
 

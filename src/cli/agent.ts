@@ -31,6 +31,8 @@ import {
   registerFeatureMetrics,
   createDiscovery,
   startDiscoveryFeature,
+  INJECT_NOT_WANTED,
+  recordInjectFeature,
   recordTlsFeature,
   startHttpFeature,
   startSecurityFeatures,
@@ -133,7 +135,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     // Closed after capture and before the exporters: what is held is released to them.
     closers.push(() => spans.close());
 
-    const board = new FeatureBoard({ ...NOT_WANTED, ...PROFILING_NOT_WANTED });
+    const board = new FeatureBoard({ ...NOT_WANTED, ...PROFILING_NOT_WANTED, 'context-propagation': INJECT_NOT_WANTED });
     registerFeatureMetrics(self, board);
 
     // One process table for every room (src/process): discovery's kernel events
@@ -173,6 +175,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       closers.push(() => attached.close());
       board.up('http');
       recordTlsFeature(board, attached);
+      recordInjectFeature(board, attached);
       registerCaptureMetrics(self, attached, () => unidentified);
       streams.attach(attached, self);
       registerBpfProgramMetrics(self, attached);
@@ -181,6 +184,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     } catch (e) {
       board.off('http', featureFailureReason(e));
       if (config.capture.tls) board.disabled('tls', 'needs the http feature (the capture object), which is off');
+      if (config.traces.inject_traceparent) board.disabled('context-propagation', 'needs the http feature (the capture object), which is off');
     }
     discovery.on('removed', (_pid, identity) => {
       telemetry.forgetService(identity);
@@ -291,6 +295,21 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('capture_tls_unbound_total', 'TLS plaintext runs of an SSL object whose socket was unknown (a pseudo connection: no addresses, HTTP/1 only).', () => stats().tlsUnbound);
   self.counter('capture_tls_ciphertext_skipped_total', 'Reads and writes of TLS sockets skipped (ciphertext).', () => stats().tlsCipherSkipped);
   self.gauge('capture_tls_binaries', 'Binaries whose OpenSSL SSL_read/SSL_write are hooked (libssl, node, …).', () => capture.tlsStats()?.binaries ?? 0);
+  const inject = () => capture.injectStats();
+  self.counter('traceparent_injected_total', 'Requests the kernel wrote a traceparent into (context propagation).', () => inject()?.injected ?? 0);
+  self.counter('traceparent_skipped_total', 'Sends of watched processes on outgoing connections the kernel wrote no traceparent into, by reason.', () => {
+    const s = inject();
+    if (s === undefined) return [];
+    return [
+      [{ reason: 'already_present' }, s.alreadyPresent],
+      [{ reason: 'not_request' }, s.notRequest],
+      [{ reason: 'headers_too_long' }, s.headersTooLong],
+      [{ reason: 'ring_full' }, s.ringFull],
+      [{ reason: 'failed' }, s.failed],
+    ] as const;
+  }, ['reason']);
+  self.counter('traceparent_connections_untracked_total', 'Outgoing connections whose requests could not be written into (the sockhash was full).', () => inject()?.connectionsUntracked ?? 0);
+  self.counter('traceparent_unclaimed_total', 'traceparents written whose client exchange never came (its record was lost), so no span took their ids.', () => inject()?.unclaimed ?? 0);
   self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
 }
 

@@ -117,6 +117,7 @@ export interface NativeBinding {
   attachPerfEvent(obj: Handle<'object'>, program: string, perfEventFd: number): Handle<'link'>;
   attachCgroup(obj: Handle<'object'>, program: string, cgroupFd: number): Handle<'link'>;
   attachTcx(obj: Handle<'object'>, program: string, ifindex: number, ingress: boolean): Handle<'link'>;
+  attachSockmap(obj: Handle<'object'>, program: string, mapFd: number): Handle<'link'>;
   linkDestroy(link: Handle<'link'>): void;
 
   ringbufOpen(mapFd: number, callback: RingbufCallback, maxBatchBytes: number): Handle<'ringbuf'>;

@@ -267,6 +267,17 @@ export class Program {
   }
 
   /**
+   * An sk_msg program on a sockmap or sockhash: it runs on every send of the
+   * sockets the map holds (sockops programs usually put them there).
+   */
+  attachSockMap(map: { readonly name: string; readonly fd: number }): Link {
+    return this.link(`sockmap ${map.name}`, () => native().attachSockmap(this.owner.handle(), this.name, map.fd), {
+      action: `attaching ${this.name} to sockmap ${map.name}`,
+      privilege: 'attach-networking',
+    });
+  }
+
+  /**
    * tc on an interface: tcx (a bpf_link, kernel ≥ 6.6) when available, otherwise a
    * clsact qdisc filter through netlink, detached on close and at process exit.
    */

@@ -6,7 +6,7 @@
 // when first asked for, so a request whose span is never built makes no string
 // for them. The scans and the captured bytes must stay untouched while the facts
 // are in use: during the handling of one exchange.
-import type { Endpoint, Exchange } from '../capture/exchange.js';
+import type { CarriedContext, Endpoint, Exchange } from '../capture/exchange.js';
 import { NO_HOST, type RequestScan, type RequestTarget, type ResponseScan, authorityPort, parseTarget, splitHostPort } from '../protocols/http1/index.js';
 import { buildHttpSpan } from './http-span.js';
 import type { HttpRequestFacts } from './http-request-facts.js';
@@ -45,6 +45,7 @@ export class HttpFacts implements HttpRequestFacts {
   readonly #req: RequestScan;
   /** undefined: not looked at yet; null: none (or invalid). */
   #parent: TraceParent | null | undefined;
+  readonly #pipelined: boolean;
   #serverResolved = false;
   #serverAddress: string | undefined;
   #serverPort: number | undefined;
@@ -57,6 +58,7 @@ export class HttpFacts implements HttpRequestFacts {
   constructor(ex: Exchange, req: RequestScan, res: ResponseScan | undefined, responseMalformed: boolean, pipelined: boolean) {
     this.kind = ex.role;
     this.ex = ex;
+    this.#pipelined = pipelined;
     this.#req = req;
     this.methodOriginal = req.method();
     this.method = normalizeMethod(this.methodOriginal);
@@ -94,8 +96,10 @@ export class HttpFacts implements HttpRequestFacts {
 
   traceHash(): number {
     const parent = this.#incoming();
+    if (parent !== null) return traceHash(parent.traceId);
+    const carried = this.#carried();
     // A new trace's id is random and no other span has it: any uniform draw samples it alike.
-    return parent === null ? Math.random() : traceHash(parent.traceId);
+    return carried === undefined ? Math.random() : traceHash(carried.traceId);
   }
 
   continuesTrace(): boolean {
@@ -104,7 +108,12 @@ export class HttpFacts implements HttpRequestFacts {
 
   buildSpan(record: RequestRecord): Span {
     const parent = this.#incoming();
-    return buildHttpSpan(this, record, parent === null ? undefined : parent);
+    return buildHttpSpan(this, record, parent === null ? undefined : parent, this.#carried());
+  }
+
+  /** The ids the kernel wrote into this (client) request; one of several pipelined requests takes none. */
+  #carried(): CarriedContext | undefined {
+    return this.#pipelined ? undefined : this.ex.carried;
   }
 
   #incoming(): TraceParent | null {

@@ -2,6 +2,7 @@
 // (https://opentelemetry.io/docs/specs/semconv/http/http-spans/). Only names and
 // values listed here ever leave the agent: no header other than User-Agent is
 // copied, so Authorization, Cookie and Set-Cookie values cannot appear.
+import type { CarriedContext } from '../capture/exchange.js';
 import type { HttpRequestFacts } from './http-request-facts.js';
 import { newSpanId, newTraceId } from './ids.js';
 import type { RequestRecord } from './request-record.js';
@@ -15,9 +16,10 @@ export const MAX_USER_AGENT_LENGTH = 256;
 /**
  * The span of an HTTP request: its facts, the record's name, service and
  * wall-clock times, and the request's valid incoming traceparent, if any (the
- * span continues that trace).
+ * span continues that trace); else, for a client request, the ids the kernel
+ * wrote into it (traceparent injection), which the span takes.
  */
-export function buildHttpSpan(f: HttpRequestFacts, record: RequestRecord, parent: TraceParent | undefined): Span {
+export function buildHttpSpan(f: HttpRequestFacts, record: RequestRecord, parent: TraceParent | undefined, carried?: CarriedContext): Span {
   const route = f.route;
   const a: Record<string, AttributeValue> = {};
   a[sc.ATTR_HTTP_REQUEST_METHOD] = f.method;
@@ -53,9 +55,10 @@ export function buildHttpSpan(f: HttpRequestFacts, record: RequestRecord, parent
 
   // Server: the caller's span is our parent. Client: the application (or a proxy)
   // already propagates a context; our span joins that trace under the same parent.
+  const sent = parent === undefined ? carried : undefined;
   const span: Span = {
-    traceId: parent !== undefined ? parent.traceId : newTraceId(),
-    spanId: newSpanId(),
+    traceId: parent !== undefined ? parent.traceId : (sent?.traceId ?? newTraceId()),
+    spanId: sent?.spanId ?? newSpanId(),
     name: record.name,
     kind: f.kind,
     startTimeUnixNs: record.startTimeUnixNs,
@@ -68,6 +71,7 @@ export function buildHttpSpan(f: HttpRequestFacts, record: RequestRecord, parent
     span.parentSpanId = parent.parentSpanId;
     span.parentSampled = parent.sampled;
   }
+  if (sent !== undefined) span.contextSent = true;
   // Semconv: no description for status-code errors (it would repeat the code).
   if (f.errorType !== undefined && f.errorType !== String(f.statusCode)) span.statusMessage = f.errorType;
   return span;

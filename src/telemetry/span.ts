@@ -35,6 +35,12 @@ export interface Span {
    * there was one (parent-based samplers follow it); undefined for a new trace.
    */
   parentSampled?: boolean;
+  /**
+   * The span's ids went out on the wire: the kernel wrote them into the
+   * request's traceparent, so another host's span may be its child. Its trace
+   * id must not change (trace linking joins its local parent's trace to it).
+   */
+  contextSent?: boolean;
   name: string;
   kind: SpanKind;
   /** Wall-clock start and end, nanoseconds since the Unix epoch. */

@@ -312,7 +312,8 @@ export class TraceLinker {
       decided: false,
       released: false,
       releasedMs: 0,
-      fixed: remoteParent,
+      // Ids that went out in a traceparent we wrote: another host already continues this trace.
+      fixed: remoteParent || span.contextSent === true,
       expired: false,
       indexed: false,
     };

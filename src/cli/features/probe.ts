@@ -8,14 +8,15 @@ import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
 import { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
-import { recordTlsFeature, startHttpFeature } from './start-http.js';
+import { INJECT_NOT_WANTED, recordInjectFeature, recordTlsFeature, startHttpFeature } from './start-http.js';
 import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
 import { probeProfilingFeature } from './start-profiling.js';
 
 /** The agent's configuration from the environment (as `waggle run` would read it), plus every feature asked for. */
 function doctorConfig(): AgentConfig {
   // Dry run: the bundled pack has sigkill actions, and doctor must never kill anything.
-  const flags = { policy: ['default'], policyDryRun: true, logLevel: 'silent' };
+  // Injection is tried too: doctor watches no process, so nothing is written.
+  const flags = { policy: ['default'], policyDryRun: true, logLevel: 'silent', injectTraceparent: true };
   try {
     return loadConfig({ flags });
   } catch (e) {
@@ -27,15 +28,17 @@ function doctorConfig(): AgentConfig {
 /** Starts and closes each feature in turn; statuses in FEATURE_NAMES order. */
 export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
   const config = doctorConfig();
-  const board = new FeatureBoard(NOT_WANTED);
+  const board = new FeatureBoard({ ...NOT_WANTED, 'context-propagation': INJECT_NOT_WANTED });
   try {
     const capture = await startHttpFeature(config, { onExchange: () => {}, onError: () => {} });
     recordTlsFeature(board, capture);
+    recordInjectFeature(board, capture);
     capture.close();
     board.up('http');
   } catch (e) {
     board.off('http', featureFailureReason(e));
     if (config.capture.tls) board.disabled('tls', 'needs the http feature (the capture object), which is off');
+    board.disabled('context-propagation', 'needs the http feature (the capture object), which is off');
   }
   const processes = new ProcessTable(); // shared, as the agent shares it
   const discovery = createDiscovery(config, processes);

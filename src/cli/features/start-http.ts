@@ -20,6 +20,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     ringBufferBytes: config.capture.ring_buffer_bytes,
     maxConnections: config.capture.max_connections,
     tls: config.capture.tls,
+    injectTraceparent: config.traces.inject_traceparent,
     // One Exchange object overwritten record after record: telemetry reads it during the call only.
     reuseExchange: true,
     onExchange: hooks.onExchange,
@@ -28,6 +29,16 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     ...(hooks.onStreamEnd ? { onStreamEnd: hooks.onStreamEnd } : {}),
   });
 }
+
+/** The `context-propagation` feature's state from the capture that started. */
+export function recordInjectFeature(board: FeatureBoard, capture: SocketCapture): void {
+  const s = capture.injectStatus;
+  if (s.state === 'up') board.up('context-propagation');
+  else if (s.state === 'off') board.off('context-propagation', s.reason);
+  else board.disabled('context-propagation', INJECT_NOT_WANTED);
+}
+
+export const INJECT_NOT_WANTED = 'not asked for (--inject-traceparent or traces.inject_traceparent turns it on)';
 
 /** The `tls` feature's state from the capture that started: up, off with the reason, or disabled by capture.tls. */
 export function recordTlsFeature(board: FeatureBoard, capture: SocketCapture): void {
