@@ -25,7 +25,12 @@ export interface SpanSource {
 export function createSpanSource(config: AgentConfig, listeners: RequestListeners, self: SelfMetrics): SpanSource {
   if (!config.traces.link) return { onSpan: (l) => listeners.onSpan(l), linker: undefined, close: () => undefined };
   const hosts = new HostAddresses();
-  const linker = new TraceLinker({ holdMs: config.traces.link_hold_ms, maxSpans: config.traces.link_max_spans, isLocalAddress: (a) => hosts.has(a) });
+  const linker = new TraceLinker({
+    holdMs: config.traces.link_hold_ms,
+    maxSpans: config.traces.link_max_spans,
+    isLocalAddress: (a) => hosts.has(a),
+    connections: config.traces.link_connections,
+  });
   self.registerTraceLinker(linker);
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;

@@ -64,6 +64,11 @@ export interface TraceLinkerOptions {
    * Default: every address may be local (every server span is held).
    */
   isLocalAddress?: (address: string) => boolean;
+  /**
+   * Link a server span to the local client span at the other end of its
+   * connection (default true). Off: only links inside a process (and headers).
+   */
+  connections?: boolean;
 }
 
 export const TRACE_LINKER_DEFAULTS = { holdMs: 2000, maxSpans: 20_000, maxHoldMs: 10_000 };
@@ -183,6 +188,7 @@ export class TraceLinker {
   readonly #maxSpans: number;
   readonly #maxHoldMs: number;
   readonly #isLocalAddress: (address: string) => boolean;
+  readonly #connections: boolean;
   readonly #listeners: Array<{ listener: SpanListener; lone: boolean }> = [];
   /** Listeners that want lone roots too (kept as a count: read for every request). */
   #loneListeners = 0;
@@ -223,6 +229,7 @@ export class TraceLinker {
     this.#maxSpans = Math.max(1, opts.maxSpans ?? TRACE_LINKER_DEFAULTS.maxSpans);
     this.#maxHoldMs = Math.max(this.#holdMs, opts.maxHoldMs ?? TRACE_LINKER_DEFAULTS.maxHoldMs);
     this.#isLocalAddress = opts.isLocalAddress ?? (() => true);
+    this.#connections = opts.connections ?? true;
   }
 
   /**
@@ -255,7 +262,7 @@ export class TraceLinker {
     const pid = record.service.pid;
     if (thread !== undefined && isCaller(kind)) remember(this.#callers, pid, MAX_PROCESSES);
     // A server span no watched local client can be the caller of is a root now.
-    const decided = kind === 'server' && (peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, origin!.localPort));
+    const decided = kind === 'server' && (!this.#connections || peer === undefined || local === undefined || !this.#mayHaveLocalCaller(peer, origin!.localPort));
     if (decided) this.#decidedOnArrival++;
     if (decided && !this.#callers.has(pid)) {
       // A pure server's request has no children here: it leaves now, unindexed.
@@ -275,7 +282,7 @@ export class TraceLinker {
     // leave first and consumers see a trace grow from its leaves.
     const span = record.span();
     let connection: string | undefined;
-    if (!decided && local !== undefined && peer !== undefined) {
+    if (!decided && this.#connections && local !== undefined && peer !== undefined) {
       connection = kind === 'server' ? `${peer} ${peerPort}>${local} ${origin!.localPort}` : `${local} ${origin!.localPort}>${peer} ${peerPort}`;
     }
     const entry = this.#entry(span, thread, connection, peer, origin?.localPort ?? 0, nowMs);

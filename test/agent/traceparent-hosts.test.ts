@@ -1,8 +1,9 @@
 // Traces across hosts, carried by the network alone: two network namespaces
 // joined by a veth pair stand for two hosts. Service A (in "host" a) calls
 // service B (in "host" b) over the veth for each request. Two agents run, each
-// watching only its own side: agent A with --inject-traceparent, agent B
-// plain. Neither sees the other's spans or connection ends, so the only thing
+// watching only its own side (and both with links across local connections
+// off): agent A with --inject-traceparent, agent B plain. Neither sees the
+// other's spans or connection ends, so the only thing
 // that can join A's call to B's request is the traceparent agent A's kernel
 // program wrote into the request. 120 requests, 8 at a time → 120 whole traces.
 import assert from 'node:assert/strict';
@@ -96,12 +97,13 @@ describe('traces across hosts: traceparent carried over a veth between two names
     rmSync(fileB, { force: true });
     b = await startPython('svc-b', 0, { prefix: ['ip', 'netns', 'exec', NS_B], bind: ADDR_B, port: B_PORT });
     a = await startPython('svc-a', `${ADDR_B}:${B_PORT}`, { prefix: ['ip', 'netns', 'exec', NS_A] });
-    agentA = await startAgentProcess(['--pid', String(a.pid), '--inject-traceparent', '--spans-file', fileA, '--no-ui']);
+    // Both-ends linking off too: only the carried header may join the two sides.
+    agentA = await startAgentProcess(['--pid', String(a.pid), '--inject-traceparent', '--no-trace-link-connections', '--spans-file', fileA, '--no-ui']);
     if ((await agentA.value('waggle_feature_up', { feature: 'context-propagation' })) !== 1) {
       skip = `context propagation is not up on this kernel: ${await (await fetch(`${agentA.url}/readyz`)).text()}`;
       return;
     }
-    agentB = await startAgentProcess(['--pid', String(b.pid), '--spans-file', fileB, '--no-ui']);
+    agentB = await startAgentProcess(['--pid', String(b.pid), '--no-trace-link-connections', '--spans-file', fileB, '--no-ui']);
     const loader = startChild('ip', ['netns', 'exec', NS_A, process.execPath, '-e', LOAD, String(a.port), String(REQUESTS), '8']);
     await within(loader.exited, 90_000, 'the load to finish');
     assert.match(loader.output(), /done 0/, loader.output());

@@ -66,7 +66,7 @@ describe('defaults', () => {
     });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
     assert.deepEqual(c.otlp, {}, 'no endpoint, no export');
-    assert.deepEqual(c.traces, { sampler: 'parentbased_always_on', link: true, link_hold_ms: 2000, link_max_spans: 20_000, inject_traceparent: false });
+    assert.deepEqual(c.traces, { sampler: 'parentbased_always_on', link: true, link_hold_ms: 2000, link_max_spans: 20_000, link_connections: true, inject_traceparent: false });
     assert.deepEqual(c.ui, { enabled: true });
     assert.deepEqual(c.security, { policies: [], dry_run: false, print_events: false });
     assert.equal(c.configFile, undefined);
@@ -150,7 +150,7 @@ routes:
     const flags = flagsOf([
       '--exe', '*/nginx', '--exe', '/usr/bin/{node,python3.11}', '--pid', '11,12', '--pid', '13', '--print-traces', '--service-name', 'shop',
       '--capture-request-bytes', '1024', '--capture-response-bytes', '128', '--routes-unmatched', 'heuristic', '--max-routes', '7',
-      '--traces-sampler', 'traceidratio', '--traces-sampler-arg', '0.25', '--no-trace-link', '--inject-traceparent', '--ui-token', 's3cret', '--policy', '/etc/waggle/policies',
+      '--traces-sampler', 'traceidratio', '--traces-sampler-arg', '0.25', '--no-trace-link', '--no-trace-link-connections', '--inject-traceparent', '--ui-token', 's3cret', '--policy', '/etc/waggle/policies',
       '--policy', 'extra.yaml', '--policy-dry-run', '--events-file', '/var/log/waggle.jsonl', '--print-events', '--discovery-kernel-events', 'off',
     ]);
     const c = loadConfig({ flags, env: {} });
@@ -163,7 +163,7 @@ routes:
     assert.equal(c.capture.response_bytes, 128);
     assert.equal(c.routes.unmatched, 'heuristic');
     assert.equal(c.routes.max_per_service, 7);
-    assert.deepEqual(c.traces, { sampler: 'traceidratio', sampler_arg: 0.25, link: false, link_hold_ms: 2000, link_max_spans: 20_000, inject_traceparent: true });
+    assert.deepEqual(c.traces, { sampler: 'traceidratio', sampler_arg: 0.25, link: false, link_hold_ms: 2000, link_max_spans: 20_000, link_connections: false, inject_traceparent: true });
     assert.equal(c.ui.token, 's3cret');
     assert.deepEqual(c.security, { policies: ['/etc/waggle/policies', 'extra.yaml'], dry_run: true, events_file: '/var/log/waggle.jsonl', print_events: true });
   });

@@ -14,6 +14,8 @@ interface Input {
   local?: string; // "address:port"
   remote?: string;
   traceparent?: { traceId: string; parentSpanId: string };
+  /** The ids the kernel wrote into the request's traceparent (context propagation). */
+  sent?: { traceId: string; spanId: string };
 }
 
 let ids = 0;
@@ -31,6 +33,7 @@ function record(i: Input): RequestRecord {
     service: { name: `svc${i.pid}`, instanceId: `i${i.pid}`, pid: i.pid, executableName: 'x' },
   };
   if (i.traceparent) span.parentSpanId = i.traceparent.parentSpanId;
+  if (i.sent) Object.assign(span, { traceId: i.sent.traceId, spanId: i.sent.spanId, contextSent: true });
   const [la, lp] = (i.local ?? '127.0.0.1:1').split(':');
   const [ra, rp] = (i.remote ?? '127.0.0.1:2').split(':');
   const origin = i.tid === undefined ? undefined : { tid: i.tid, localAddress: la!, localPort: Number(lp) };
@@ -38,8 +41,8 @@ function record(i: Input): RequestRecord {
 }
 
 /** Adds the records in order at time 0, ticks past the hold, returns the released spans by name. */
-function run(inputs: Input[], opts: { holdMs?: number; maxSpans?: number } = {}): { spans: Map<string, Span>; order: string[]; linker: TraceLinker } {
-  const linker = new TraceLinker({ holdMs: opts.holdMs ?? 100, ...(opts.maxSpans ? { maxSpans: opts.maxSpans } : {}) });
+function run(inputs: Input[], opts: { holdMs?: number; maxSpans?: number; connections?: boolean } = {}): { spans: Map<string, Span>; order: string[]; linker: TraceLinker } {
+  const linker = new TraceLinker({ holdMs: opts.holdMs ?? 100, ...(opts.maxSpans ? { maxSpans: opts.maxSpans } : {}), ...(opts.connections === false ? { connections: false } : {}) });
   const spans = new Map<string, Span>();
   const order: string[] = [];
   linker.onSpan((s) => {
@@ -48,7 +51,8 @@ function run(inputs: Input[], opts: { holdMs?: number; maxSpans?: number } = {})
   });
   for (const i of inputs) linker.add(record(i), 0);
   linker.tick(50);
-  assert.equal(spans.size, 0, 'nothing leaves before the hold');
+  // (Without connection links a pure server's span has no possible parent: it leaves at once.)
+  if (opts.connections !== false) assert.equal(spans.size, 0, 'nothing leaves before the hold');
   linker.tick(100);
   linker.tick(200);
   return { spans, order, linker };
@@ -74,6 +78,40 @@ describe('TraceLinker', () => {
     assert.equal(c.traceId, a.traceId);
     assert.equal(b.traceId, a.traceId);
     assert.deepEqual(linker.stats().links, { thread: 1, event_loop: 0, connection: 1 });
+  });
+
+  it('a call whose ids went out in a traceparent gives its trace to the request it was made in; a second one there stays a root', () => {
+    const sent1 = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16) };
+    const sent2 = { traceId: 'e'.repeat(32), spanId: 'f'.repeat(16) };
+    const { spans, linker } = run([
+      { name: 'call 1', kind: 'client', pid: 1, tid: 10, start: 10, end: 20, local: '10.0.0.1:50000', remote: '10.0.0.2:80', sent: sent1 },
+      { name: 'call 2', kind: 'client', pid: 1, tid: 10, start: 30, end: 40, local: '10.0.0.1:50001', remote: '10.0.0.3:80', sent: sent2 },
+      { name: 'request', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, local: A_PORT, remote: '127.0.0.1:40000' },
+    ]);
+    const request = spans.get('request')!;
+    const call1 = spans.get('call 1')!;
+    const call2 = spans.get('call 2')!;
+    // The ids another host already continues never change.
+    assert.deepEqual([call1.traceId, call1.spanId], [sent1.traceId, sent1.spanId]);
+    assert.deepEqual([call2.traceId, call2.spanId], [sent2.traceId, sent2.spanId]);
+    assert.equal(call1.parentSpanId, request.spanId);
+    assert.equal(request.traceId, sent1.traceId, 'the request joined the trace its call carried');
+    assert.equal(call2.parentSpanId, undefined, 'its trace was already the first call\'s');
+    assert.equal(linker.stats().parentUnknown.conflict, 1);
+  });
+
+  it('connections: false joins no server span to the client span at the other end', () => {
+    const { spans, linker } = run(
+      [
+        { name: 'B server', kind: 'server', pid: 2, tid: 20, start: 12, end: 48, local: B_PORT, remote: '127.0.0.1:50000' },
+        { name: 'A client', kind: 'client', pid: 1, tid: 10, start: 10, end: 50, local: '127.0.0.1:50000', remote: B_PORT },
+        { name: 'A server', kind: 'server', pid: 1, tid: 10, start: 0, end: 100, local: A_PORT, remote: '127.0.0.1:40000' },
+      ],
+      { connections: false },
+    );
+    assert.equal(spans.get('A client')!.parentSpanId, spans.get('A server')!.spanId);
+    assert.equal(spans.get('B server')!.parentSpanId, undefined);
+    assert.deepEqual(linker.stats().links, { thread: 1, event_loop: 0, connection: 0 });
   });
 
   it('keeps concurrent requests of a threaded server apart, thread by thread', () => {

@@ -112,6 +112,7 @@ const traces = z
     link: bool().default(true),
     link_hold_ms: int(0, 60_000, ' (milliseconds)').default(2000),
     link_max_spans: int(1, 1_000_000, ' (spans)').default(20_000),
+    link_connections: bool().default(true),
     // Context propagation across hosts (bpf/capture/traceparent.bpf.c): changes bytes on the wire, so off by default.
     inject_traceparent: bool().default(false),
   })

@@ -67,6 +67,7 @@ export const SETTINGS: readonly Setting[] = [
   { otel: 'OTEL_TRACES_SAMPLER_ARG', path: ['traces', 'sampler_arg'], env: 'OTEL_TRACES_SAMPLER_ARG', flag: '--traces-sampler-arg <ratio>', description: 'sampling ratio for *traceidratio samplers' },
   { path: ['traces', 'link'], env: 'WAGGLE_TRACES_LINK', flag: '--no-trace-link', description: 'do not join local spans into traces (parent by thread and by local connection)' },
   { path: ['traces', 'link_hold_ms'], env: 'WAGGLE_TRACES_LINK_HOLD_MS', description: 'how long a span waits for its parent before it is exported (ms)' },
+  { path: ['traces', 'link_connections'], env: 'WAGGLE_TRACES_LINK_CONNECTIONS', flag: '--no-trace-link-connections', description: 'do not join a server span to the local client span at the other end of its connection (links inside a process and headers only)' },
   { path: ['traces', 'inject_traceparent'], env: 'WAGGLE_TRACES_INJECT_TRACEPARENT', flag: '--inject-traceparent', description: 'write a W3C traceparent into the outgoing plaintext HTTP/1 requests of watched processes (never duplicated), so their traces continue on other hosts; needs CAP_NET_ADMIN' },
   { path: ['traces', 'link_max_spans'], env: 'WAGGLE_TRACES_LINK_MAX_SPANS', description: 'spans held for linking at once; the oldest leave early past it (counted)' },
   // UI

@@ -2,6 +2,7 @@
 // to test something more on every kernel, add a file here and a line below.
 // doctor runs before the smoke tests because they read ctx.doctor to tell a
 // kernel that lacks a capability (off) from waggle failing (fail).
+import contextPropagation from './context-propagation.mjs';
 import doctor from './doctor.mjs';
 import execEvent from './exec-event.mjs';
 import http from './http.mjs';
@@ -12,4 +13,4 @@ import protocols from './protocols.mjs';
 import sigkill from './sigkill.mjs';
 import tls from './tls.mjs';
 
-export const CHECKS = [objects, doctor, http, http1Exactness, protocols, tls, execEvent, sigkill, lsmDeny];
+export const CHECKS = [objects, doctor, http, http1Exactness, protocols, tls, contextPropagation, execEvent, sigkill, lsmDeny];
