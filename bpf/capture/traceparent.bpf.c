@@ -22,6 +22,8 @@ WAGGLE_LICENSE;
 #define LINE_MAX 512
 // "traceparent: 00-" + 32 hex + "-" + 16 hex + "-01\r\n"
 #define TP_LEN 70
+// Bytes made contiguous after the insertion (the request's head; a body beyond stays as it was).
+#define PULL_MAX 4096
 #define TP_TRACE_AT 16
 #define TP_SPAN_AT 49
 
@@ -241,7 +243,12 @@ int inject_traceparent(struct sk_msg_md *msg) {
     count(INJ_FAILED);
     return SK_PASS;
   }
-  if (bpf_msg_pull_data(msg, 0, at + TP_LEN, 0) != 0) {
+  // Make the head of the request one element again (request line, header,
+  // fields): sent as three elements it would leave as three segments. Up to a
+  // page: a large body stays where it was, uncopied.
+  __u32 size_now = msg->size;
+  __u32 linear = size_now < PULL_MAX ? size_now : PULL_MAX;
+  if (linear < at + TP_LEN || bpf_msg_pull_data(msg, 0, linear, 0) != 0) {
     bpf_msg_pop_data(msg, at, TP_LEN, 0);
     bpf_ringbuf_discard(e, 0);
     count(INJ_FAILED);
@@ -289,7 +296,9 @@ int inject_traceparent(struct sk_msg_md *msg) {
   e->lport = msg->local_port;
   e->rport = bpf_ntohl(msg->remote_port);
   e->pad = 0;
-  bpf_ringbuf_submit(e, 0);
+  // No wakeup: user space reads these when a client exchange asks (and on a timer);
+  // a wakeup per request cost more than the rest of the program.
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   count(INJ_INJECTED);
   return SK_PASS;
 }

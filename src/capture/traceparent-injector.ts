@@ -23,6 +23,12 @@ const MAX_SEND_NS = 1_000_000_000;
 /** Headers written and not yet claimed, per connection and in all. */
 const MAX_PER_CONNECTION = 16;
 const MAX_CONNECTIONS = 8192;
+/**
+ * The kernel submits without waking the reader (a wakeup per request cost more
+ * than the rest of its program): records are read when a client exchange asks
+ * for its ids, and on this timer, so the ring buffer never fills while none does.
+ */
+const FLUSH_MS = 100;
 /** Unclaimed ids older than this are dropped (their exchange will not come). */
 const UNCLAIMED_TTL_NS = 60_000_000_000;
 
@@ -72,6 +78,7 @@ export class TraceparentInjector {
   private unclaimed = 0;
   private lastSweepNs = 0;
   private closed = false;
+  private readonly flushTimer: NodeJS.Timeout;
 
   private constructor(
     private readonly coll: Collection,
@@ -81,6 +88,10 @@ export class TraceparentInjector {
     const btf = coll.spec.btf!;
     this.at = Object.fromEntries(FIELDS.map((f) => [f, offsetOf(btf, 'carried_event', f)])) as TraceparentInjector['at'];
     this.reader = coll.ringBuffer('carried', (batch) => batch.forEach((buf, off) => this.note(buf, off)));
+    this.flushTimer = setInterval(() => {
+      if (!this.closed) this.reader.consume();
+    }, FLUSH_MS);
+    this.flushTimer.unref();
   }
 
   /**
@@ -164,6 +175,7 @@ export class TraceparentInjector {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.flushTimer);
     this.reader.close();
     for (const l of this.links) l.close();
     this.coll.close();
