@@ -27,21 +27,7 @@ __u32 capture_all = 0;
 __u64 sweep_pending = 0;
 __u64 sweep_states = 0;
 
-// Processes to capture (tgid → 1 set by user space, 2 inherited by fork).
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u32);
-  __type(value, __u8);
-} watched SEC(".maps");
-
-// Processes never captured in capture_all mode (the agent itself).
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 1024);
-  __type(key, __u32);
-  __type(value, __u8);
-} excluded SEC(".maps");
+#include "pid_sets.h"
 
 // Connections with HTTP traffic, keyed by struct sock address.
 struct {

@@ -30,20 +30,8 @@ WAGGLE_LICENSE;
 // 0 = only `watched` pids, 1 = every pid except `excluded` ones (as capture's capture_all).
 __u32 inject_all = 0;
 
-// Capture's pid sets, shared (user space makes these stand for capture's maps).
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u32);
-  __type(value, __u8);
-} watched SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 1024);
-  __type(key, __u32);
-  __type(value, __u8);
-} excluded SEC(".maps");
+// Capture's pid sets (user space makes these stand for capture's maps).
+#include "pid_sets.h"
 
 // Connections this host opened, by socket cookie (an entry leaves when its socket closes).
 struct {
@@ -79,7 +67,7 @@ struct inject_scan {
   __u32 verdict;  // of the header scan: HEADERS_*
 };
 
-enum { HEADERS_LONG = 0, HEADERS_ENDED = 1, HEADERS_HAVE_TP = 2 };
+enum { HEADERS_UNSEEN = 0, HEADERS_ENDED = 1, HEADERS_HAVE_TP = 2 };
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -95,7 +83,7 @@ enum inject_counter {
   INJ_INJECTED = 3,      // headers written
   INJ_HAS_HEADER = 4,    // the request had a traceparent already: left as it was
   INJ_NOT_REQUEST = 5,   // the send does not start an HTTP/1 request (a body, another protocol, TLS)
-  INJ_HEADERS_LONG = 6,  // the header block did not end within the send's first HEAD_MAX bytes
+  INJ_HEADERS_UNSEEN = 6, // the header block did not end within the send's first HEAD_MAX bytes (long, or split over sends)
   INJ_NO_ROOM = 7,       // the ring buffer was full: not written (user space could not have known the ids)
   INJ_FAILED = 8,        // the kernel refused to insert or map the bytes: nothing written
   INJ_COUNTERS = 9,
@@ -177,7 +165,7 @@ int inject_traceparent(struct sk_msg_md *msg) {
   struct inject_scan *scan = bpf_map_lookup_elem(&scan_scratch, &zero);
   if (!scan) return SK_PASS;
   scan->line_end = 0;
-  scan->verdict = HEADERS_LONG;
+  scan->verdict = HEADERS_UNSEEN;
   for (__u32 i = 1; i < LINE_MAX; i++) {
     if (data + i + 1 > end) break;
     if (byte_at(data + i) == '\n') {
@@ -228,7 +216,7 @@ int inject_traceparent(struct sk_msg_md *msg) {
     return SK_PASS;
   }
   if (verdict != HEADERS_ENDED || nl >= LINE_MAX) {
-    count(INJ_HEADERS_LONG);
+    count(INJ_HEADERS_UNSEEN);
     return SK_PASS;
   }
   // Room for the record first: a header user space cannot learn of is not written.

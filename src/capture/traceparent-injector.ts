@@ -33,7 +33,7 @@ const FLUSH_MS = 100;
 const UNCLAIMED_TTL_NS = 60_000_000_000;
 
 // enum inject_counter in bpf/capture/traceparent.bpf.c
-const INJ = { tracked: 0, trackFailed: 1, sends: 2, injected: 3, hadHeader: 4, notRequest: 5, headersLong: 6, noRoom: 7, failed: 8 } as const;
+const INJ = { tracked: 0, trackFailed: 1, sends: 2, injected: 3, hadHeader: 4, notRequest: 5, headersUnseen: 6, noRoom: 7, failed: 8 } as const;
 const INJ_COUNTERS = 9;
 
 export interface TraceparentInjectorStats {
@@ -49,8 +49,8 @@ export interface TraceparentInjectorStats {
   alreadyPresent: number;
   /** Sends that did not start an HTTP/1 request (bodies, other protocols, TLS). */
   notRequest: number;
-  /** Requests whose header block did not end within the first 1 KiB of their send: not written. */
-  headersTooLong: number;
+  /** Requests whose header block did not end within the first 1 KiB of their send (long headers, or headers split over several sends): not written. */
+  headersUnseen: number;
   /** Requests not written because the ring buffer to user space was full. */
   ringFull: number;
   /** Requests the kernel could not insert into (msg_push_data/pull_data failed): not written. */
@@ -164,7 +164,7 @@ export class TraceparentInjector {
       injected: c[INJ.injected]!,
       alreadyPresent: c[INJ.hadHeader]!,
       notRequest: c[INJ.notRequest]!,
-      headersTooLong: c[INJ.headersLong]!,
+      headersUnseen: c[INJ.headersUnseen]!,
       ringFull: c[INJ.noRoom]!,
       failed: c[INJ.failed]!,
       matched: this.matched,

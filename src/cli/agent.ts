@@ -303,7 +303,7 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
     return [
       [{ reason: 'already_present' }, s.alreadyPresent],
       [{ reason: 'not_request' }, s.notRequest],
-      [{ reason: 'headers_too_long' }, s.headersTooLong],
+      [{ reason: 'headers_unseen' }, s.headersUnseen],
       [{ reason: 'ring_full' }, s.ringFull],
       [{ reason: 'failed' }, s.failed],
     ] as const;

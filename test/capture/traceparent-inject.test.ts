@@ -120,7 +120,7 @@ describe('traceparent injection', { timeout: 60_000 }, () => {
     const s = cap.capture.injectStats()!;
     assert.equal(s.injected, 2);
     assert.equal(s.alreadyPresent, 1);
-    assert.equal(s.headersTooLong, 1);
+    assert.equal(s.headersUnseen, 1);
     assert.equal(s.failed, 0);
     assert.equal(s.ringFull, 0);
     assert.equal(s.matched, 2);
