@@ -118,7 +118,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.equal(first, 'ready');
     const reason = /^http off: (.*)$/.exec(http ?? '')?.[1] ?? '';
     assert.match(reason, HTTP_REASON);
-    assert.deepEqual(rest, ['tls disabled: needs the http feature (the capture object), which is off', 'discovery up', 'process-events up', 'policies disabled: no --policy given', 'profiling disabled: not asked for (--profile or profiling.enabled turns it on)']);
+    assert.deepEqual(rest, ['tls disabled: needs the http feature (the capture object), which is off', 'context-propagation disabled: not asked for (--inject-traceparent or traces.inject_traceparent turns it on)', 'discovery up', 'process-events up', 'policies disabled: no --policy given', 'profiling disabled: not asked for (--profile or profiling.enabled turns it on)']);
 
     const byFeature = Object.fromEntries(seen.gauge.map((s) => [s.labels.feature, s]));
     assert.deepEqual(Object.keys(byFeature), ['http', 'discovery', 'process-events'], 'disabled features have no gauge');
@@ -131,6 +131,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
       [
         ['http', 'off', reason],
         ['tls', 'disabled', 'needs the http feature (the capture object), which is off'],
+        ['context-propagation', 'disabled', 'not asked for (--inject-traceparent or traces.inject_traceparent turns it on)'],
         ['discovery', 'up', undefined],
         ['process-events', 'up', undefined],
         ['policies', 'disabled', 'no --policy given'],
@@ -180,6 +181,8 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
       [
         ['http', false, 'off'],
         ['tls', false, 'disabled'],
+        // doctor tries it, and it needs the capture's maps
+        ['context-propagation', false, 'disabled'],
         ['discovery', true, 'up'],
         ['process-events', true, 'up'],
         ['policies', true, 'up'],
@@ -213,7 +216,7 @@ describe('a feature the kernel refuses is off; the agent runs with the rest', ()
     assert.deepEqual(exit, { code: 0, signal: null }, demo.output().slice(-400));
     assert.match(demo.output(), /\n {2}Running without:\n {4}http off: loading socket_capture(?:_legacy)?\.bpf\.o: the verifier rejected program 'cap_\w+': .+\n {2}\(the UI's health page says the same\)\n {2}Ctrl-C stops everything\.\n/);
     assert.doesNotMatch(demo.output(), /service map fills/, 'no service map is promised without capture');
-    assert.match(readyz, /^ready\nhttp off: .+\ntls disabled: needs the http feature \(the capture object\), which is off\ndiscovery up\n/);
+    assert.match(readyz, /^ready\nhttp off: .+\ntls disabled: needs the http feature \(the capture object\), which is off\ncontext-propagation disabled: not asked for .+\ndiscovery up\n/);
   });
 
   test('nothing can load: exit 1 naming every feature', () => {
