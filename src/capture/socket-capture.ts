@@ -68,8 +68,6 @@ export class SocketCapture {
   private injector: TraceparentInjector | undefined;
   /** Traceparent injection: up, off (with the reason) or disabled by the options. */
   injectStatus: InjectStatus = { state: 'disabled' };
-  /** capture_all as last set (the injector follows it). */
-  private all = false;
 
   private constructor(
     private readonly coll: Collection,
@@ -99,21 +97,27 @@ export class SocketCapture {
       this.onError(new WaggleError('WAGGLE_ERR_KERNEL', `capture record not decoded: ${reason}`));
     };
     const reused = options.reuseExchange ? reusableExchange() : undefined;
+    // The ids the kernel wrote into requests were reported during their sends, before
+    // their exchanges ended: read them once per batch, before the batch's exchanges.
     this.reader = coll.ringBuffer(
       'exchanges',
       reused
-        ? (batch) =>
+        ? (batch) => {
+            this.injector?.readWritten();
             batch.forEach((buf, off, len) => {
               const reason = decoder.decodeInto(buf, off, len, reused);
               if (reason === undefined) deliver(reused);
               else undecoded(reason);
-            })
-        : (batch) =>
+            });
+          }
+        : (batch) => {
+            this.injector?.readWritten();
             batch.forEach((buf, off, len) => {
               const ex = decoder.decode(buf, off, len);
               if (typeof ex === 'string') undecoded(ex);
               else deliver(ex);
-            }),
+            });
+          },
       { onError: (e) => this.onError(e) },
     );
     this.streams = stream.onStreamChunk ? this.startStreams(stream.onStreamChunk, stream.onStreamEnd, undecoded) : undefined;
@@ -194,7 +198,8 @@ export class SocketCapture {
   /** Loads the traceparent writer on capture's pid sets; injection is off with the reason when that fails. */
   private startInjector(): void {
     try {
-      this.injector = TraceparentInjector.start(this.lifecycleMaps(), this.all);
+      // Before any watchAllExcept(): the injector starts in watched-only mode, as capture does.
+      this.injector = TraceparentInjector.start(this.lifecycleMaps());
       this.injectStatus = { state: 'up' };
     } catch (e) {
       this.injectStatus = { state: 'off', reason: String((e as Error)?.message ?? e) };
@@ -262,14 +267,12 @@ export class SocketCapture {
     if (!this.handedOver) for (const pid of [...this.excluded.keys()]) if (!keep.has(pid)) this.excluded.delete(pid);
     for (const pid of keep) this.excluded.update(pid, WATCHED_BY_USER);
     this.coll.setVariable('capture_all', 1);
-    this.all = true;
     this.injector?.setAll(true);
   }
 
   /** Back to capturing only watched pids. */
   watchOnlyWatched(): void {
     this.coll.setVariable('capture_all', 0);
-    this.all = false;
     this.injector?.setAll(false);
   }
 

@@ -67,7 +67,7 @@ interface Written {
   spanId: string;
 }
 
-const FIELDS = ['ts_ns', 'pid', 'tid', 'lport', 'rport', 'trace_id', 'span_id'] as const;
+const FIELDS = ['ts_ns', 'pid', 'lport', 'rport', 'trace_id', 'span_id'] as const;
 
 export class TraceparentInjector {
   private readonly counters: BpfMap<number, number[]>;
@@ -88,18 +88,17 @@ export class TraceparentInjector {
     const btf = coll.spec.btf!;
     this.at = Object.fromEntries(FIELDS.map((f) => [f, offsetOf(btf, 'carried_event', f)])) as TraceparentInjector['at'];
     this.reader = coll.ringBuffer('carried', (batch) => batch.forEach((buf, off) => this.note(buf, off)));
-    this.flushTimer = setInterval(() => {
-      if (!this.closed) this.reader.consume();
-    }, FLUSH_MS);
+    this.flushTimer = setInterval(() => this.readWritten(), FLUSH_MS);
     this.flushTimer.unref();
   }
 
   /**
    * Loads the programs with capture's pid sets (`watched`, `excluded`) and
    * attaches them: sockops on the root cgroup v2, sk_msg on the sockhash.
-   * Throws the kernel's refusal (e.g. CAP_NET_ADMIN missing, no cgroup v2).
+   * Writes for watched processes only until setAll(true). Throws the kernel's
+   * refusal (e.g. CAP_NET_ADMIN missing, no cgroup v2).
    */
-  static start(pidSets: { watched: BpfMap<number, number>; excluded: BpfMap<number, number> }, all: boolean): TraceparentInjector {
+  static start(pidSets: { watched: BpfMap<number, number>; excluded: BpfMap<number, number> }): TraceparentInjector {
     const spec = ObjectSpec.open(bpfObjectPath(INJECT_OBJECT));
     let coll: Collection;
     try {
@@ -112,7 +111,6 @@ export class TraceparentInjector {
     }
     const links: Link[] = [];
     try {
-      coll.setVariable('inject_all', all ? 1 : 0);
       // The sk_msg program first: a connection sockops adds is rewritten from its first send.
       links.push(coll.program('inject_traceparent').attachSockMap(coll.map('outgoing')));
       links.push(coll.program('inject_track').attachCgroup());
@@ -129,12 +127,18 @@ export class TraceparentInjector {
     if (!this.closed) this.coll.setVariable('inject_all', all ? 1 : 0);
   }
 
+  /**
+   * Reads what the kernel reported so far. Headers are written during their
+   * request's send, before its exchange can end: call this before handing
+   * over a batch of exchanges (and take() finds every id written before them).
+   */
+  readWritten(): void {
+    if (!this.closed) this.reader.consume();
+  }
+
   /** The ids written into this client exchange's request, if the kernel wrote any. */
   take(ex: Exchange): CarriedContext | undefined {
-    if (ex.role !== 'client' || this.closed) return undefined;
-    // Headers are written during the request's send, before its exchange can end:
-    // read what the kernel reported so far, in case it is still in the ring.
-    this.reader.consume();
+    if (this.closed) return undefined;
     const key = connectionKey(ex.pid, ex.local.port, ex.remote.port);
     const list = this.written.get(key);
     if (list === undefined) return undefined;

@@ -274,13 +274,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 }
 
 function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unidentified: () => number): void {
-  // stats() walks kernel maps; read it once per scrape, not once per metric.
-  let cached: { at: number; stats: ReturnType<SocketCapture['stats']> } | undefined;
-  const stats = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 500) cached = { at: now, stats: capture.stats() };
-    return cached.stats;
-  };
+  // stats() and injectStats() walk kernel maps; read each once per scrape, not once per metric.
+  const stats = oncePerScrape(() => capture.stats());
   self.counter('records_received_total', 'Exchange records read from the kernel ring buffer.', () => stats().delivered);
   self.counter('records_dropped_kernel_total', 'Exchange records lost because the kernel ring buffer was full.', () => stats().ringBufferDrops);
   self.counter('capture_evicted_total', 'Connection states evicted by the LRU with an exchange in flight (exchanges lost).', () => stats().evicted);
@@ -295,7 +290,7 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('capture_tls_unbound_total', 'TLS plaintext runs of an SSL object whose socket was unknown (a pseudo connection: no addresses, HTTP/1 only).', () => stats().tlsUnbound);
   self.counter('capture_tls_ciphertext_skipped_total', 'Reads and writes of TLS sockets skipped (ciphertext).', () => stats().tlsCipherSkipped);
   self.gauge('capture_tls_binaries', 'Binaries whose OpenSSL SSL_read/SSL_write are hooked (libssl, node, …).', () => capture.tlsStats()?.binaries ?? 0);
-  const inject = () => capture.injectStats();
+  const inject = oncePerScrape(() => capture.injectStats());
   self.counter('traceparent_injected_total', 'Requests the kernel wrote a traceparent into (context propagation).', () => inject()?.injected ?? 0);
   self.counter('traceparent_skipped_total', 'Sends of watched processes on outgoing connections the kernel wrote no traceparent into, by reason.', () => {
     const s = inject();
@@ -313,25 +308,31 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('exchanges_unidentified_total', 'Exchanges whose process exited before it could be identified.', unidentified);
 }
 
+/** `read` at most every 500 ms: the metrics of one scrape share one reading. */
+function oncePerScrape<T>(read: () => T): () => T {
+  let cached: { at: number; value: T } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 500) cached = { at: now, value: read() };
+    return cached.value;
+  };
+}
+
 /**
  * Run time and run count of each capture program, from the kernel's bpf_stats:
  * zero unless run-time accounting is on (sysctl kernel.bpf_stats_enabled, or a
  * BPF_ENABLE_STATS handle such as bench:http holds), as it costs on every run.
  */
 function registerBpfProgramMetrics(self: SelfMetrics, capture: SocketCapture): void {
-  let cached: { at: number; info: Array<{ name: string; runTimeNs: number; runCount: number }> } | undefined;
-  const info = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 500) {
-      const coll = capture.collection;
-      const programs = [...coll.spec.programs.values()].filter((p) => p.autoload);
-      cached = { at: now, info: programs.map((p) => {
+  const info = oncePerScrape(() => {
+    const coll = capture.collection;
+    return [...coll.spec.programs.values()]
+      .filter((p) => p.autoload)
+      .map((p) => {
         const { runTimeNs, runCount } = coll.program(p.name).info();
         return { name: p.name, runTimeNs, runCount };
-      }) };
-    }
-    return cached.info;
-  };
+      });
+  });
   self.counter('bpf_program_run_seconds_total', 'Kernel run time of each capture program (bpf_stats; 0 while run-time accounting is off).', () => info().map((p) => [{ program: p.name }, p.runTimeNs / 1e9] as const), ['program']);
   self.counter('bpf_program_runs_total', 'Runs of each capture program (bpf_stats; 0 while run-time accounting is off).', () => info().map((p) => [{ program: p.name }, p.runCount] as const), ['program']);
 }

@@ -105,7 +105,11 @@ describe('traces across hosts: traceparent carried over a veth between two names
     }
     agentB = await startAgentProcess(['--pid', String(b.pid), '--no-trace-link-connections', '--spans-file', fileB, '--no-ui']);
     const loader = startChild('ip', ['netns', 'exec', NS_A, process.execPath, '-e', LOAD, String(a.port), String(REQUESTS), '8']);
-    await within(loader.exited, 90_000, 'the load to finish');
+    try {
+      await within(loader.exited, 90_000, 'the load to finish');
+    } finally {
+      await loader.stop(); // a load that hangs is stopped before the failure is reported
+    }
     assert.match(loader.output(), /done 0/, loader.output());
     // Spans leave after their hold (2 s): wait for them, then stop the agents (they release what they hold).
     await waitFor(() => readSpans(fileA).length >= 2 * REQUESTS && readSpans(fileB).length >= REQUESTS, 30_000, 200).catch(() => undefined);

@@ -92,7 +92,11 @@ describe('traceparent injection', { timeout: 60_000 }, () => {
     const client = startChild(python3, ['-c', CLIENT, String(port)]);
     cap.capture.watch(client.pid);
     client.write('go\n');
-    await within(client.exited, 30_000, 'the client to finish');
+    try {
+      await within(client.exited, 30_000, 'the client to finish');
+    } finally {
+      await client.stop();
+    }
     assert.match(client.output(), /done/);
     const got = answers(client.output());
     const exchanges = await cap.waitFor(4, (ex) => ex.pid === client.pid && ex.role === 'client');
@@ -132,7 +136,11 @@ describe('traceparent injection', { timeout: 60_000 }, () => {
     const before = cap.capture.injectStats()!;
     const client = startChild(python3, ['-c', CLIENT, String(port)]);
     client.write('go\n');
-    await within(client.exited, 30_000, 'the client to finish');
+    try {
+      await within(client.exited, 30_000, 'the client to finish');
+    } finally {
+      await client.stop();
+    }
     const got = answers(client.output());
     assert.deepEqual(got.get('/a')!.tp, []);
     assert.deepEqual(got.get('/c')!.tp, []);
