@@ -25,8 +25,9 @@ const MAX_PER_CONNECTION = 16;
 const MAX_CONNECTIONS = 8192;
 /**
  * The kernel submits without waking the reader (a wakeup per request cost more
- * than the rest of its program): records are read when a client exchange asks
- * for its ids, and on this timer, so the ring buffer never fills while none does.
+ * than the rest of its program): records are read before each batch of
+ * exchanges is handed over (readWritten), and on this timer, so the ring
+ * buffer never fills while no exchange comes.
  */
 const FLUSH_MS = 100;
 /** Unclaimed ids older than this are dropped (their exchange will not come). */
