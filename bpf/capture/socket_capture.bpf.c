@@ -3,10 +3,11 @@
 // in the kernel, pairs requests with responses per connection, and sends one
 // record per exchange to user space (src/capture).
 //
-// Hooks: only the exits of the read/write family. At a syscall's exit its
-// arguments are still in the task's saved user registers, and the byte count is
-// known, so no entry hook (and no per-thread map between entry and exit) is
-// needed. Connection ends come from the sock:inet_sock_set_state tracepoint,
+// Hooks: the socket layer's send/receive tracepoints where the kernel has them
+// (6.5+), else the exits of the read/write-family syscalls. Either runs after
+// the bytes moved, while the syscall's arguments are still in the task's saved
+// user registers, so no entry hook (and no per-thread map between entry and
+// exit) is needed. Connection ends come from the sock:inet_sock_set_state tracepoint,
 // which also covers sockets closed by exit(), dup2() or a reset — no close()
 // hook. Forks and exits of watched processes come from scheduler tracepoints.
 #include "http1.h"
@@ -162,17 +163,21 @@ static __always_inline void feed_iov(const struct iovec *iov, __u64 cnt, __u64 l
   if (left) feed_run(0, left);
 }
 
-static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
-  if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
+// `ret` bytes the current syscall (`kind`, arguments in `regs`) moved on its
+// socket. `expect_sk`, when not 0, is the socket the hook saw: the I/O is taken
+// only when the syscall's fd is that socket (a kernel-internal send or receive
+// in the task's context, e.g. NFS, is not the syscall's).
+static __always_inline int on_io_regs(long ret, __u8 dir, __u8 kind, struct pt_regs *regs, __u64 expect_sk) {
   __u64 id = bpf_get_current_pid_tgid();
-  __u32 tgid = id >> 32;
-  if (!is_watched(tgid)) return 0;
-  struct pt_regs *regs = syscall_regs();
   // Peeked bytes will be read again: count them then.
   if (kind == IO_RECVFROM && (PT_REGS_PARM4_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
   if (kind == IO_MSG && dir == DIR_IN && (PT_REGS_PARM3_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
   struct tcp_ref ref = fd_to_tcp(PT_REGS_PARM1_SYSCALL(regs));
   if (!ref.sk) return 0;
+  if (expect_sk && ref.sk != expect_sk) {
+    count(CNT_SOCK_OTHER_IO);
+    return 0;
+  }
   __u64 key = ref.sk;
   // Ciphertext: the plaintext's state is keyed by sk | 1 (tls.h).
   int tls = tls_syscall(id, key, ref.ino, dir);
@@ -220,6 +225,73 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   }
   return 0;
 }
+
+static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
+  if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
+  if (!is_watched(bpf_get_current_pid_tgid() >> 32)) return 0;
+  return on_io_regs(ret, dir, kind, syscall_regs(), 0);
+}
+
+// Hooks, in one of two sets user space chooses between at load time:
+// - the socket layer's tracepoints, sock_recv_length and sock_send_length
+//   (6.3+; used from 6.5, where sendfile also goes through sock_sendmsg): they
+//   run on socket I/O only, in the caller's context, and leave every other
+//   syscall of every task alone;
+// - the exits of the read/write-family syscalls (every kernel): enabling any
+//   syscall tracepoint puts every syscall of every task on the traced slow path.
+// Both read the bytes from the syscall's own arguments.
+#ifndef WAGGLE_LEGACY
+// The task's syscall number, in its saved user registers (CO-RE flavours, so
+// that the other architecture's build compiles against this host's vmlinux.h).
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs___waggle_x86 {
+  long orig_ax;
+} __attribute__((preserve_access_index));
+static __always_inline long syscall_nr(struct pt_regs *regs) { return BPF_CORE_READ((struct pt_regs___waggle_x86 *)regs, orig_ax); }
+enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDFILE = 40, NR_SENDTO = 44, NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47 };
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs___waggle_arm64 {
+  int syscallno;
+} __attribute__((preserve_access_index));
+static __always_inline long syscall_nr(struct pt_regs *regs) { return BPF_CORE_READ((struct pt_regs___waggle_arm64 *)regs, syscallno); }
+enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDFILE = 71, NR_SENDTO = 206, NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212 };
+#endif
+
+// Which of the syscalls the exit hooks know moved these bytes (-1: another
+// one, e.g. io_uring, recvmmsg, splice: not seen, as with the exit hooks).
+static __always_inline int sock_io_kind(long nr, __u8 dir) {
+  if (dir == DIR_IN) {
+    if (nr == NR_READ) return IO_BUF;
+    if (nr == NR_RECVFROM) return IO_RECVFROM;
+    if (nr == NR_READV) return IO_VEC;
+    if (nr == NR_RECVMSG) return IO_MSG;
+    return -1;
+  }
+  if (nr == NR_WRITE || nr == NR_SENDTO) return IO_BUF;
+  if (nr == NR_WRITEV) return IO_VEC;
+  if (nr == NR_SENDMSG) return IO_MSG;
+  if (nr == NR_SENDFILE) return IO_SENDFILE; // once per spliced chunk
+  return -1;
+}
+
+static __always_inline int on_sock_io(const struct sock *sk, long ret, __u8 dir) {
+  if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
+  if (!is_watched(bpf_get_current_pid_tgid() >> 32)) return 0;
+  struct pt_regs *regs = syscall_regs();
+  int kind = sock_io_kind(syscall_nr(regs), dir);
+  if (kind < 0) {
+    count(CNT_SOCK_OTHER_IO);
+    return 0;
+  }
+  return on_io_regs(ret, dir, kind, regs, (__u64)sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(cap_sock_recv, struct sock *sk, int ret, int flags) { return on_sock_io(sk, ret, DIR_IN); }
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(cap_sock_send, struct sock *sk, int ret, int flags) { return on_sock_io(sk, ret, DIR_OUT); }
+#endif
 
 SEC("tracepoint/syscalls/sys_exit_read")
 int cap_read(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_BUF); }

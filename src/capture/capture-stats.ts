@@ -26,6 +26,7 @@ export const COUNTER = {
   tlsCallsLost: 20,
   streamStale: 21,
   connStale: 22,
+  sockOtherIo: 23,
 } as const;
 
 export interface CaptureStats {
@@ -81,6 +82,13 @@ export interface CaptureStats {
    */
   streamStale: number;
   connStale: number;
+  /**
+   * Socket tracepoint runs not taken (hooks 'socket'): socket I/O of a watched
+   * process through another call than the read/write family (io_uring,
+   * recvmmsg, splice), or kernel-internal I/O on another socket than the
+   * syscall's. The syscall hooks do not see these either.
+   */
+  socketOtherIo: number;
   /** Records user space could not decode, and onExchange calls that threw. */
   decodeErrors: number;
   callbackErrors: number;

@@ -17,6 +17,7 @@ import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
 import { TraceparentInjector, type TraceparentInjectorStats } from './traceparent-injector.js';
+import { type CaptureHooks, SOCKET_HOOK_PROGRAMS, SYSCALL_HOOK_PROGRAMS, chooseHooks } from './hook-choice.js';
 
 /** Whether TLS plaintext capture runs: off with its reason when its uprobes could not attach. */
 export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; reason: string } | { state: 'disabled' };
@@ -77,6 +78,8 @@ export class SocketCapture {
     readonly options: ResolvedCaptureOptions,
     /** The object that loaded: CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT where the kernel lacks the kfunc, CAPTURE_OBJECT_LEGACY before 5.17. */
     readonly object: string,
+    /** Where the bytes are seen: the socket layer's tracepoints, or the syscall exits (hook-choice.ts). */
+    readonly hooks: CaptureHooks,
   ) {
     this.watched = coll.map<number, number>('watched');
     this.excluded = coll.map<number, number>('excluded');
@@ -139,7 +142,7 @@ export class SocketCapture {
   /** Loads and attaches the capture programs. Nothing is captured until watch() or watchAllExcept(). */
   static async start(opts: SocketCaptureOptions): Promise<SocketCapture> {
     const options = resolveCaptureOptions(opts);
-    const { coll, object } = loadCapture(options);
+    const { coll, object, hooks } = loadCapture(options);
     try {
       const lifecycle: Link[] = [];
       for (const p of coll.spec.programs.values()) {
@@ -149,7 +152,7 @@ export class SocketCapture {
         if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object);
+      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object, hooks);
       capture.lifecycleLinks = lifecycle;
       if (options.tls) capture.startTls();
       if (options.injectTraceparent) capture.startInjector();
@@ -351,6 +354,7 @@ export class SocketCapture {
       tlsCallsLost: c(COUNTER.tlsCallsLost),
       streamStale: c(COUNTER.streamStale),
       connStale: c(COUNTER.connStale),
+      socketOtherIo: c(COUNTER.sockOtherIo),
       streamRingBufferDrops: this.streams?.reader.kernelDrops() ?? 0,
       streamDelivered: this.streamDelivered,
       decodeErrors: this.decodeErrors,
@@ -384,16 +388,26 @@ export class SocketCapture {
  * reads (5.17–6.1), else the legacy build (5.10–5.16). When all fail, the error
  * names each build's refusal.
  */
-function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string } {
+function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string; hooks: CaptureHooks } {
   // e.g. 6.1 refuses the kfunc build: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
   const objects = { auto: [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], core: [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], legacy: [CAPTURE_OBJECT_LEGACY] }[options.kernelReads];
-  const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options));
-  return { coll: value, object: name };
+  const wanted = chooseHooks(options.hooks);
+  const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options, wanted));
+  return { coll: value, object: name, hooks: hooksOf(value.spec) };
 }
 
-function loadCaptureObject(name: string, options: ResolvedCaptureOptions): Collection {
+/** Which set of hooks a loaded spec has (the legacy build has only the syscall exits). */
+function hooksOf(spec: ObjectSpec): CaptureHooks {
+  return SOCKET_HOOK_PROGRAMS.every((n) => spec.programs.get(n)?.autoload) ? 'socket' : 'syscalls';
+}
+
+function loadCaptureObject(name: string, options: ResolvedCaptureOptions, hooks: CaptureHooks): Collection {
   const spec = ObjectSpec.open(bpfObjectPath(name));
   try {
+    // The legacy build (5.10–5.16, kernels without the socket tracepoints) has only the syscall exits.
+    const socket = hooks === 'socket' && SOCKET_HOOK_PROGRAMS.every((n) => spec.programs.has(n));
+    for (const n of SOCKET_HOOK_PROGRAMS) if (spec.programs.has(n)) spec.program(n).autoload = socket;
+    for (const n of SYSCALL_HOOK_PROGRAMS) spec.program(n).autoload = !socket;
     spec.setVariable('request_capture', options.requestCaptureBytes);
     spec.setVariable('response_capture', options.responseCaptureBytes);
     spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);

@@ -32,6 +32,7 @@ import {
   createDiscovery,
   startDiscoveryFeature,
   INJECT_NOT_WANTED,
+  httpHooksNote,
   recordInjectFeature,
   recordTlsFeature,
   startHttpFeature,
@@ -173,7 +174,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       });
       const attached = capture;
       closers.push(() => attached.close());
-      board.up('http');
+      board.up('http', httpHooksNote(attached));
       recordTlsFeature(board, attached);
       recordInjectFeature(board, attached);
       registerCaptureMetrics(self, attached, () => unidentified);
@@ -280,6 +281,7 @@ function registerCaptureMetrics(self: SelfMetrics, capture: SocketCapture, unide
   self.counter('records_dropped_kernel_total', 'Exchange records lost because the kernel ring buffer was full.', () => stats().ringBufferDrops);
   self.counter('capture_evicted_total', 'Connection states evicted by the LRU with an exchange in flight (exchanges lost).', () => stats().evicted);
   self.counter('capture_incomplete_total', 'Exchanges reported incomplete (closed or timed out).', () => stats().incomplete);
+  self.counter('capture_socket_other_io_total', "Socket I/O of watched processes the socket tracepoints saw but the capture did not take: through another call than the read/write family (io_uring, recvmmsg, splice) or kernel-internal I/O on another socket than the syscall's (the syscall hooks miss these too).", () => stats().socketOtherIo);
   self.counter('capture_stale_states_total', "HTTP/1 connection states of a closed socket found at a new connection's socket address and dropped (a run read after the close had recreated them).", () => stats().connStale);
   self.counter('capture_framing_lost_total', 'Messages (requests or responses) whose length the kernel could not follow; see waggle_http_framing_lost_total for the exchanges, by service and peer.', () => stats().framingLost);
   self.counter('capture_pipeline_overflow_total', 'Pipelined requests past the kernel per-connection depth, not reported.', () => stats().pipelineOverflow);

@@ -52,6 +52,8 @@ const service = z.strictObject({ name: text('a service name'), namespace: text('
 
 const PROTOCOL_NAMES = PROTOCOL_MODULES.map((m) => m.name);
 
+const CAPTURE_HOOKS = ['auto', 'socket', 'syscalls'] as const;
+
 const capture = z
   .strictObject({
     // Ceilings are compile-time capacities of bpf/capture/types.h.
@@ -67,6 +69,9 @@ const capture = z
     stream_segments: int(1, STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
     // TLS plaintext through uprobes on OpenSSL's SSL_read/SSL_write (the `tls` feature).
     tls: bool().default(true),
+    // Where the bytes are seen: the socket layer's tracepoints (6.5+), the
+    // syscall exits (every kernel, every syscall on the slow path), or the first the kernel has.
+    hooks: oneOf(CAPTURE_HOOKS).default('auto'),
   })
   .prefault({});
 

@@ -4,6 +4,6 @@ export { FEATURE_NAMES, FEATURE_TITLES, type AgentFeatureName, isFeatureName } f
 export { FeatureBoard, type FeatureState, type FeatureStatus, featureFailureReason } from './status.js';
 export { FeatureError, checkFeatures, EXIT_REQUIRED_FEATURE_OFF, EXIT_NOTHING_RUNS } from './check.js';
 export { featureLine, readinessText, registerFeatureMetrics } from './report.js';
-export { INJECT_NOT_WANTED, recordInjectFeature, recordTlsFeature, startHttpFeature } from './start-http.js';
+export { INJECT_NOT_WANTED, httpHooksNote, recordInjectFeature, recordTlsFeature, startHttpFeature } from './start-http.js';
 export { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
 export { NOT_WANTED, type SecurityPart, startSecurity, startSecurityFeatures, wantsSecurity } from './start-security.js';

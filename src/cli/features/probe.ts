@@ -8,7 +8,7 @@ import { ConfigError, type AgentConfig, loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { FeatureBoard, type FeatureStatus, featureFailureReason } from './status.js';
 import { createDiscovery, startDiscoveryFeature } from './start-discovery.js';
-import { INJECT_NOT_WANTED, recordInjectFeature, recordTlsFeature, startHttpFeature } from './start-http.js';
+import { INJECT_NOT_WANTED, httpHooksNote, recordInjectFeature, recordTlsFeature, startHttpFeature } from './start-http.js';
 import { NOT_WANTED, startSecurityFeatures } from './start-security.js';
 import { probeProfilingFeature } from './start-profiling.js';
 
@@ -34,7 +34,7 @@ export async function probeAgentFeatures(): Promise<FeatureStatus[]> {
     recordTlsFeature(board, capture);
     recordInjectFeature(board, capture);
     capture.close();
-    board.up('http');
+    board.up('http', httpHooksNote(capture));
   } catch (e) {
     board.off('http', featureFailureReason(e));
     if (config.capture.tls) board.disabled('tls', 'needs the http feature (the capture object), which is off');

@@ -1,6 +1,6 @@
 // The `http` feature: the socket capture, sized by the configuration. Used by the
 // agent and by `waggle doctor` (which starts it and closes it again).
-import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd } from '../../capture/index.js';
+import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd, socketHooksMissing } from '../../capture/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { FeatureBoard } from './status.js';
 
@@ -20,6 +20,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     ringBufferBytes: config.capture.ring_buffer_bytes,
     maxConnections: config.capture.max_connections,
     tls: config.capture.tls,
+    hooks: config.capture.hooks,
     injectTraceparent: config.traces.inject_traceparent,
     // One Exchange object overwritten record after record: telemetry reads it during the call only.
     reuseExchange: true,
@@ -28,6 +29,13 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
     ...(hooks.onStreamChunk ? { onStreamChunk: hooks.onStreamChunk, streamHeadBytes: config.capture.stream_head_bytes, streamTailBytes: config.capture.stream_tail_bytes, streamSegments: config.capture.stream_segments } : {}),
     ...(hooks.onStreamEnd ? { onStreamEnd: hooks.onStreamEnd } : {}),
   });
+}
+
+/** The `http` feature's note: which hooks see the bytes (the syscall exits cost every task's syscalls). */
+export function httpHooksNote(capture: SocketCapture): string {
+  if (capture.hooks === 'socket') return 'bytes seen on the socket tracepoints (sock_recv_length, sock_send_length)';
+  const why = capture.options.hooks === 'syscalls' ? 'capture.hooks is syscalls' : (socketHooksMissing() ?? `the ${capture.object} build has no socket hooks`);
+  return `bytes seen on the syscall exits, which put every syscall of every task on the traced slow path (${why})`;
 }
 
 /** The `context-propagation` feature's state from the capture that started. */
