@@ -19,7 +19,8 @@
 //
 //   npm run bench:http   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=node,nginx,
 //                         BENCH_MODES=off,capture,agent-noui,agent (+ agent@base,agent-noui@base
-//                         with BENCH_BASE_ROOT), BENCH_SKIP_20K=1,
+//                         with BENCH_BASE_ROOT; capture@syscalls, agent@syscalls: the
+//                         capture on the syscall exits instead of the socket tracepoints), BENCH_SKIP_20K=1,
 //                         BENCH_AGENT_NODE_ARGS="--import ./dist/bench/late-cpu-profile.js")
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ import { type Target, sleep, startNginx, startNode } from './http-targets.js';
 import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
 import { Wrk, type WrkResult } from './wrk.js';
 
-type Mode = 'off' | 'capture' | 'agent-noui' | 'agent-nolink' | 'agent' | 'agent-noui@base' | 'agent@base';
+type Mode = 'off' | 'capture' | 'capture@syscalls' | 'agent-noui' | 'agent-nolink' | 'agent' | 'agent@syscalls' | 'agent-noui@base' | 'agent@base';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
@@ -50,12 +51,16 @@ async function startAgent(mode: Mode, target: Target): Promise<ObservedAgent | u
       return undefined;
     case 'capture':
       return CaptureHarness.start(target);
+    case 'capture@syscalls':
+      return CaptureHarness.start(target, { BENCH_CAPTURE_HOOKS: 'syscalls' });
     case 'agent-noui':
       return RealAgent.start(target, { ui: false, nodeArgs: NODE_ARGS });
     case 'agent-nolink':
       return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS, args: ['--no-trace-link'] });
     case 'agent':
       return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
+    case 'agent@syscalls':
+      return RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS, args: ['--capture-hooks', 'syscalls'] });
     case 'agent-noui@base':
     case 'agent@base':
       if (!BASE_ROOT) throw new Error(`mode ${mode} needs BENCH_BASE_ROOT`);

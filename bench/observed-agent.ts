@@ -153,9 +153,10 @@ export class CaptureHarness implements ObservedAgent {
     return this.child.pid!;
   }
 
-  static async start(target: Target): Promise<CaptureHarness> {
+  /** `env`: added to the harness's environment (e.g. BENCH_CAPTURE_HOOKS). */
+  static async start(target: Target, env: Record<string, string> = {}): Promise<CaptureHarness> {
     const script = join(fileURLToPath(import.meta.url), '..', 'http-agent.js');
-    const a = new CaptureHarness(spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const a = new CaptureHarness(spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } }));
     await a.next();
     await a.ask(`watch ${target.pids().join(' ')}`);
     return a;

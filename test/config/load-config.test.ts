@@ -63,6 +63,7 @@ describe('defaults', () => {
       stream_tail_bytes: 256,
       tls: true,
       stream_segments: 4,
+      hooks: 'auto',
     });
     assert.deepEqual(c.routes, { patterns: [], unmatched: 'low-cardinality', max_per_service: 100 });
     assert.deepEqual(c.otlp, {}, 'no endpoint, no export');
@@ -152,6 +153,7 @@ routes:
       '--capture-request-bytes', '1024', '--capture-response-bytes', '128', '--routes-unmatched', 'heuristic', '--max-routes', '7',
       '--traces-sampler', 'traceidratio', '--traces-sampler-arg', '0.25', '--no-trace-link', '--no-trace-link-connections', '--inject-traceparent', '--ui-token', 's3cret', '--policy', '/etc/waggle/policies',
       '--policy', 'extra.yaml', '--policy-dry-run', '--events-file', '/var/log/waggle.jsonl', '--print-events', '--discovery-kernel-events', 'off',
+      '--capture-hooks', 'syscalls',
     ]);
     const c = loadConfig({ flags, env: {} });
     assert.deepEqual(c.discovery.exe_path, ['*/nginx', '/usr/bin/{node,python3.11}']);
@@ -161,6 +163,7 @@ routes:
     assert.equal(c.service.name, 'shop');
     assert.equal(c.capture.request_bytes, 1024);
     assert.equal(c.capture.response_bytes, 128);
+    assert.equal(c.capture.hooks, 'syscalls');
     assert.equal(c.routes.unmatched, 'heuristic');
     assert.equal(c.routes.max_per_service, 7);
     assert.deepEqual(c.traces, { sampler: 'traceidratio', sampler_arg: 0.25, link: false, link_hold_ms: 2000, link_max_spans: 20_000, link_connections: false, inject_traceparent: true });
