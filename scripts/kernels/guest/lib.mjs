@@ -101,6 +101,8 @@ const before = (a, b) => major < a || (major === a && minor < b);
  */
 export function kernelLacks(reason) {
   if (/\(Linux \d+\.\d+\+\)|not found in kernel or module BTFs|invalid func unknown#/.test(reason)) return reason;
+  // A tp_btf program on a tracepoint this kernel has not (the capture's socket hooks before 6.3): the agent loads the other set.
+  if (/failed to find kernel BTF type ID of '\w+'/.test(reason)) return `this kernel lacks the program's attach point: ${reason}`;
   if (before(5, 13) && reason.includes("number of funcs in func_info doesn't match number of subprogs")) {
     return `this kernel predates BPF callback functions (Linux 5.13; bpf_loop needs 5.17): ${reason}`;
   }

@@ -7,7 +7,7 @@ export const FEATURE_NAMES = ['http', 'tls', 'context-propagation', 'discovery',
 export type AgentFeatureName = (typeof FEATURE_NAMES)[number];
 
 export const FEATURE_TITLES: Record<AgentFeatureName, string> = {
-  http: 'RED metrics and traces from HTTP traffic (syscall capture)',
+  http: 'RED metrics and traces from HTTP traffic (socket capture)',
   tls: 'HTTPS plaintext through uprobes on OpenSSL (SSL_read/SSL_write in libssl and node)',
   'context-propagation': 'traceparent written into outgoing plaintext HTTP/1 requests, so traces continue on other hosts (sockops + sk_msg; needs CAP_NET_ADMIN)',
   discovery: 'new processes and listening sockets seen at once (kernel events; else /proc rescans)',

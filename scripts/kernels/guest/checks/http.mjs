@@ -63,7 +63,13 @@ export default {
       // A little longer: more than N would be a double count.
       await new Promise((r) => setTimeout(r, 2_000));
       seen = count((await get(`http://${LISTEN}/metrics`)).body);
-      return { 'smoke:http1-server-counts': seen === REQUESTS ? ok() : fail(`${REQUESTS} requests, ${METRIC} = ${seen}`) };
+      // Which hooks saw the bytes (the http feature's note on /readyz): the socket tracepoints from 6.5, the syscall exits before.
+      const note = /^http up: (.*)$/m.exec((await get(`http://${LISTEN}/readyz`)).body)?.[1] ?? 'no note';
+      const hooks = /socket tracepoints/.test(note) ? 'socket' : /syscall exits/.test(note) ? 'syscalls' : 'unknown';
+      return {
+        'smoke:http1-server-counts': seen === REQUESTS ? ok() : fail(`${REQUESTS} requests, ${METRIC} = ${seen}`),
+        [`smoke:http1-hooks-${hooks}`]: hooks === 'unknown' ? fail(`the http feature's note names no hooks: ${note}`) : ok(),
+      };
     } finally {
       await agent?.stop();
       await app.stop(2_000);

@@ -5,14 +5,14 @@
 // object, `load:<object>`, and with the budget `budget:<object>`. A refusal
 // that names something the kernel lacks (a helper or kfunc newer than it) is
 // off: the agent has a fallback or the feature is off there. Probes are
-// doctor's (it reports them), test fixtures are not shipped.
+// doctor's (it reports them), test fixtures and bench programs are not shipped.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fail, kernelLacks, ok, off, run, tail } from '../lib.mjs';
 
-const SKIP = /^(probes|testdata)\//;
+const SKIP = /^(probes|testdata|bench)\//;
 const BUDGET = 'dist/scripts/bpf-budget.js';
 const name = (object) => object.replace(/\.bpf\.o$/, '');
 
