@@ -4,7 +4,7 @@
 // 1 naming each offender; a program of the agent that fails to load offends too.
 // --json prints only a JSON array of rows on stdout. Other arguments keep only
 // the objects whose path under dist/bpf contains one of them (e.g. "security/").
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { ObjectSpec, VerifierError, WaggleError } from '../src/ebpf/index.js';
@@ -38,6 +38,18 @@ function lsmRefusal(): string | undefined {
   }
 }
 
+/** The tracepoint a tp_btf program attaches to, from its section ("tp_btf/sock_recv_length"). */
+function tpBtfTarget(section: string | undefined): string | undefined {
+  return section?.startsWith('tp_btf/') ? section.slice('tp_btf/'.length) : undefined;
+}
+
+let vmlinuxBtf: Buffer | undefined;
+/** Whether the running kernel's BTF has the typedef tp_btf programs attach by. */
+function kernelHasTracepoint(name: string): boolean {
+  vmlinuxBtf ??= readFileSync('/sys/kernel/btf/vmlinux');
+  return vmlinuxBtf.includes(`\0btf_trace_${name}\0`);
+}
+
 function objects(dir: string): string[] {
   return readdirSync(dir)
     .flatMap((name) => {
@@ -57,6 +69,7 @@ function measureAll(filters: readonly string[]): Row[] {
     const spec = ObjectSpec.open(path);
     const programs = [...spec.programs.keys()];
     const types = new Map([...spec.programs.values()].map((p) => [p.name, p.type]));
+    const sections = new Map([...spec.programs.values()].map((p) => [p.name, p.section]));
     spec.close();
     const profiles = profilesFor(id);
     for (const program of programs) {
@@ -67,6 +80,13 @@ function measureAll(filters: readonly string[]): Row[] {
           rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
           continue;
         }
+      }
+      const tracepoint = tpBtfTarget(sections.get(program));
+      if (tracepoint && !kernelHasTracepoint(tracepoint)) {
+        // The capture's socket hooks (6.3+): where the kernel lacks them the agent loads the syscall exits instead.
+        const reason = `this kernel has no tracepoint ${tracepoint} (btf_trace_${tracepoint} is not in its BTF; Linux 6.3+), and the agent loads the program only where it has`;
+        rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
+        continue;
       }
       const m = worst(profiles.map((p) => measureProgram(path, program, p, PROBES.test(id))));
       rows.push({ object, program, profiles: profiles.map((p) => p.name), ...m });

@@ -57,6 +57,12 @@ async function viaBudget(ctx) {
   for (const row of rows) {
     if (SKIP.test(row.object)) continue;
     const id = name(row.object);
+    // A program the agent loads only where the kernel has what it attaches to
+    // (the capture's socket tracepoints, BPF LSM): off with the reason; the rest of its object still counts.
+    if (row.status === 'not-loadable') {
+      features[`absent:${id}:${row.program}`] = off(row.reason ?? 'not loadable here');
+      continue;
+    }
     const prev = features[`load:${id}`];
     if (row.status === 'ok') features[`load:${id}`] ??= ok();
     else if (!prev || prev.ok) features[`load:${id}`] = refused(`${row.program}: ${row.reason ?? row.status}`, join(ctx.repo, 'dist/bpf', row.object));
