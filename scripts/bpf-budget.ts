@@ -4,10 +4,10 @@
 // 1 naming each offender; a program of the agent that fails to load offends too.
 // --json prints only a JSON array of rows on stdout. Other arguments keep only
 // the objects whose path under dist/bpf contains one of them (e.g. "security/").
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { ObjectSpec, VerifierError, WaggleError } from '../src/ebpf/index.js';
+import { ObjectSpec, VerifierError, WaggleError, missingKernelBtfNames } from '../src/ebpf/index.js';
 import { measureProgram, worst } from './budget/measure.js';
 import { profilesFor } from './budget/profiles.js';
 import { INSN_BUDGET, INSN_BUDGET_LEGACY, STACK_BUDGET, type Row, offence, table } from './budget/report.js';
@@ -43,12 +43,6 @@ function tpBtfTarget(section: string | undefined): string | undefined {
   return section?.startsWith('tp_btf/') ? section.slice('tp_btf/'.length) : undefined;
 }
 
-let vmlinuxBtf: Buffer | undefined;
-/** Whether the running kernel's BTF has the typedef tp_btf programs attach by. */
-function kernelHasTracepoint(name: string): boolean {
-  vmlinuxBtf ??= readFileSync('/sys/kernel/btf/vmlinux');
-  return vmlinuxBtf.includes(`\0btf_trace_${name}\0`);
-}
 
 function objects(dir: string): string[] {
   return readdirSync(dir)
@@ -82,7 +76,7 @@ function measureAll(filters: readonly string[]): Row[] {
         }
       }
       const tracepoint = tpBtfTarget(sections.get(program));
-      if (tracepoint && !kernelHasTracepoint(tracepoint)) {
+      if (tracepoint && missingKernelBtfNames([`btf_trace_${tracepoint}`]).length) {
         // The capture's socket hooks (6.3+): where the kernel lacks them the agent loads the syscall exits instead.
         const reason = `this kernel has no tracepoint ${tracepoint} (btf_trace_${tracepoint} is not in its BTF; Linux 6.3+), and the agent loads the program only where it has`;
         rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });

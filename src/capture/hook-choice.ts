@@ -1,9 +1,8 @@
 // Which hooks the capture stands on (SocketCaptureOptions.hooks): the socket
 // layer's send/receive tracepoints where this kernel has them, else the exits
 // of the read/write-family syscalls (bpf/capture/socket_capture.bpf.c).
-import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { WaggleError } from '../ebpf/index.js';
+import { VMLINUX_BTF, WaggleError, missingKernelBtfNames } from '../ebpf/index.js';
 
 export type CaptureHooks = 'socket' | 'syscalls';
 
@@ -11,7 +10,6 @@ export type CaptureHooks = 'socket' | 'syscalls';
 export const SOCKET_HOOK_PROGRAMS = ['cap_sock_recv', 'cap_sock_send'];
 export const SYSCALL_HOOK_PROGRAMS = ['cap_read', 'cap_recvfrom', 'cap_readv', 'cap_recvmsg', 'cap_write', 'cap_sendto', 'cap_writev', 'cap_sendmsg', 'cap_sendfile'];
 
-const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 // sock_sendmsg carries sendfile's bytes from 6.5 (MSG_SPLICE_PAGES replaced
 // ->sendpage); before, sendfile would pass the tracepoint by unseen.
 const SPLICE_THROUGH_SENDMSG: [number, number] = [6, 5];
@@ -24,16 +22,14 @@ export function socketHooksMissing(kernelRelease = release(), btfPath = VMLINUX_
   if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
     return `kernel ${kernelRelease} is older than ${wantMajor}.${wantMinor}: sendfile does not pass the socket tracepoints there`;
   }
-  let btf: Buffer;
+  // The tracepoints' BTF typedefs, which tp_btf programs attach by.
+  let missing: string[];
   try {
-    btf = readFileSync(btfPath);
+    missing = missingKernelBtfNames(['btf_trace_sock_recv_length', 'btf_trace_sock_send_length'], btfPath);
   } catch (e) {
     return `${btfPath} could not be read (${(e as Error).message})`;
   }
-  // The tracepoints' BTF typedefs, which tp_btf programs attach by.
-  for (const tp of ['sock_recv_length', 'sock_send_length']) {
-    if (!btf.includes(`btf_trace_${tp}\0`)) return `the kernel has no sock:${tp} tracepoint (btf_trace_${tp} is not in ${btfPath})`;
-  }
+  if (missing.length) return `the kernel has no sock:${missing[0]!.replace('btf_trace_', '')} tracepoint (${missing[0]} is not in ${btfPath})`;
   return undefined;
 }
 

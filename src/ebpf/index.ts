@@ -12,6 +12,7 @@ export type { RingBufferOptions, RingBufferStats } from './ringbuf.js';
 export * as codecs from './codec.js';
 export type { Codec } from './codec.js';
 export { Btf } from './btf/parse.js';
+export { VMLINUX_BTF, missingKernelBtfNames } from './btf/kernel-names.js';
 export type { BtfType, BtfKind } from './btf/parse.js';
 export { btfCodec, structCodecByName, offsetOf } from './btf/codec.js';
 export { WaggleError, VerifierError, toWaggleError } from './errors.js';

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { Btf } from './btf/parse.js';
 import { btfCodec } from './btf/codec.js';
+import { VMLINUX_BTF } from './btf/kernel-names.js';
 import { Collection } from './collection.js';
 import { WaggleError, failedProgram, toWaggleError } from './errors.js';
 import type { BpfMap } from './map.js';
@@ -176,7 +177,6 @@ export class MapSpec {
 }
 
 const DATA_SECTIONS = ['.rodata', '.data', '.bss'];
-const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
 export class ObjectSpec {
   readonly path: string;

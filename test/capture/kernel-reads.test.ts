@@ -4,16 +4,16 @@
 // wherever the kernel has it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { CAPTURE_OBJECT, CAPTURE_OBJECT_KFUNC } from '../../src/capture/index.js';
+import { missingKernelBtfNames } from '../../src/ebpf/index.js';
 import { collect } from './helpers/capture.js';
 import { requestLine, statusOf } from './helpers/http-lite.js';
 import { startNodeServer } from './helpers/servers.js';
 
 /** Whether this kernel's BTF declares the kfunc (its name is in the string section). */
 function kernelHasRdonlyCast(): boolean {
-  return readFileSync('/sys/kernel/btf/vmlinux').includes(Buffer.from('\0bpf_rdonly_cast\0'));
+  return missingKernelBtfNames(['bpf_rdonly_cast']).length === 0;
 }
 
 describe('capture builds', () => {
