@@ -163,12 +163,11 @@ static __always_inline void feed_iov(const struct iovec *iov, __u64 cnt, __u64 l
   if (left) feed_run(0, left);
 }
 
-// `ret` bytes the current syscall (`kind`, arguments in `regs`) moved on its
+// `ret` bytes the current syscall (`kind`, arguments in `regs`) of task `id` moved on its
 // socket. `expect_sk`, when not 0, is the socket the hook saw: the I/O is taken
 // only when the syscall's fd is that socket (a kernel-internal send or receive
 // in the task's context, e.g. NFS, is not the syscall's).
-static __always_inline int on_io_regs(long ret, __u8 dir, __u8 kind, struct pt_regs *regs, __u64 expect_sk) {
-  __u64 id = bpf_get_current_pid_tgid();
+static __always_inline int on_io_regs(__u64 id, long ret, __u8 dir, __u8 kind, struct pt_regs *regs, __u64 expect_sk) {
   // Peeked bytes will be read again: count them then.
   if (kind == IO_RECVFROM && (PT_REGS_PARM4_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
   if (kind == IO_MSG && dir == DIR_IN && (PT_REGS_PARM3_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
@@ -228,8 +227,9 @@ static __always_inline int on_io_regs(long ret, __u8 dir, __u8 kind, struct pt_r
 
 static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
-  if (!is_watched(bpf_get_current_pid_tgid() >> 32)) return 0;
-  return on_io_regs(ret, dir, kind, syscall_regs(), 0);
+  __u64 id = bpf_get_current_pid_tgid();
+  if (!is_watched(id >> 32)) return 0;
+  return on_io_regs(id, ret, dir, kind, syscall_regs(), 0);
 }
 
 // Hooks, in one of two sets user space chooses between at load time:
@@ -276,14 +276,15 @@ static __always_inline int sock_io_kind(long nr, __u8 dir) {
 
 static __always_inline int on_sock_io(const struct sock *sk, long ret, __u8 dir) {
   if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
-  if (!is_watched(bpf_get_current_pid_tgid() >> 32)) return 0;
+  __u64 id = bpf_get_current_pid_tgid();
+  if (!is_watched(id >> 32)) return 0;
   struct pt_regs *regs = syscall_regs();
   int kind = sock_io_kind(syscall_nr(regs), dir);
   if (kind < 0) {
     count(CNT_SOCK_OTHER_IO);
     return 0;
   }
-  return on_io_regs(ret, dir, kind, regs, (__u64)sk);
+  return on_io_regs(id, ret, dir, kind, regs, (__u64)sk);
 }
 
 SEC("tp_btf/sock_recv_length")

@@ -17,7 +17,7 @@ import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
 import { TraceparentInjector, type TraceparentInjectorStats } from './traceparent-injector.js';
-import { type CaptureHooks, SOCKET_HOOK_PROGRAMS, SYSCALL_HOOK_PROGRAMS, chooseHooks } from './hook-choice.js';
+import { type CaptureHooks, SOCKET_HOOK_PROGRAMS, SYSCALL_HOOK_PROGRAMS, chooseHooks, socketHooksMissing } from './hook-choice.js';
 
 /** Whether TLS plaintext capture runs: off with its reason when its uprobes could not attach. */
 export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; reason: string } | { state: 'disabled' };
@@ -80,6 +80,8 @@ export class SocketCapture {
     readonly object: string,
     /** Where the bytes are seen: the socket layer's tracepoints, or the syscall exits (hook-choice.ts). */
     readonly hooks: CaptureHooks,
+    /** Why the syscall exits are in use (undefined on the socket tracepoints). */
+    readonly syscallHooksReason: string | undefined,
   ) {
     this.watched = coll.map<number, number>('watched');
     this.excluded = coll.map<number, number>('excluded');
@@ -142,7 +144,7 @@ export class SocketCapture {
   /** Loads and attaches the capture programs. Nothing is captured until watch() or watchAllExcept(). */
   static async start(opts: SocketCaptureOptions): Promise<SocketCapture> {
     const options = resolveCaptureOptions(opts);
-    const { coll, object, hooks } = loadCapture(options);
+    const { coll, object, hooks, syscallHooksReason } = loadCapture(options);
     try {
       const lifecycle: Link[] = [];
       for (const p of coll.spec.programs.values()) {
@@ -152,7 +154,7 @@ export class SocketCapture {
         if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
       }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object, hooks);
+      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object, hooks, syscallHooksReason);
       capture.lifecycleLinks = lifecycle;
       if (options.tls) capture.startTls();
       if (options.injectTraceparent) capture.startInjector();
@@ -388,12 +390,16 @@ export class SocketCapture {
  * reads (5.17–6.1), else the legacy build (5.10–5.16). When all fail, the error
  * names each build's refusal.
  */
-function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string; hooks: CaptureHooks } {
+function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string; hooks: CaptureHooks; syscallHooksReason: string | undefined } {
   // e.g. 6.1 refuses the kfunc build: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
   const objects = { auto: [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], core: [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], legacy: [CAPTURE_OBJECT_LEGACY] }[options.kernelReads];
-  const wanted = chooseHooks(options.hooks);
+  // Read once: the reason also tells, after the load, why the syscall exits are in use.
+  const missing = options.hooks === 'syscalls' ? undefined : socketHooksMissing();
+  const wanted = chooseHooks(options.hooks, () => missing);
   const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options, wanted));
-  return { coll: value, object: name, hooks: hooksOf(value.spec) };
+  const hooks = hooksOf(value.spec);
+  const syscallHooksReason = hooks === 'socket' ? undefined : options.hooks === 'syscalls' ? 'capture.hooks is syscalls' : (missing ?? `the ${name} build has no socket hooks`);
+  return { coll: value, object: name, hooks, syscallHooksReason };
 }
 
 /** Which set of hooks a loaded spec has (the legacy build has only the syscall exits). */

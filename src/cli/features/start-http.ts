@@ -1,6 +1,6 @@
 // The `http` feature: the socket capture, sized by the configuration. Used by the
 // agent and by `waggle doctor` (which starts it and closes it again).
-import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd, socketHooksMissing } from '../../capture/index.js';
+import { type Exchange, SocketCapture, type StreamChunk, type StreamEnd } from '../../capture/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { FeatureBoard } from './status.js';
 
@@ -34,8 +34,7 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
 /** The `http` feature's note: which hooks see the bytes (the syscall exits cost every task's syscalls). */
 export function httpHooksNote(capture: SocketCapture): string {
   if (capture.hooks === 'socket') return 'bytes seen on the socket tracepoints (sock_recv_length, sock_send_length)';
-  const why = capture.options.hooks === 'syscalls' ? 'capture.hooks is syscalls' : (socketHooksMissing() ?? `the ${capture.object} build has no socket hooks`);
-  return `bytes seen on the syscall exits, which put every syscall of every task on the traced slow path (${why})`;
+  return `bytes seen on the syscall exits, which put every syscall of every task on the traced slow path (${capture.syscallHooksReason})`;
 }
 
 /** The `context-propagation` feature's state from the capture that started. */
