@@ -24,27 +24,32 @@ function summary(ex: Exchange): string {
 
 /** Ten keep-alive requests (chunked and Content-Length) to Node, then four sendfile responses from nginx: the summaries in order. */
 async function trafficSeenOn(hooks: 'socket' | 'syscalls'): Promise<{ node: string[]; nginx: string[] }> {
-  const node = await startNodeServer();
-  const nginx = nginxAvailable() ? await startNginx({ 'big.bin': randomBytes(FILE_SIZE) }) : undefined;
-  const cap = await collect({ hooks });
+  let node: Awaited<ReturnType<typeof startNodeServer>> | undefined;
+  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  let cap: Awaited<ReturnType<typeof collect>> | undefined;
   try {
+    node = await startNodeServer();
+    nginx = nginxAvailable() ? await startNginx({ 'big.bin': randomBytes(FILE_SIZE) }) : undefined;
+    cap = await collect({ hooks });
     assert.equal(cap.capture.hooks, hooks);
     cap.capture.watch(node.child.pid);
     for (const pid of nginx?.pids() ?? []) cap.capture.watch(pid);
-    const urls = Array.from({ length: 10 }, (_, i) => `http://127.0.0.1:${node.port}/${i % 2 ? 'chunked/3' : 'plain'}?n=${i}`);
+    const nodePort = node.port;
+    const urls = Array.from({ length: 10 }, (_, i) => `http://127.0.0.1:${nodePort}/${i % 2 ? 'chunked/3' : 'plain'}?n=${i}`);
     execFileSync('curl', ['-s', '--max-time', '10', ...urls.flatMap((u) => ['-o', '/dev/null', u])], { timeout: 15_000 });
     const fromNode = await cap.waitFor(10, (ex) => /\?n=\d+ /.test(ex.request.toString('latin1')));
     let fromNginx: Exchange[] = [];
     if (nginx) {
-      const files = Array.from({ length: 4 }, (_, i) => `http://127.0.0.1:${nginx.port}/big.bin?f=${i}`);
+      const nginxPort = nginx.port;
+      const files = Array.from({ length: 4 }, (_, i) => `http://127.0.0.1:${nginxPort}/big.bin?f=${i}`);
       execFileSync('curl', ['-s', '--max-time', '10', ...files.flatMap((u) => ['-o', '/dev/null', u])], { timeout: 15_000 });
       fromNginx = await cap.waitFor(4, (ex) => /\?f=\d+ /.test(ex.request.toString('latin1')));
     }
     assert.deepEqual(cap.errors, []);
     return { node: fromNode.map(summary), nginx: fromNginx.map(summary) };
   } finally {
-    await cap.close();
-    node.stop();
+    await cap?.close();
+    node?.stop();
     await nginx?.stop();
   }
 }
@@ -95,8 +100,9 @@ describe('capture hooks', () => {
       "print('spliced', n, len(got), flush=True)",
     ].join('\n');
     const cap = await collect({ hooks: 'socket' });
-    const child = startChild(python3, ['-c', script]);
+    let child: ReturnType<typeof startChild> | undefined;
     try {
+      child = startChild(python3, ['-c', script]);
       await child.waitForOutput('ready');
       cap.capture.watch(child.pid);
       const before = cap.capture.stats().socketOtherIo;
@@ -113,7 +119,7 @@ describe('capture hooks', () => {
         ['server closed-before-response'],
       );
     } finally {
-      await child.stop();
+      await child?.stop();
       await cap.close();
     }
   });
