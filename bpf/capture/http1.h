@@ -94,6 +94,36 @@ static __always_inline __u64 load64(struct io_scratch *w, __u32 pos) {
   return *(__u64 *)(w->buf + (pos & (SCAN_BUF - 1)));
 }
 
+// Reads the run's bytes at the current offset (up to a scan window) into
+// io_scratch.buf, and peeks at their first 16 (into feed_state.pk); returns how
+// many it peeked (0 on failure). The header scan that follows a message start
+// scans this window as it is, and the captures copy from it: one user read
+// where there were three. A global function, verified once.
+WAGGLE_SUBPROG int load_window(__u32 avail) {
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return 0;
+  struct feed_state *st = &w->feed;
+  st->win_end = st->win_start;
+  __builtin_memset(&st->pk, 0, sizeof(st->pk));
+  __u32 n = avail < SCAN_WIN ? avail : SCAN_WIN;
+  if (!st->ubuf || !n || bpf_probe_read_user(w->buf, BOUND(n, SCAN_WIN), (const void *)(st->ubuf + st->off))) return 0;
+  st->win_start = st->off;
+  st->win_end = st->off + n;
+  st->win_base = 0;
+  // The peek holds exactly the bytes read: the rules read past n as zeros.
+  __u64 lo = load64(w, 0), hi = load64(w, 8);
+  if (n < 8) {
+    lo &= (1ULL << (n * 8)) - 1;
+    hi = 0;
+  } else if (n < 16) {
+    hi = n == 8 ? 0 : hi & ((1ULL << ((n - 8) * 8)) - 1);
+  }
+  __u64 *pk = (__u64 *)st->pk.b;
+  pk[0] = lo;
+  pk[1] = hi;
+  return n < 16 ? n : 16;
+}
+
 // Decimal digits after optional whitespace (Content-Length), or NO_NUMBER.
 static __always_inline __u64 parse_decimal(struct io_scratch *w, __u32 start, __u32 end) {
   __u64 value = 0;
@@ -291,9 +321,17 @@ static __always_inline const __u8 *src_of(struct feed *f) {
   return f->st->ubuf ? (const __u8 *)(f->st->ubuf + f->st->off) : NULL;
 }
 
+// Where the k bytes at the run's current offset are in io_scratch.buf, or
+// FROM_USER when the window does not hold them all.
+static __always_inline __u32 window_pos(struct feed_state *st, __u32 k) {
+  if (st->off < st->win_start || st->off + k > st->win_end) return FROM_USER;
+  return st->win_base + (st->off - st->win_start);
+}
+
 static __always_inline void attribute(struct feed *f, __u32 k) {
-  if (f->st->is_resp) response_bytes(f->c, src_of(f), k, f->st->now);
-  else request_bytes(f->c, src_of(f), k, f->st->now);
+  __u32 kpos = window_pos(f->st, k);
+  if (f->st->is_resp) response_bytes(f->c, src_of(f), k, f->st->now, kpos);
+  else request_bytes(f->c, src_of(f), k, f->st->now, kpos);
 }
 
 // The message's length can no longer be followed: count it once, and flag a
@@ -377,7 +415,7 @@ static __always_inline void after_headers(struct feed *f) {
 static __always_inline long begin_message(struct feed *f, struct msg_parser *p, __u32 avail) {
   struct conn *c = f->c;
   struct peek *pk = &f->st->pk;
-  __u32 n = f->st->ubuf ? read_peek(pk, (const __u8 *)(f->st->ubuf + f->st->off), avail) : 0;
+  __u32 n = load_window(avail);
   if (!n) {
     p->phase = PH_LOST;
     return 0;
@@ -451,10 +489,18 @@ WAGGLE_SUBPROG int scan_lines(struct msg_parser *p, __u64 ubuf, __u32 w, __u32 i
   if (w > SCAN_WIN) w = SCAN_WIN;
   __u32 carry = p->carry_len;
   if (carry > CARRY_MAX) carry = CARRY_MAX;
-  __u64 *dst = (__u64 *)sw->buf;
-  __u64 *from = (__u64 *)p->carry;
-  for (int k = 0; k < CARRY_MAX / 8; k++) dst[k] = from[k];
-  if (bpf_probe_read_user(sw->buf + BOUND(carry, CARRY_MAX), BOUND(w, SCAN_WIN), (const void *)ubuf)) return SCAN_LOST;
+  struct feed_state *st = &sw->feed;
+  if (carry || st->win_base || st->win_start != st->off || st->win_end < st->off + w) {
+    // Not the window a message start just read: carried line start, then the new bytes.
+    __u64 *dst = (__u64 *)sw->buf;
+    __u64 *from = (__u64 *)p->carry;
+    for (int k = 0; k < CARRY_MAX / 8; k++) dst[k] = from[k];
+    st->win_end = st->win_start;
+    if (bpf_probe_read_user(sw->buf + BOUND(carry, CARRY_MAX), BOUND(w, SCAN_WIN), (const void *)ubuf)) return SCAN_LOST;
+    st->win_start = st->off;
+    st->win_end = st->off + w;
+    st->win_base = carry;
+  }
   struct scan_state *s = &sw->scan;
   s->n = carry + w;
   s->cursor = carry;

@@ -23,20 +23,33 @@ static __always_inline struct slot *slot_at(struct conn *c, __u32 i) { return &c
 
 static __always_inline struct slot *newest_slot(struct conn *c) { return slot_at(c, c->count - 1); }
 
+// Where captured bytes come from: io_scratch.buf at this index when the run's
+// window already holds them (the header scan read them), else user memory.
+#define FROM_USER 0xffffffffU
+
+// Copies `n` bytes of the run into `dst`: from the window at `kpos`, or from
+// user memory at `src`. Reading the window again costs a kernel copy instead of
+// a second user read (a user read also runs the hardened-usercopy checks).
+static __always_inline long copy_run(void *dst, __u32 n, __u64 src, __u32 kpos) {
+  if (kpos == FROM_USER || kpos + n > SCAN_BUF) return bpf_probe_read_user(dst, n, (const void *)src);
+  struct io_scratch *w = io_scratch_get();
+  if (!w) return -1;
+  return bpf_probe_read_kernel(dst, n, w->buf + (kpos & (SCAN_BUF - 1)));
+}
+
 // Copies the first captured bytes of the request in slot `idx` out of user
 // memory. A global function: its bounds arithmetic stays out of the framing
 // loop's frame (the verifier's stack budget is per call chain).
-WAGGLE_SUBPROG int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k) {
+WAGGLE_SUBPROG int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __u32 k, __u32 kpos) {
   if (!c) return 0;
   struct slot *s = &c->slots[idx & (SLOTS - 1)];
-  const __u8 *src = (const __u8 *)src_addr;
   __u32 cap = cap_limit(request_capture, REQ_CAP_MAX);
   __u32 have = s->cap_len;
   if (have >= cap) {
     s->xflags |= XF_REQUEST_TRUNCATED;
     return 0;
   }
-  if (!src) { // bytes the hook cannot see (sendfile)
+  if (!src_addr) { // bytes the hook cannot see (sendfile)
     s->xflags |= XF_REQUEST_TRUNCATED;
     return 0;
   }
@@ -59,14 +72,15 @@ WAGGLE_SUBPROG int capture_request(struct conn *c, __u32 idx, __u64 src_addr, __
   if (first > REQ_CAP_MAX) first = REQ_CAP_MAX;
   __u32 second = want - first;
   if (second > REQ_CAP_MAX) second = REQ_CAP_MAX;
-  if (bpf_probe_read_user(c->req_ring + BOUND(pos, REQ_RING - 1), BOUND(first, REQ_CAP_MAX), src)) return 0;
-  if (second && bpf_probe_read_user(c->req_ring, BOUND(second, REQ_CAP_MAX), src + first)) return 0;
+  if (copy_run(c->req_ring + BOUND(pos, REQ_RING - 1), BOUND(first, REQ_CAP_MAX), src_addr, kpos)) return 0;
+  if (second && copy_run(c->req_ring, BOUND(second, REQ_CAP_MAX), src_addr + first, kpos == FROM_USER ? FROM_USER : kpos + first))
+    return 0;
   c->ring_tail += want;
   s->cap_len = have + want;
   return 0;
 }
 
-static __always_inline void capture_response(struct conn *c, const __u8 *src, __u32 k) {
+static __always_inline void capture_response(struct conn *c, const __u8 *src, __u32 k, __u32 kpos) {
   __u32 cap = cap_limit(response_capture, RESP_CAP_MAX);
   __u32 have = c->resp_cap_len;
   if (have >= cap || !src) {
@@ -78,7 +92,7 @@ static __always_inline void capture_response(struct conn *c, const __u8 *src, __
   else if (k > want) c->resp_xflags |= XF_RESPONSE_TRUNCATED;
   if (want > RESP_CAP_MAX) want = RESP_CAP_MAX;
   if (have > RESP_CAP_MAX - 1) return;
-  if (bpf_probe_read_user(c->resp_cap + BOUND(have, RESP_CAP_MAX - 1), BOUND(want, RESP_CAP_MAX), src)) return;
+  if (copy_run(c->resp_cap + BOUND(have, RESP_CAP_MAX - 1), BOUND(want, RESP_CAP_MAX), (__u64)src, kpos)) return;
   c->resp_cap_len = have + want;
 }
 
@@ -117,22 +131,22 @@ static __always_inline struct conn *fed_conn(void) {
   return w ? bpf_map_lookup_elem(&conns, &w->io.sk) : NULL;
 }
 
-__attribute__((noinline)) int capture_request_fed(__u32 idx, __u64 src_addr, __u32 k) {
+__attribute__((noinline)) int capture_request_fed(__u32 idx, __u64 src_addr, __u32 k, __u32 kpos) {
   struct conn *c = fed_conn();
-  return c ? capture_request(c, idx, src_addr, k) : 0;
+  return c ? capture_request(c, idx, src_addr, k, kpos) : 0;
 }
-#define CAPTURE_REQUEST(c, idx, src_addr, k) capture_request_fed(idx, src_addr, k)
+#define CAPTURE_REQUEST(c, idx, src_addr, k, kpos) capture_request_fed(idx, src_addr, k, kpos)
 #else
-#define CAPTURE_REQUEST(c, idx, src_addr, k) capture_request(c, idx, src_addr, k)
+#define CAPTURE_REQUEST(c, idx, src_addr, k, kpos) capture_request(c, idx, src_addr, k, kpos)
 #endif
 
-static __always_inline void request_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now) {
+static __always_inline void request_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now, __u32 kpos) {
   if (c->cur_req != CUR_TRACKED || c->count == 0) return;
   __u32 idx = (c->head + c->count - 1) & (SLOTS - 1); // the newest slot
   struct slot *s = &c->slots[idx];
   s->req_bytes += k;
   s->req_end_ns = now;
-  CAPTURE_REQUEST(c, idx, (__u64)src, k);
+  CAPTURE_REQUEST(c, idx, (__u64)src, k, kpos);
 }
 
 static __always_inline void request_end(struct conn *c, __u64 now) {
@@ -173,11 +187,11 @@ static __always_inline int response_begin(struct conn *c, __u64 now) {
   return -1;
 }
 
-static __always_inline void response_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now) {
+static __always_inline void response_bytes(struct conn *c, const __u8 *src, __u32 k, __u64 now, __u32 kpos) {
   if (c->responding != RESP_TRACKED) return;
   c->resp_bytes += k;
   c->resp_end_ns = now;
-  capture_response(c, src, k);
+  capture_response(c, src, k, kpos);
 }
 
 // Assembles and sends the record of slot `idx` (and the current response when

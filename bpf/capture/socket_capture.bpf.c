@@ -97,6 +97,7 @@ __attribute__((noinline)) int feed_run(__u64 ubuf, __u32 len) {
   st->now = now;
   st->len = len;
   st->off = 0;
+  st->win_start = st->win_end = 0; // nothing of this run read yet
   st->scratch = SCRATCH_TASK;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (c && c->ino != w->io.ino) {

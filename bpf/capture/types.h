@@ -211,6 +211,13 @@ struct feed_state {
   __u8 is_resp;  // the bytes go the response's way
   __u8 scratch;  // event_scratch key
   __u8 pad[6];
+  // The run's bytes [win_start, win_end) already copied into io_scratch.buf at
+  // win_base (win_end == win_start: none): the framing and the captures read
+  // them there instead of from user memory again.
+  __u32 win_start;
+  __u32 win_end;
+  __u32 win_base;
+  __u32 pad2;
   struct peek pk;
 };
 
