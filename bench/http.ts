@@ -19,7 +19,8 @@
 //
 //   npm run bench:http   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=node,nginx,
 //                         BENCH_MODES=off,capture,agent-noui,agent (+ agent@base,agent-noui@base
-//                         with BENCH_BASE_ROOT; capture@syscalls, agent@syscalls: the
+//                         with BENCH_BASE_ROOT, and capture@base: the base checkout's capture
+//                         alone, for a BPF A/B of its programs; capture@syscalls, agent@syscalls: the
 //                         capture on the syscall exits instead of the socket tracepoints), BENCH_SKIP_20K=1,
 //                         BENCH_AGENT_NODE_ARGS="--import ./dist/bench/late-cpu-profile.js")
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { type Target, sleep, startNginx, startNode } from './http-targets.js';
 import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
 import { Wrk, type WrkResult } from './wrk.js';
 
-type Mode = 'off' | 'capture' | 'capture@syscalls' | 'agent-noui' | 'agent-nolink' | 'agent' | 'agent@syscalls' | 'agent-noui@base' | 'agent@base';
+type Mode = 'off' | 'capture' | 'capture@syscalls' | 'capture@base' | 'agent-noui' | 'agent-nolink' | 'agent' | 'agent@syscalls' | 'agent-noui@base' | 'agent@base';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'node,nginx').split(',');
@@ -53,6 +54,9 @@ async function startAgent(mode: Mode, target: Target): Promise<ObservedAgent | u
       return CaptureHarness.start(target);
     case 'capture@syscalls':
       return CaptureHarness.start(target, { BENCH_CAPTURE_HOOKS: 'syscalls' });
+    case 'capture@base':
+      if (!BASE_ROOT) throw new Error(`mode ${mode} needs BENCH_BASE_ROOT`);
+      return CaptureHarness.start(target, {}, BASE_ROOT);
     case 'agent-noui':
       return RealAgent.start(target, { ui: false, nodeArgs: NODE_ARGS });
     case 'agent-nolink':
@@ -193,7 +197,7 @@ console.log(`waggle HTTP overhead — ${ROUNDS} interleaved rounds × modes ${MO
 console.log('provisional: 2 cores shared by the server, wrk, the agent and other work on this machine');
 console.log('agent µs/req: CPU of the agent process (all threads) per request completed; idle: its CPU with no traffic; net: paced µs/req minus idle;');
 console.log('total = agent + BPF per request, paced interval (idle included)');
-if (BASE_ROOT) console.log(`@base: the agent of ${BASE_ROOT}`);
+if (BASE_ROOT) console.log(`@base: the agent or capture of the checkout ${BASE_ROOT}`);
 const disableStats = enableStats();
 try {
   for (const name of TARGETS) {

@@ -153,9 +153,12 @@ export class CaptureHarness implements ObservedAgent {
     return this.child.pid!;
   }
 
-  /** `env`: added to the harness's environment (e.g. BENCH_CAPTURE_HOOKS). */
-  static async start(target: Target, env: Record<string, string> = {}): Promise<CaptureHarness> {
-    const script = join(fileURLToPath(import.meta.url), '..', 'http-agent.js');
+  /**
+   * `env`: added to the harness's environment (e.g. BENCH_CAPTURE_HOOKS).
+   * `root`: another built checkout whose harness (and so whose capture programs) runs.
+   */
+  static async start(target: Target, env: Record<string, string> = {}, root?: string): Promise<CaptureHarness> {
+    const script = root === undefined ? join(fileURLToPath(import.meta.url), '..', 'http-agent.js') : join(root, 'dist', 'bench', 'http-agent.js');
     const a = new CaptureHarness(spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } }));
     await a.next();
     await a.ask(`watch ${target.pids().join(' ')}`);
