@@ -237,13 +237,13 @@ WAGGLE_SUBPROG int on_line(struct msg_parser *p, __u32 start, __u32 end, __u32 i
 
 // A line on_line would pass over (SCAN_MORE, nothing recorded): a non-empty
 // header field that cannot be Content-Length or Transfer-Encoding (header_line
-// looks at no other; the same lower-cased prefixes), or a non-empty trailer. Checked here so that most lines
-// cost no call: a request or response has a few such lines each.
+// looks at no other; the same lower-cased prefixes), or a non-empty trailer.
+// Checked here so that most lines cost no call.
 static __always_inline int line_is_inert(const struct msg_parser *p, struct io_scratch *w, __u32 start, __u32 nl) {
-  if (nl - start < 2) return 0; // maybe empty ("" or "\r"): ends the part
+  __u32 len = nl - start; // with a trailing '\r': never shorter than header_line's
+  if (len < 2) return 0;  // maybe empty ("" or "\r"): ends the part
   if (p->phase == PH_TRAILERS) return 1;
   if (p->phase != PH_HEADERS || (p->flags & PF_START_LINE)) return 0;
-  __u32 len = nl - start; // with a trailing '\r': never shorter than header_line's
   __u64 w8 = load64(w, start) | LOWER8;
   if (w8 == B8('c', 'o', 'n', 't', 'e', 'n', 't', '-')) return len < 16 || (at(w, start + 8) | 0x20) != 'l';
   if (w8 == B8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r')) return len < 25;
