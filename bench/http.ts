@@ -13,15 +13,16 @@
 // process's CPU (all threads, /proc/<pid>/task/*/schedstat) and the capture
 // programs' kernel run time (bpf_stats, turned on by this bench for the whole
 // run; accounting adds a little to every program run), records per request, and
-// records lost (kernel drops + evicted exchanges). Then zero loss at ~20,000
-// requests/s with the default agent, checked against its exported request count.
+// records lost (kernel drops + evicted exchanges). Then zero loss above 30,000
+// requests/s (saturated) with the default agent, checked against wrk's completed
+// requests and the agent's exported request count.
 // Prints figures; never fails.
 //
 //   npm run bench:http   (BENCH_ROUNDS=3, BENCH_SECONDS=5, BENCH_TARGETS=node,nginx,
 //                         BENCH_MODES=off,capture,agent-noui,agent (+ agent@base,agent-noui@base
 //                         with BENCH_BASE_ROOT, and capture@base: the base checkout's capture
 //                         alone, for a BPF A/B of its programs; capture@syscalls, agent@syscalls: the
-//                         capture on the syscall exits instead of the socket tracepoints), BENCH_SKIP_20K=1,
+//                         capture on the syscall exits instead of the socket tracepoints), BENCH_SKIP_ZERO_LOSS=1,
 //                         BENCH_AGENT_NODE_ARGS="--import ./dist/bench/late-cpu-profile.js")
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,24 +219,27 @@ try {
     }
   }
 
-  // Zero loss at ~20,000 requests/s (Node, keep-alive, paced), the default agent.
-  if (process.env.BENCH_SKIP_20K !== '1') {
+  // Zero loss at the goal's 30,000 requests/s and beyond (Node, keep-alive, the
+  // default agent): wrk's paced mode tops out near 16,000/s here, so the load is
+  // saturated (32 connections, no think time), which runs faster than 30,000/s.
+  // Every completed request must have its record and be counted; records may
+  // exceed completions by the requests in flight when wrk stops (≤ 32).
+  if (process.env.BENCH_SKIP_ZERO_LOSS !== '1') {
     const target = await startNode();
     try {
-      const conns = wrk.pacedConnections(target.url, 20_000);
       const agent = await RealAgent.start(target, { ui: true, nodeArgs: NODE_ARGS });
       try {
         wrk.run(target.url, 8, false, 1);
         await sleep(SETTLE_MS);
         const c0 = await agent.counters();
-        const r = wrk.run(target.url, conns, true, SECONDS);
+        const r = wrk.run(target.url, 32, false, SECONDS);
         await sleep(SETTLE_MS);
         const c1 = await agent.counters();
         const records = c1.records - c0.records;
         const counted = c1.httpServerCount! - c0.httpServerCount!;
         console.log(
-          `\n~20k req/s (node, default agent, paced over ${conns} connections, ${SECONDS}s): ${f0(r.rps)} req/s, ${f0(r.requests)} completed, ` +
-            `${f0(records)} records, ${f0(counted)} in http_server_request_duration_seconds_count, ` +
+          `\nzero loss at ≥30k req/s (node, default agent, saturated over 32 connections, ${SECONDS}s): ${f0(r.rps)} req/s, ${f0(r.requests)} completed, ` +
+            `${f0(records)} records (${records - r.requests} beyond completions: in flight at wrk's stop), ${f0(counted)} in http_server_request_duration_seconds_count, ` +
             `lost ${c1.drops - c0.drops + c1.evicted - c0.evicted} (kernel drops ${c1.drops - c0.drops}, evictions ${c1.evicted - c0.evicted})`,
         );
       } finally {
@@ -249,4 +253,4 @@ try {
   disableStats();
   rmSync(work, { recursive: true, force: true });
 }
-console.log('\nre-run: npm run bench:http   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_TARGETS, BENCH_MODES, BENCH_AGENT_NODE_ARGS, BENCH_SKIP_20K=1)');
+console.log('\nre-run: npm run bench:http   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_TARGETS, BENCH_MODES, BENCH_AGENT_NODE_ARGS, BENCH_SKIP_ZERO_LOSS=1)');

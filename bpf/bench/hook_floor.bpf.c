@@ -4,17 +4,26 @@
 //   syscall exits: the nine read/write-family exit tracepoints the capture uses;
 //     the bytes are read from the user buffer the syscall's registers name.
 //   socket tracepoints: tp_btf sock_recv_length/sock_send_length;
+//   socket tracepoints + ring: the same, but each call's first bytes (up to
+//     RING_COPY) go to user space as one ring-buffer record, woken the way the
+//     capture wakes its reader: the least any capture that hands every
+//     message's bytes to user space (and frames them there) must pay;
 //   socket hooks: sockops puts every TCP connection in a sockhash; sk_msg runs
 //     on each send (the sender's context); cgroup_skb/ingress on each incoming
 //     segment (softirq), which finds the payload behind the IP and TCP headers.
 // Only the server's traffic is copied: its pid for the syscall exits and
 // sk_msg, its local port for ingress (softirq knows no pid).
 #include "waggle/common.h"
+#include "waggle/ringbuf.h"
 
 const volatile __u32 target_tgid = 0;
 const volatile __u16 target_port = 0; // host order
 // 0: count only (the hook's own price), 1: also copy the payload's first bytes.
 const volatile __u8 copy_bytes = 1;
+// Ring mode: the reader is woken when the waiting bytes cross this (the capture's default).
+const volatile __u32 wakeup_bytes = 256 << 10;
+
+#define RING_COPY 512
 
 #define COPY 64
 
@@ -37,6 +46,22 @@ struct {
   __type(key, __u64);
   __type(value, __u64);
 } floor_socks SEC(".maps");
+
+struct floor_record {
+  __u64 ts;
+  __u32 tgid;
+  __u32 len;
+  __u8 data[RING_COPY];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct floor_record);
+} floor_record_scratch SEC(".maps");
+
+WAGGLE_RINGBUF(floor_ring, 1 << 23);
 
 static __always_inline struct floor_scratch *scratch(void) {
   __u32 zero = 0;
@@ -89,6 +114,34 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(floor_sock_recv, struct sock *sk, int ret, int flags) { return on_exit(ret, 0); }
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(floor_sock_send, struct sock *sk, int ret, int flags) { return on_exit(ret, 0); }
+
+// The socket tracepoints, each call's bytes (up to RING_COPY) as a ring record.
+static __always_inline int to_ring(long ret) {
+  if (waggle_tgid() != target_tgid || ret <= 0) return 0;
+  __u32 zero = 0;
+  struct floor_record *r = bpf_map_lookup_elem(&floor_record_scratch, &zero);
+  struct floor_scratch *s = scratch();
+  if (!r || !s) return 0;
+  s->events++;
+  s->bytes += ret;
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  __u32 n = ret < RING_COPY ? ret : RING_COPY;
+  // n is 1..RING_COPY, written so that the verifier sees the bound.
+  if (bpf_probe_read_user(r->data, n & (RING_COPY - 1) ? n & (RING_COPY - 1) : RING_COPY, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs))) return 0;
+  r->ts = bpf_ktime_get_ns();
+  r->tgid = target_tgid;
+  r->len = n;
+  __u64 size = offsetof(struct floor_record, data) + n;
+  __u64 avail = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA);
+  __u64 wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&floor_ring, r, size <= sizeof(*r) ? size : sizeof(*r), wake)) waggle_count(&floor_ring_drops, 0, 1);
+  return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(floor_sock_recv_ring, struct sock *sk, int ret, int flags) { return to_ring(ret); }
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(floor_sock_send_ring, struct sock *sk, int ret, int flags) { return to_ring(ret); }
 
 SEC("sockops")
 int floor_track(struct bpf_sock_ops *skops) {
