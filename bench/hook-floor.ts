@@ -9,7 +9,7 @@
 //   sock_tp-ring  the same, each call's bytes (up to 512) sent to this process
 //             as a ring-buffer record, read as the capture reads its ring (woken
 //             past 256 KiB waiting, else every 200 ms): the floor of any capture
-//             that hands each message to user space, framing included nowhere
+//             that hands each call's bytes to user space to be framed there
 //   sockets   sockops (every TCP connection into a sockhash) + sk_msg on each
 //             send + cgroup_skb/ingress on each incoming segment
 //   sk_msg    sockops + sk_msg alone (the sending side)
@@ -61,12 +61,32 @@ interface Hooks {
   coll: Collection;
   links: Link[];
   names: string[];
-  /** sock_tp-ring: the reader, its flush timer, and the records and bytes it took. */
-  ring?: { reader: RingBufferReader; timer: NodeJS.Timeout; records: number; bytes: number };
+  /** sock_tp-ring: the reader of the records. */
+  ring?: RingRead;
 }
 
-/** Flush interval and wakeup threshold of the capture's own reader (src/capture/options.ts). */
+/** The capture's own reader reads its ring this often besides its wakeups (src/capture/options.ts). */
 const RING_FLUSH_MS = 200;
+
+interface RingRead {
+  reader: RingBufferReader;
+  timer: NodeJS.Timeout;
+  records: number;
+  /** Payload bytes the records said they carry (read, as a decoder must). */
+  bytes: number;
+}
+
+function readRing(coll: Collection): RingRead {
+  const ring = { records: 0, bytes: 0 } as RingRead;
+  ring.reader = coll.ringBuffer('floor_ring', (batch) =>
+    batch.forEach((buf, off) => {
+      ring.records++;
+      ring.bytes += buf.readUInt32LE(off + 12); // struct floor_record.len
+    }),
+  );
+  ring.timer = setInterval(() => ring.reader.consume(), RING_FLUSH_MS);
+  return ring;
+}
 
 function attach(mode: Mode, pid: number, port: number): Hooks | undefined {
   const names = programsOf(mode);
@@ -79,15 +99,7 @@ function attach(mode: Mode, pid: number, port: number): Hooks | undefined {
     // sk_msg before sockops: a connection is in the sockhash only once its program is there.
     if (names.includes('floor_send')) links.push(coll.program('floor_send').attachSockMap(coll.map('floor_socks')));
     for (const n of names) if (n !== 'floor_send') links.push(n === 'floor_track' || n === 'floor_ingress' ? coll.program(n).attachCgroup() : coll.program(n).attach());
-    const hooks: Hooks = { coll, links, names };
-    if (mode === 'sock_tp-ring') {
-      const ring = { records: 0, bytes: 0 } as NonNullable<Hooks['ring']>;
-      // Touch each record's length, as a decoder must.
-      ring.reader = coll.ringBuffer('floor_ring', (batch) => batch.forEach((buf, off, len) => ((ring.records += 1), (ring.bytes += Math.min(len, buf.readUInt32LE(off + 12))))));
-      ring.timer = setInterval(() => ring.reader.consume(), RING_FLUSH_MS);
-      hooks.ring = ring;
-    }
-    return hooks;
+    return mode === 'sock_tp-ring' ? { coll, links, names, ring: readRing(coll) } : { coll, links, names };
   } catch (e) {
     for (const l of links) l.close();
     coll.close();
@@ -140,7 +152,8 @@ async function main(): Promise<void> {
               let ringNote = '';
               if (hooks?.ring) {
                 hooks.ring.reader.consume();
-                ringNote = `  (${(hooks.ring.records / r.requests).toFixed(2)} records/req read, ${hooks.ring.reader.kernelDrops()} dropped)`;
+                const { records, bytes } = hooks.ring;
+                ringNote = `  (${(records / r.requests).toFixed(2)} records/req read, ${Math.round(bytes / records)} B each, ${hooks.ring.reader.kernelDrops()} dropped)`;
               }
               console.log(`  ${target.name} round ${round + 1} ${mode.padEnd(13)} ${r.rps.toFixed(0)} req/s${ringNote}`);
             } finally {
