@@ -132,9 +132,8 @@ static __always_inline int to_ring(long ret) {
   r->tgid = target_tgid;
   r->len = n;
   __u64 size = offsetof(struct floor_record, data) + n;
-  __u64 avail = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA);
-  __u64 wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-  if (bpf_ringbuf_output(&floor_ring, r, size <= sizeof(*r) ? size : sizeof(*r), wake)) waggle_count(&floor_ring_drops, 0, 1);
+  if (bpf_ringbuf_output(&floor_ring, r, size <= sizeof(*r) ? size : sizeof(*r), waggle_wake_output(&floor_ring, wakeup_bytes, size)))
+    waggle_count(&floor_ring_drops, 0, 1);
   return 0;
 }
 

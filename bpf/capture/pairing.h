@@ -251,12 +251,7 @@ WAGGLE_SUBPROG int emit(struct conn *c, __u32 idx, __u32 incomplete, __u32 xflag
   e->resp_len = sl;
   __u32 size = offsetof(struct exchange_event, data) + at + sl;
   if (size > sizeof(struct exchange_event)) size = sizeof(struct exchange_event);
-  // Wake the reader only when this record makes the waiting bytes cross
-  // wakeup_bytes: a wakeup costs an irq_work (an interrupt), far more than the
-  // record itself. Records below the threshold are read on user space's timer.
-  __u64 avail = bpf_ringbuf_query(&exchanges, BPF_RB_AVAIL_DATA);
-  __u64 wake = 0; // wakeup_bytes 0: the kernel's own policy (wake a reader that caught up)
-  if (wakeup_bytes) wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  __u64 wake = waggle_wake_output(&exchanges, wakeup_bytes, size);
   if (bpf_ringbuf_output(&exchanges, e, BOUND(size, sizeof(struct exchange_event)), wake)) {
     waggle_count(&exchanges_drops, 0, 1);
     return 0;

@@ -53,10 +53,7 @@ WAGGLE_SUBPROG int stream_record(struct stream_conn *s, __u64 ubuf, __u32 len) {
   e->head_len = head;
   e->tail_len = tail;
   __u32 size = offsetof(struct stream_event, data) + head + tail;
-  // Wake the reader only when this record crosses wakeup_bytes (see emit()).
-  __u64 avail = bpf_ringbuf_query(&stream_chunks, BPF_RB_AVAIL_DATA);
-  __u64 wake = 0;
-  if (wakeup_bytes) wake = avail < wakeup_bytes && avail + size + 8 >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  __u64 wake = waggle_wake_output(&stream_chunks, wakeup_bytes, size);
   // A new connection's first chunk wakes user space at once: until it decides,
   // the connection has only STREAM_UNDECIDED_MAX chunks (a short-lived client
   // sends hundreds within one flush interval).

@@ -118,17 +118,11 @@ static __always_inline struct scratch *get_scratch(void) {
   return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
-// Wake the reader only when a record makes the waiting bytes cross
-// wakeup_bytes: a wakeup is an irq_work plus an epoll round trip in the agent,
-// far more than a record. User space also drains on a timer, so a quiet ring is
-// read within that period. 0: the kernel's default (wake a reader that caught up).
+// The reader is woken when the waiting bytes cross this (waggle_wake_submit);
+// user space also drains on a timer. 0: the kernel's default.
 const volatile __u64 wakeup_bytes = 65536;
 
-static __always_inline __u64 wake_flags(__u64 size) {
-  if (!wakeup_bytes) return 0;
-  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);  // includes this reserved record
-  return avail >= wakeup_bytes && avail < wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
+static __always_inline __u64 wake_flags(__u64 size) { return waggle_wake_submit(&events, wakeup_bytes, size); }
 
 static __always_inline void count_hook(__u32 hook, __u32 counter) {
   waggle_count(&counters, hook * WG_CNT_PER_HOOK + counter, 1);
