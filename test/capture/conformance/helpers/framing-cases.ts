@@ -78,6 +78,18 @@ export const FRAMING_CASES: FramingCase[] = [
     },
   },
   { name: 'chunked-upper-case', status: 200, writes: [`${OK}TRANSFER-ENCODING: CHUNKED\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`] },
+  // Header lines the kernel's scan passes over by their first 8 bytes, around
+  // the one that frames: only Content-Length / Transfer-Encoding, in any case, count.
+  {
+    name: 'content-length-among-look-alikes',
+    status: 200,
+    writes: [`${OK}Content-Type: text/plain\r\nContent-Location: /elsewhere\r\nContent-Language: en\r\nX-Content-Length: 99\r\ncOnTeNt-LeNgTh: 2\r\nConnection: keep-alive\r\n\r\nhi`],
+  },
+  {
+    name: 'chunked-among-look-alikes',
+    status: 200,
+    writes: [`${OK}Transfer-Foo: x\r\nX-Transfer-Encoding: identity\r\nContent-Type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n`],
+  },
   { name: 'chunked-many-chunks-one-write', status: 200, writes: [`${OK}${TE}\r\n${chunks(40)}0\r\n\r\n`] },
   { name: 'chunked-big-chunk', status: 200, writes: [`${OK}${TE}\r\n186a0\r\n${'x'.repeat(100_000)}\r\n0\r\n\r\n`] },
   {
