@@ -10,6 +10,8 @@ export const FANOUT_PLACEHOLDER = '{var}';
 
 interface Node {
   children: Map<string, Node>;
+  /** The route ending here once admitted (not a deep route's, which ends in WILDCARD_ROUTE). */
+  route: string | undefined;
 }
 
 export interface RouteTableLimits {
@@ -22,7 +24,7 @@ export interface RouteTableLimits {
 export class RouteTable {
   /** Each route → the one string object reported for it (its hash is computed once, for every later Map lookup). */
   readonly #routes = new Map<string, string>();
-  readonly #root: Node = { children: new Map() };
+  readonly #root: Node = { children: new Map(), route: undefined };
   /** Resolutions that collapsed to WILDCARD_ROUTE because the cap was reached. */
   collapsed = 0;
 
@@ -34,6 +36,10 @@ export class RouteTable {
 
   /** The route for already-normalised segments (ids replaced), bounded by the limits. */
   resolve(segments: readonly string[]): string {
+    if (this.limits.maxFanout > 0 && segments.length <= this.limits.maxSegments) {
+      const known = this.#known(segments);
+      if (known !== undefined) return known;
+    }
     let segs = segments;
     let deep = false;
     if (segs.length > this.limits.maxSegments) {
@@ -49,8 +55,27 @@ export class RouteTable {
       return WILDCARD_ROUTE;
     }
     this.#routes.set(route, route);
-    if (this.limits.maxFanout > 0) this.#insert(chosen);
+    if (this.limits.maxFanout > 0) this.#insert(chosen, deep ? undefined : route);
     return route;
+  }
+
+  /**
+   * The admitted route these segments resolve to, found by walking the tree as
+   * #choose would (no array, no joined string, no hashing of a new one), or
+   * undefined when the walk leaves the tree or ends where no route ends.
+   */
+  #known(segs: readonly string[]): string | undefined {
+    let node = this.#root;
+    for (let i = 0; i < segs.length; i++) {
+      let child = node.children.get(segs[i]!);
+      if (child === undefined) {
+        if (node.children.size < this.limits.maxFanout) return undefined; // a new literal segment: a new route
+        child = node.children.get(FANOUT_PLACEHOLDER);
+        if (child === undefined) return undefined;
+      }
+      node = child;
+    }
+    return node.route;
   }
 
   /** Walks the tree without changing it, choosing each segment's reported form. */
@@ -75,15 +100,16 @@ export class RouteTable {
     return out;
   }
 
-  #insert(chosen: readonly string[]): void {
+  #insert(chosen: readonly string[], route: string | undefined): void {
     let node = this.#root;
     for (const seg of chosen) {
       let child = node.children.get(seg);
       if (child === undefined) {
-        child = { children: new Map() };
+        child = { children: new Map(), route: undefined };
         node.children.set(seg, child);
       }
       node = child;
     }
+    if (route !== undefined) node.route = route;
   }
 }

@@ -47,6 +47,8 @@ const NO_ROUTE: RouteResult = { route: undefined, collapsed: false };
  * path remembered: at most 2 × 512 × 128 characters per service and role. When
  * the young generation is full it becomes the old one and the old one is dropped,
  * so paths in use stay (an approximate LRU at the cost of a Map per generation).
+ * A path holding an id is not remembered: ids rarely repeat, and remembering
+ * them would push out the paths that do.
  */
 const PATH_CACHE_SIZE = 512;
 const PATH_CACHE_MAX_LENGTH = 128;
@@ -56,7 +58,11 @@ interface TableEntry {
   table: RouteTable;
   young: Map<string, RouteResult>;
   old: Map<string, RouteResult>;
+  /** Route → its one result object (bounded like the routes: no allocation per resolution). */
+  results: Map<string, RouteResult>;
 }
+
+const COLLAPSED: RouteResult = { route: WILDCARD_ROUTE, collapsed: true };
 
 export class RouteResolver {
   readonly #patterns: RoutePatterns;
@@ -93,10 +99,14 @@ export class RouteResolver {
       if (hit.collapsed) t.table.collapsed++;
       return hit;
     }
-    const result = this.#resolve(t.table, path);
-    if (path.length <= PATH_CACHE_MAX_LENGTH) this.#remember(t, path, result);
+    const segments = path.slice(1).split('/');
+    const result = this.#resolve(t, segments);
+    if (path.length <= PATH_CACHE_MAX_LENGTH && !this.#heldIds) this.#remember(t, path, result);
     return result;
   }
+
+  /** Whether the last #resolve replaced an id (its path is not worth remembering). */
+  #heldIds = false;
 
   #remember(t: TableEntry, path: string, result: RouteResult): void {
     if (t.young.size >= PATH_CACHE_SIZE) {
@@ -106,20 +116,22 @@ export class RouteResolver {
     t.young.set(path, result);
   }
 
-  #resolve(table: RouteTable, path: string): RouteResult {
-    const segments = path.slice(1).split('/');
+  #resolve(t: TableEntry, segments: string[]): RouteResult {
+    this.#heldIds = false;
     const configured = this.#patterns.match(segments);
-    if (configured !== undefined) return { route: configured, collapsed: false };
+    if (configured !== undefined) return resultOf(t, configured);
     switch (this.#mode) {
       case 'unset':
         return NO_ROUTE;
       case 'wildcard':
-        return { route: WILDCARD_ROUTE, collapsed: false };
+        return resultOf(t, WILDCARD_ROUTE);
       default: {
+        const table = t.table;
         const before = table.collapsed;
         // `segments` is this call's own array: ids are replaced in place.
-        const route = table.resolve(this.#mode === 'path' ? segments : replaceIds(segments));
-        return { route, collapsed: table.collapsed !== before };
+        if (this.#mode !== 'path') this.#heldIds = replaceIds(segments) > 0;
+        const route = table.resolve(segments);
+        return table.collapsed !== before ? COLLAPSED : resultOf(t, route);
       }
     }
   }
@@ -137,11 +149,21 @@ export class RouteResolver {
   #table(key: string): TableEntry {
     let t = this.#tables.get(key);
     if (t === undefined) {
-      t = { table: new RouteTable(this.#limits), young: new Map(), old: new Map() };
+      t = { table: new RouteTable(this.#limits), young: new Map(), old: new Map(), results: new Map() };
       this.#tables.set(key, t);
     }
     return t;
   }
+}
+
+/** The one result object of a route (configured patterns and admitted routes are bounded). */
+function resultOf(t: TableEntry, route: string): RouteResult {
+  let r = t.results.get(route);
+  if (r === undefined) {
+    r = { route, collapsed: false };
+    t.results.set(route, r);
+  }
+  return r;
 }
 
 function positive(field: string, n: number): number {

@@ -71,6 +71,36 @@ describe('unmatched modes', () => {
     const r = new RouteResolver({ maxSegments: 3 });
     assert.equal(r.resolve('s', '/a/b/c/d/e').route, '/a/b/c/**');
   });
+
+  // Paths holding ids are not remembered by path: each resolution walks the route tree.
+  it('a deep route is not its prefix’s route', () => {
+    const r = new RouteResolver({ maxSegments: 3 });
+    assert.equal(r.resolve('s', '/a/b/c/42').route, '/a/b/c/**');
+    assert.equal(r.resolve('s', '/a/b/c/43').route, '/a/b/c/**');
+    assert.equal(r.resolve('s', '/a/b/c').route, '/a/b/c');
+    assert.equal(r.resolve('s', '/a/b/7').route, `/a/b/${ID_PLACEHOLDER}`);
+    assert.equal(r.resolve('s', '/a/b/c/44').route, '/a/b/c/**');
+  });
+
+  it('fan-out choices hold when id paths are resolved again', () => {
+    const r = new RouteResolver({ maxSegmentFanout: 3 });
+    const first = ['alice', 'bob', 'carol', 'dave'].map((n, i) => r.resolve('s', `/users/${n}/orders/${i}`).route);
+    assert.deepEqual(first, ['/users/alice/orders/{id}', '/users/bob/orders/{id}', '/users/carol/orders/{id}', `/users/${FANOUT_PLACEHOLDER}/orders/{id}`]);
+    assert.equal(r.resolve('s', '/users/alice/orders/10').route, '/users/alice/orders/{id}');
+    assert.equal(r.resolve('s', '/users/zed/orders/11').route, `/users/${FANOUT_PLACEHOLDER}/orders/{id}`);
+    // An inner node of known routes that is no route yet becomes one.
+    assert.equal(r.resolve('s', '/users/alice').route, '/users/alice');
+    assert.equal(r.resolve('s', '/users/alice/orders').route, '/users/alice/orders');
+    assert.equal(r.routeCount('s'), 6);
+  });
+
+  it('an id path past the cap collapses, and is counted, every time', () => {
+    const r = new RouteResolver({ maxRoutesPerService: 2 });
+    assert.equal(r.resolve('s', '/a/1').route, `/a/${ID_PLACEHOLDER}`);
+    assert.equal(r.resolve('s', '/b/2').route, `/b/${ID_PLACEHOLDER}`);
+    for (const p of ['/c/3', '/c/4']) assert.deepEqual(r.resolve('s', p), { route: WILDCARD_ROUTE, collapsed: true });
+    assert.deepEqual(r.resolve('s', '/a/5'), { route: `/a/${ID_PLACEHOLDER}`, collapsed: false });
+  });
 });
 
 describe('route cardinality is bounded', () => {
