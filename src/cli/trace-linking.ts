@@ -39,9 +39,21 @@ export function createSpanSource(config: AgentConfig, listeners: RequestListener
     onSpan(listener, opts) {
       // Spans are built only once someone wants them (a span per request costs about 1 µs).
       if (unsubscribe === undefined) {
-        unsubscribe = listeners.onRequest((r) => linker.add(r));
-        timer = setInterval(() => linker.tick(), TICK_MS);
-        timer.unref();
+        // The timer runs only while something is held: an idle agent is not woken 10 times a second.
+        const tick = () => {
+          linker.tick();
+          if (linker.idle && timer !== undefined) {
+            clearInterval(timer);
+            timer = undefined;
+          }
+        };
+        unsubscribe = listeners.onRequest((r) => {
+          linker.add(r);
+          if (timer === undefined && !linker.idle) {
+            timer = setInterval(tick, TICK_MS);
+            timer.unref();
+          }
+        });
       }
       return linker.onSpan(listener, opts);
     },

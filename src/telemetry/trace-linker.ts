@@ -349,6 +349,14 @@ export class TraceLinker {
     this.#expire(nowMs);
   }
 
+  /**
+   * Nothing held, waiting or findable: tick() has nothing to do until the next
+   * add() (a pure server's requests, decided on arrival, leave it idle).
+   */
+  get idle(): boolean {
+    return this.#undecided.length === 0 && this.#waiting.length === 0 && this.#recent.length === 0;
+  }
+
   /** Decides and releases everything held (the agent is stopping). */
   close(): void {
     const rest = this.#undecided.drain();

@@ -351,6 +351,24 @@ describe('TraceLinker', () => {
     linker.add(record({ name: 'fourth', kind: 'server', pid: 2, tid: 20, start: 600, end: 610, local: B_PORT, remote: '127.0.0.2:40012' }), 600);
     assert.equal(linker.stats().held, 1);
   });
+  it('is idle (nothing for tick() to do) once nothing is held or findable; a quiet pure server\'s requests leave it idle', () => {
+    const linker = new TraceLinker({ holdMs: 100 });
+    linker.onSpan(() => undefined, { lone: false });
+    assert.equal(linker.idle, true);
+    linker.add(record({ name: 'first', kind: 'server', pid: 2, tid: 20, start: 0, end: 10, local: B_PORT, remote: '127.0.0.2:40001' }), 0);
+    assert.equal(linker.idle, false, 'held');
+    linker.tick(100);
+    assert.equal(linker.idle, true, 'released; a pure server\'s request is no possible parent');
+    linker.add(record({ name: 'second', kind: 'server', pid: 2, tid: 20, start: 20, end: 30, local: B_PORT, remote: '127.0.0.2:40002' }), 110);
+    assert.equal(linker.idle, true, 'a quiet caller\'s request is decided on arrival and built into nothing');
+    linker.add(record({ name: 'call', kind: 'client', pid: 1, tid: 10, start: 40, end: 60, local: '127.0.0.5:40010', remote: A_PORT }), 120);
+    assert.equal(linker.idle, false, 'a client span is held');
+    linker.tick(220);
+    assert.equal(linker.idle, false, 'released, still findable by a late callee on its connection');
+    linker.tick(400);
+    assert.equal(linker.idle, true, 'expired');
+  });
+
   it('builds no Span for a lone root when every listener ignores lone roots (the trace view), unless it continues a trace', () => {
     const linker = new TraceLinker({ holdMs: 100, isLocalAddress: (a) => a.startsWith('127.') });
     const joinedOnly: Span[] = [];
