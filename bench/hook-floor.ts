@@ -25,7 +25,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Collection, Link, ObjectSpec, type RingBufferReader, enableStats, ensureTracefs } from '../src/ebpf/index.js';
+import { Collection, Link, ObjectSpec, type RingBufferReader, ensureTracefs, withStats } from '../src/ebpf/index.js';
 import { bpfObjectPath } from '../src/paths.js';
 import { sleep, startNginx, startNode, type Target } from './http-targets.js';
 import { Wrk } from './wrk.js';
@@ -158,14 +158,9 @@ async function main(): Promise<void> {
                   const { records, bytes } = hooks.ring;
                   ringNote = `  (${(records / r.requests).toFixed(2)} records/req read, ${Math.round(bytes / records)} B each, ${hooks.ring.reader.kernelDrops()} dropped)`;
                 }
-                const stopStats = enableStats();
-                try {
-                  const s0 = seen(hooks);
-                  const timed = await load(STATS_SECONDS);
-                  nsPerReq.get(mode)!.push((seen(hooks).ns - s0.ns) / timed.requests);
-                } finally {
-                  stopStats();
-                }
+                const s0 = seen(hooks);
+                const timed = await withStats(() => load(STATS_SECONDS));
+                nsPerReq.get(mode)!.push((seen(hooks).ns - s0.ns) / timed.requests);
               }
               console.log(`  ${target.name} round ${round + 1} ${mode.padEnd(13)} ${r.rps.toFixed(0)} req/s${ringNote}`);
             } finally {

@@ -29,7 +29,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enableStats } from '../src/ebpf/index.js';
+import { withStats } from '../src/ebpf/index.js';
 import { type Target, sleep, startNginx, startNode } from './http-targets.js';
 import { CaptureHarness, type Counters, type Cpu, type ObservedAgent, RealAgent } from './observed-agent.js';
 import { Wrk, type WrkResult } from './wrk.js';
@@ -139,24 +139,13 @@ async function measure(target: Target, mode: Mode, pacedConns: number): Promise<
     const t1 = performance.now();
     const c1 = await agent?.counters();
     // Run-time accounting for the paced interval only (its BPF µs per request).
-    const stopStats = enableStats();
-    let paced: WrkResult;
-    let cpu2: Cpu | undefined;
-    let t2: number;
-    let cpu1b: Cpu | undefined;
-    let t1b: number;
-    let c2: Counters | undefined;
-    try {
-      cpu1b = agent?.cpu();
-      t1b = performance.now();
-      paced = wrk.run(target.url, pacedConns, true, SECONDS);
+    const { cpu1b, t1b, paced, cpu2, t2, c2 } = await withStats(async () => {
+      const cpu1b = agent?.cpu();
+      const t1b = performance.now();
+      const paced = wrk.run(target.url, pacedConns, true, SECONDS);
       await sleep(SETTLE_MS);
-      cpu2 = agent?.cpu();
-      t2 = performance.now();
-      c2 = await agent?.counters();
-    } finally {
-      stopStats();
-    }
+      return { cpu1b, t1b, paced, cpu2: agent?.cpu(), t2: performance.now(), c2: await agent?.counters() };
+    });
     if (!agent) return { sat, paced };
     const idleNsPerSec = ((idle1!.ns - idle0!.ns) * 1000) / IDLE_MS;
     return { sat, paced, satCost: cost(sat.requests, t1 - t0, cpu0!, cpu1!, c0!, c1!), pacedCost: cost(paced.requests, t2 - t1b, cpu1b!, cpu2!, c1!, c2!), idleNsPerSec };

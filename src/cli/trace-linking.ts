@@ -42,7 +42,7 @@ export function createSpanSource(config: AgentConfig, listeners: RequestListener
         // The timer runs only while something is held: an idle agent is not woken 10 times a second.
         const tick = () => {
           linker.tick();
-          if (linker.idle && timer !== undefined) {
+          if (linker.idle) {
             clearInterval(timer);
             timer = undefined;
           }

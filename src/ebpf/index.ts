@@ -19,7 +19,7 @@ export { WaggleError, VerifierError, toWaggleError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { effectiveCapabilities } from './capabilities.js';
 export { ensureTracefs, ensureBpffs, ensureSecurityfs, cgroup2Path } from './mounts.js';
-export { enableStats } from './stats.js';
+export { enableStats, withStats } from './stats.js';
 export { BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS, parseVerifierStats } from './verifier-stats.js';
 export type { VerifierStats } from './verifier-stats.js';
 export { MAX_BPF_STACK, callGraph, subprogramStarts, deepestStackChain, depthsBeforeLoopInlining, firstStackOverflow, roundStackDepth, BPF_LOOP_INLINE_STACK } from './call-graph.js';

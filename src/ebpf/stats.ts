@@ -17,3 +17,13 @@ export function enableStats(): () => void {
     open = false;
   };
 }
+
+/** Runs `fn` with run-time accounting enabled, and disables it afterwards whatever happens. */
+export async function withStats<T>(fn: () => Promise<T>): Promise<T> {
+  const stop = enableStats();
+  try {
+    return await fn();
+  } finally {
+    stop();
+  }
+}

@@ -37,14 +37,8 @@ export function isIdSegment(s: string): boolean {
   return false;
 }
 
-/** Replaces identifiers by the placeholder in place; returns how many it replaced. */
-export function replaceIds(segments: string[]): number {
-  let replaced = 0;
-  for (let i = 0; i < segments.length; i++) {
-    if (isIdSegment(segments[i]!)) {
-      segments[i] = ID_PLACEHOLDER;
-      replaced++;
-    }
-  }
-  return replaced;
+/** Replaces identifiers by the placeholder in place; returns `segments`. */
+export function replaceIds(segments: string[]): string[] {
+  for (let i = 0; i < segments.length; i++) if (isIdSegment(segments[i]!)) segments[i] = ID_PLACEHOLDER;
+  return segments;
 }

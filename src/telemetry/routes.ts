@@ -8,7 +8,7 @@
 //   'path'             the raw path (still capped per service)
 //   'wildcard'         /**
 //   'unset'            no route at all
-import { replaceIds } from './route-heuristic.js';
+import { ID_PLACEHOLDER, replaceIds } from './route-heuristic.js';
 import { RoutePatterns } from './route-patterns.js';
 import { RouteTable, WILDCARD_ROUTE } from './route-table.js';
 
@@ -101,12 +101,10 @@ export class RouteResolver {
     }
     const segments = path.slice(1).split('/');
     const result = this.#resolve(t, segments);
-    if (path.length <= PATH_CACHE_MAX_LENGTH && !this.#heldIds) this.#remember(t, path, result);
+    // #resolve replaced ids in `segments` in place: such a path is not worth remembering.
+    if (path.length <= PATH_CACHE_MAX_LENGTH && !segments.includes(ID_PLACEHOLDER)) this.#remember(t, path, result);
     return result;
   }
-
-  /** Whether the last #resolve replaced an id (its path is not worth remembering). */
-  #heldIds = false;
 
   #remember(t: TableEntry, path: string, result: RouteResult): void {
     if (t.young.size >= PATH_CACHE_SIZE) {
@@ -117,7 +115,6 @@ export class RouteResolver {
   }
 
   #resolve(t: TableEntry, segments: string[]): RouteResult {
-    this.#heldIds = false;
     const configured = this.#patterns.match(segments);
     if (configured !== undefined) return resultOf(t, configured);
     switch (this.#mode) {
@@ -129,7 +126,7 @@ export class RouteResolver {
         const table = t.table;
         const before = table.collapsed;
         // `segments` is this call's own array: ids are replaced in place.
-        if (this.#mode !== 'path') this.#heldIds = replaceIds(segments) > 0;
+        if (this.#mode !== 'path') replaceIds(segments);
         const route = table.resolve(segments);
         return table.collapsed !== before ? COLLAPSED : resultOf(t, route);
       }
