@@ -13,7 +13,7 @@ const capture = await SocketCapture.start({
   // Capture tuning experiments (defaults otherwise).
   ...(process.env.BENCH_WAKEUP_BYTES ? { wakeupBytes: Number(process.env.BENCH_WAKEUP_BYTES) } : {}),
   ...(process.env.BENCH_FLUSH_MS ? { flushIntervalMs: Number(process.env.BENCH_FLUSH_MS) } : {}),
-  ...(process.env.BENCH_CAPTURE_HOOKS ? { hooks: process.env.BENCH_CAPTURE_HOOKS as 'socket' | 'syscalls' } : {}),
+  ...(process.env.BENCH_CAPTURE_HOOKS ? { hooks: process.env.BENCH_CAPTURE_HOOKS as 'socket' | 'fexit' | 'syscalls' } : {}),
   onExchange: (ex) => {
     delivered++;
     capturedBytes += ex.request.length + ex.response.length;

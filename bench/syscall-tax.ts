@@ -1,21 +1,37 @@
 // What the capture's hooks cost processes it does not watch: with the capture
-// watching one idle server, unwatched workloads run with the capture off, on
-// the socket tracepoints ('socket') and on the syscall exits ('syscalls'),
-// interleaved, rotated each round:
+// watching one idle server, unwatched workloads run with the capture off and
+// on each set of hooks this kernel runs — the socket tracepoints ('socket',
+// 6.5+), fexit on the inet layer ('fexit', before 6.5 with BPF trampolines),
+// the syscall exits ('syscalls', every kernel) — interleaved, rotated each round:
 //   file-io  dd, 64-byte blocks /dev/zero → /dev/null: read and write syscalls
 //            on files (the syscall exits run their program and return at the
-//            pid filter; the socket tracepoints never run)
+//            pid filter; the socket tracepoints and fexit never run)
 //   getppid  a C-speed loop of getppid(): a syscall no program hooks (what
 //            remains is the traced slow path alone)
 // Prints ns per syscall (medians) and the extra over `off`. Never fails.
 //
 //   npm run bench:syscall-tax   (BENCH_ROUNDS=5, BENCH_SYSCALLS=2000000)
 import { spawnSync } from 'node:child_process';
-import { SocketCapture } from '../src/capture/index.js';
+import { type CaptureHooks, SocketCapture } from '../src/capture/index.js';
 import { startNode } from './http-targets.js';
 
-type Mode = 'off' | 'socket' | 'syscalls';
-const MODES: Mode[] = ['off', 'socket', 'syscalls'];
+type Mode = 'off' | CaptureHooks;
+
+/** The sets of hooks the capture loads on this kernel, each tried once; the others are named with the refusal. */
+async function modesHere(): Promise<Mode[]> {
+  const modes: Mode[] = ['off'];
+  for (const hooks of ['socket', 'fexit', 'syscalls'] as const) {
+    try {
+      (await SocketCapture.start({ onExchange: () => {}, hooks })).close();
+      modes.push(hooks);
+    } catch (e) {
+      console.log(`  (${hooks}: not on this kernel: ${String((e as Error).message ?? e).split('\n')[0]!.slice(0, 160)})`);
+    }
+  }
+  return modes;
+}
+
+const MODES = await modesHere();
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const N = Number(process.env.BENCH_SYSCALLS ?? 2_000_000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

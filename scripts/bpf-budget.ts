@@ -19,15 +19,17 @@ const MEANT_TO_FAIL = /^testdata\/verifier_reject/;
 const PROBES = /^probes\//;
 
 /**
- * Why this kernel refuses every BPF LSM program (no BPF trampolines, lockdown…),
- * or undefined when one loads. The agent loads its LSM programs only where its
- * own probe shows they run, so there they are not loadable, not offenders; a
- * verifier refusal of one still fails.
+ * Why this kernel refuses every program of a trampoline type (no BPF
+ * trampolines, no BPF LSM, lockdown…), from doctor's own probe of it
+ * (`probe_fentry`, `probe_lsm`), or undefined when that loads. The agent loads
+ * such programs only where they load (the capture's fexit hooks fall back to
+ * the syscall exits, LSM enforcement is off), so there they are not loadable,
+ * not offenders; a verifier refusal of one still fails.
  */
-function lsmRefusal(): string | undefined {
+function probeRefusal(probe: string): string | undefined {
   const spec = ObjectSpec.open(join(BPF_DIR, 'probes', 'features.bpf.o'));
   try {
-    spec.selectPrograms(['probe_lsm']);
+    spec.selectPrograms([probe]);
     spec.load().close();
     return undefined;
   } catch (e) {
@@ -36,6 +38,12 @@ function lsmRefusal(): string | undefined {
   } finally {
     spec.close();
   }
+}
+
+/** The kernel function an fexit/fentry program attaches to, from its section ("fexit/inet_recvmsg"). */
+function fexitTarget(section: string | undefined): string | undefined {
+  const m = /^(?:fentry|fexit)\/(.+)$/.exec(section ?? '');
+  return m?.[1];
 }
 
 /** The tracepoint a tp_btf program attaches to, from its section ("tp_btf/sock_recv_length"). */
@@ -55,7 +63,11 @@ function objects(dir: string): string[] {
 
 function measureAll(filters: readonly string[]): Row[] {
   const rows: Row[] = [];
-  let lsm: { refusal: string | undefined } | undefined;
+  const refusals = new Map<string, string | undefined>();
+  const refusal = (probe: string) => {
+    if (!refusals.has(probe)) refusals.set(probe, probeRefusal(probe));
+    return refusals.get(probe);
+  };
   for (const path of objects(BPF_DIR)) {
     const object = relative(BPF_DIR, path);
     const id = object.replace(/\.bpf\.o$/, '');
@@ -67,19 +79,25 @@ function measureAll(filters: readonly string[]): Row[] {
     spec.close();
     const profiles = profilesFor(id);
     for (const program of programs) {
-      if (types.get(program) === 'lsm' && !PROBES.test(id)) {
-        lsm ??= { refusal: lsmRefusal() };
-        if (lsm.refusal) {
-          const reason = `this kernel loads no BPF LSM program, and the agent loads it only where one does: ${lsm.refusal}`;
-          rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
-          continue;
-        }
+      const notLoadable = (reason: string) => rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
+      if (types.get(program) === 'lsm' && !PROBES.test(id) && refusal('probe_lsm')) {
+        notLoadable(`this kernel loads no BPF LSM program, and the agent loads it only where one does: ${refusal('probe_lsm')}`);
+        continue;
+      }
+      const fn = PROBES.test(id) ? undefined : fexitTarget(sections.get(program));
+      if (fn && refusal('probe_fentry')) {
+        notLoadable(`this kernel loads no fentry/fexit program, and the agent loads it only where one does: ${refusal('probe_fentry')}`);
+        continue;
+      }
+      if (fn && missingKernelBtfNames([fn]).length) {
+        // The capture's fexit hooks: inet_sendpage is gone from 6.5, where the agent does not load its program.
+        notLoadable(`this kernel has no function ${fn} (not in its BTF), and the agent loads the program only where it has`);
+        continue;
       }
       const tracepoint = tpBtfTarget(sections.get(program));
       if (tracepoint && missingKernelBtfNames([`btf_trace_${tracepoint}`]).length) {
         // The capture's socket hooks (6.3+): where the kernel lacks them the agent loads the syscall exits instead.
-        const reason = `this kernel has no tracepoint ${tracepoint} (btf_trace_${tracepoint} is not in its BTF; Linux 6.3+), and the agent loads the program only where it has`;
-        rows.push({ object, program, profiles: profiles.map((p) => p.name), status: 'not-loadable', stackBytes: null, stackBytesJit: null, chain: null, processedInsns: null, reason });
+        notLoadable(`this kernel has no tracepoint ${tracepoint} (btf_trace_${tracepoint} is not in its BTF; Linux 6.3+), and the agent loads the program only where it has`);
         continue;
       }
       const m = worst(profiles.map((p) => measureProgram(path, program, p, PROBES.test(id))));

@@ -233,15 +233,17 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   return on_io_regs(id, ret, dir, kind, syscall_regs(), 0);
 }
 
-// Hooks, in one of two sets user space chooses between at load time:
+// Hooks, in one of three sets user space chooses between at load time:
 // - the socket layer's tracepoints, sock_recv_length and sock_send_length
 //   (6.3+; used from 6.5, where sendfile also goes through sock_sendmsg): they
 //   run on socket I/O only, in the caller's context, and leave every other
 //   syscall of every task alone;
+// - fexit on the inet layer's send and receive (kernels before 6.5 with BPF
+//   trampolines): the same, where the tracepoints are missing;
 // - the exits of the read/write-family syscalls (every kernel): enabling any
 //   syscall tracepoint puts every syscall of every task on the traced slow path.
-// Both read the bytes from the syscall's own arguments.
-#ifndef WAGGLE_LEGACY
+// All read the bytes from the syscall's own arguments.
+//
 // The task's syscall number, in its saved user registers (CO-RE flavours, so
 // that the other architecture's build compiles against this host's vmlinux.h).
 #if defined(__TARGET_ARCH_x86)
@@ -288,12 +290,34 @@ static __always_inline int on_sock_io(const struct sock *sk, long ret, __u8 dir)
   return on_io_regs(id, ret, dir, kind, regs, (__u64)sk);
 }
 
+#ifndef WAGGLE_LEGACY
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(cap_sock_recv, struct sock *sk, int ret, int flags) { return on_sock_io(sk, ret, DIR_IN); }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(cap_sock_send, struct sock *sk, int ret, int flags) { return on_sock_io(sk, ret, DIR_OUT); }
 #endif
+
+// The inet layer's socket operations, which every TCP send and receive passes
+// through by an indirect call from net/socket.c (so never inlined, unlike
+// sock_sendmsg, which 6.1.176 bypasses through a static __sock_sendmsg). Their
+// signatures are the same from 5.10 to 6.4; a kernel with others refuses the
+// load and the capture falls back to the syscall exits. inet_sendpage carries
+// sendfile's chunks before 6.5 (IPv6 stream sockets use it too).
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(cap_fexit_recv, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret) { return on_sock_io(sock->sk, ret, DIR_IN); }
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(cap_fexit_recv6, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret) { return on_sock_io(sock->sk, ret, DIR_IN); }
+
+SEC("fexit/inet_sendmsg")
+int BPF_PROG(cap_fexit_send, struct socket *sock, struct msghdr *msg, size_t size, int ret) { return on_sock_io(sock->sk, ret, DIR_OUT); }
+
+SEC("fexit/inet6_sendmsg")
+int BPF_PROG(cap_fexit_send6, struct socket *sock, struct msghdr *msg, size_t size, int ret) { return on_sock_io(sock->sk, ret, DIR_OUT); }
+
+SEC("fexit/inet_sendpage")
+int BPF_PROG(cap_fexit_sendpage, struct socket *sock, struct page *page, int offset, size_t size, int flags, long ret) { return on_sock_io(sock->sk, ret, DIR_OUT); }
 
 SEC("tracepoint/syscalls/sys_exit_read")
 int cap_read(struct trace_event_raw_sys_exit *ctx) { return on_io(ctx->ret, DIR_IN, IO_BUF); }

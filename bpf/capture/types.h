@@ -277,7 +277,7 @@ enum capture_counter {
   CNT_TLS_CALLS_LOST = 20,  // SSL calls whose arguments could not be kept (ssl_calls full)
   CNT_STREAM_STALE = 21,    // stream entries of a closed socket found at a new socket's address (ended, replaced)
   CNT_CONN_STALE = 22,      // connection states of a closed socket found at a new socket's address (dropped)
-  CNT_SOCK_OTHER_IO = 23,   // socket tracepoint runs not taken: another syscall than the read/write family, or not the syscall's own socket
+  CNT_SOCK_OTHER_IO = 23,   // socket tracepoint or fexit runs not taken: another syscall than the read/write family, or not the syscall's own socket
   CNT_COUNTERS = 24,
 };
 

@@ -83,7 +83,7 @@ export interface CaptureStats {
   streamStale: number;
   connStale: number;
   /**
-   * Socket tracepoint runs not taken (hooks 'socket'): socket I/O of a watched
+   * Socket hook runs not taken (hooks 'socket' or 'fexit'): socket I/O of a watched
    * process through another call than the read/write family (io_uring,
    * recvmmsg, splice), or kernel-internal I/O on another socket than the
    * syscall's. The syscall hooks do not see these either.

@@ -52,7 +52,7 @@ const schema = z.strictObject({
   wakeupBytes: z.number().int().min(0).default(CAPTURE_DEFAULTS.wakeupBytes),
   reuseExchange: z.boolean().default(false),
   kernelReads: z.enum(['auto', 'core', 'legacy']).default('auto'),
-  hooks: z.enum(['auto', 'socket', 'syscalls']).default('auto'),
+  hooks: z.enum(['auto', 'socket', 'fexit', 'syscalls']).default('auto'),
   streamHeadBytes: z.number().int().min(0).max(STREAM_HEAD_MAX).default(CAPTURE_DEFAULTS.streamHeadBytes),
   streamTailBytes: z.number().int().min(0).max(STREAM_TAIL_MAX).default(CAPTURE_DEFAULTS.streamTailBytes),
   streamSegments: z.number().int().min(1).max(STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
@@ -126,12 +126,14 @@ export interface SocketCaptureOptions {
   kernelReads?: 'auto' | 'core' | 'legacy';
   /**
    * Where the bytes are seen: 'socket' on the socket layer's send/receive
-   * tracepoints (kernels 6.5+), which only socket I/O runs; 'syscalls' on the
+   * tracepoints (kernels 6.5+), which only socket I/O runs; 'fexit' at the
+   * exits of the inet layer's send and receive (before 6.5, on kernels with BPF
+   * trampolines), the same where the tracepoints are missing; 'syscalls' on the
    * exits of the read/write-family syscalls (every kernel; once any syscall
    * tracepoint is on, every syscall of every task takes the traced slow path);
    * 'auto' the first where the kernel has it.
    */
-  hooks?: 'auto' | 'socket' | 'syscalls';
+  hooks?: 'auto' | 'socket' | 'fexit' | 'syscalls';
   /** An exchange idle this long is reported as incomplete ('timeout'). */
   idleTimeoutMs?: number;
   /** How often idle exchanges are looked for. */

@@ -17,7 +17,7 @@ import { StreamDecoder, reusableStreamRecords } from './stream-record.js';
 import { type ResolvedCaptureOptions, type SocketCaptureOptions, resolveCaptureOptions } from './options.js';
 import { TLS_PROGRAMS, type TlsProbeStats, TlsProbes } from './tls-probes.js';
 import { TraceparentInjector, type TraceparentInjectorStats } from './traceparent-injector.js';
-import { type CaptureHooks, SOCKET_HOOK_PROGRAMS, SYSCALL_HOOK_PROGRAMS, chooseHooks, socketHooksMissing } from './hook-choice.js';
+import { ALL_HOOK_PROGRAMS, type CaptureHooks, fexitTargets, hookPrograms, planHooks } from './hook-choice.js';
 
 /** Whether TLS plaintext capture runs: off with its reason when its uprobes could not attach. */
 export type TlsStatus = { state: 'up'; libraries: string[] } | { state: 'off'; reason: string } | { state: 'disabled' };
@@ -78,10 +78,10 @@ export class SocketCapture {
     readonly options: ResolvedCaptureOptions,
     /** The object that loaded: CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT where the kernel lacks the kfunc, CAPTURE_OBJECT_LEGACY before 5.17. */
     readonly object: string,
-    /** Where the bytes are seen: the socket layer's tracepoints, or the syscall exits (hook-choice.ts). */
+    /** Where the bytes are seen: the socket layer's tracepoints, fexit on the inet layer, or the syscall exits (hook-choice.ts). */
     readonly hooks: CaptureHooks,
-    /** Why the syscall exits are in use (undefined on the socket tracepoints). */
-    readonly syscallHooksReason: string | undefined,
+    /** Why the better hooks were passed over (undefined on the socket tracepoints). */
+    readonly hooksReason: string | undefined,
   ) {
     this.watched = coll.map<number, number>('watched');
     this.excluded = coll.map<number, number>('excluded');
@@ -144,17 +144,10 @@ export class SocketCapture {
   /** Loads and attaches the capture programs. Nothing is captured until watch() or watchAllExcept(). */
   static async start(opts: SocketCaptureOptions): Promise<SocketCapture> {
     const options = resolveCaptureOptions(opts);
-    const { coll, object, hooks, syscallHooksReason } = loadCapture(options);
+    const { coll, object, hooks, hooksReason, lifecycle } = startCapture(options);
     try {
-      const lifecycle: Link[] = [];
-      for (const p of coll.spec.programs.values()) {
-        // The sweep runs on demand; the TLS uprobes attach per binary (startTls).
-        if (p.name === SWEEP_PROGRAM || TLS_PROGRAMS.includes(p.name) || !p.autoload) continue;
-        const link = coll.program(p.name).attach();
-        if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
-      }
       const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`socket capture: ${String(e)}`));
-      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object, hooks, syscallHooksReason);
+      const capture = new SocketCapture(coll, opts.onExchange, onError, opts, options, object, hooks, hooksReason);
       capture.lifecycleLinks = lifecycle;
       if (options.tls) capture.startTls();
       if (options.injectTraceparent) capture.startInjector();
@@ -385,35 +378,72 @@ export class SocketCapture {
   }
 }
 
+interface StartedCapture {
+  coll: Collection;
+  object: string;
+  hooks: CaptureHooks;
+  hooksReason: string | undefined;
+  /** cap_fork/cap_exit's links. */
+  lifecycle: Link[];
+}
+
+/**
+ * Loads and attaches the capture on the best hooks this kernel takes
+ * (hook-choice.ts): fexit, where the kernel names its targets, is tried and
+ * falls back to the syscall exits when it cannot load or attach (no BPF
+ * trampolines), with the refusal kept in the reason.
+ */
+function startCapture(options: ResolvedCaptureOptions): StartedCapture {
+  const { tries, passedOver } = planHooks(options.hooks);
+  const reasons = [...passedOver];
+  for (let i = 0; ; i++) {
+    const hooks = tries[i]!;
+    try {
+      const { coll, object } = loadCapture(options, hooks);
+      try {
+        const lifecycle = attachCapture(coll);
+        return { coll, object, hooks, hooksReason: reasons.length ? reasons.join('; ') : undefined, lifecycle };
+      } catch (e) {
+        coll.close();
+        throw e;
+      }
+    } catch (e) {
+      if (i === tries.length - 1) throw e;
+      reasons.push(`the ${hooks} hooks were refused: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+}
+
+/** Attaches every loaded program but the on-demand sweep and the per-binary TLS uprobes (startTls); returns the lifecycle links. */
+function attachCapture(coll: Collection): Link[] {
+  const lifecycle: Link[] = [];
+  for (const p of coll.spec.programs.values()) {
+    if (p.name === SWEEP_PROGRAM || TLS_PROGRAMS.includes(p.name) || !p.autoload) continue;
+    const link = coll.program(p.name).attach();
+    if (LIFECYCLE_PROGRAMS.has(p.name)) lifecycle.push(link);
+  }
+  return lifecycle;
+}
+
 /**
  * The kfunc build when this kernel has bpf_rdonly_cast, else the build with CO-RE
  * reads (5.17–6.1), else the legacy build (5.10–5.16). When all fail, the error
  * names each build's refusal.
  */
-function loadCapture(options: ResolvedCaptureOptions): { coll: Collection; object: string; hooks: CaptureHooks; syscallHooksReason: string | undefined } {
+function loadCapture(options: ResolvedCaptureOptions, hooks: CaptureHooks): { coll: Collection; object: string } {
   // e.g. 6.1 refuses the kfunc build: "extern (func ksym) 'bpf_rdonly_cast': not found in kernel or module BTFs"
   const objects = { auto: [CAPTURE_OBJECT_KFUNC, CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], core: [CAPTURE_OBJECT, CAPTURE_OBJECT_LEGACY], legacy: [CAPTURE_OBJECT_LEGACY] }[options.kernelReads];
-  // Read once: the reason also tells, after the load, why the syscall exits are in use.
-  const missing = options.hooks === 'syscalls' ? undefined : socketHooksMissing();
-  const wanted = chooseHooks(options.hooks, () => missing);
-  const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options, wanted));
-  const hooks = hooksOf(value.spec);
-  const syscallHooksReason = hooks === 'socket' ? undefined : options.hooks === 'syscalls' ? 'capture.hooks is syscalls' : (missing ?? `the ${name} build has no socket hooks`);
-  return { coll: value, object: name, hooks, syscallHooksReason };
-}
-
-/** Which set of hooks a loaded spec has (the legacy build has only the syscall exits). */
-function hooksOf(spec: ObjectSpec): CaptureHooks {
-  return SOCKET_HOOK_PROGRAMS.every((n) => spec.programs.get(n)?.autoload) ? 'socket' : 'syscalls';
+  const { value, name } = loadFirst(objects, (name) => loadCaptureObject(name, options, hooks));
+  return { coll: value, object: name };
 }
 
 function loadCaptureObject(name: string, options: ResolvedCaptureOptions, hooks: CaptureHooks): Collection {
   const spec = ObjectSpec.open(bpfObjectPath(name));
   try {
-    // The legacy build (5.10–5.16, kernels without the socket tracepoints) has only the syscall exits.
-    const socket = hooks === 'socket' && SOCKET_HOOK_PROGRAMS.every((n) => spec.programs.has(n));
-    for (const n of SOCKET_HOOK_PROGRAMS) if (spec.programs.has(n)) spec.program(n).autoload = socket;
-    for (const n of SYSCALL_HOOK_PROGRAMS) spec.program(n).autoload = !socket;
+    // Only the chosen set's programs load (the legacy build has no socket tracepoint programs).
+    const wanted = new Set(hookPrograms(hooks, fexitTargets().includes('inet_sendpage')));
+    for (const n of wanted) if (!spec.programs.has(n)) throw new WaggleError('WAGGLE_ERR_NOT_FOUND', `the ${name} build has no program ${n} for the ${hooks} hooks`);
+    for (const n of ALL_HOOK_PROGRAMS) if (spec.programs.has(n)) spec.program(n).autoload = wanted.has(n);
     spec.setVariable('request_capture', options.requestCaptureBytes);
     spec.setVariable('response_capture', options.responseCaptureBytes);
     spec.setVariable('idle_timeout_ns', options.idleTimeoutMs * 1e6);

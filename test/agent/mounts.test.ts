@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { type AgentProcess, startAgentProcess } from '../helpers/agent.js';
-import { socketHooksMissing } from '../../src/capture/index.js';
+import { fexitHooksMissing, socketHooksMissing } from '../../src/capture/index.js';
+import { probeFeature } from '../../src/ebpf/features.js';
 
 const UNSHARE = '/usr/bin/unshare';
 const SETPRIV = '/usr/bin/setpriv';
@@ -66,8 +67,9 @@ describe('kernel filesystems the agent needs', () => {
     );
     assert.equal(r.features.get('process-events'), 'up: without policies', 'the process table needs no tracefs (raw tracepoints)');
     assert.equal(r.features.get('discovery'), 'up', 'tp_btf programs need no tracefs');
-    // On the socket tracepoints (tp_btf) the capture needs no tracefs; on the syscall exits it does.
-    if (socketHooksMissing()) assert.match(r.features.get('http') ?? '', /^off: /, 'the capture hooks syscall tracepoints');
-    else assert.equal(r.features.get('http'), 'up: bytes seen on the socket tracepoints (sock_recv_length, sock_send_length)');
+    // On the socket tracepoints (tp_btf) and fexit the capture needs no tracefs; on the syscall exits it does.
+    if (!socketHooksMissing()) assert.equal(r.features.get('http'), 'up: bytes seen on the socket tracepoints (sock_recv_length, sock_send_length)');
+    else if (!fexitHooksMissing() && (await probeFeature('fentry')).ok) assert.match(r.features.get('http') ?? '', /^up: bytes seen at fexit/);
+    else assert.match(r.features.get('http') ?? '', /^off: /, 'the capture hooks syscall tracepoints');
   });
 });

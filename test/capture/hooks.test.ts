@@ -1,29 +1,35 @@
-// The capture sees bytes on one of two sets of hooks (src/capture/hook-choice.ts):
-// the socket layer's sock_recv_length/sock_send_length tracepoints (6.5+), or
-// the read/write-family syscall exits. Both must frame exactly the same
-// traffic the same way; 'auto' takes the socket hooks wherever the kernel has
-// them; socket I/O through other calls is counted, not misread.
+// The capture sees bytes on one of three sets of hooks (src/capture/hook-choice.ts):
+// the socket layer's sock_recv_length/sock_send_length tracepoints (6.5+), fexit
+// on the inet layer's send and receive (before 6.5, with BPF trampolines), or
+// the read/write-family syscall exits. Each must frame exactly the same traffic
+// the same way; 'auto' takes the best set the kernel has; socket I/O through
+// other calls is counted, not misread.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { type Exchange, socketHooksMissing } from '../../src/capture/index.js';
+import { type CaptureHooks, type Exchange, fexitHooksMissing, socketHooksMissing } from '../../src/capture/index.js';
+import { probeFeature } from '../../src/ebpf/features.js';
 import { python3, startChild } from '../helpers/process.js';
 import { collect } from './helpers/capture.js';
 import { requestLine, statusOf } from './helpers/http-lite.js';
 import { nginxAvailable, startNginx, startNodeServer } from './helpers/servers.js';
 
 const missing = socketHooksMissing();
-const SKIP_SOCKET = missing ? `the socket hooks are not available here: ${missing}` : false;
+const fentry = await probeFeature('fentry');
+const fexitMissing = fexitHooksMissing() ?? (fentry.ok ? undefined : `this kernel loads no fentry/fexit program: ${fentry.reason}`);
+/** The set 'auto' takes here, and why a better one than the syscall exits is not there. */
+const BEST: CaptureHooks = !missing ? 'socket' : !fexitMissing ? 'fexit' : 'syscalls';
+const SKIP_BETTER = BEST === 'syscalls' ? `neither the socket hooks (${missing}) nor the fexit hooks (${fexitMissing}) are available here` : false;
 const FILE_SIZE = 200_000;
 
-/** What both hook sets must agree on, exchange by exchange. */
+/** What every hook set must agree on, exchange by exchange. */
 function summary(ex: Exchange): string {
   return `${requestLine(ex.request)?.target} ${statusOf(ex.response)} req=${ex.requestBytes} resp=${ex.responseBytes}${ex.incomplete ? ` incomplete=${ex.incomplete}` : ''}${ex.framingLost ? ' framingLost' : ''}`;
 }
 
 /** Ten keep-alive requests (chunked and Content-Length) to Node, then four sendfile responses from nginx: the summaries in order. */
-async function trafficSeenOn(hooks: 'socket' | 'syscalls'): Promise<{ node: string[]; nginx: string[] }> {
+async function trafficSeenOn(hooks: CaptureHooks): Promise<{ node: string[]; nginx: string[] }> {
   let node: Awaited<ReturnType<typeof startNodeServer>> | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   let cap: Awaited<ReturnType<typeof collect>> | undefined;
@@ -55,11 +61,11 @@ async function trafficSeenOn(hooks: 'socket' | 'syscalls'): Promise<{ node: stri
 }
 
 describe('capture hooks', () => {
-  test("'auto' takes the socket tracepoints where the kernel has them, the syscall exits elsewhere; 'syscalls' forces the exits", async () => {
+  test("'auto' takes the best set the kernel has (socket tracepoints, fexit, syscall exits); 'syscalls' forces the exits", async () => {
     const auto = await collect();
     const hooks = auto.capture.hooks;
     await auto.close();
-    assert.equal(hooks, missing ? 'syscalls' : 'socket');
+    assert.equal(hooks, BEST);
     const forced = await collect({ hooks: 'syscalls' });
     const forcedHooks = forced.capture.hooks;
     await forced.close();
@@ -70,25 +76,29 @@ describe('capture hooks', () => {
     await assert.rejects(collect({ hooks: 'socket' }), (e: Error) => e.message.includes("capture hooks 'socket' are not available") && e.message.includes(missing!));
   });
 
-  test('both hook sets frame the same traffic exactly alike (keep-alive chunked and Content-Length, sendfile)', { skip: SKIP_SOCKET }, async () => {
+  test("'fexit' where the kernel cannot run it fails with the kernel's refusal, and 'auto' never takes it there", { skip: fexitMissing ? false : 'this kernel runs the fexit hooks' }, async () => {
+    await assert.rejects(collect({ hooks: 'fexit' }), (e: Error) => /capture hooks 'fexit' are not available|fentry|fexit|trampoline|not permitted/.test(e.message));
+  });
+
+  test(`the ${BEST} hooks frame the same traffic exactly as the syscall exits (keep-alive chunked and Content-Length, sendfile)`, { skip: SKIP_BETTER }, async () => {
     const onSyscalls = await trafficSeenOn('syscalls');
-    const onSockets = await trafficSeenOn('socket');
+    const onBest = await trafficSeenOn(BEST);
     const expectedNode = Array.from({ length: 10 }, (_, i) => `/${i % 2 ? 'chunked/3' : 'plain'}?n=${i} 200`);
     assert.deepEqual(
-      onSockets.node.map((s) => s.split(' req=')[0]),
+      onBest.node.map((s) => s.split(' req=')[0]),
       expectedNode,
     );
-    assert.deepEqual(onSockets, onSyscalls);
+    assert.deepEqual(onBest, onSyscalls);
     if (nginxAvailable()) {
       // The file's bytes went by sendfile: counted, past the response head.
       assert.deepEqual(
-        onSockets.nginx.map((s) => s.replace(/ req=\d+/, '').replace(/resp=(\d+)/, (_, n) => `resp ${Number(n) > FILE_SIZE && Number(n) < FILE_SIZE + 1000 ? 'file+head' : n}`)),
+        onBest.nginx.map((s) => s.replace(/ req=\d+/, '').replace(/resp=(\d+)/, (_, n) => `resp ${Number(n) > FILE_SIZE && Number(n) < FILE_SIZE + 1000 ? 'file+head' : n}`)),
         [0, 1, 2, 3].map((i) => `/big.bin?f=${i} 200 resp file+head`),
       );
     }
   });
 
-  test('socket I/O through another call (splice) is counted, not read as the syscall it is not', { skip: SKIP_SOCKET }, async () => {
+  test(`socket I/O through another call (splice) is counted, not read as the syscall it is not (${BEST} hooks)`, { skip: SKIP_BETTER }, async () => {
     const script = [
       'import os, socket, sys',
       "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)",
@@ -99,7 +109,7 @@ describe('capture hooks', () => {
       'got = s.recv(1000)',
       "print('spliced', n, len(got), flush=True)",
     ].join('\n');
-    const cap = await collect({ hooks: 'socket' });
+    const cap = await collect({ hooks: BEST });
     let child: ReturnType<typeof startChild> | undefined;
     try {
       child = startChild(python3, ['-c', script]);

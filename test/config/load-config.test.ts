@@ -320,6 +320,7 @@ describe('invalid configuration names the source, the key and the reason', () =>
     ['a malformed glob', 'discovery:\n  exe_path: ["*/ok", "/usr/[bin"]\n', {}, [], (f) => [`${f}: discovery.exe_path[1]: "/usr/[bin" has an unclosed "["`]],
     ['a bad listen address', 'listen: 9400x\n', {}, [], (f) => [`${f}: listen: "9400x" is not HOST:PORT (e.g. 127.0.0.1:9400, [::1]:9400, :9400)`]],
     ['a bad enum', 'log_level: loud\n', {}, [], (f) => [`${f}: log_level: "loud" is not one of "fatal", "error", "warn", "info", "debug", "trace", "silent"`]],
+    ['an unknown capture hook set', 'capture:\n  hooks: kprobes\n', {}, [], (f) => [`${f}: capture.hooks: "kprobes" is not one of "auto", "socket", "fexit", "syscalls"`]],
     ['an unknown feature to require', 'require: [http, flamegraphs]\n', {}, [], (f) => [`${f}: require[1]: "flamegraphs" is not one of "http", "tls", "context-propagation", "discovery", "process-events", "policies", "profiling"`]],
     ['a bad boolean', 'print_traces: maybe\n', {}, [], (f) => [`${f}: print_traces: "maybe" is not a boolean (true/false)`]],
     ['a bad integer', 'capture:\n  request_bytes: 8\n', {}, [], (f) => [`${f}: capture.request_bytes: 8 is not an integer between 16 and 1024 (bytes)`]],

@@ -1,5 +1,6 @@
-// Runs in the guest (cwd: the repository): every check in checks/index.mjs, or
-// those named as arguments, one after another, each under its own timeout.
+// Runs in the guest (cwd: the repository): every check in checks/index.mjs but
+// the opt-in ones (benches), or those named as arguments, one after another,
+// each under its own timeout.
 // Writes JSON lines on stdout, which guest/init.sh sends to ttyS1 for the host:
 //   {"type":"check","check":"doctor","ms":..,"features":{"bpf:kprobe":{"ok":true,"status":"ok"},..}}
 //   {"type":"done","ms":..}
@@ -13,7 +14,7 @@ const ctx = { repo: process.cwd(), doctor: undefined, results: {} };
 const started = Date.now();
 emit({ type: 'start', kernel: (await import('node:os')).release(), node: process.version });
 for (const check of CHECKS) {
-  if (wanted.length > 0 && !wanted.includes(check.name)) continue;
+  if (wanted.length > 0 ? !wanted.includes(check.name) : check.optIn) continue;
   const t0 = Date.now();
   let timer;
   let features;

@@ -52,7 +52,7 @@ const service = z.strictObject({ name: text('a service name'), namespace: text('
 
 const PROTOCOL_NAMES = PROTOCOL_MODULES.map((m) => m.name);
 
-const CAPTURE_HOOKS = ['auto', 'socket', 'syscalls'] as const;
+const CAPTURE_HOOKS = ['auto', 'socket', 'fexit', 'syscalls'] as const;
 
 const capture = z
   .strictObject({
@@ -69,8 +69,9 @@ const capture = z
     stream_segments: int(1, STREAM_SEGMENTS_MAX).default(CAPTURE_DEFAULTS.streamSegments),
     // TLS plaintext through uprobes on OpenSSL's SSL_read/SSL_write (the `tls` feature).
     tls: bool().default(true),
-    // Where the bytes are seen: the socket layer's tracepoints (6.5+), the
-    // syscall exits (every kernel, every syscall on the slow path), or the first the kernel has.
+    // Where the bytes are seen: the socket layer's tracepoints (6.5+), fexit on
+    // the inet layer (before 6.5, with BPF trampolines), the syscall exits
+    // (every kernel, every syscall on the slow path), or the first the kernel has.
     hooks: oneOf(CAPTURE_HOOKS).default('auto'),
   })
   .prefault({});

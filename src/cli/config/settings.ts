@@ -57,7 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: ['capture', 'stream_head_bytes'], env: 'WAGGLE_CAPTURE_STREAM_HEAD_BYTES', description: 'first bytes of each streamed read/write captured' },
   { path: ['capture', 'stream_segments'], env: 'WAGGLE_CAPTURE_STREAM_SEGMENTS', description: 'records one streamed read/write may be sent as (each stream_head_bytes long)' },
   { path: ['capture', 'stream_tail_bytes'], env: 'WAGGLE_CAPTURE_STREAM_TAIL_BYTES', description: 'last bytes of a streamed read/write longer than its head' },
-  { path: ['capture', 'hooks'], env: 'WAGGLE_CAPTURE_HOOKS', flag: '--capture-hooks <mode>', description: 'where the bytes are seen: socket (the socket tracepoints, 6.5+), syscalls (syscall exits, every kernel), auto (the first this kernel has)' },
+  { path: ['capture', 'hooks'], env: 'WAGGLE_CAPTURE_HOOKS', flag: '--capture-hooks <mode>', description: 'where the bytes are seen: socket (the socket tracepoints, 6.5+), fexit (the inet layer, before 6.5 with BPF trampolines), syscalls (syscall exits, every kernel), auto (the first this kernel has)' },
   { path: ['capture', 'tls'], env: 'WAGGLE_CAPTURE_TLS', description: 'TLS plaintext through uprobes on OpenSSL (SSL_read/SSL_write in libssl and in executables such as node)' },
   // routes
   { path: ['routes', 'patterns'], env: 'WAGGLE_ROUTES', flag: '--route <pattern>', repeatable: true, description: 'route pattern such as /users/{id} (repeatable)' },

@@ -31,10 +31,11 @@ export function startHttpFeature(config: AgentConfig, hooks: HttpFeatureHooks): 
   });
 }
 
-/** The `http` feature's note: which hooks see the bytes (the syscall exits cost every task's syscalls). */
+/** The `http` feature's note: which hooks see the bytes, and why not better ones (the syscall exits cost every task's syscalls). */
 export function httpHooksNote(capture: SocketCapture): string {
   if (capture.hooks === 'socket') return 'bytes seen on the socket tracepoints (sock_recv_length, sock_send_length)';
-  return `bytes seen on the syscall exits, which put every syscall of every task on the traced slow path (${capture.syscallHooksReason})`;
+  if (capture.hooks === 'fexit') return `bytes seen at fexit of the inet layer's send and receive (${capture.hooksReason})`;
+  return `bytes seen on the syscall exits, which put every syscall of every task on the traced slow path (${capture.hooksReason})`;
 }
 
 /** The `context-propagation` feature's state from the capture that started. */

@@ -16,10 +16,15 @@ function count(text) {
   return n;
 }
 
-/** Debian's kernels from 6.5 have the socket tracepoints (6.3+) and send sendfile's bytes through sock_sendmsg. */
-function expectedHooks() {
+/**
+ * Debian's kernels from 6.5 have the socket tracepoints (6.3+) and send
+ * sendfile's bytes through sock_sendmsg; before, fexit on the inet layer where
+ * doctor's fentry probe runs, else the syscall exits.
+ */
+function expectedHooks(ctx) {
   const [major, minor] = release().split('.').map(Number);
-  return major > 6 || (major === 6 && minor >= 5) ? 'socket' : 'syscalls';
+  if (major > 6 || (major === 6 && minor >= 5)) return 'socket';
+  return doctorSaysOff(ctx, ['fentry']) ? 'syscalls' : 'fexit';
 }
 
 /** The reason the agent gave for turning a feature off ("feature http is off"), if it did. */
@@ -70,12 +75,13 @@ export default {
       // A little longer: more than N would be a double count.
       await new Promise((r) => setTimeout(r, 2_000));
       seen = count((await get(`http://${LISTEN}/metrics`)).body);
-      // Which hooks saw the bytes (the http feature's note on /readyz): the socket tracepoints from 6.5, the syscall exits before.
+      // Which hooks saw the bytes (the http feature's note on /readyz): the socket tracepoints from 6.5, fexit or the syscall exits before.
       const note = /^http up: (.*)$/m.exec((await get(`http://${LISTEN}/readyz`)).body)?.[1] ?? 'no note';
-      const hooks = /^bytes seen on the socket tracepoints/.test(note) ? 'socket' : /^bytes seen on the syscall exits/.test(note) ? 'syscalls' : 'unknown';
+      const hooks = /^bytes seen on the socket tracepoints/.test(note) ? 'socket' : /^bytes seen at fexit/.test(note) ? 'fexit' : /^bytes seen on the syscall exits/.test(note) ? 'syscalls' : 'unknown';
+      const expected = expectedHooks(ctx);
       return {
         'smoke:http1-server-counts': seen === REQUESTS ? ok() : fail(`${REQUESTS} requests, ${METRIC} = ${seen}`),
-        [`smoke:http1-hooks-${hooks}`]: hooks === expectedHooks() ? ok() : fail(`expected the ${expectedHooks()} hooks on ${release()}; the http feature says: ${note}`),
+        [`smoke:http1-hooks-${hooks}`]: hooks === expected ? ok() : fail(`expected the ${expected} hooks on ${release()}; the http feature says: ${note}`),
       };
     } finally {
       await agent?.stop();

@@ -1,7 +1,8 @@
 // Issue 14 in every guest: the keep-alive table through the agent's /metrics
 // (curl -K, http.client, undici fetch against a chunked Node server: sent =
-// counted) and the Node-server conformance cells (every framing × five clients,
-// both sides exact). The same compiled test files npm test runs on the host.
+// counted), the Node-server conformance cells (every framing × five clients,
+// both sides exact), and the hook sets agreeing. The same compiled test files
+// npm test runs on the host.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { doctorSaysOff, fail, kernelLacks, off, ok, run, tail } from '../lib.mjs';
@@ -9,6 +10,8 @@ import { doctorSaysOff, fail, kernelLacks, off, ok, run, tail } from '../lib.mjs
 const FILES = {
   'http1:issue-14-keep-alive-table': 'dist/test/agent/keep-alive-counts.test.js',
   'http1:conformance-node-server': 'dist/test/capture/conformance/node-server.test.js',
+  // The kernel's best hooks (fexit before 6.5) frame Node's and nginx's traffic exactly as the syscall exits do.
+  'http1:hooks-agree': 'dist/test/capture/hooks.test.js',
 };
 
 export default {
