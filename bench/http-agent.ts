@@ -14,6 +14,8 @@ const capture = await SocketCapture.start({
   ...(process.env.BENCH_WAKEUP_BYTES ? { wakeupBytes: Number(process.env.BENCH_WAKEUP_BYTES) } : {}),
   ...(process.env.BENCH_FLUSH_MS ? { flushIntervalMs: Number(process.env.BENCH_FLUSH_MS) } : {}),
   ...(process.env.BENCH_CAPTURE_HOOKS ? { hooks: process.env.BENCH_CAPTURE_HOOKS as 'socket' | 'fexit' | 'syscalls' } : {}),
+  // Which build reads kernel structs: 'core' measures the CO-RE build (5.17–6.1's) on a kfunc kernel.
+  ...(process.env.BENCH_KERNEL_READS ? { kernelReads: process.env.BENCH_KERNEL_READS as 'auto' | 'core' | 'legacy' } : {}),
   onExchange: (ex) => {
     delivered++;
     capturedBytes += ex.request.length + ex.response.length;

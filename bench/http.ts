@@ -25,6 +25,7 @@
 //                         with BENCH_BASE_ROOT, and capture@base: the base checkout's capture
 //                         alone, for a BPF A/B of its programs; capture@syscalls, agent@syscalls: the
 //                         capture on the syscall exits instead of the socket tracepoints), BENCH_SKIP_ZERO_LOSS=1,
+//                         BENCH_KERNEL_READS=core (the capture modes load the CO-RE build, 5.17–6.1's, not the kfunc one),
 //                         BENCH_AGENT_NODE_ARGS="--import ./dist/bench/late-cpu-profile.js")
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -79,6 +79,78 @@ static __always_inline struct tcp_ref fd_to_tcp(__u64 fd) {
 
 #endif
 
+enum hook_sock { HOOK_SOCK_NOT_TCP = 0, HOOK_SOCK_TAKEN = 1, HOOK_SOCK_OTHER = 2 };
+
+// The socket a socket-layer hook (tp_btf, fexit) was handed, when it is the
+// TCP socket behind the current task's `fd`: HOOK_SOCK_TAKEN with `ref`
+// filled; HOOK_SOCK_OTHER when it is another (kernel-internal I/O in the
+// task's context, e.g. NFS); HOOK_SOCK_NOT_TCP when it is not ours at all.
+#ifdef WAGGLE_CAPTURE_KFUNC
+// Here fd_to_tcp's loads are direct already: walking from the hook's pointer
+// instead measured the same on Node and 5 % more BPF time on nginx (two
+// interleaved A/B runs, 2026-12-06), so the fd's socket is compared with it.
+static __always_inline int hook_sock_ref(const struct sock *sk, __u64 fd, struct tcp_ref *ref) {
+  *ref = fd_to_tcp(fd);
+  if (!ref->sk) return HOOK_SOCK_NOT_TCP;
+  // Compared through an opaque copy: once they compare equal, clang may
+  // otherwise use the hook's pointer for the key, on which `| 1` is refused.
+  __u64 mine = ref->sk;
+  asm volatile("" : "+r"(mine));
+  return mine == (__u64)sk ? HOOK_SOCK_TAKEN : HOOK_SOCK_OTHER;
+}
+#else
+// The file behind the current task's `fd` as a number (0: none), for a
+// comparison: the fd table's slot is the one read of the walk.
+#ifdef WAGGLE_LEGACY
+static __always_inline __u64 fd_file(__u64 fd) {
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds)) return 0;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  __u64 file = 0;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  return file;
+}
+#else
+// bpf_get_current_task_btf (5.11+): the task's fields load directly.
+static __always_inline __u64 fd_file(__u64 fd) {
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct files_struct *files = task->files;
+  if (!files) return 0;
+  struct fdtable *fdt = files->fdt;
+  if (!fdt || fd >= fdt->max_fds) return 0;
+  struct file **fds = fdt->fd;
+  __u64 file = 0;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  return file;
+}
+#endif
+
+// Without the kfunc, fd_to_tcp is a dozen helper reads. The hook's pointer is
+// trusted, so its fields load directly: the fd table is read only to compare
+// its file with the socket's, and the sock's address once more as a number (a
+// map key, on which the verifier allows no arithmetic as a pointer). Paced BPF
+// time per request in this build: Node 4.03 → 3.44 µs, nginx 4.97 → 3.67 µs.
+static __always_inline int hook_sock_ref(const struct sock *sk, __u64 fd, struct tcp_ref *ref) {
+  __u16 family = sk->__sk_common.skc_family;
+  if (family != WAGGLE_AF_INET && family != WAGGLE_AF_INET6) return HOOK_SOCK_NOT_TCP;
+  if (sk->sk_protocol != WAGGLE_IPPROTO_TCP || sk->sk_type != WAGGLE_SOCK_STREAM) return HOOK_SOCK_NOT_TCP;
+  struct socket *sock = sk->sk_socket;
+  if (!sock) return HOOK_SOCK_OTHER;
+  struct file *file = sock->file;
+  // An opaque copy of the fd's file: once they compare equal, clang may
+  // otherwise read f_inode through the number rather than the trusted pointer.
+  __u64 fd_has = fd_file(fd);
+  asm volatile("" : "+r"(fd_has));
+  if (!file || (__u64)file != fd_has) return HOOK_SOCK_OTHER;
+  __u64 skaddr = 0;
+  if (bpf_probe_read_kernel(&skaddr, sizeof(skaddr), &sock->sk) || !skaddr) return HOOK_SOCK_OTHER;
+  ref->sk = skaddr;
+  ref->ino = file->f_inode->i_ino;
+  return HOOK_SOCK_TAKEN;
+}
+#endif
+
 #define WAGGLE_TCP_CLOSE 7
 
 // Addresses and ports of the connection, local first, into any struct with

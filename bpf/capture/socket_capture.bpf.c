@@ -165,18 +165,21 @@ static __always_inline void feed_iov(const struct iovec *iov, __u64 cnt, __u64 l
 }
 
 // `ret` bytes the current syscall (`kind`, arguments in `regs`) of task `id` moved on its
-// socket. `expect_sk`, when not 0, is the socket the hook saw: the I/O is taken
+// socket. `hook_sk`, when not NULL, is the socket the hook saw: the I/O is taken
 // only when the syscall's fd is that socket (a kernel-internal send or receive
 // in the task's context, e.g. NFS, is not the syscall's).
-static __always_inline int on_io_regs(__u64 id, long ret, __u8 dir, __u8 kind, struct pt_regs *regs, __u64 expect_sk) {
+static __always_inline int on_io_regs(__u64 id, long ret, __u8 dir, __u8 kind, struct pt_regs *regs, const struct sock *hook_sk) {
   // Peeked bytes will be read again: count them then.
   if (kind == IO_RECVFROM && (PT_REGS_PARM4_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0;          // recvfrom(fd, buf, len, flags, …)
   if (kind == IO_MSG && dir == DIR_IN && (PT_REGS_PARM3_SYSCALL(regs) & WAGGLE_MSG_PEEK)) return 0; // recvmsg(fd, msg, flags)
-  struct tcp_ref ref = fd_to_tcp(PT_REGS_PARM1_SYSCALL(regs));
-  if (!ref.sk) return 0;
-  if (expect_sk && ref.sk != expect_sk) {
-    count(CNT_SOCK_OTHER_IO);
-    return 0;
+  struct tcp_ref ref = {};
+  if (hook_sk) {
+    int r = hook_sock_ref(hook_sk, PT_REGS_PARM1_SYSCALL(regs), &ref);
+    if (r == HOOK_SOCK_OTHER) count(CNT_SOCK_OTHER_IO);
+    if (r != HOOK_SOCK_TAKEN) return 0;
+  } else {
+    ref = fd_to_tcp(PT_REGS_PARM1_SYSCALL(regs));
+    if (!ref.sk) return 0;
   }
   __u64 key = ref.sk;
   // Ciphertext: the plaintext's state is keyed by sk | 1 (tls.h).
@@ -230,7 +233,7 @@ static __always_inline int on_io(long ret, __u8 dir, __u8 kind) {
   if (ret < 0 || (ret == 0 && dir == DIR_OUT)) return 0;
   __u64 id = bpf_get_current_pid_tgid();
   if (!is_watched(id >> 32)) return 0;
-  return on_io_regs(id, ret, dir, kind, syscall_regs(), 0);
+  return on_io_regs(id, ret, dir, kind, syscall_regs(), NULL);
 }
 
 // Hooks, in one of three sets user space chooses between at load time:
@@ -287,7 +290,7 @@ static __always_inline int on_sock_io(const struct sock *sk, long ret, __u8 dir)
     count(CNT_SOCK_OTHER_IO);
     return 0;
   }
-  return on_io_regs(id, ret, dir, kind, regs, (__u64)sk);
+  return on_io_regs(id, ret, dir, kind, regs, sk);
 }
 
 #ifndef WAGGLE_LEGACY
