@@ -85,10 +85,12 @@ enum hook_sock { HOOK_SOCK_NOT_TCP = 0, HOOK_SOCK_TAKEN = 1, HOOK_SOCK_OTHER = 2
 // TCP socket behind the current task's `fd`: HOOK_SOCK_TAKEN with `ref`
 // filled; HOOK_SOCK_OTHER when it is another (kernel-internal I/O in the
 // task's context, e.g. NFS); HOOK_SOCK_NOT_TCP when it is not ours at all.
-#ifdef WAGGLE_CAPTURE_KFUNC
-// Here fd_to_tcp's loads are direct already: walking from the hook's pointer
-// instead measured the same on Node and 5 % more BPF time on nginx (two
-// interleaved A/B runs, 2026-12-06), so the fd's socket is compared with it.
+#if defined(WAGGLE_CAPTURE_KFUNC) || defined(WAGGLE_LEGACY)
+// The kfunc build's fd_to_tcp loads directly already: walking from the hook's
+// pointer instead measured the same on Node and 5 % more BPF time on nginx (two
+// interleaved A/B runs, 2026-12-06). In the legacy build the walk's frame took
+// fexit's combined stack from 384 to 416 bytes on 6.1, past the budget. Both
+// compare the fd's socket with the hook's.
 static __always_inline int hook_sock_ref(const struct sock *sk, __u64 fd, struct tcp_ref *ref) {
   *ref = fd_to_tcp(fd);
   if (!ref->sk) return HOOK_SOCK_NOT_TCP;
@@ -100,19 +102,8 @@ static __always_inline int hook_sock_ref(const struct sock *sk, __u64 fd, struct
 }
 #else
 // The file behind the current task's `fd` as a number (0: none), for a
-// comparison: the fd table's slot is the one read of the walk.
-#ifdef WAGGLE_LEGACY
-static __always_inline __u64 fd_file(__u64 fd) {
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds)) return 0;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
-  __u64 file = 0;
-  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-  return file;
-}
-#else
-// bpf_get_current_task_btf (5.11+): the task's fields load directly.
+// comparison: the fd table's slot is the one read of the walk (the task's
+// fields load directly from bpf_get_current_task_btf, 5.11+).
 static __always_inline __u64 fd_file(__u64 fd) {
   struct task_struct *task = bpf_get_current_task_btf();
   struct files_struct *files = task->files;
@@ -124,9 +115,8 @@ static __always_inline __u64 fd_file(__u64 fd) {
   bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
   return file;
 }
-#endif
 
-// Without the kfunc, fd_to_tcp is a dozen helper reads. The hook's pointer is
+// In the CO-RE build (5.17–6.1), fd_to_tcp is a dozen helper reads. The hook's pointer is
 // trusted, so its fields load directly: the fd table is read only to compare
 // its file with the socket's, and the sock's address once more as a number (a
 // map key, on which the verifier allows no arithmetic as a pointer). Paced BPF
