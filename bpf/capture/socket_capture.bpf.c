@@ -1,10 +1,11 @@
 // Socket capture: sees the bytes watched processes read and write on TCP
-// sockets (syscall exit tracepoints), recognises and frames protocol messages
-// in the kernel, pairs requests with responses per connection, and sends one
-// record per exchange to user space (src/capture).
+// sockets, recognises and frames protocol messages in the kernel, pairs
+// requests with responses per connection, and sends one record per exchange
+// to user space (src/capture).
 //
 // Hooks: the socket layer's send/receive tracepoints where the kernel has them
-// (6.5+), else the exits of the read/write-family syscalls. Either runs after
+// (6.5+), else fexit on the inet layer's send and receive (BPF trampolines),
+// else the exits of the read/write-family syscalls. Each runs after
 // the bytes moved, while the syscall's arguments are still in the task's saved
 // user registers, so no entry hook (and no per-thread map between entry and
 // exit) is needed. Connection ends come from the sock:inet_sock_set_state tracepoint,
