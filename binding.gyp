@@ -12,8 +12,8 @@
         "native/system.c",
         "native/prog_code.c"
       ],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-pthread"],
-      "libraries": ["-lbpf", "-lelf", "-lz", "-pthread"]
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]
 }

@@ -6,7 +6,6 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -246,76 +245,6 @@ static napi_value link_destroy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// Detaching a uprobe or kprobe waits for RCU grace periods (~100 ms each on
-// these VMs), one after another when links are destroyed in turn. Destroyed
-// from threads of their own at once, the waits overlap: a batch costs about
-// one wait instead of one per link.
-#define DESTROY_THREADS_MAX 64
-
-typedef struct {
-  link_handle *h;
-  int err;
-} destroy_job;
-
-static void *destroy_job_run(void *arg) {
-  destroy_job *j = arg;
-  j->err = link_release(j->h);
-  return NULL;
-}
-
-static void destroy_jobs(destroy_job *jobs, uint32_t n) {
-  pthread_t threads[DESTROY_THREADS_MAX];
-  bool started[DESTROY_THREADS_MAX];
-  pthread_attr_t attr;
-  bool attr_ok = pthread_attr_init(&attr) == 0;
-  if (attr_ok) pthread_attr_setstacksize(&attr, 256 * 1024);
-  for (uint32_t i = 0; i < n; i++) {
-    // A thread that cannot start: that link is destroyed here, in turn.
-    started[i] = pthread_create(&threads[i], attr_ok ? &attr : NULL, destroy_job_run, &jobs[i]) == 0;
-    if (!started[i]) destroy_job_run(&jobs[i]);
-  }
-  for (uint32_t i = 0; i < n; i++)
-    if (started[i]) pthread_join(threads[i], NULL);
-  if (attr_ok) pthread_attr_destroy(&attr);
-}
-
-// linkDestroyMany(links): destroys every link of the array concurrently;
-// returns, per link, 0 or the negative errno of its detach.
-static napi_value link_destroy_many(napi_env env, napi_callback_info info) {
-  call_args a;
-  if (!get_args(env, info, 1, &a)) return NULL;
-  bool is_array = false;
-  NAPI_CALL(env, napi_is_array(env, a.argv[0], &is_array));
-  if (!is_array) {
-    napi_throw_type_error(env, NULL, "links must be an array of link handles");
-    return NULL;
-  }
-  uint32_t n = 0;
-  NAPI_CALL(env, napi_get_array_length(env, a.argv[0], &n));
-  destroy_job *jobs = calloc(n ? n : 1, sizeof *jobs);
-  if (!jobs) {
-    throw_errno(env, "calloc", ENOMEM);
-    return NULL;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value el;
-    if (napi_get_element(env, a.argv[0], i, &el) != napi_ok || !arg_external(env, el, "link", (void **)&jobs[i].h)) {
-      free(jobs);
-      return NULL;
-    }
-  }
-  for (uint32_t at = 0; at < n; at += DESTROY_THREADS_MAX) destroy_jobs(jobs + at, n - at < DESTROY_THREADS_MAX ? n - at : DESTROY_THREADS_MAX);
-  napi_value out;
-  if (napi_create_array_with_length(env, n, &out) != napi_ok) {
-    free(jobs);
-    waggle_throw_napi_failure(env, "napi_create_array_with_length");
-    return NULL;
-  }
-  for (uint32_t i = 0; i < n; i++) napi_set_element(env, out, i, make_int(env, jobs[i].err));
-  free(jobs);
-  return out;
-}
-
 napi_value init_attach(napi_env env, napi_value exports) {
   static const export_fn fns[] = {
       {"attachTracepoint", attach_tracepoint},
@@ -328,7 +257,6 @@ napi_value init_attach(napi_env env, napi_value exports) {
       {"attachTcx", attach_tcx},
       {"attachSockmap", attach_sockmap},
       {"linkDestroy", link_destroy},
-      {"linkDestroyMany", link_destroy_many},
   };
   export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
   return exports;

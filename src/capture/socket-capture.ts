@@ -6,7 +6,7 @@
 //   capture.watchAllExcept([pid]);  // or: everything but these (never the agent itself)
 //   capture.stats();
 //   capture.close();
-import { type BpfMap, type Collection, type Link, ObjectSpec, type RingBufferReader, WaggleError, closeLinks, loadFirst } from '../ebpf/index.js';
+import { type BpfMap, type Collection, type Link, ObjectSpec, type RingBufferReader, WaggleError, loadFirst } from '../ebpf/index.js';
 import { bpfObjectPath } from '../paths.js';
 import { COUNTER, type CaptureStats, sumPerCpu } from './capture-stats.js';
 import type { Exchange } from './exchange.js';
@@ -290,7 +290,7 @@ export class SocketCapture {
    * program fewer. For the life of this capture; the other object must outlive it.
    */
   handOverLifecycle(): void {
-    closeLinks(this.lifecycleLinks.splice(0));
+    for (const link of this.lifecycleLinks.splice(0)) link.close();
     this.handedOver = true;
   }
 

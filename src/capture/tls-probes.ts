@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { type Collection, type Link, closeLinks } from '../ebpf/index.js';
+import type { Collection, Link } from '../ebpf/index.js';
 
 /** The entry programs, per OpenSSL function; one return program serves all four. */
 const ENTRY_PROGRAMS = {
@@ -133,7 +133,7 @@ export class TlsProbes {
     this.closed = true;
     for (const t of this.rescans.values()) clearTimeout(t);
     this.rescans.clear();
-    closeLinks(this.links.splice(0));
+    for (const l of this.links.splice(0)) l.close();
   }
 
   /** Hooks SSL_read/SSL_write (and the _ex forms where present) of one binary. */
@@ -151,7 +151,7 @@ export class TlsProbes {
         bin.functions.push(symbol);
       } catch (e) {
         if (isMissingSymbol(e)) continue;
-        closeLinks(links);
+        for (const l of links) l.close();
         this.failures++;
         this.lastError = `${path}: ${String((e as Error).message ?? e)}`;
         if (throwOnFailure) throw e;
@@ -163,7 +163,7 @@ export class TlsProbes {
     const reads = bin.functions.some((f) => f.startsWith('SSL_read'));
     const writes = bin.functions.some((f) => f.startsWith('SSL_write'));
     if (!reads || !writes) {
-      closeLinks(links);
+      for (const l of links) l.close();
       bin.functions = [];
     } else {
       this.links.push(...links);

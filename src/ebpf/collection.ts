@@ -3,7 +3,7 @@
 import { btfCodec } from './btf/codec.js';
 import { type Codec, bytes, u32, u64 } from './codec.js';
 import { WaggleError } from './errors.js';
-import { type Link, closeLinks } from './link.js';
+import type { Link } from './link.js';
 import { BpfMap, perCpu } from './map.js';
 import { type Handle, native } from './native.js';
 import type { ObjectSpec } from './object-spec.js';
@@ -169,10 +169,12 @@ export class Collection {
         errors.push(e);
       }
     }
-    try {
-      closeLinks([...this.links]);
-    } catch (e) {
-      errors.push(...(e instanceof AggregateError ? e.errors : [e]));
+    for (const l of [...this.links]) {
+      try {
+        l.close();
+      } catch (e) {
+        errors.push(e);
+      }
     }
     native().objectClose(this.obj);
     this.obj = undefined;

@@ -119,8 +119,6 @@ export interface NativeBinding {
   attachTcx(obj: Handle<'object'>, program: string, ifindex: number, ingress: boolean): Handle<'link'>;
   attachSockmap(obj: Handle<'object'>, program: string, mapFd: number): Handle<'link'>;
   linkDestroy(link: Handle<'link'>): void;
-  /** Destroys the links concurrently; per link, 0 or a negative errno. */
-  linkDestroyMany(links: Array<Handle<'link'>>): number[];
 
   ringbufOpen(mapFd: number, callback: RingbufCallback, maxBatchBytes: number): Handle<'ringbuf'>;
   ringbufConsume(rb: Handle<'ringbuf'>): { batch: Buffer; count: number; more: boolean; lostNoMemory: number } | null;

@@ -2,9 +2,8 @@
 // by the program's Collection, so closing the collection detaches everything.
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { getSystemErrorName } from 'node:util';
 import { WaggleError, toWaggleError } from './errors.js';
-import { type BatchDetach, Link, detachOnExit } from './link.js';
+import { Link, detachOnExit } from './link.js';
 import { cgroup2Path, ensureTracefs } from './mounts.js';
 import { type StackChain, callGraph, deepestStackChain, depthsBeforeLoopInlining, subprogramStarts, type Subprogram } from './call-graph.js';
 import { type Handle, type NativeProgramCode, type NativeProgramRuntimeInfo, native } from './native.js';
@@ -15,15 +14,6 @@ export const PERF_TYPE_HARDWARE = 0;
 export const PERF_TYPE_SOFTWARE = 1;
 export const PERF_COUNT_HW_CPU_CYCLES = 0;
 export const PERF_COUNT_SW_CPU_CLOCK = 0;
-
-/** libbpf links detach together on threads of their own (see closeLinks). */
-const NATIVE_LINKS: BatchDetach = {
-  detachAll(handles) {
-    return native()
-      .linkDestroyMany(handles as Array<Handle<'link'>>)
-      .map((err) => (err === 0 ? undefined : Object.assign(new Error(`bpf_link__destroy: ${getSystemErrorName(err)}`), { errno: -err, syscall: 'bpf_link__destroy' })));
-  },
-};
 
 export interface UprobeTarget {
   /** Path of the executable or shared library. */
@@ -129,7 +119,7 @@ export class Program {
     } catch (e) {
       throw toWaggleError(e, ctx);
     }
-    const link = new Link(`${description} ← ${this.name}`, () => native().linkDestroy(handle), (l) => this.owner.untrack(l), { handle, detach: NATIVE_LINKS });
+    const link = new Link(`${description} ← ${this.name}`, () => native().linkDestroy(handle), (l) => this.owner.untrack(l));
     return this.owner.track(link);
   }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { Link, ObjectSpec, WaggleError, closeLinks } from '../../src/ebpf/index.js';
+import { ObjectSpec, WaggleError } from '../../src/ebpf/index.js';
 import { bpfObjectPath } from '../../src/paths.js';
 import { loadedProgramIds } from '../helpers/bpftool.js';
 import { python3, sleep, startChild, waitFor } from '../helpers/process.js';
@@ -129,50 +129,6 @@ describe('uprobe', () => {
     assert.equal(coll.variable<number>('entries'), calls);
     assert.equal(coll.variable<number>('returns'), calls);
     assert.equal(coll.variable<number>('last_return'), 7);
-  });
-
-  test('closeLinks detaches every link at once, the others too, and throws what failed after closing all', async () => {
-    const child = startChild(python3, [
-      '-c',
-      [
-        'import ctypes, sys',
-        'libc = ctypes.CDLL("libc.so.6")',
-        'print("ready", flush=True)',
-        'for n, line in enumerate(sys.stdin):',
-        '    for _ in range(100): libc.labs(-7); libc.llabs(-7); libc.abs(-7)',
-        '    print(f"done {n}", flush=True)',
-      ].join('\n'),
-    ]);
-    after(() => child.kill());
-    await child.waitForOutput('ready');
-    const coll = ObjectSpec.open(bpfObjectPath('testdata/uprobe_count')).load();
-    after(() => coll.close());
-    const libc = libcOf(child.pid);
-    const links: Link[] = [];
-    for (const symbol of ['labs', 'llabs', 'abs']) {
-      links.push(coll.program('on_entry').attachUprobe({ binary: libc, symbol, pid: child.pid }));
-      links.push(coll.program('on_return').attachUprobe({ binary: libc, symbol, pid: child.pid, retprobe: true }));
-    }
-    child.write('go\n');
-    await child.waitForOutput('done 0');
-    assert.equal(coll.variable<number>('entries'), 300);
-    assert.equal(coll.variable<number>('returns'), 300);
-
-    let plainClosed = 0;
-    const plain = new Link('plain', () => plainClosed++);
-    const failing = new Link('failing', () => {
-      throw new Error('refused');
-    });
-    assert.throws(() => closeLinks([...links, plain, failing, links[0]!]), /refused/);
-    assert.ok(links.every((l) => l.closed) && plain.closed && failing.closed, 'every link is closed, the failing one too');
-    assert.equal(plainClosed, 1, 'a link without a batch detach is closed once, on its own');
-    assert.equal(coll.attachments.length, 0, 'the collection tracks none of them any more');
-    closeLinks(links); // closing again is harmless
-
-    child.write('go\n');
-    await child.waitForOutput('done 1');
-    assert.equal(coll.variable<number>('entries'), 300, 'no entry is counted after closeLinks');
-    assert.equal(coll.variable<number>('returns'), 300, 'no return is counted after closeLinks');
   });
 
   test('a missing symbol and a missing binary are named', () => {
